@@ -1,0 +1,324 @@
+/**
+ * TOM's configuration: one zod schema with a default for every key, filled from an optional JSON file
+ * (`TOM_CONFIG` or `--config`) and then from `TOM_*` environment variables (which win).
+ *
+ * Environment names derive from the key path: `http.port` is `TOM_HTTP_PORT`, `llm.model` is
+ * `TOM_LLM_MODEL`, `dataDir` is `TOM_DATA_DIR`. Lists are comma separated.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { join, resolve } from "node:path";
+import { homedir } from "node:os";
+
+const bool = () =>
+  z.preprocess((v) => {
+    if (typeof v !== "string") return v;
+    const s = v.trim().toLowerCase();
+    if (["1", "true", "yes", "on"].includes(s)) return true;
+    if (["0", "false", "no", "off", ""].includes(s)) return false;
+    return v;
+  }, z.boolean());
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+const num = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
+    z.number().min(min).max(max),
+  );
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v),
+    z.array(item),
+  );
+const port = () => int(1, 65535);
+const host = () => z.string().min(1).regex(/^[A-Za-z0-9.:\-\[\]]+$/, "expected a host name or IP address");
+const url = () =>
+  z.string().refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === "http:" || u.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "expected an http(s) URL such as http://127.0.0.1:8178");
+
+/** Where downloaded or built engines and models are cached unless `TOM_ENGINES_DIR` says otherwise. */
+export function defaultEnginesDir(env: (k: string) => string | undefined = envGet): string {
+  const xdg = env("XDG_CACHE_HOME");
+  return join(xdg && xdg !== "" ? xdg : join(env("HOME") ?? homedir(), ".cache"), "tom", "engines");
+}
+
+function envGet(k: string): string | undefined {
+  try {
+    return Deno.env.get(k);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keys whose values are secret: never printed, never echoed in error messages. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["jwt.secret", "log.hashSalt"]);
+
+/** The configuration schema. Every key has a default so an empty environment is a valid configuration. */
+export const ConfigSchema = z.object({
+  /** Hardware profile whose gate `tom doctor` checks. */
+  profile: z.enum(["realtime", "single-agent", "cpu-dev"]).default("cpu-dev"),
+  http: z.object({
+    host: host().default("127.0.0.1"),
+    port: port().default(8080),
+  }).prefault({}),
+  audiosocket: z.object({
+    host: host().default("127.0.0.1"),
+    port: port().default(9092),
+  }).prefault({}),
+  /** Database, secrets, recordings. */
+  dataDir: z.string().min(1).default("data"),
+  /** Cache of built engines and models (outside the repository). */
+  enginesDir: z.string().min(1).default(""),
+  /** Start managed engines as child processes (false: only check them). */
+  manageEngines: bool().default(true),
+  stt: z.object({
+    kind: z.enum(["whisper-server", "none"]).default("whisper-server"),
+    url: url().default("http://127.0.0.1:8178"),
+    /** Empty: `<enginesDir>/bin/whisper-server`. */
+    bin: z.string().default(""),
+    cliBin: z.string().default(""),
+    /** Empty: the provisioned synthetic model. */
+    model: z.string().default(""),
+    language: z.string().min(2).max(8).default("de"),
+    threads: int(1, 256).default(2),
+  }).prefault({}),
+  llm: z.object({
+    kind: z.enum(["llama-server", "ollama", "openai", "none"]).default("llama-server"),
+    url: url().default("http://127.0.0.1:8179"),
+    bin: z.string().default(""),
+    model: z.string().default(""),
+    /** Model name sent in requests (Ollama: the tag, e.g. `llama3.1:8b`). */
+    modelName: z.string().default("tom"),
+    threads: int(1, 256).default(2),
+    contextSize: int(256, 1_048_576).default(4096),
+  }).prefault({}),
+  tts: z.object({
+    kind: z.enum(["espeak-ng", "piper", "none"]).default("espeak-ng"),
+    bin: z.string().default("espeak-ng"),
+    voice: z.string().min(1).default("de"),
+    /** Piper voice model (.onnx); unused by espeak-ng. */
+    model: z.string().default(""),
+  }).prefault({}),
+  vad: z.object({
+    /** Empty: the provisioned Silero model. */
+    model: z.string().default(""),
+    threshold: num(0.05, 0.99).default(0.5),
+  }).prefault({}),
+  jwt: z.object({
+    /** HS256 secret (at least 32 bytes). Empty: generated once into `<dataDir>/secrets/jwt.key`. */
+    secret: z.string().refine((s) => s === "" || new TextEncoder().encode(s).length >= 32, {
+      message: "must be at least 32 bytes long",
+    }).default(""),
+    /** PEM public key file for RS256/ES256/EdDSA tokens. */
+    publicKeyFile: z.string().default(""),
+    algorithms: list(z.enum(["HS256", "RS256", "ES256", "EdDSA"])).refine((a) => a.length > 0, {
+      message: "must name at least one algorithm",
+    }).default(["HS256"]),
+    maxTtlSeconds: int(1, 3600).default(3600),
+  }).prefault({}),
+  egress: z.object({
+    /** Extra hosts (`host` or `host:port`) the server may reach besides loopback and the engines. */
+    allowHosts: list(host()).default([]),
+    /** Lift the network sandbox completely. */
+    allowAll: bool().default(false),
+  }).prefault({}),
+  retention: z.object({
+    /** Default retention of a person's data, in days. */
+    days: int(1, 365).default(30),
+    /** Recordings are kept this many hours. */
+    recordingHours: int(1, 24 * 365).default(24),
+  }).prefault({}),
+  recording: z.object({
+    enabled: bool().default(false),
+  }).prefault({}),
+  log: z.object({
+    level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Salt for hashing phone numbers and names in logs. Empty: generated into `<dataDir>/secrets/log.salt`. */
+    hashSalt: z.string().default(""),
+  }).prefault({}),
+  shutdown: z.object({
+    /** How long SIGTERM waits for calls to finish. */
+    drainSeconds: int(0, 3600).default(20),
+  }).prefault({}),
+});
+
+/** A validated configuration with paths resolved. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Invalid configuration: start-up stops with exit code 2 and this message. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `http.port` -> `TOM_HTTP_PORT`. */
+export function envName(path: string): string {
+  return "TOM_" +
+    path.split(".").map((p) => p.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()).join("_");
+}
+
+function leafPaths(schema: z.ZodType, prefix = ""): string[] {
+  // deno-lint-ignore no-explicit-any -- zod's internal def is not part of its typed surface
+  let s: any = schema;
+  while (s?._zod?.def && ["default", "prefault", "optional", "pipe"].includes(s._zod.def.type)) {
+    s = s._zod.def.type === "pipe" ? s._zod.def.out : s._zod.def.innerType;
+  }
+  if (s?._zod?.def?.type === "object") {
+    return Object.entries(s._zod.def.shape as Record<string, z.ZodType>)
+      .flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return [prefix];
+}
+
+/** Every configuration key, as `a.b` paths. */
+export const CONFIG_KEYS: readonly string[] = leafPaths(ConfigSchema);
+const ENV_TO_KEY = new Map(CONFIG_KEYS.map((k) => [envName(k), k]));
+/** `TOM_*` variables that are not keys but are understood. */
+const OTHER_ENV = new Set(["TOM_CONFIG"]);
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof cur[p] !== "object" || cur[p] === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]] = value;
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  return path.split(".").reduce<unknown>(
+    (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+    obj,
+  );
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Environment (default: the process environment). */
+  env?: Record<string, string>;
+  /** JSON config file; default `TOM_CONFIG`. */
+  file?: string;
+  /** Working directory for relative paths (default: `Deno.cwd()`). */
+  cwd?: string;
+}
+
+/**
+ * Read and validate the configuration.
+ *
+ * @throws {ConfigError} naming each invalid key, its environment variable and what is wrong.
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? Deno.env.toObject();
+  const problems: string[] = [];
+  let raw: Record<string, unknown> = {};
+  const file = opts.file ?? env.TOM_CONFIG;
+  if (file) {
+    try {
+      const parsed = JSON.parse(Deno.readTextFileSync(file));
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        problems.push(`config file ${file}: expected a JSON object`);
+      } else raw = parsed;
+    } catch (e) {
+      problems.push(`config file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("TOM_") || OTHER_ENV.has(name)) continue;
+    const key = ENV_TO_KEY.get(name);
+    if (!key) {
+      const near = closest(name, [...ENV_TO_KEY.keys()]);
+      problems.push(
+        `${name}: unknown setting${near ? ` (did you mean ${near}?)` : ""}; \`tom --help\` lists all`,
+      );
+      continue;
+    }
+    setPath(raw, key, value);
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = issue.path.join(".");
+      const shown = SECRET_KEYS.has(key) ? "" : describeValue(getPath(raw, key));
+      const where = ENV_TO_KEY.has(envName(key)) && env[envName(key)] !== undefined
+        ? `${envName(key)} (${key})`
+        : key === ""
+        ? "config"
+        : `${key} (${envName(key)})`;
+      problems.push(`${where}: ${issue.message}${shown}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolvePaths(result.data as Config, opts.cwd ?? Deno.cwd(), env);
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = 4;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestDist) [best, bestDist] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return "";
+  const s = JSON.stringify(v);
+  return `, got ${s.length > 60 ? s.slice(0, 57) + "..." : s}`;
+}
+
+function resolvePaths(c: Config, cwd: string, env: Record<string, string>): Config {
+  const enginesDir = resolve(cwd, c.enginesDir || defaultEnginesDir((k) => env[k]));
+  const inEngines = (p: string, rel: string) => (p ? resolve(cwd, p) : join(enginesDir, rel));
+  return {
+    ...c,
+    dataDir: resolve(cwd, c.dataDir),
+    enginesDir,
+    stt: {
+      ...c.stt,
+      bin: inEngines(c.stt.bin, "bin/whisper-server"),
+      cliBin: inEngines(c.stt.cliBin, "bin/whisper-cli"),
+      model: inEngines(c.stt.model, "models/synthetic-whisper-tiny.bin"),
+    },
+    llm: {
+      ...c.llm,
+      bin: inEngines(c.llm.bin, "bin/llama-server"),
+      model: inEngines(c.llm.model, "models/synthetic-llama.gguf"),
+    },
+    vad: { ...c.vad, model: inEngines(c.vad.model, "models/silero_vad_16k_op15.onnx") },
+  };
+}
+
+/** The configuration with secrets replaced, safe to print or log. */
+export function redactConfig(c: Config): Config {
+  const copy = structuredClone(c);
+  for (const key of SECRET_KEYS) {
+    if (getPath(copy, key)) setPath(copy as unknown as Record<string, unknown>, key, "<redacted>");
+  }
+  return copy;
+}

@@ -1,0 +1,135 @@
+/**
+ * Facts about the box the engines run on: CPU, memory, disk and NVIDIA GPUs. Each probe is a function
+ * so `tom doctor` can be tested with injected facts.
+ *
+ * @module
+ */
+import { cpus } from "node:os";
+import { dirname, resolve } from "node:path";
+import { findBinary } from "./files.ts";
+
+/** The processor. */
+export interface CpuFacts {
+  model: string;
+  cores: number;
+}
+
+/** Main memory, in bytes. */
+export interface RamFacts {
+  totalBytes: number;
+  availableBytes: number;
+}
+
+/** The file system holding a path, in bytes. */
+export interface DiskFacts {
+  path: string;
+  totalBytes: number;
+  freeBytes: number;
+}
+
+/** One NVIDIA GPU, memory in bytes. */
+export interface GpuDevice {
+  name: string;
+  memoryTotalBytes: number;
+  memoryUsedBytes: number;
+}
+
+/** The GPUs found (`present: false` with no devices when there is no NVIDIA driver). */
+export interface GpuFacts {
+  present: boolean;
+  devices: GpuDevice[];
+  /** Why the GPUs could not be read (nvidia-smi missing or failing). */
+  note?: string;
+}
+
+/** Hardware probes; each may be replaced (tests inject facts). */
+export interface HardwareProbes {
+  cpu(): Promise<CpuFacts>;
+  ram(): Promise<RamFacts>;
+  disk(path: string): Promise<DiskFacts | null>;
+  gpu(): Promise<GpuFacts>;
+}
+
+const MIB = 1024 * 1024;
+
+async function run(cmd: string, args: string[], timeoutMs: number): Promise<{ ok: boolean; out: string }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  try {
+    const o = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped", signal: ac.signal })
+      .output();
+    const text = new TextDecoder().decode(o.success ? o.stdout : o.stderr);
+    return { ok: o.success, out: text };
+  } catch (e) {
+    return { ok: false, out: e instanceof Error ? e.message : String(e) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function cpu(): Promise<CpuFacts> {
+  const list = cpus();
+  let model = list[0]?.model?.trim() ?? "";
+  if (model === "") {
+    try {
+      const info = await Deno.readTextFile("/proc/cpuinfo");
+      model = info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
+    } catch {
+      model = "unknown";
+    }
+  }
+  return { model, cores: list.length || navigator.hardwareConcurrency || 1 };
+}
+
+function ram(): Promise<RamFacts> {
+  const m = Deno.systemMemoryInfo();
+  return Promise.resolve({ totalBytes: m.total, availableBytes: m.available });
+}
+
+async function existingAncestor(path: string): Promise<string> {
+  let p = resolve(path);
+  for (;;) {
+    try {
+      await Deno.stat(p);
+      return p;
+    } catch {
+      const up = dirname(p);
+      if (up === p) return p;
+      p = up;
+    }
+  }
+}
+
+async function disk(path: string): Promise<DiskFacts | null> {
+  const at = await existingAncestor(path);
+  const r = await run("df", ["-Pk", at], 5000);
+  if (!r.ok) return null;
+  const cols = r.out.trim().split("\n").at(-1)?.trim().split(/\s+/) ?? [];
+  const total = Number(cols[1]);
+  const free = Number(cols[3]);
+  if (!Number.isFinite(total) || !Number.isFinite(free)) return null;
+  return { path: resolve(path), totalBytes: total * 1024, freeBytes: free * 1024 };
+}
+
+/** Parse `nvidia-smi --query-gpu=name,memory.total,memory.used --format=csv,noheader,nounits` (MiB). */
+export function parseNvidiaSmi(text: string): GpuDevice[] {
+  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "").flatMap((line) => {
+    const parts = line.split(",").map((p) => p.trim());
+    const used = Number(parts.at(-1));
+    const total = Number(parts.at(-2));
+    if (parts.length < 3 || !Number.isFinite(total) || !Number.isFinite(used)) return [];
+    return [{ name: parts.slice(0, -2).join(","), memoryTotalBytes: total * MIB, memoryUsedBytes: used * MIB }];
+  });
+}
+
+async function gpu(): Promise<GpuFacts> {
+  const bin = await findBinary("nvidia-smi");
+  if (!bin) return { present: false, devices: [], note: "nvidia-smi not found" };
+  const r = await run(bin, ["--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"], 15_000);
+  if (!r.ok) return { present: false, devices: [], note: `nvidia-smi failed: ${r.out.trim().split("\n")[0]}` };
+  const devices = parseNvidiaSmi(r.out);
+  return { present: devices.length > 0, devices };
+}
+
+/** The real probes of this machine. */
+export const systemProbes: HardwareProbes = { cpu, ram, disk, gpu };

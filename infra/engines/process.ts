@@ -1,0 +1,110 @@
+/**
+ * One engine child process: spawned with its pipes always drained (a full pipe would block the engine),
+ * every output line logged at debug level, kept in a short tail for error messages and, when asked,
+ * appended to a per-engine log file.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Logger } from "../log.ts";
+import type { EngineSpec } from "./specs.ts";
+
+/** A running (or finished) engine process. */
+export interface EngineProcess {
+  readonly pid: number;
+  /** Resolves when the process has exited. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Resolves when both output pipes are drained and the log file is closed (after exit). */
+  readonly done: Promise<void>;
+  /** The last output lines (stdout and stderr interleaved). */
+  tail(): string[];
+  /** Send a signal; a process that has already exited is ignored. */
+  kill(signal: Deno.Signal): void;
+}
+
+/** Options of {@linkcode spawnEngine}. */
+export interface SpawnOptions {
+  log: Logger;
+  /** Directory for `<name>.log` (appended); none: output goes to the logger only. */
+  logDir?: string;
+  /** Lines kept for error messages (default 30). */
+  tailLines?: number;
+}
+
+async function drain(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  try {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split(/\r?\n|\r/);
+      rest = parts.pop() ?? "";
+      for (const p of parts) if (p.trim() !== "") onLine(p);
+    }
+  } catch {
+    // The pipe broke: the process is gone; nothing more to read.
+  }
+  if (rest.trim() !== "") onLine(rest);
+}
+
+/**
+ * Spawn a managed engine's command.
+ *
+ * @throws {Error} when the command cannot be started (binary missing, not executable).
+ */
+export async function spawnEngine(spec: EngineSpec, opts: SpawnOptions): Promise<EngineProcess> {
+  if (!spec.command) throw new Error(`Cannot spawn engine ${spec.name}: it has no command (not managed)`);
+  const keep = opts.tailLines ?? 30;
+  const lines: string[] = [];
+  let file: Deno.FsFile | undefined;
+  if (opts.logDir) {
+    await Deno.mkdir(opts.logDir, { recursive: true });
+    file = await Deno.open(join(opts.logDir, `${spec.name}.log`), { append: true, create: true });
+  }
+  const encoder = new TextEncoder();
+  const child = (() => {
+    try {
+      return new Deno.Command(spec.command ?? "", {
+        args: [...(spec.args ?? [])],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      file?.close();
+      throw e;
+    }
+  })();
+  const log = opts.log.child({ engine: spec.name, pid: child.pid });
+  const onLine = (stream: string) => (line: string) => {
+    lines.push(line);
+    if (lines.length > keep) lines.shift();
+    log.debug(line, { stream });
+    try {
+      file?.writeSync(encoder.encode(`${new Date().toISOString()} ${stream} ${line}\n`));
+    } catch {
+      // A full disk must not stop the engine: the line is still in the tail and the logger.
+    }
+  };
+  const status = child.status;
+  const done = Promise.all([
+    drain(child.stdout, onLine("stdout")),
+    drain(child.stderr, onLine("stderr")),
+    status,
+  ])
+    .then(() => file?.close());
+  return {
+    pid: child.pid,
+    status,
+    done,
+    tail: () => [...lines],
+    kill(signal: Deno.Signal) {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already exited.
+      }
+    },
+  };
+}

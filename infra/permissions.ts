@@ -1,0 +1,88 @@
+/**
+ * The egress policy, enforced by Deno itself: `tom serve` runs with permission flags built from the
+ * configuration. Network access is granted to loopback, the listen addresses and the configured engine
+ * endpoints only, unless the administrator allows more (`TOM_EGRESS_ALLOW_HOSTS`, or
+ * `TOM_EGRESS_ALLOW_ALL=true`). A `fetch` anywhere else fails inside Deno with `NotCapable` before any
+ * packet is sent.
+ *
+ * @module
+ */
+import { tmpdir } from "node:os";
+import type { Config } from "./config.ts";
+
+/** Loopback names that are always allowed. */
+export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
+
+/** The network hosts (`host` or `host:port`) the serving process may reach. */
+export function allowedNetHosts(config: Config): string[] {
+  const hosts = new Set<string>(LOOPBACK_HOSTS);
+  hosts.add(hostPort(config.http.host, config.http.port));
+  hosts.add(hostPort(config.audiosocket.host, config.audiosocket.port));
+  for (
+    const u of [
+      config.stt.kind !== "none" ? config.stt.url : "",
+      config.llm.kind !== "none" ? config.llm.url : "",
+    ]
+  ) {
+    if (!u) continue;
+    const url = new URL(u);
+    if (!isLoopback(url.hostname)) {
+      hosts.add(hostPort(url.hostname, Number(url.port || (url.protocol === "https:" ? 443 : 80))));
+    }
+  }
+  for (const h of config.egress.allowHosts) hosts.add(h);
+  return [...hosts];
+}
+
+function hostPort(host: string, port: number): string {
+  const h = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return `${h}:${port}`;
+}
+
+/** Whether a host name is a loopback address. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Options of {@linkcode servePermissionFlags}. */
+export interface PermissionOptions {
+  /** Extra readable paths (default: everything is readable; reading is not egress). */
+  extraWrite?: string[];
+}
+
+/**
+ * The `deno run` permission flags of `tom serve` for this configuration.
+ *
+ * Reading is allowed everywhere (the code, engines and models live in several places; reading is not
+ * egress); writing only to the data directory and the temporary directory; running only the engine
+ * binaries and the system tools doctor uses; the network per {@linkcode allowedNetHosts}.
+ */
+export function servePermissionFlags(config: Config, opts: PermissionOptions = {}): string[] {
+  const net = config.egress.allowAll ? "--allow-net" : `--allow-net=${allowedNetHosts(config).join(",")}`;
+  const write = [config.dataDir, tmpdir(), ...(opts.extraWrite ?? [])];
+  const run = [
+    config.stt.bin,
+    config.stt.cliBin,
+    config.llm.bin,
+    config.tts.bin,
+    "espeak-ng",
+    "sox",
+    "nvidia-smi",
+    "df",
+  ];
+  return [
+    "--no-prompt",
+    net,
+    "--allow-read",
+    `--allow-write=${write.join(",")}`,
+    `--allow-run=${[...new Set(run.filter((r) => r !== ""))].join(",")}`,
+    "--allow-env",
+    "--allow-sys",
+  ];
+}
+
+/** Whether this process's network access is sandboxed (false when it runs with a blanket `--allow-net`). */
+export function egressSandboxed(): boolean {
+  return Deno.permissions.querySync({ name: "net" }).state !== "granted";
+}

