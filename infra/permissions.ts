@@ -8,6 +8,7 @@
  * @module
  */
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 
 /** Loopback names that are always allowed. */
@@ -76,10 +77,24 @@ export function servePermissionFlags(config: Config, opts: PermissionOptions = {
     net,
     "--allow-read",
     `--allow-write=${write.join(",")}`,
-    `--allow-run=${[...new Set(run.filter((r) => r !== ""))].join(",")}`,
+    `--allow-run=${[...new Set(run.filter((r) => r !== "" && findExecutable(r)))].join(",")}`,
     "--allow-env",
     "--allow-sys",
   ];
+}
+
+/** Whether a command name (looked up on PATH) or path names an existing file; Deno refuses unknown ones. */
+function findExecutable(cmd: string): boolean {
+  const candidates = cmd.includes("/")
+    ? [cmd]
+    : (Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "").map((d) => join(d, cmd));
+  return candidates.some((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Whether this process's network access is sandboxed (false when it runs with a blanket `--allow-net`). */

@@ -145,7 +145,9 @@ export class Supervisor {
       logDir: opts.logDir,
     };
     for (const [k, v] of Object.entries(this.#o)) {
-      if (typeof v === "number" && !(v > 0)) throw new RangeError(`Cannot create Supervisor: ${k} must be > 0, got ${v}`);
+      if (typeof v === "number" && !(v > 0)) {
+        throw new RangeError(`Cannot create Supervisor: ${k} must be > 0, got ${v}`);
+      }
     }
     this.#engines = specs.map((spec) => ({
       spec,
@@ -182,7 +184,9 @@ export class Supervisor {
       await Promise.all(others.map(async (e) => {
         e.state = "starting";
         await this.#check(e, null);
-        if ((e.state as EngineState) !== "healthy") this.#log.warn(`Engine ${e.spec.name} is not ready`, { reason: e.reason });
+        if ((e.state as EngineState) !== "healthy") {
+          this.#log.warn(`Engine ${e.spec.name} is not ready`, { reason: e.reason });
+        }
         this.#track(this.#pollLoop(e, null));
       }));
     } catch (err) {
@@ -243,7 +247,9 @@ export class Supervisor {
     } catch (err) {
       if (!(err instanceof Deno.errors.AddrInUse)) throw err;
       const h = await checkEngine(spec);
-      const who = h.ok ? `an engine answering at ${spec.url} (left over from an earlier run, or another TOM)` : "another program";
+      const who = h.ok
+        ? `an engine answering at ${spec.url} (left over from an earlier run, or another TOM)`
+        : "another program";
       throw new SupervisorError(
         spec.name,
         `Cannot start engine ${what}: port ${spec.port} is already in use by ${who}; ` +
@@ -266,8 +272,7 @@ export class Supervisor {
     if (this.#stopAc.signal.aborted) {
       // stop() ran while the process was being spawned: it must not outlive the supervisor.
       proc.kill("SIGKILL");
-      await proc.status;
-      await proc.done;
+      await proc.exited();
       return;
     }
     e.proc = proc;
@@ -278,7 +283,7 @@ export class Supervisor {
       this.#emit({ type: "restarted", name: e.spec.name, pid: proc.pid, restarts: e.restarts, delayMs });
     } else this.#log.info(`Engine ${e.spec.name} started`, { pid: proc.pid, args: e.spec.args });
     this.#emit({ type: "started", name: e.spec.name, pid: proc.pid });
-    this.#track(proc.status.then((st) => this.#onExit(e, proc, st)));
+    this.#track(proc.exited().then((st) => this.#onExit(e, proc, st)));
     this.#track(this.#pollLoop(e, proc));
   }
 
@@ -292,7 +297,6 @@ export class Supervisor {
       e.state = "stopped";
       return;
     }
-    this.#emit({ type: "exited", name: e.spec.name, pid, code: st.code, signal: st.signal ?? null });
     if (e.healthySince !== null && this.#now() - e.healthySince >= this.#o.resetAfterMs) e.crashes = 0;
     e.healthySince = null;
     const delayMs = Math.min(this.#o.maxMs, this.#o.initialMs * 2 ** e.crashes);
@@ -301,6 +305,7 @@ export class Supervisor {
     e.reason = `exited (${how}); restarting in ${delayMs} ms` +
       (e.lastTail.length > 0 ? `; last output: ${e.lastTail.at(-1)}` : "");
     e.state = "restarting";
+    this.#emit({ type: "exited", name: e.spec.name, pid, code: st.code, signal: st.signal ?? null });
     this.#log.warn(`Engine ${e.spec.name} exited`, { pid, how, delayMs, lastOutput: e.lastTail.slice(-5) });
     if (!e.everReady && ++e.startExits >= this.#o.maxStartExits) {
       e.ready.reject(this.#startError(e, `exited ${e.startExits} times while starting (last: ${how})`));
@@ -313,7 +318,11 @@ export class Supervisor {
   }
 
   #startError(e: Engine, what: string): SupervisorError {
-    return new SupervisorError(e.spec.name, `Engine ${e.spec.name} (${e.spec.kind}) ${what}`, e.lastTail.slice(-10));
+    return new SupervisorError(
+      e.spec.name,
+      `Engine ${e.spec.name} (${e.spec.kind}) ${what}`,
+      e.lastTail.slice(-10),
+    );
   }
 
   async #waitReady(e: Engine): Promise<void> {
@@ -321,7 +330,12 @@ export class Supervisor {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         e.lastTail = e.proc?.tail() ?? e.lastTail;
-        reject(this.#startError(e, `did not become healthy within ${this.#o.startTimeoutMs} ms: ${e.reason ?? ""}`));
+        reject(
+          this.#startError(
+            e,
+            `did not become healthy within ${this.#o.startTimeoutMs} ms: ${e.reason ?? ""}`,
+          ),
+        );
       }, this.#o.startTimeoutMs);
     });
     try {
@@ -357,7 +371,9 @@ export class Supervisor {
       this.#emit({ type: "unhealthy", name: e.spec.name, reason: e.reason });
     }
     if (proc && e.failedChecks >= this.#o.maxFailedChecks) {
-      this.#log.error(`Engine ${e.spec.name} failed ${e.failedChecks} checks in a row; killing it`, { pid: proc.pid });
+      this.#log.error(`Engine ${e.spec.name} failed ${e.failedChecks} checks in a row; killing it`, {
+        pid: proc.pid,
+      });
       proc.kill("SIGKILL");
     }
   }
@@ -403,8 +419,7 @@ export class Supervisor {
       });
       proc.kill("SIGKILL");
     }
-    const st = await proc.status;
-    await proc.done;
+    const st = await proc.exited();
     e.lastExit = { code: st.code, signal: st.signal ?? null, at: this.#now() };
     e.proc = null;
     e.state = "stopped";

@@ -2,14 +2,17 @@
 import type { SQLInputValue, StatementSync } from "node:sqlite";
 import type { JsonObject, PageOptions } from "./types.ts";
 
+// node:sqlite returns rows with a null prototype; callers get plain objects.
+
 /** Runs a statement that returns at most one row, typed as `T`. */
 export function one<T>(stmt: StatementSync, ...params: SQLInputValue[]): T | undefined {
-  return stmt.get(...params) as T | undefined;
+  const row = stmt.get(...params);
+  return row === undefined ? undefined : { ...row } as T;
 }
 
 /** Runs a statement that returns rows, typed as `T`. */
 export function many<T>(stmt: StatementSync, ...params: SQLInputValue[]): T[] {
-  return stmt.all(...params) as T[];
+  return stmt.all(...params).map((row) => ({ ...row }) as T);
 }
 
 /** Runs a write statement and returns the number of changed rows. */

@@ -36,7 +36,7 @@ export interface AnalysisResult {
   /** 0 .. 1. */
   confidence: number;
   reason: string;
-  summary: string[];
+  summary: readonly string[];
   memoryUpdate?: JsonObject | null;
 }
 
@@ -82,7 +82,9 @@ export function enqueueAnalysis(store: Store, accountId: string, callId: string,
 export function listDueAnalyses(store: Store, accountId: string, now: number, limit = 10): CallAnalysis[] {
   const sql = `SELECT ${COLUMNS} FROM call_analysis WHERE account_id = ? AND status = 'pending'
     AND coalesce(next_attempt_at, 0) <= ? ORDER BY coalesce(next_attempt_at, 0), created_at LIMIT ?`;
-  return many<AnalysisRow>(store.prepare(sql), accountId, now, Math.max(1, Math.trunc(limit))).map(toAnalysis);
+  return many<AnalysisRow>(store.prepare(sql), accountId, now, Math.max(1, Math.trunc(limit))).map(
+    toAnalysis,
+  );
 }
 
 /** The call's analysis, or undefined. */
@@ -93,7 +95,12 @@ export function getAnalysis(store: Store, accountId: string, callId: string): Ca
 }
 
 /** Stores the result and marks the job done; false if there is no such job in this account. */
-export function completeAnalysis(store: Store, accountId: string, callId: string, result: AnalysisResult): boolean {
+export function completeAnalysis(
+  store: Store,
+  accountId: string,
+  callId: string,
+  result: AnalysisResult,
+): boolean {
   const what = "Cannot complete analysis";
   const summary = result.summary;
   if (!Array.isArray(summary) || summary.length > 8 || summary.some((s) => typeof s !== "string")) {

@@ -36,7 +36,8 @@ export interface AuditQuery {
 
 type AuditRow = Omit<AuditEntry, "detail"> & { detail: string };
 
-const COLUMNS = `id, account_id AS accountId, actor_user_id AS actorUserId, action, subject_type AS subjectType,
+const COLUMNS =
+  `id, account_id AS accountId, actor_user_id AS actorUserId, action, subject_type AS subjectType,
   subject_id AS subjectId, detail_json AS detail, at`;
 
 /** Appends an entry; throws StoreNotFoundError if the account does not exist. */

@@ -7,7 +7,17 @@
 import type { Store } from "./db.ts";
 import { StoreNotFoundError } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
-import { bit, isConstraint, jsonText, many, one, parseJson, requireNumber, requireText, run } from "./_util.ts";
+import {
+  bit,
+  isConstraint,
+  jsonText,
+  many,
+  one,
+  parseJson,
+  requireNumber,
+  requireText,
+  run,
+} from "./_util.ts";
 
 /** A conversation policy the bandit can choose. */
 export interface Variant {
@@ -60,7 +70,12 @@ const ARM_COLUMNS = `context, variant_id AS variantId, alpha, beta, pulls, rewar
   updated_at AS updatedAt`;
 
 function toVariant(row: VariantRow): Variant {
-  return { ...row, slots: parseJson(row.slots), enabled: row.enabled === 1, blacklisted: row.blacklisted === 1 };
+  return {
+    ...row,
+    slots: parseJson(row.slots),
+    enabled: row.enabled === 1,
+    blacklisted: row.blacklisted === 1,
+  };
 }
 
 /** Creates the variant or updates its name, slots and enabled flag (the blacklist state is kept). */
@@ -81,13 +96,17 @@ export function upsertVariant(store: Store, input: NewVariant): Variant {
 
 /** The variant, or undefined. */
 export function getVariant(store: Store, variantId: string): Variant | undefined {
-  const row = one<VariantRow>(store.prepare(`SELECT ${VARIANT_COLUMNS} FROM variants WHERE id = ?`), variantId);
+  const row = one<VariantRow>(
+    store.prepare(`SELECT ${VARIANT_COLUMNS} FROM variants WHERE id = ?`),
+    variantId,
+  );
   return row && toVariant(row);
 }
 
 /** All variants by id; with `activeOnly`, only enabled and not blacklisted ones. */
 export function listVariants(store: Store, opts: { activeOnly?: boolean } = {}): Variant[] {
-  const sql = `SELECT ${VARIANT_COLUMNS} FROM variants WHERE ?1 = 0 OR (enabled = 1 AND blacklisted = 0) ORDER BY id`;
+  const sql =
+    `SELECT ${VARIANT_COLUMNS} FROM variants WHERE ?1 = 0 OR (enabled = 1 AND blacklisted = 0) ORDER BY id`;
   return many<VariantRow>(store.prepare(sql), bit(opts.activeOnly ?? false)).map(toVariant);
 }
 
@@ -100,7 +119,12 @@ export function setVariantEnabled(store: Store, variantId: string, enabled: bool
 export function blacklistVariant(store: Store, variantId: string, reason: string, at = store.now()): boolean {
   const sql = `UPDATE variants SET blacklisted = 1, blacklisted_at = ?, blacklist_reason = ?
     WHERE id = ? AND blacklisted = 0`;
-  return run(store.prepare(sql), at, requireText("Cannot blacklist variant", "reason", reason, 500), variantId) === 1;
+  return run(
+    store.prepare(sql),
+    at,
+    requireText("Cannot blacklist variant", "reason", reason, 500),
+    variantId,
+  ) === 1;
 }
 
 /** Lifts the blacklist; false if the variant does not exist or was not blacklisted. */

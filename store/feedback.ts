@@ -50,9 +50,18 @@ export function recordFeedback(store: Store, accountId: string, input: NewFeedba
   const sql = `INSERT INTO feedback (id, account_id, call_id, rating, source, created_at)
     SELECT ?, account_id, id, ?, ?, ? FROM calls WHERE account_id = ? AND id = ?
     ON CONFLICT (call_id) DO NOTHING`;
-  const params = [feedback.id, feedback.rating, feedback.source, feedback.createdAt, accountId, feedback.callId];
+  const params = [
+    feedback.id,
+    feedback.rating,
+    feedback.source,
+    feedback.createdAt,
+    accountId,
+    feedback.callId,
+  ];
   if (run(store.prepare(sql), ...params) === 1) return feedback;
-  if (!one(store.prepare("SELECT 1 FROM calls WHERE account_id = ? AND id = ?"), accountId, feedback.callId)) {
+  if (
+    !one(store.prepare("SELECT 1 FROM calls WHERE account_id = ? AND id = ?"), accountId, feedback.callId)
+  ) {
     throw new StoreNotFoundError(`${what}: no call ${feedback.callId} in account ${accountId}`);
   }
   return undefined;
@@ -75,5 +84,9 @@ export function feedbackByVariant(store: Store, accountId: string, since = 0): V
 
 /** Deletes the call's rating; false if there was none in this account. */
 export function deleteFeedback(store: Store, accountId: string, callId: string): boolean {
-  return run(store.prepare("DELETE FROM feedback WHERE account_id = ? AND call_id = ?"), accountId, callId) === 1;
+  return run(
+    store.prepare("DELETE FROM feedback WHERE account_id = ? AND call_id = ?"),
+    accountId,
+    callId,
+  ) === 1;
 }

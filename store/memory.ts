@@ -24,7 +24,8 @@ interface MemoryRow {
   updatedAt: number;
 }
 
-const COLUMNS = "person_id AS personId, account_id AS accountId, memory_json AS memory, version, updated_at AS updatedAt";
+const COLUMNS =
+  "person_id AS personId, account_id AS accountId, memory_json AS memory, version, updated_at AS updatedAt";
 
 /** The person's memory, or undefined if none was saved (or the person is not in this account). */
 export function getMemory(store: Store, accountId: string, personId: string): MemoryState | undefined {
@@ -68,7 +69,9 @@ export function saveMemory(
         WHERE account_id = ? AND person_id = ? AND version = ?`;
       changed = run(store.prepare(sql), text, now, accountId, personId, expectedVersion);
     }
-    if (changed === 1) return { personId, accountId, memory: parseJson(text), version: expectedVersion + 1, updatedAt: now };
+    if (changed === 1) {
+      return { personId, accountId, memory: parseJson(text), version: expectedVersion + 1, updatedAt: now };
+    }
     if (!one(store.prepare("SELECT 1 FROM people WHERE account_id = ? AND id = ?"), accountId, personId)) {
       throw new StoreNotFoundError(`${what}: no person ${personId} in account ${accountId}`);
     }
@@ -78,6 +81,10 @@ export function saveMemory(
 
 /** Forgets the person's memory; false if there was none in this account. */
 export function deleteMemory(store: Store, accountId: string, personId: string): boolean {
-  return run(store.prepare("DELETE FROM memory_state WHERE account_id = ? AND person_id = ?"), accountId, personId) ===
+  return run(
+    store.prepare("DELETE FROM memory_state WHERE account_id = ? AND person_id = ?"),
+    accountId,
+    personId,
+  ) ===
     1;
 }

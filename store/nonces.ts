@@ -7,12 +7,19 @@ import { requireInt, requireText, run } from "./_util.ts";
  * Marks the nonce as used, kept until `expiresAt` (the token's exp, unix ms). True the first time;
  * false if it was used before or has already expired, so a replayed token is refused.
  */
-export function useNonce(store: Store, nonce: string, callId: string, expiresAt: number, now: number): boolean {
+export function useNonce(
+  store: Store,
+  nonce: string,
+  callId: string,
+  expiresAt: number,
+  now: number,
+): boolean {
   const what = "Cannot use nonce";
   requireText(what, "nonce", nonce);
   requireInt(what, "expiresAt", expiresAt, 0, Number.MAX_SAFE_INTEGER);
   if (expiresAt <= now) return false;
-  const sql = "INSERT INTO nonces (nonce, call_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING";
+  const sql =
+    "INSERT INTO nonces (nonce, call_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING";
   return run(store.prepare(sql), nonce, callId, expiresAt) === 1;
 }
 

@@ -50,8 +50,10 @@ export function purgeExpiredCallData(
       days,
     );
     run(
-      store.prepare(`UPDATE calls SET recording_path = NULL WHERE account_id = ?1 AND recording_path IS NOT NULL
-        AND id IN (${EXPIRED})`),
+      store.prepare(
+        `UPDATE calls SET recording_path = NULL WHERE account_id = ?1 AND recording_path IS NOT NULL
+        AND id IN (${EXPIRED})`,
+      ),
       accountId,
       now,
       days,

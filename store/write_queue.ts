@@ -30,7 +30,7 @@ export type BatchRunner = (fns: (() => unknown)[]) => JobResult[];
  */
 export class WriteQueue {
   #jobs: Job[] = [];
-  #timer: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing = false;
   #idle: (() => void)[] = [];
   readonly #runBatch: BatchRunner;

@@ -56,7 +56,13 @@ async function run(cmd: string, args: string[], timeoutMs: number): Promise<{ ok
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   try {
-    const o = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped", signal: ac.signal })
+    const o = await new Deno.Command(cmd, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: ac.signal,
+    })
       .output();
     const text = new TextDecoder().decode(o.success ? o.stdout : o.stderr);
     return { ok: o.success, out: text };
@@ -118,15 +124,25 @@ export function parseNvidiaSmi(text: string): GpuDevice[] {
     const used = Number(parts.at(-1));
     const total = Number(parts.at(-2));
     if (parts.length < 3 || !Number.isFinite(total) || !Number.isFinite(used)) return [];
-    return [{ name: parts.slice(0, -2).join(","), memoryTotalBytes: total * MIB, memoryUsedBytes: used * MIB }];
+    return [{
+      name: parts.slice(0, -2).join(","),
+      memoryTotalBytes: total * MIB,
+      memoryUsedBytes: used * MIB,
+    }];
   });
 }
 
 async function gpu(): Promise<GpuFacts> {
   const bin = await findBinary("nvidia-smi");
   if (!bin) return { present: false, devices: [], note: "nvidia-smi not found" };
-  const r = await run(bin, ["--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"], 15_000);
-  if (!r.ok) return { present: false, devices: [], note: `nvidia-smi failed: ${r.out.trim().split("\n")[0]}` };
+  const r = await run(
+    bin,
+    ["--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"],
+    15_000,
+  );
+  if (!r.ok) {
+    return { present: false, devices: [], note: `nvidia-smi failed: ${r.out.trim().split("\n")[0]}` };
+  }
   const devices = parseNvidiaSmi(r.out);
   return { present: devices.length > 0, devices };
 }

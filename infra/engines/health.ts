@@ -71,8 +71,8 @@ class Deadline {
   }
 }
 
-function networkReason(e: unknown, url: string, raw: string, dl: Deadline): string {
-  const shown = displayUrl(url);
+function networkReason(e: unknown, raw: string, shownAs: string, dl: Deadline): string {
+  const shown = displayUrl(shownAs);
   if (dl.timedOut) return `no answer within ${dl.ms} ms at ${shown}`;
   if (dl.signal.aborted) return `check aborted at ${shown}`;
   const text = `${e instanceof Error ? e.message : String(e)} ${
@@ -88,12 +88,13 @@ function networkReason(e: unknown, url: string, raw: string, dl: Deadline): stri
 
 type Got = { status: number; body: string } | { error: string };
 
-async function get(url: string, dl: Deadline): Promise<Got> {
+/** GET `url`; a network failure names `shownAs` (the engine's base URL, as configured). */
+async function get(url: string, dl: Deadline, shownAs = url): Promise<Got> {
   try {
     const res = await fetch(url, { signal: dl.signal, headers: { accept: "application/json" } });
     return { status: res.status, body: await res.text() };
   } catch (e) {
-    return { error: networkReason(e, url, url, dl) };
+    return { error: networkReason(e, url, shownAs, dl) };
   }
 }
 
@@ -113,7 +114,7 @@ function statusReason(got: { status: number; body: string }, url: string): strin
 /** whisper-server and llama-server: `GET /health` is 200 `{"status":"ok"}` when ready, 503 while loading. */
 async function probeHealthEndpoint(spec: EngineSpec, dl: Deadline): Promise<Probe> {
   const url = spec.healthUrl ?? `${spec.url}/health`;
-  const got = await get(url, dl);
+  const got = await get(url, dl, spec.url);
   if ("error" in got) return { ok: false, reason: got.error, reachable: false };
   if (got.status === 200) return { ok: true, reachable: true };
   return { ok: false, reason: statusReason(got, url), reachable: true };
@@ -126,13 +127,13 @@ function hasOllamaModel(names: string[], want: string): boolean {
 
 /** Ollama: `GET /api/version` then `GET /api/tags`; the configured model must be pulled. */
 async function probeOllama(spec: EngineSpec, dl: Deadline): Promise<Probe> {
-  const version = await get(`${spec.url}/api/version`, dl);
+  const version = await get(`${spec.url}/api/version`, dl, spec.url);
   if ("error" in version) return { ok: false, reason: version.error, reachable: false };
   if (version.status !== 200) return { ok: false, reason: statusReason(version, `${spec.url}/api/version`) };
   const v = (json(version.body) as { version?: unknown } | undefined)?.version;
   const detail = typeof v === "string" ? `Ollama ${v}` : "Ollama";
   const tagsUrl = `${spec.url}/api/tags`;
-  const tags = await get(tagsUrl, dl);
+  const tags = await get(tagsUrl, dl, spec.url);
   if ("error" in tags) return { ok: false, reason: tags.error, reachable: true, detail };
   if (tags.status !== 200) return { ok: false, reason: statusReason(tags, tagsUrl), reachable: true, detail };
   const models = (json(tags.body) as { models?: Array<{ name?: unknown; model?: unknown }> } | undefined)
@@ -160,7 +161,7 @@ async function probeOllama(spec: EngineSpec, dl: Deadline): Promise<Probe> {
 /** OpenAI-compatible servers: `GET /v1/models` lists the served model ids. */
 async function probeOpenAi(spec: EngineSpec, dl: Deadline): Promise<Probe> {
   const url = spec.healthUrl ?? `${spec.url}/v1/models`;
-  const got = await get(url, dl);
+  const got = await get(url, dl, spec.url);
   if ("error" in got) return { ok: false, reason: got.error, reachable: false };
   if (got.status !== 200) return { ok: false, reason: statusReason(got, url), reachable: true };
   const data = (json(got.body) as { data?: Array<{ id?: unknown }> } | undefined)?.data;
@@ -253,7 +254,13 @@ export async function checkEngine(spec: EngineSpec, opts: CheckOptions = {}): Pr
   try {
     const facts = await fileFacts(spec);
     const p = await probe(spec, dl, facts);
-    const health: EngineHealth = { name: spec.name, kind: spec.kind, managed: spec.managed, ok: p.ok, latencyMs: 0 };
+    const health: EngineHealth = {
+      name: spec.name,
+      kind: spec.kind,
+      managed: spec.managed,
+      ok: p.ok,
+      latencyMs: 0,
+    };
     if (spec.url) health.url = displayUrl(spec.url);
     if (p.reason) health.reason = p.reason;
     if (p.detail) health.detail = p.detail;

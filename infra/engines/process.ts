@@ -16,6 +16,11 @@ export interface EngineProcess {
   readonly status: Promise<Deno.CommandStatus>;
   /** Resolves when both output pipes are drained and the log file is closed (after exit). */
   readonly done: Promise<void>;
+  /**
+   * Wait for the exit and, at most `ms` longer, for the output to be drained (a grandchild that inherited
+   * the pipes could keep them open).
+   */
+  exited(ms?: number): Promise<Deno.CommandStatus>;
   /** The last output lines (stdout and stderr interleaved). */
   tail(): string[];
   /** Send a signal; a process that has already exited is ignored. */
@@ -99,6 +104,13 @@ export async function spawnEngine(spec: EngineSpec, opts: SpawnOptions): Promise
     status,
     done,
     tail: () => [...lines],
+    async exited(ms = 500) {
+      const st = await status;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
+      return st;
+    },
     kill(signal: Deno.Signal) {
       try {
         child.kill(signal);

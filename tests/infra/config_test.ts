@@ -25,7 +25,11 @@ Deno.test("every key has an environment variable named after its path", () => {
 
 Deno.test("environment values are parsed into numbers, booleans and lists", () => {
   const c = loadConfig({
-    env: { TOM_HTTP_PORT: "9000", TOM_EGRESS_ALLOW_ALL: "yes", TOM_EGRESS_ALLOW_HOSTS: "a.example, b.example:443" },
+    env: {
+      TOM_HTTP_PORT: "9000",
+      TOM_EGRESS_ALLOW_ALL: "yes",
+      TOM_EGRESS_ALLOW_HOSTS: "a.example, b.example:443",
+    },
   });
   assert.equal(c.http.port, 9000);
   assert.equal(c.egress.allowAll, true);
@@ -60,14 +64,20 @@ Deno.test("a short JWT secret is refused without echoing it", () => {
 });
 
 Deno.test("an unknown TOM_ variable is refused with a suggestion", () => {
-  assert.match(problems({ TOM_HTTP_PROT: "1" }), /TOM_HTTP_PROT: unknown setting \(did you mean TOM_HTTP_PORT\?\)/);
+  assert.match(
+    problems({ TOM_HTTP_PROT: "1" }),
+    /TOM_HTTP_PROT: unknown setting \(did you mean TOM_HTTP_PORT\?\)/,
+  );
 });
 
 Deno.test("the config file is read, the environment wins, and a broken file is named", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const file = join(dir, "tom.json");
-    await Deno.writeTextFile(file, JSON.stringify({ http: { port: 8181, host: "0.0.0.0" }, log: { level: "debug" } }));
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ http: { port: 8181, host: "0.0.0.0" }, log: { level: "debug" } }),
+    );
     const c = loadConfig({ env: { TOM_HTTP_PORT: "8282" }, file });
     assert.equal(c.http.port, 8282);
     assert.equal(c.http.host, "0.0.0.0");

@@ -1,0 +1,278 @@
+/**
+ * `tom doctor`: what this box has (CPU, RAM, disk, GPU), whether every configured engine works, and
+ * which hardware gates pass. The configured profile's gate decides the exit code.
+ *
+ * Engines are checked where they are: an engine whose port answers is checked as it runs (for example
+ * under `tom serve`). A managed engine (whisper-server, llama-server) that is not running is started
+ * briefly by a {@linkcode Supervisor}, checked and stopped again, so the check proves that the binary
+ * and the model really start; `startManaged: false` only looks for the binary and the model instead.
+ * Unmanaged engines (Ollama, an OpenAI-compatible server) are never started. Nothing secret is reported:
+ * no configuration values besides paths, and URLs without credentials.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { type Logger, silentLogger } from "./log.ts";
+import { type EngineKind, type EngineName, type EngineSpec, engineSpecs } from "./engines/specs.ts";
+import { checkEngine } from "./engines/health.ts";
+import {
+  type CpuFacts,
+  type DiskFacts,
+  type GpuFacts,
+  type HardwareProbes,
+  type RamFacts,
+  systemProbes,
+} from "./engines/hardware.ts";
+import { Supervisor } from "./supervisor.ts";
+
+/** One engine as the doctor saw it. */
+export interface DoctorEngine {
+  name: EngineName;
+  kind: EngineKind;
+  managed: boolean;
+  url?: string;
+  binaryFound?: boolean;
+  modelPresent?: boolean;
+  healthy: boolean;
+  reason?: string;
+  detail?: string;
+  latencyMs: number;
+  /** How it was checked: already running, started briefly by the doctor, or not started. */
+  checked: "as-running" | "started-by-doctor" | "not-started" | "local";
+}
+
+/** The hardware gates. */
+export type GateName = "realtime-ready" | "single-agent-ready" | "cpu-dev";
+
+/** One gate's verdict. */
+export interface GateResult {
+  name: GateName;
+  pass: boolean;
+  /** Why it fails (empty when it passes). */
+  reasons: string[];
+}
+
+/** Everything `tom doctor` found. */
+export interface DoctorReport {
+  /** ISO time of the run. */
+  time: string;
+  profile: Config["profile"];
+  /** The gate of the configured profile. */
+  gate: GateName;
+  /** True when that gate passes. */
+  ok: boolean;
+  cpu: CpuFacts;
+  ram: RamFacts;
+  disk: DiskFacts | null;
+  gpu: GpuFacts;
+  engines: DoctorEngine[];
+  gates: GateResult[];
+  warnings: string[];
+}
+
+/**
+ * Gate requirements, nominal sizes in GiB. Firmware and kernel keep part of each: a "32 GB" box reports
+ * about 31.3 GiB MemTotal and a "16 GB" T4 reports 15 GiB, so a value within {@linkcode NOMINAL_TOLERANCE}
+ * of the nominal size passes.
+ */
+export const GATE_REQUIREMENTS: Readonly<Record<GateName, { vramGiB: number; ramGiB: number }>> = {
+  /** STT + LLM + TTS on one GPU for several concurrent calls. */
+  "realtime-ready": { vramGiB: 12, ramGiB: 32 },
+  /** One agent at a time with a small LLM. */
+  "single-agent-ready": { vramGiB: 8, ramGiB: 16 },
+  /** Development on CPU with tiny models. */
+  "cpu-dev": { vramGiB: 0, ramGiB: 0 },
+};
+/** Share of a nominal size that counts as having it (see {@linkcode GATE_REQUIREMENTS}). */
+export const NOMINAL_TOLERANCE = 0.94;
+/** Below this much free disk in dataDir the doctor warns (database, recordings, logs). */
+export const MIN_FREE_DISK_BYTES = 5 * 1024 ** 3;
+
+const PROFILE_GATE: Record<Config["profile"], GateName> = {
+  "realtime": "realtime-ready",
+  "single-agent": "single-agent-ready",
+  "cpu-dev": "cpu-dev",
+};
+const GIB = 1024 ** 3;
+const gib = (bytes: number) => `${(bytes / GIB).toFixed(1)} GiB`;
+
+/** Judge every gate from the facts. */
+export function evaluateGates(
+  facts: { ram: RamFacts; gpu: GpuFacts; engines: DoctorEngine[] },
+): GateResult[] {
+  const vram = Math.max(0, ...facts.gpu.devices.map((d) => d.memoryTotalBytes));
+  const best = facts.gpu.devices.find((d) => d.memoryTotalBytes === vram);
+  const broken = facts.engines.filter((e) => !e.healthy)
+    .map((e) => `engine ${e.name} (${e.kind}) not healthy: ${e.reason?.split("\n")[0] ?? "unknown"}`);
+  return (Object.keys(GATE_REQUIREMENTS) as GateName[]).map((name) => {
+    const req = GATE_REQUIREMENTS[name];
+    const reasons: string[] = [];
+    if (req.vramGiB > 0 && vram < req.vramGiB * GIB * NOMINAL_TOLERANCE) {
+      reasons.push(
+        best
+          ? `GPU ${best.name} has ${gib(vram)} VRAM, needs ${req.vramGiB} GB`
+          : `no NVIDIA GPU found, needs one with ${req.vramGiB} GB VRAM`,
+      );
+    }
+    if (req.ramGiB > 0 && facts.ram.totalBytes < req.ramGiB * GIB * NOMINAL_TOLERANCE) {
+      reasons.push(`RAM is ${gib(facts.ram.totalBytes)}, needs ${req.ramGiB} GB`);
+    }
+    reasons.push(...broken);
+    return { name, pass: reasons.length === 0, reasons };
+  });
+}
+
+/** Options of {@linkcode runDoctor}. */
+export interface DoctorOptions {
+  /** Replace hardware probes (tests). */
+  probes?: Partial<HardwareProbes>;
+  /** Replace the engine checks (tests). */
+  checkEngines?: (specs: EngineSpec[]) => Promise<DoctorEngine[]>;
+  /** Start managed engines that are not running, briefly (default true). */
+  startManaged?: boolean;
+  /** Log of the temporary supervisor (default silent). */
+  log?: Logger;
+  /** How long a briefly started engine may take to become healthy (default 120 s). */
+  startTimeoutMs?: number;
+}
+
+async function checkOne(spec: EngineSpec, opts: DoctorOptions): Promise<DoctorEngine> {
+  let h = await checkEngine(spec);
+  let checked: DoctorEngine["checked"] = spec.url ? "as-running" : "local";
+  const notRunning = spec.managed && !h.ok && h.reachable === false;
+  if (notRunning && h.binaryFound && h.modelPresent) {
+    if (opts.startManaged === false) checked = "not-started";
+    else {
+      const sup = new Supervisor([spec], {
+        log: opts.log ?? silentLogger,
+        startTimeoutMs: opts.startTimeoutMs,
+      });
+      checked = "started-by-doctor";
+      try {
+        await sup.start();
+        h = await checkEngine(spec);
+      } catch (e) {
+        h = { ...h, ok: false, reason: e instanceof Error ? e.message : String(e) };
+      } finally {
+        await sup.stop();
+      }
+    }
+  } else if (notRunning) checked = "not-started";
+  const out: DoctorEngine = {
+    name: h.name,
+    kind: h.kind,
+    managed: h.managed,
+    healthy: h.ok,
+    latencyMs: h.latencyMs,
+    checked,
+  };
+  for (const k of ["url", "binaryFound", "modelPresent", "reason", "detail"] as const) {
+    if (h[k] !== undefined) Object.assign(out, { [k]: h[k] });
+  }
+  return out;
+}
+
+/**
+ * Examine the box and the engines.
+ *
+ * @param config The loaded configuration.
+ * @returns The report; `ok` is the verdict of the configured profile's gate.
+ */
+export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promise<DoctorReport> {
+  const probes: HardwareProbes = { ...systemProbes, ...opts.probes };
+  let specs: EngineSpec[] = [];
+  let specError: string | undefined;
+  try {
+    specs = engineSpecs(config);
+  } catch (e) {
+    specError = e instanceof Error ? e.message : String(e);
+  }
+  const engineCheck = opts.checkEngines ??
+    ((s: EngineSpec[]) => Promise.all(s.map((x) => checkOne(x, opts))));
+  const [cpu, ram, disk, gpu, engines] = await Promise.all([
+    probes.cpu(),
+    probes.ram(),
+    probes.disk(config.dataDir),
+    probes.gpu(),
+    engineCheck(specs),
+  ]);
+  const gates = evaluateGates({ ram, gpu, engines });
+  const warnings: string[] = [];
+  if (specError) warnings.push(specError);
+  if (disk && disk.freeBytes < MIN_FREE_DISK_BYTES) {
+    warnings.push(`only ${gib(disk.freeBytes)} free on the disk of ${disk.path}`);
+  }
+  if (ram.availableBytes < 1 * GIB) warnings.push(`only ${gib(ram.availableBytes)} of memory available`);
+  const gate = PROFILE_GATE[config.profile];
+  const gateOk = gates.find((g) => g.name === gate)?.pass ?? false;
+  return {
+    time: new Date().toISOString(),
+    profile: config.profile,
+    gate,
+    ok: gateOk && specError === undefined,
+    cpu,
+    ram,
+    disk,
+    gpu,
+    engines,
+    gates,
+    warnings,
+  };
+}
+
+const mark = (ok: boolean) => (ok ? "✓" : "✗");
+
+/** The report as text for a person. */
+export function formatDoctor(r: DoctorReport): string {
+  const lines: string[] = [];
+  lines.push(`TOM doctor: profile ${r.profile} (gate ${r.gate}): ${r.ok ? "✓ READY" : "✗ NOT READY"}`, "");
+  lines.push("Hardware");
+  lines.push(`  ✓ CPU   ${r.cpu.model}, ${r.cpu.cores} cores`);
+  lines.push(`  ✓ RAM   ${gib(r.ram.totalBytes)} total, ${gib(r.ram.availableBytes)} available`);
+  lines.push(
+    r.disk
+      ? `  ${mark(r.disk.freeBytes >= MIN_FREE_DISK_BYTES)} Disk  ${gib(r.disk.freeBytes)} free of ${
+        gib(r.disk.totalBytes)
+      } (${r.disk.path})`
+      : "  ✗ Disk  could not be read",
+  );
+  if (r.gpu.devices.length === 0) lines.push(`  - GPU   none${r.gpu.note ? ` (${r.gpu.note})` : ""}`);
+  for (const d of r.gpu.devices) {
+    lines.push(`  ✓ GPU   ${d.name}, ${gib(d.memoryTotalBytes)} VRAM (${gib(d.memoryUsedBytes)} used)`);
+  }
+  lines.push("", "Engines");
+  if (r.engines.length === 0) lines.push("  (none configured)");
+  for (const e of r.engines) {
+    const where = e.url ? ` ${e.url}` : "";
+    const how = e.checked === "started-by-doctor" ? ", started briefly by doctor" : "";
+    lines.push(
+      `  ${mark(e.healthy)} ${e.name.padEnd(4)}${e.kind.padEnd(15)}${where} (${e.latencyMs} ms${how})`,
+    );
+    if (e.detail) lines.push(`        ${e.detail}`);
+    if (e.binaryFound !== undefined) lines.push(`        ${mark(e.binaryFound)} binary found`);
+    if (e.modelPresent !== undefined) lines.push(`        ${mark(e.modelPresent)} model present`);
+    if (e.reason) lines.push(...e.reason.split("\n").map((l) => `        ${l}`));
+  }
+  lines.push("", "Gates");
+  for (const g of r.gates) {
+    const mine = g.name === r.gate ? " (configured profile)" : "";
+    lines.push(`  ${mark(g.pass)} ${g.name}${mine}`);
+    for (const reason of g.reasons) lines.push(`      - ${reason}`);
+  }
+  if (r.warnings.length > 0) {
+    lines.push("", "Warnings");
+    for (const w of r.warnings) lines.push(`  ! ${w}`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The `tom doctor [--json]` command: print the report and return the exit code.
+ *
+ * @returns 0 when the configured profile's gate passes, else 1.
+ */
+export async function doctorMain(config: Config, opts: { json: boolean } & DoctorOptions): Promise<number> {
+  const report = await runDoctor(config, opts);
+  console.log(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+  return report.ok ? 0 : 1;
+}

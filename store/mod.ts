@@ -1,0 +1,116 @@
+/**
+ * TOM's SQLite store (node:sqlite, one file, WAL): versioned migrations and one module per aggregate.
+ *
+ * Every function on tenant data takes the store and then the `accountId`, and every statement filters
+ * by it: a row of account A cannot be read, changed or deleted through account B, even by id.
+ * Variants, bandit state and nonces are global and take no account (they hold no personal data).
+ *
+ * Writes: node:sqlite is synchronous, so in one process writes are serialised by the event loop;
+ * {@linkcode Store.transaction} groups statements (BEGIN IMMEDIATE, savepoints when nested) and refuses
+ * async callbacks, so no transaction is held across an await. {@linkcode Store.write} batches small
+ * writes of many concurrent calls into one transaction and resolves after the commit. Other processes
+ * (`tom migrate` beside `tom serve`) wait on the lock via busy_timeout. With the default
+ * `synchronous = FULL` a resolved write survives `kill -9` and power loss.
+ *
+ * @example
+ * ```ts
+ * import { createAccount, createPerson, findPersonByPhone, openStore } from "./mod.ts";
+ *
+ * const store = openStore(":memory:");
+ * const account = createAccount(store, { name: "Praxis Dr. Weber", kind: "clinical" });
+ * createPerson(store, account.id, { kind: "patient", displayName: "Hans Müller", phoneE164: "+4917012345678" });
+ * console.log(findPersonByPhone(store, account.id, "+4917012345678")?.displayName); // "Hans Müller"
+ * store.close();
+ * ```
+ *
+ * @module
+ */
+
+export { openStore, Store } from "./db.ts";
+export type { StoreOptions } from "./db.ts";
+export { migrate, MIGRATIONS, migrationStatus } from "./migrations.ts";
+export type { MigrateOptions, Migration, MigrationStatus } from "./migrations.ts";
+export { StoreConflictError, StoreNotFoundError } from "./errors.ts";
+export type { AccountKind, Json, JsonObject, PageOptions } from "./types.ts";
+
+export { createAccount, deleteAccount, getAccount, listAccounts, renameAccount } from "./accounts.ts";
+export type { Account, NewAccount } from "./accounts.ts";
+export {
+  createUser,
+  deleteUser,
+  findUserByEmail,
+  getPasswordHash,
+  getUser,
+  listUsers,
+  setPasswordHash,
+  setUserDisabled,
+} from "./users.ts";
+export type { NewUser, User, UserRole } from "./users.ts";
+export {
+  createPerson,
+  erasePerson,
+  findPersonByPhone,
+  getPerson,
+  listPeople,
+  updatePerson,
+} from "./people.ts";
+export type { Erasure, NewPerson, Person, PersonKind, PersonPatch } from "./people.ts";
+export {
+  attachRecording,
+  callConsent,
+  callStats,
+  createCall,
+  endCall,
+  findCallByExternalId,
+  getCall,
+  listCalls,
+  markCallAnswered,
+  setCallPolicy,
+} from "./calls.ts";
+export type {
+  Call,
+  CallDirection,
+  CallEndStatus,
+  CallStats,
+  CallStatus,
+  CallTransport,
+  NewCall,
+} from "./calls.ts";
+export { appendTranscriptTurn, deleteTranscript, listTranscript } from "./transcripts.ts";
+export type { NewTranscriptTurn, Speaker, TranscriptTurn } from "./transcripts.ts";
+export {
+  completeAnalysis,
+  enqueueAnalysis,
+  failAnalysis,
+  getAnalysis,
+  listDueAnalyses,
+  sentimentTrend,
+} from "./analysis.ts";
+export type {
+  AnalysisResult,
+  AnalysisStatus,
+  CallAnalysis,
+  SentimentDay,
+  SentimentLabel,
+} from "./analysis.ts";
+export { deleteMemory, getMemory, MAX_MEMORY_BYTES, saveMemory } from "./memory.ts";
+export type { MemoryState } from "./memory.ts";
+export { deleteFeedback, feedbackByVariant, getFeedback, recordFeedback } from "./feedback.ts";
+export type { Feedback, FeedbackSource, NewFeedback, VariantFeedback } from "./feedback.ts";
+export {
+  applyReward,
+  blacklistVariant,
+  clearBlacklist,
+  getVariant,
+  listArms,
+  listVariants,
+  setVariantEnabled,
+  upsertVariant,
+} from "./bandit.ts";
+export type { BanditArm, NewVariant, RewardUpdate, Variant } from "./bandit.ts";
+export { purgeExpiredNonces, useNonce } from "./nonces.ts";
+export { appendAudit, listAudit } from "./audit.ts";
+export type { AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";
+export { purgeExpiredCallData } from "./retention.ts";
+export type { RetentionResult } from "./retention.ts";
+export type { WriteQueueOptions } from "./write_queue.ts";
