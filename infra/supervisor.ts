@@ -15,7 +15,7 @@ import type { Logger } from "./log.ts";
 import type { EngineKind, EngineName, EngineSpec } from "./engines/specs.ts";
 import { checkEngine, type EngineHealth } from "./engines/health.ts";
 import { type EngineProcess, spawnEngine } from "./engines/process.ts";
-import { filePresent, findBinary } from "./engines/files.ts";
+import { preflight } from "./engines/preflight.ts";
 
 /** Where an engine is in its life. */
 export type EngineState = "starting" | "healthy" | "unhealthy" | "restarting" | "stopped";
@@ -108,8 +108,6 @@ interface Timing {
   stopTimeoutMs: number;
 }
 
-const URL_ENV: Record<EngineName, string> = { stt: "TOM_STT_URL", llm: "TOM_LLM_URL", tts: "", vad: "" };
-
 /** Starts, watches, restarts and stops the engines. */
 export class Supervisor {
   readonly #engines: Engine[];
@@ -177,7 +175,10 @@ export class Supervisor {
     this.#started = true;
     try {
       const managed = this.#engines.filter((e) => e.spec.managed);
-      await Promise.all(managed.map((e) => this.#preflight(e.spec)));
+      const problems = await Promise.all(managed.map((e) => preflight(e.spec)));
+      problems.forEach((p, i) => {
+        if (p) throw new SupervisorError(managed[i].spec.name, p);
+      });
       await Promise.all(managed.map((e) => this.#track(this.#spawn(e))));
       await Promise.all(managed.map((e) => this.#waitReady(e)));
       const others = this.#engines.filter((e) => !e.spec.managed);
@@ -231,31 +232,6 @@ export class Supervisor {
       .finally(() => this.#tasks.delete(t));
     this.#tasks.add(t);
     return t;
-  }
-
-  async #preflight(spec: EngineSpec): Promise<void> {
-    const what = `${spec.name} (${spec.kind})`;
-    if (!(await findBinary(spec.command ?? ""))) {
-      throw new SupervisorError(spec.name, `Cannot start engine ${what}: binary not found: ${spec.command}`);
-    }
-    if (spec.model !== undefined && !(await filePresent(spec.model))) {
-      throw new SupervisorError(spec.name, `Cannot start engine ${what}: model file missing: ${spec.model}`);
-    }
-    if (spec.port === undefined) return;
-    try {
-      Deno.listen({ hostname: spec.host ?? "127.0.0.1", port: spec.port }).close();
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-      const h = await checkEngine(spec);
-      const who = h.ok
-        ? `an engine answering at ${spec.url} (left over from an earlier run, or another TOM)`
-        : "another program";
-      throw new SupervisorError(
-        spec.name,
-        `Cannot start engine ${what}: port ${spec.port} is already in use by ${who}; ` +
-          `stop it or configure another port (${URL_ENV[spec.name]})`,
-      );
-    }
   }
 
   async #spawn(e: Engine, delayMs = 0): Promise<void> {
@@ -347,7 +323,7 @@ export class Supervisor {
 
   async #check(e: Engine, proc: EngineProcess | null): Promise<void> {
     const h: EngineHealth = await checkEngine(e.spec, { signal: this.#stopAc.signal });
-    if (this.#stopAc.signal.aborted || e.proc !== proc) return;
+    if (this.#stopAc.signal.aborted || e.proc !== proc || (proc && !proc.running)) return;
     if (h.ok) {
       e.failedChecks = 0;
       if (e.state !== "healthy") {
@@ -362,7 +338,7 @@ export class Supervisor {
       return;
     }
     e.reason = h.reason ?? "not healthy";
-    if (e.state === "starting") return;
+    if (e.state === "starting" && e.spec.managed) return;
     e.failedChecks++;
     e.healthySince = null;
     if (e.state !== "unhealthy") {

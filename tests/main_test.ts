@@ -4,7 +4,9 @@ import { runTom } from "./_helpers.ts";
 Deno.test("tom --help lists every command and configuration variable", async () => {
   const r = await runTom(["--help"]);
   assert.equal(r.code, 0, r.stderr);
-  for (const c of ["serve", "migrate", "doctor", "token"]) assert.match(r.stdout, new RegExp(`^  ${c} `, "m"));
+  for (const c of ["serve", "migrate", "doctor", "token"]) {
+    assert.match(r.stdout, new RegExp(`^  ${c} `, "m"));
+  }
   assert.match(r.stdout, /TOM_HTTP_PORT/);
 });
 

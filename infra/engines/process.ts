@@ -21,6 +21,8 @@ export interface EngineProcess {
    * the pipes could keep them open).
    */
   exited(ms?: number): Promise<Deno.CommandStatus>;
+  /** False once the process has exited. */
+  readonly running: boolean;
   /** The last output lines (stdout and stderr interleaved). */
   tail(): string[];
   /** Send a signal; a process that has already exited is ignored. */
@@ -92,7 +94,8 @@ export async function spawnEngine(spec: EngineSpec, opts: SpawnOptions): Promise
       // A full disk must not stop the engine: the line is still in the tail and the logger.
     }
   };
-  const status = child.status;
+  let running = true;
+  const status = child.status.finally(() => (running = false));
   const done = Promise.all([
     drain(child.stdout, onLine("stdout")),
     drain(child.stderr, onLine("stderr")),
@@ -101,6 +104,9 @@ export async function spawnEngine(spec: EngineSpec, opts: SpawnOptions): Promise
     .then(() => file?.close());
   return {
     pid: child.pid,
+    get running() {
+      return running;
+    },
     status,
     done,
     tail: () => [...lines],

@@ -39,6 +39,8 @@ export interface ProvisionOptions {
   installSystemPackages?: boolean;
   /** Only these steps (default all). */
   only?: StepName[];
+  /** Override where sources come from (tests, mirrors). */
+  sources?: Partial<{ [K in keyof typeof ENGINE_SOURCES]: { npm: string } }>;
 }
 
 /** Names of the provisioning steps, in order. */
@@ -122,6 +124,10 @@ class StepContext {
   index = 0;
   total = 0;
   constructor(readonly paths: EnginePaths, readonly opts: ProvisionOptions) {}
+
+  source(name: keyof typeof ENGINE_SOURCES): string {
+    return this.opts.sources?.[name]?.npm ?? ENGINE_SOURCES[name].npm;
+  }
 
   announce(note: string): void {
     this.opts.onProgress?.({ kind: "step", index: this.index, total: this.total, step: this.step, note });
@@ -280,7 +286,7 @@ async function whisper(ctx: StepContext): Promise<string | undefined> {
   if ((await exists(p.whisperCli)) && (await exists(p.whisperServer))) {
     return "whisper-cli and whisper-server built";
   }
-  const pkg = await unpackNpm(ctx, ENGINE_SOURCES.whisper.npm, "nodejs-whisper");
+  const pkg = await unpackNpm(ctx, ctx.source("whisper"), "nodejs-whisper");
   const build = join(p.srcDir, "whisper-build");
   await cmakeBuild(
     ctx,
@@ -303,7 +309,7 @@ async function whisper(ctx: StepContext): Promise<string | undefined> {
 async function llamaSource(ctx: StepContext): Promise<string> {
   const src = join(ctx.paths.srcDir, "llama.cpp");
   if (await exists(join(src, "CMakeLists.txt"))) return src;
-  const pkg = await unpackNpm(ctx, ENGINE_SOURCES.llama.npm, "node-llama-cpp", [
+  const pkg = await unpackNpm(ctx, ctx.source("llama"), "node-llama-cpp", [
     "package/llama/gitRelease.bundle",
   ]);
   ctx.announce("unpacking the llama.cpp source bundle");
@@ -339,13 +345,13 @@ async function llama(ctx: StepContext): Promise<string | undefined> {
 async function silero(ctx: StepContext): Promise<string | undefined> {
   const p = ctx.paths;
   if ((await exists(p.sileroModel)) && (await exists(p.sileroModelFull))) return "Silero weights present";
-  const pkg = await unpackNpm(ctx, ENGINE_SOURCES.silero.npm, "silero-vad");
+  const pkg = await unpackNpm(ctx, ctx.source("silero"), "silero-vad");
   const found = await findFiles(pkg, (n) => n.endsWith(".onnx"));
   const pick = (name: string) => found.find((f) => f.endsWith("/" + name));
   const op15 = pick("silero_vad_16k_op15.onnx");
   const full = pick("silero_vad.onnx");
   if (!op15 || !full) {
-    ctx.fail(`${ENGINE_SOURCES.silero.npm} has no silero_vad_16k_op15.onnx / silero_vad.onnx`);
+    ctx.fail(`${ctx.source("silero")} has no silero_vad_16k_op15.onnx / silero_vad.onnx`);
   }
   await install(ctx, op15, p.sileroModel);
   await install(ctx, full, p.sileroModelFull);

@@ -8,7 +8,11 @@ const T0 = Date.UTC(2026, 10, 21, 12);
 
 Deno.test("a minted token verifies for its call id and carries the required claims", async () => {
   const token = await mintCallToken(key, { callId: "call-1", ttlSeconds: 600, now: () => T0 });
-  const claims = await verifyCallToken(token, key, { algorithms: ["HS256"], callId: "call-1", now: () => T0 + 1000 });
+  const claims = await verifyCallToken(token, key, {
+    algorithms: ["HS256"],
+    callId: "call-1",
+    now: () => T0 + 1000,
+  });
   assert.equal(claims.call_id, "call-1");
   assert.equal(claims.exp - claims.iat, 600);
   assert.equal(claims.sub, "tom-cli");
@@ -25,15 +29,24 @@ Deno.test("a token for another call, an expired one or a forbidden algorithm is 
     verifyCallToken(token, key, { algorithms: ["HS256"], callId: "call-1", now: () => T0 + 61_000 }),
     /"exp" claim timestamp check failed/,
   );
-  await assert.rejects(verifyCallToken(token, key, { algorithms: ["ES256"], callId: "call-1", now: () => T0 }));
   await assert.rejects(
-    verifyCallToken(token, hmacKey("x".repeat(32)), { algorithms: ["HS256"], callId: "call-1", now: () => T0 }),
+    verifyCallToken(token, key, { algorithms: ["ES256"], callId: "call-1", now: () => T0 }),
+  );
+  await assert.rejects(
+    verifyCallToken(token, hmacKey("x".repeat(32)), {
+      algorithms: ["HS256"],
+      callId: "call-1",
+      now: () => T0,
+    }),
     /signature verification failed/,
   );
 });
 
 Deno.test("lifetimes over one hour and short secrets are refused", async () => {
-  await assert.rejects(mintCallToken(key, { callId: "c", ttlSeconds: 3601 }), /ttl must be an integer from 1 to 3600/);
+  await assert.rejects(
+    mintCallToken(key, { callId: "c", ttlSeconds: 3601 }),
+    /ttl must be an integer from 1 to 3600/,
+  );
   assert.throws(() => hmacKey("short"), /at least 32 bytes/);
 });
 
@@ -50,7 +63,7 @@ Deno.test("tom token prints a JWT that verifies with the appliance's generated k
     const r = await runTom(["token", "--call-id", "abc-123", "--ttl", "120"], { TOM_DATA_DIR: dir });
     assert.equal(r.code, 0, r.stderr);
     const secret = (await Deno.readTextFile(`${dir}/secrets/jwt.key`)).trim();
-    assert.equal((await Deno.stat(`${dir}/secrets/jwt.key`)).mode! & 0o777, 0o600);
+    assert.equal(((await Deno.stat(`${dir}/secrets/jwt.key`)).mode ?? 0) & 0o777, 0o600);
     const claims = await verifyCallToken(r.stdout.trim(), hmacKey(secret), {
       algorithms: ["HS256"],
       callId: "abc-123",

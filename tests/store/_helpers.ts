@@ -62,7 +62,11 @@ export function seedTenant(store: Store, name: string, phone: string): Tenant {
     consentTranscript: true,
     retentionDays: 30,
   });
-  const call = createCall(store, account.id, { direction: "inbound", transport: "browser", personId: person.id });
+  const call = createCall(store, account.id, {
+    direction: "inbound",
+    transport: "browser",
+    personId: person.id,
+  });
   return { account, person, call };
 }
 

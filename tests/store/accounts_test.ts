@@ -18,8 +18,14 @@ Deno.test("accounts are created, listed, renamed and validated", () => {
   assert.equal(renameAccount(store, account.id, "Praxis Dr. Weber"), true);
   assert.equal(renameAccount(store, "nope", "x"), false);
   assert.deepEqual(listAccounts(store).map((a) => a.name), ["Praxis Dr. Weber"]);
-  assert.throws(() => createAccount(store, { name: " ", kind: "private" }), /name must be a non-empty string/);
-  assert.throws(() => createAccount(store, { name: "X", kind: "hospital" as "private" }), /kind must be one of/);
+  assert.throws(
+    () => createAccount(store, { name: " ", kind: "private" }),
+    /name must be a non-empty string/,
+  );
+  assert.throws(
+    () => createAccount(store, { name: "X", kind: "hospital" as "private" }),
+    /kind must be one of/,
+  );
   store.close();
 });
 
@@ -31,7 +37,9 @@ Deno.test("deleting an account deletes all of its data and nothing of other acco
   appendAudit(store, a.account.id, { actorUserId: null, action: "x", subjectType: "y" });
   assert.equal(deleteAccount(store, a.account.id), true);
   for (const table of ["users", "people", "calls", "memory_state", "audit_log"]) {
-    const rows = store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE account_id = ?`).get(a.account.id);
+    const rows = store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE account_id = ?`).get(
+      a.account.id,
+    );
     assert.equal((rows as { n: number }).n, 0, table);
   }
   assert.equal(listAccounts(store).length, 1);

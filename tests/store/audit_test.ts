@@ -29,7 +29,11 @@ Deno.test("audit entries are listed newest first, filtered by subject and paged 
 Deno.test("the audit log is append-only", () => {
   const { store } = memoryStore();
   const account = createAccount(store, { name: "A", kind: "clinical" });
-  const entry = appendAudit(store, account.id, { actorUserId: "u1", action: "person.view", subjectType: "person" });
+  const entry = appendAudit(store, account.id, {
+    actorUserId: "u1",
+    action: "person.view",
+    subjectType: "person",
+  });
   assert.throws(
     () => store.db.prepare("UPDATE audit_log SET action = 'nothing' WHERE id = ?").run(entry.id),
     /audit_log is append-only/,
@@ -44,6 +48,9 @@ Deno.test("appendAudit refuses an unknown account and invalid input", () => {
     StoreNotFoundError,
   );
   const account = createAccount(store, { name: "A", kind: "clinical" });
-  assert.throws(() => appendAudit(store, account.id, { actorUserId: null, action: "", subjectType: "y" }), /action/);
+  assert.throws(
+    () => appendAudit(store, account.id, { actorUserId: null, action: "", subjectType: "y" }),
+    /action/,
+  );
   store.close();
 });

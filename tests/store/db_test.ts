@@ -39,7 +39,10 @@ Deno.test("openStore accepts synchronous NORMAL and a custom busy timeout", asyn
 });
 
 Deno.test("openStore rejects invalid options with a clear error", () => {
-  assert.throws(() => openStore(":memory:", { busyTimeoutMs: -1 }), /busyTimeoutMs must be a non-negative integer/);
+  assert.throws(
+    () => openStore(":memory:", { busyTimeoutMs: -1 }),
+    /busyTimeoutMs must be a non-negative integer/,
+  );
   assert.throws(
     () => openStore(":memory:", { synchronous: "OFF" as "FULL" }),
     /synchronous must be FULL or NORMAL, got OFF/,
@@ -108,7 +111,10 @@ Deno.test("write batches queued writes, rejects a failing one alone and resolves
   await withTempDir(async (dir) => {
     const path = `${dir}/tom.db`;
     const store = openStore(path);
-    const ok = Array.from({ length: 50 }, (_, i) => store.write(() => useNonce(store, `n${i}`, "c", T0 + 1, T0)));
+    const ok = Array.from(
+      { length: 50 },
+      (_, i) => store.write(() => useNonce(store, `n${i}`, "c", T0 + 1, T0)),
+    );
     const bad = store.write(() => {
       useNonce(store, "undone", "c", T0 + 1, T0);
       throw new Error("job failed");

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { type Migration, migrate, MIGRATIONS, migrationStatus, openStore } from "../../store/mod.ts";
+import { migrate, type Migration, MIGRATIONS, migrationStatus, openStore } from "../../store/mod.ts";
 
 function schemaOf(db: DatabaseSync): unknown[] {
   // sqlite_stat* tables are statistics written by PRAGMA optimize, not schema.
-  const sql = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name";
+  const sql =
+    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name";
   return db.prepare(sql).all();
 }
 
@@ -56,9 +57,16 @@ Deno.test("a failing migration is rolled back whole and leaves the previous vers
   const db = new DatabaseSync(":memory:");
   const broken: Migration[] = [
     ...MIGRATIONS,
-    { version: 2, name: "broken", sql: "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);" },
+    {
+      version: 2,
+      name: "broken",
+      sql: "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);",
+    },
   ];
-  assert.throws(() => migrate(db, { migrations: broken }), /Cannot apply migration 2 \(broken\): no such table/);
+  assert.throws(
+    () => migrate(db, { migrations: broken }),
+    /Cannot apply migration 2 \(broken\): no such table/,
+  );
   assert.equal(migrationStatus(db).current, 1);
   assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").get(), undefined);
   assert.equal(db.isTransaction, false);
@@ -67,7 +75,9 @@ Deno.test("a failing migration is rolled back whole and leaves the previous vers
 
 Deno.test("a database migrated by a newer build is refused", () => {
   const db = new DatabaseSync(":memory:");
-  migrate(db, { migrations: [...MIGRATIONS, { version: 2, name: "future", sql: "CREATE TABLE future (x INT)" }] });
+  migrate(db, {
+    migrations: [...MIGRATIONS, { version: 2, name: "future", sql: "CREATE TABLE future (x INT)" }],
+  });
   assert.throws(() => migrate(db), /schema version 2, newer than this build \(1\)/);
   db.close();
 });
@@ -76,13 +86,19 @@ Deno.test("a renamed migration is refused", () => {
   const db = new DatabaseSync(":memory:");
   migrate(db);
   const renamed = MIGRATIONS.map((m) => ({ ...m, name: "renamed" }));
-  assert.throws(() => migrate(db, { migrations: renamed }), /applied as "initial" but this build calls it "renamed"/);
+  assert.throws(
+    () => migrate(db, { migrations: renamed }),
+    /applied as "initial" but this build calls it "renamed"/,
+  );
   db.close();
 });
 
 Deno.test("migrations out of order are refused", () => {
   const db = new DatabaseSync(":memory:");
-  assert.throws(() => migrate(db, { migrations: [{ version: 2, name: "x", sql: "" }] }), /expected version 1/);
+  assert.throws(
+    () => migrate(db, { migrations: [{ version: 2, name: "x", sql: "" }] }),
+    /expected version 1/,
+  );
   db.close();
 });
 

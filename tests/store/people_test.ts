@@ -27,7 +27,16 @@ import { bytes, memoryStore, seedTenant, T0 } from "./_helpers.ts";
 Deno.test("createPerson rejects numbers that are not E.164, without repeating the number", () => {
   const { store } = memoryStore();
   const account = createAccount(store, { name: "A", kind: "private" });
-  for (const phone of ["017012345678", "+017012345678", "+49 170 1234567", "+49170", "+4917012345678901", "+49-170-1234"]) {
+  for (
+    const phone of [
+      "017012345678",
+      "+017012345678",
+      "+49 170 1234567",
+      "+49170",
+      "+4917012345678901",
+      "+49-170-1234",
+    ]
+  ) {
     assert.throws(
       () => createPerson(store, account.id, { kind: "senior", displayName: "X", phoneE164: phone }),
       (err: Error) => {
@@ -47,7 +56,10 @@ Deno.test("createPerson rejects retention_days 0 and 366 and accepts 1 and 365",
   const person = (retentionDays: number, phone: string) =>
     createPerson(store, account.id, { kind: "senior", displayName: "X", phoneE164: phone, retentionDays });
   assert.throws(() => person(0, "+4917000000001"), /retention_days must be an integer from 1 to 365, got 0/);
-  assert.throws(() => person(366, "+4917000000002"), /retention_days must be an integer from 1 to 365, got 366/);
+  assert.throws(
+    () => person(366, "+4917000000002"),
+    /retention_days must be an integer from 1 to 365, got 366/,
+  );
   assert.throws(() => person(30.5, "+4917000000003"), RangeError);
   assert.equal(person(1, "+4917000000004").retentionDays, 1);
   assert.equal(person(365, "+4917000000005").retentionDays, 365);
@@ -57,15 +69,32 @@ Deno.test("createPerson rejects retention_days 0 and 366 and accepts 1 and 365",
 Deno.test("the schema itself rejects a bad number or retention written around the module", () => {
   const { store } = memoryStore();
   const account = createAccount(store, { name: "A", kind: "private" });
-  const insert = store.db.prepare(`INSERT INTO people (id, account_id, kind, display_name, phone_e164, phone_hash,
-    retention_days, created_at, updated_at) VALUES (?, ?, 'senior', 'X', ?, ?, ?, 0, 0)`);
+  const insert = store.db.prepare(
+    `INSERT INTO people (id, account_id, kind, display_name, phone_e164, phone_hash,
+    retention_days, created_at, updated_at) VALUES (?, ?, 'senior', 'X', ?, ?, ?, 0, 0)`,
+  );
   const hash = "0".repeat(64);
-  assert.throws(() => insert.run("p1", account.id, "+4917012345678", hash, 0), /CHECK constraint failed: retention_days/);
+  assert.throws(
+    () => insert.run("p1", account.id, "+4917012345678", hash, 0),
+    /CHECK constraint failed: retention_days/,
+  );
   assert.throws(() => insert.run("p2", account.id, "+4917012345678", hash, 366), /CHECK constraint failed/);
-  assert.throws(() => insert.run("p3", account.id, "+49170x2345678", hash, 30), /CHECK constraint failed: phone_e164/);
-  assert.throws(() => insert.run("p4", account.id, "+0170123456", hash, 30), /CHECK constraint failed: phone_e164/);
-  assert.throws(() => insert.run("p5", account.id, "+49170", hash, 30), /CHECK constraint failed: phone_e164/);
-  assert.throws(() => insert.run("p6", "no-account", "+4917012345678", hash, 30), /FOREIGN KEY constraint failed/);
+  assert.throws(
+    () => insert.run("p3", account.id, "+49170x2345678", hash, 30),
+    /CHECK constraint failed: phone_e164/,
+  );
+  assert.throws(
+    () => insert.run("p4", account.id, "+0170123456", hash, 30),
+    /CHECK constraint failed: phone_e164/,
+  );
+  assert.throws(
+    () => insert.run("p5", account.id, "+49170", hash, 30),
+    /CHECK constraint failed: phone_e164/,
+  );
+  assert.throws(
+    () => insert.run("p6", "no-account", "+4917012345678", hash, 30),
+    /FOREIGN KEY constraint failed/,
+  );
   insert.run("p7", account.id, "+4917012345678", hash, 30);
   store.close();
 });
@@ -73,13 +102,18 @@ Deno.test("the schema itself rejects a bad number or retention written around th
 Deno.test("a number is registered once per account and found again by its salted hash", () => {
   const { store } = memoryStore();
   const account = createAccount(store, { name: "A", kind: "private" });
-  const maria = createPerson(store, account.id, { kind: "senior", displayName: " Maria ", phoneE164: "+4917012345678" });
+  const maria = createPerson(store, account.id, {
+    kind: "senior",
+    displayName: " Maria ",
+    phoneE164: "+4917012345678",
+  });
   assert.equal(maria.displayName, "Maria");
   assert.equal(maria.phoneHash, store.phoneHash("+4917012345678"));
   assert.deepEqual(findPersonByPhone(store, account.id, "+4917012345678"), maria);
   assert.equal(findPersonByPhone(store, account.id, "+4917012345679"), undefined);
   assert.throws(
-    () => createPerson(store, account.id, { kind: "senior", displayName: "Dup", phoneE164: "+4917012345678" }),
+    () =>
+      createPerson(store, account.id, { kind: "senior", displayName: "Dup", phoneE164: "+4917012345678" }),
     (err: Error) => err instanceof StoreConflictError && !err.message.includes("+4917012345678"),
   );
   store.close();
@@ -91,9 +125,14 @@ Deno.test("listPeople filters by kind and orders by name", () => {
   createPerson(store, account.id, { kind: "patient", displayName: "Zoe", phoneE164: "+4917000000001" });
   createPerson(store, account.id, { kind: "patient", displayName: "Anna", phoneE164: "+4917000000002" });
   createPerson(store, account.id, { kind: "senior", displayName: "Bernd", phoneE164: "+4917000000003" });
-  assert.deepEqual(listPeople(store, account.id, { kind: "patient" }).map((p) => p.displayName), ["Anna", "Zoe"]);
+  assert.deepEqual(listPeople(store, account.id, { kind: "patient" }).map((p) => p.displayName), [
+    "Anna",
+    "Zoe",
+  ]);
   assert.deepEqual(listPeople(store, account.id).map((p) => p.displayName), ["Anna", "Bernd", "Zoe"]);
-  assert.deepEqual(listPeople(store, account.id, { limit: 1, offset: 1 }).map((p) => p.displayName), ["Bernd"]);
+  assert.deepEqual(listPeople(store, account.id, { limit: 1, offset: 1 }).map((p) => p.displayName), [
+    "Bernd",
+  ]);
   store.close();
 });
 
@@ -127,7 +166,11 @@ Deno.test("erasing a person removes their memory, transcripts, analyses and reco
     phoneE164: "+4917000000002",
     consentTranscript: true,
   });
-  const otherCall = createCall(store, account.id, { direction: "outbound", transport: "twilio", personId: other.id });
+  const otherCall = createCall(store, account.id, {
+    direction: "outbound",
+    transport: "twilio",
+    personId: other.id,
+  });
   for (const c of [call, otherCall]) {
     appendTranscriptTurn(store, account.id, {
       callId: c.id,

@@ -74,7 +74,12 @@ Deno.test("users: account B cannot see, change or delete account A's users", () 
   assert.deepEqual(getUser(store, a.account.id, user.id), user);
   assert.equal(getPasswordHash(store, a.account.id, user.id), "hash-a");
   // The same email may exist in another account.
-  createUser(store, b.account.id, { email: "admin@praxis.de", displayName: "B", role: "staff", passwordHash: "h" });
+  createUser(store, b.account.id, {
+    email: "admin@praxis.de",
+    displayName: "B",
+    role: "staff",
+    passwordHash: "h",
+  });
   assert.equal(findUserByEmail(store, a.account.id, "ADMIN@praxis.de")?.id, user.id);
   store.close();
 });
@@ -92,7 +97,11 @@ Deno.test("people: account B cannot see, change or erase account A's people", ()
 
 Deno.test("calls: account B cannot see or change account A's calls, nor link A's person", () => {
   const { store, a, b } = setup();
-  const external = createCall(store, a.account.id, { direction: "inbound", transport: "twilio", externalId: "CA1" });
+  const external = createCall(store, a.account.id, {
+    direction: "inbound",
+    transport: "twilio",
+    externalId: "CA1",
+  });
   assert.equal(getCall(store, b.account.id, a.call.id), undefined);
   assert.equal(findCallByExternalId(store, b.account.id, "twilio", "CA1"), undefined);
   assert.equal(findCallByExternalId(store, a.account.id, "twilio", "CA1")?.id, external.id);
@@ -104,7 +113,8 @@ Deno.test("calls: account B cannot see or change account A's calls, nor link A's
   assert.equal(attachRecording(store, b.account.id, a.call.id, "/tmp/x.wav"), false);
   assert.equal(callStats(store, b.account.id).total, 1);
   assert.throws(
-    () => createCall(store, b.account.id, { direction: "outbound", transport: "twilio", personId: a.person.id }),
+    () =>
+      createCall(store, b.account.id, { direction: "outbound", transport: "twilio", personId: a.person.id }),
     StoreNotFoundError,
   );
   assert.deepEqual(getCall(store, a.account.id, a.call.id), a.call);
@@ -115,7 +125,10 @@ Deno.test("transcripts: account B cannot add to, read or delete account A's tran
   const { store, a, b } = setup();
   const turn = { turnIndex: 0, speaker: "caller" as const, ciphertext: bytes(9), iv: bytes(8), keyId: "k" };
   appendTranscriptTurn(store, a.account.id, { ...turn, callId: a.call.id });
-  assert.throws(() => appendTranscriptTurn(store, b.account.id, { ...turn, callId: a.call.id }), StoreNotFoundError);
+  assert.throws(
+    () => appendTranscriptTurn(store, b.account.id, { ...turn, callId: a.call.id }),
+    StoreNotFoundError,
+  );
   assert.deepEqual(listTranscript(store, b.account.id, a.call.id), []);
   assert.equal(deleteTranscript(store, b.account.id, a.call.id), 0);
   assert.equal(listTranscript(store, a.account.id, a.call.id).length, 1);
@@ -123,7 +136,10 @@ Deno.test("transcripts: account B cannot add to, read or delete account A's tran
   assert.throws(
     () =>
       store.db.prepare(`INSERT INTO transcripts (id, account_id, call_id, turn_index, speaker, ciphertext, iv,
-        key_id, created_at) VALUES ('t', ?, ?, 5, 'caller', x'01', x'01', 'k', 0)`).run(b.account.id, a.call.id),
+        key_id, created_at) VALUES ('t', ?, ?, 5, 'caller', x'01', x'01', 'k', 0)`).run(
+        b.account.id,
+        a.call.id,
+      ),
     /FOREIGN KEY constraint failed/,
   );
   store.close();
@@ -132,14 +148,24 @@ Deno.test("transcripts: account B cannot add to, read or delete account A's tran
 Deno.test("analysis: account B cannot queue, read, complete or fail account A's analyses", () => {
   const { store, a, b } = setup();
   enqueueAnalysis(store, a.account.id, a.call.id);
-  const result = { sentimentLabel: "negativ", sentimentScore: -1, confidence: 1, reason: "x", summary: [] } as const;
+  const result = {
+    sentimentLabel: "negativ",
+    sentimentScore: -1,
+    confidence: 1,
+    reason: "x",
+    summary: [],
+  } as const;
   assert.throws(() => enqueueAnalysis(store, b.account.id, a.call.id), StoreNotFoundError);
   assert.equal(getAnalysis(store, b.account.id, a.call.id), undefined);
   assert.deepEqual(listDueAnalyses(store, b.account.id, T0 + 1), []);
   assert.equal(completeAnalysis(store, b.account.id, a.call.id, result), false);
   assert.equal(failAnalysis(store, b.account.id, a.call.id, "x", null), false);
   assert.equal(getAnalysis(store, a.account.id, a.call.id)?.status, "pending");
-  completeAnalysis(store, a.account.id, a.call.id, { ...result, sentimentLabel: "positiv", sentimentScore: 1 });
+  completeAnalysis(store, a.account.id, a.call.id, {
+    ...result,
+    sentimentLabel: "positiv",
+    sentimentScore: 1,
+  });
   assert.deepEqual(sentimentTrend(store, b.account.id, { since: 0 }), []);
   assert.equal(sentimentTrend(store, a.account.id, { since: 0 }).length, 1);
   store.close();
@@ -161,7 +187,10 @@ Deno.test("feedback: account B cannot rate, read or delete account A's feedback"
   upsertVariant(store, { id: "v1a", name: "Base" });
   setCallPolicy(store, a.account.id, a.call.id, "v1a", "default");
   recordFeedback(store, a.account.id, { callId: a.call.id, rating: 4, source: "voice" });
-  assert.throws(() => recordFeedback(store, b.account.id, { callId: a.call.id, rating: 1, source: "dtmf" }), StoreNotFoundError);
+  assert.throws(
+    () => recordFeedback(store, b.account.id, { callId: a.call.id, rating: 1, source: "dtmf" }),
+    StoreNotFoundError,
+  );
   assert.equal(getFeedback(store, b.account.id, a.call.id), undefined);
   assert.deepEqual(feedbackByVariant(store, b.account.id), []);
   assert.equal(deleteFeedback(store, b.account.id, a.call.id), false);
@@ -172,7 +201,12 @@ Deno.test("feedback: account B cannot rate, read or delete account A's feedback"
 
 Deno.test("audit: account B never lists account A's audit entries", () => {
   const { store, a, b } = setup();
-  appendAudit(store, a.account.id, { actorUserId: null, action: "person.view", subjectType: "person", subjectId: a.person.id });
+  appendAudit(store, a.account.id, {
+    actorUserId: null,
+    action: "person.view",
+    subjectType: "person",
+    subjectId: a.person.id,
+  });
   assert.deepEqual(listAudit(store, b.account.id), []);
   assert.deepEqual(listAudit(store, b.account.id, { subjectType: "person", subjectId: a.person.id }), []);
   assert.equal(listAudit(store, a.account.id).length, 1);

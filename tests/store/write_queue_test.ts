@@ -60,6 +60,9 @@ Deno.test("drain resolves once everything queued so far is written; flushNow wri
 });
 
 Deno.test("invalid options are refused when the queue is built", () => {
-  assert.throws(() => new WriteQueue(recordingRunner([]), { maxBatch: 1.5 }), /maxBatch must be a positive integer/);
+  assert.throws(
+    () => new WriteQueue(recordingRunner([]), { maxBatch: 1.5 }),
+    /maxBatch must be a positive integer/,
+  );
   assert.throws(() => new WriteQueue(recordingRunner([]), { maxDelayMs: -1 }), /maxDelayMs must be 0..1000/);
 });

@@ -1,0 +1,48 @@
+/**
+ * What must hold before a managed engine is spawned: its binary and model are there and its port is free.
+ *
+ * @module
+ */
+import type { EngineSpec } from "./specs.ts";
+import { checkEngine } from "./health.ts";
+import { filePresent, findBinary } from "./files.ts";
+
+const URL_ENV: Record<EngineSpec["name"], string> = {
+  stt: "TOM_STT_URL",
+  llm: "TOM_LLM_URL",
+  tts: "",
+  vad: "",
+};
+
+/**
+ * Check a managed engine before it is spawned.
+ *
+ * A port that is taken is never adopted: a process answering there may be a second TOM or a stale engine
+ * of unknown version and model, so the problem names the port and the setting that moves it.
+ *
+ * @returns `undefined` when it may be spawned, else the problem, readable by a person.
+ */
+export async function preflight(spec: EngineSpec): Promise<string | undefined> {
+  const what = `${spec.name} (${spec.kind})`;
+  if (!(await findBinary(spec.command ?? ""))) {
+    return `Cannot start engine ${what}: binary not found: ${spec.command}`;
+  }
+  if (spec.model !== undefined && !(await filePresent(spec.model))) {
+    return `Cannot start engine ${what}: model file missing: ${spec.model}`;
+  }
+  if (spec.port === undefined) return undefined;
+  try {
+    Deno.listen({ hostname: spec.host ?? "127.0.0.1", port: spec.port }).close();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AddrInUse)) {
+      return `Cannot start engine ${what}: cannot bind ${spec.host}:${spec.port}: ${(err as Error).message}`;
+    }
+  }
+  const h = await checkEngine(spec);
+  const who = h.ok
+    ? `an engine answering at ${spec.url} (left over from an earlier run, or another TOM)`
+    : "another program";
+  return `Cannot start engine ${what}: port ${spec.port} is already in use by ${who}; ` +
+    `stop it or configure another port (${URL_ENV[spec.name]})`;
+}

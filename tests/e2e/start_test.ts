@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cleanEnv, freePort, ROOT } from "../_helpers.ts";
+import { ENGINES, enginesMissing, skipWithoutEngines } from "../_engines.ts";
+
+async function poll(url: string, until: (r: Response) => boolean, deadlineMs: number): Promise<Response> {
+  const end = Date.now() + deadlineMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      if (until(r)) return r;
+      last = `${r.status} ${await r.text()}`;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Gave up on ${url}: ${last}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return !Deno.readTextFileSync(`/proc/${pid}/stat`).split(" ")[2].startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    const kids = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(
+      Boolean,
+    )
+      .map(Number);
+    return kids.flatMap((k) => [k, ...childPids(k)]);
+  } catch {
+    return [];
+  }
+}
+
+Deno.test({
+  name: "the start command serves /healthz, names every engine on /readyz, and stops everything on SIGTERM",
+  ignore: skipWithoutEngines,
+  async fn() {
+    assert.equal(enginesMissing, undefined, enginesMissing);
+    const dataDir = await Deno.makeTempDir();
+    const http = freePort();
+    const env = cleanEnv({
+      TOM_HTTP_PORT: String(http),
+      TOM_AUDIOSOCKET_PORT: String(freePort()),
+      TOM_STT_URL: `http://127.0.0.1:${freePort()}`,
+      TOM_LLM_URL: `http://127.0.0.1:${freePort()}`,
+      TOM_DATA_DIR: dataDir,
+      TOM_ENGINES_DIR: ENGINES.dir,
+    });
+    // Exactly what `deno task start` runs.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", join(ROOT, "infra/launch.ts"), "serve"],
+      env,
+      clearEnv: true,
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const stdout = new Response(child.stdout).text();
+    try {
+      const health = await poll(`http://127.0.0.1:${http}/healthz`, (r) => r.status === 200, 60_000);
+      assert.equal((await health.json()).status, "ok");
+      const ready = await poll(`http://127.0.0.1:${http}/readyz`, (r) => r.status === 200, 60_000);
+      const body = await ready.json();
+      const names = body.checks.map((c: { name: string }) => c.name).sort();
+      assert.deepEqual(names, ["database", "llm", "stt", "tts", "vad"]);
+      const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+      assert.match(metrics, /tom_engine_up\{[^}]*engine="stt"[^}]*\} 1/);
+      const engines = childPids(child.pid);
+      assert.ok(engines.length >= 3, `launcher -> serve -> whisper-server + llama-server, got ${engines}`);
+      child.kill("SIGTERM");
+      const status = await child.status;
+      assert.equal(status.code, 0, await stderr);
+      for (const pid of engines) {
+        assert.equal(alive(pid), false, `process ${pid} still running after shutdown`);
+      }
+      const logs = (await stderr).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      assert.ok(logs.some((l) => l.message === "stopped"), "serve logged its clean stop");
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already stopped */ }
+      await child.status;
+      await stdout;
+      await stderr;
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
