@@ -37,8 +37,11 @@ export interface DoctorEngine {
   reason?: string;
   detail?: string;
   latencyMs: number;
-  /** How it was checked: already running, started briefly by the doctor, or not started. */
-  checked: "as-running" | "started-by-doctor" | "not-started" | "local";
+  /**
+   * How it was checked: `running` (its port answered), `started-by-doctor` (a managed engine started
+   * briefly), `not-running` (nothing answered and the doctor did not start it), `local` (a CLI or a file).
+   */
+  checked: "running" | "started-by-doctor" | "not-running" | "local";
 }
 
 /** The hardware gates. */
@@ -138,26 +141,27 @@ export interface DoctorOptions {
 
 async function checkOne(spec: EngineSpec, opts: DoctorOptions): Promise<DoctorEngine> {
   let h = await checkEngine(spec);
-  let checked: DoctorEngine["checked"] = spec.url ? "as-running" : "local";
-  const notRunning = spec.managed && !h.ok && h.reachable === false;
-  if (notRunning && h.binaryFound && h.modelPresent) {
-    if (opts.startManaged === false) checked = "not-started";
-    else {
-      const sup = new Supervisor([spec], {
-        log: opts.log ?? silentLogger,
-        startTimeoutMs: opts.startTimeoutMs,
-      });
-      checked = "started-by-doctor";
-      try {
-        await sup.start();
-        h = await checkEngine(spec);
-      } catch (e) {
-        h = { ...h, ok: false, reason: e instanceof Error ? e.message : String(e) };
-      } finally {
-        await sup.stop();
-      }
+  let checked: DoctorEngine["checked"] = !spec.url
+    ? "local"
+    : h.reachable === false
+    ? "not-running"
+    : "running";
+  const startable = spec.managed && !h.ok && h.reachable === false && h.binaryFound && h.modelPresent;
+  if (startable && opts.startManaged !== false) {
+    const sup = new Supervisor([spec], {
+      log: opts.log ?? silentLogger,
+      startTimeoutMs: opts.startTimeoutMs,
+    });
+    checked = "started-by-doctor";
+    try {
+      await sup.start();
+      h = await checkEngine(spec);
+    } catch (e) {
+      h = { ...h, ok: false, reason: e instanceof Error ? e.message : String(e) };
+    } finally {
+      await sup.stop();
     }
-  } else if (notRunning) checked = "not-started";
+  }
   const out: DoctorEngine = {
     name: h.name,
     kind: h.kind,

@@ -40,13 +40,6 @@ export interface AnalysisResult {
   memoryUpdate?: JsonObject | null;
 }
 
-/** One day of {@linkcode sentimentTrend} (UTC). */
-export interface SentimentDay {
-  day: string;
-  avgScore: number;
-  calls: number;
-}
-
 type AnalysisRow = Omit<CallAnalysis, "summary" | "memoryUpdate"> & {
   summary: string | null;
   memoryUpdate: string | null;
@@ -139,18 +132,4 @@ export function failAnalysis(
     next_attempt_at = ?1, attempts = attempts + 1, last_error = ?2, updated_at = ?3
     WHERE account_id = ?4 AND call_id = ?5 AND status = 'pending'`;
   return run(store.prepare(sql), retryAt, String(error).slice(0, 1000), store.now(), accountId, callId) === 1;
-}
-
-/** Average sentiment per UTC day of the account's calls since a time (optionally of one person). */
-export function sentimentTrend(
-  store: Store,
-  accountId: string,
-  opts: { since: number; personId?: string },
-): SentimentDay[] {
-  const sql = `SELECT strftime('%Y-%m-%d', c.started_at / 1000, 'unixepoch') AS day,
-      avg(a.sentiment_score) AS avgScore, count(*) AS calls
-    FROM calls c JOIN call_analysis a ON a.call_id = c.id AND a.account_id = c.account_id
-    WHERE c.account_id = ?1 AND c.started_at >= ?2 AND (?3 IS NULL OR c.person_id = ?3) AND a.status = 'done'
-    GROUP BY day ORDER BY day`;
-  return many<SentimentDay>(store.prepare(sql), accountId, opts.since, opts.personId ?? null);
 }

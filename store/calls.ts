@@ -45,14 +45,6 @@ export interface NewCall {
   banditContext?: string | null;
 }
 
-/** Aggregates for a dashboard. */
-export interface CallStats {
-  total: number;
-  completed: number;
-  avgDurationMs: number | null;
-  avgSentimentScore: number | null;
-}
-
 type CallRow = Omit<Call, "recorded"> & { recorded: number };
 
 const COLUMNS = `id, account_id AS accountId, person_id AS personId, direction, transport,
@@ -210,17 +202,4 @@ export function attachRecording(store: Store, accountId: string, callId: string,
   const sql = `UPDATE calls SET recorded = 1, recording_path = ? WHERE account_id = ? AND id = ?
     AND person_id IN (SELECT id FROM people WHERE account_id = ? AND consent_recording = 1)`;
   return run(store.prepare(sql), file, accountId, callId, accountId) === 1;
-}
-
-/** Counts and averages over the account's calls since a time (optionally of one person). */
-export function callStats(
-  store: Store,
-  accountId: string,
-  opts: { since?: number; personId?: string } = {},
-): CallStats {
-  const sql = `SELECT count(*) AS total, coalesce(sum(c.status = 'completed'), 0) AS completed,
-    avg(c.duration_ms) AS avgDurationMs, avg(a.sentiment_score) AS avgSentimentScore
-    FROM calls c LEFT JOIN call_analysis a ON a.call_id = c.id AND a.account_id = c.account_id
-    WHERE c.account_id = ?1 AND c.started_at >= ?2 AND (?3 IS NULL OR c.person_id = ?3)`;
-  return one<CallStats>(store.prepare(sql), accountId, opts.since ?? 0, opts.personId ?? null) as CallStats;
 }

@@ -48,6 +48,7 @@ export class Store {
   readonly #newId: () => string;
   readonly #queue: WriteQueue;
 
+  /** Wraps an open, configured connection and migrates it; use {@linkcode openStore} instead. */
   constructor(path: string, db: DatabaseSync, opts: StoreOptions = {}) {
     this.path = path;
     this.db = db;

@@ -46,19 +46,13 @@ export {
   setUserDisabled,
 } from "./users.ts";
 export type { NewUser, User, UserRole } from "./users.ts";
-export {
-  createPerson,
-  erasePerson,
-  findPersonByPhone,
-  getPerson,
-  listPeople,
-  updatePerson,
-} from "./people.ts";
-export type { Erasure, NewPerson, Person, PersonKind, PersonPatch } from "./people.ts";
+export { createPerson, findPersonByPhone, getPerson, listPeople, updatePerson } from "./people.ts";
+export type { NewPerson, Person, PersonKind, PersonPatch } from "./people.ts";
+export { erasePerson } from "./erasure.ts";
+export type { Erasure } from "./erasure.ts";
 export {
   attachRecording,
   callConsent,
-  callStats,
   createCall,
   endCall,
   findCallByExternalId,
@@ -67,32 +61,11 @@ export {
   markCallAnswered,
   setCallPolicy,
 } from "./calls.ts";
-export type {
-  Call,
-  CallDirection,
-  CallEndStatus,
-  CallStats,
-  CallStatus,
-  CallTransport,
-  NewCall,
-} from "./calls.ts";
+export type { Call, CallDirection, CallEndStatus, CallStatus, CallTransport, NewCall } from "./calls.ts";
 export { appendTranscriptTurn, deleteTranscript, listTranscript } from "./transcripts.ts";
 export type { NewTranscriptTurn, Speaker, TranscriptTurn } from "./transcripts.ts";
-export {
-  completeAnalysis,
-  enqueueAnalysis,
-  failAnalysis,
-  getAnalysis,
-  listDueAnalyses,
-  sentimentTrend,
-} from "./analysis.ts";
-export type {
-  AnalysisResult,
-  AnalysisStatus,
-  CallAnalysis,
-  SentimentDay,
-  SentimentLabel,
-} from "./analysis.ts";
+export { completeAnalysis, enqueueAnalysis, failAnalysis, getAnalysis, listDueAnalyses } from "./analysis.ts";
+export type { AnalysisResult, AnalysisStatus, CallAnalysis, SentimentLabel } from "./analysis.ts";
 export { deleteMemory, getMemory, MAX_MEMORY_BYTES, saveMemory } from "./memory.ts";
 export type { MemoryState } from "./memory.ts";
 export { deleteFeedback, feedbackByVariant, getFeedback, recordFeedback } from "./feedback.ts";
@@ -113,4 +86,6 @@ export { appendAudit, listAudit } from "./audit.ts";
 export type { AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";
 export { purgeExpiredCallData } from "./retention.ts";
 export type { RetentionResult } from "./retention.ts";
+export { callStats, sentimentTrend } from "./stats.ts";
+export type { CallStats, SentimentDay } from "./stats.ts";
 export type { WriteQueueOptions } from "./write_queue.ts";

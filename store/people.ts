@@ -53,13 +53,6 @@ export interface NewPerson {
 /** Fields {@linkcode updatePerson} may change. */
 export type PersonPatch = Partial<Omit<NewPerson, "kind">>;
 
-/** What {@linkcode erasePerson} removed; the caller deletes the recording files. */
-export interface Erasure {
-  personId: string;
-  anonymisedCalls: number;
-  recordingPaths: string[];
-}
-
 interface PersonRow {
   id: string;
   account_id: string;
@@ -113,8 +106,8 @@ function checked(store: Store, what: string, p: Person): Person {
   requireE164(what, p.phoneE164);
   requireText(what, "language", p.language, 8);
   requireInt(what, "retention_days", p.retentionDays, 1, 365);
-  if (p.notes !== null) requireText(what, "notes", p.notes, 4000);
-  return { ...p, displayName: p.displayName.trim(), phoneHash: store.phoneHash(p.phoneE164) };
+  const notes = p.notes === null || p.notes.trim() === "" ? null : requireText(what, "notes", p.notes, 4000);
+  return { ...p, displayName: p.displayName.trim(), notes, phoneHash: store.phoneHash(p.phoneE164) };
 }
 
 function write(store: Store, what: string, sql: string, p: Person): number {
@@ -182,8 +175,8 @@ export function getPerson(store: Store, accountId: string, personId: string): Pe
 
 /** The person of this account with this number (looked up by its salted hash), or undefined. */
 export function findPersonByPhone(store: Store, accountId: string, phoneE164: string): Person | undefined {
-  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND phone_hash = ? AND phone_e164 = ?`;
-  const row = one<PersonRow>(store.prepare(sql), accountId, store.phoneHash(phoneE164), phoneE164);
+  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND phone_hash = ?`;
+  const row = one<PersonRow>(store.prepare(sql), accountId, store.phoneHash(phoneE164));
   return row && toPerson(row);
 }
 
@@ -220,27 +213,5 @@ export function updatePerson(
       updated_at = ? WHERE account_id = ? AND id = ?`;
     write(store, "Cannot update person", sql, next);
     return next;
-  });
-}
-
-/**
- * Erases a person (GDPR Art. 17): the person, their memory, and the transcripts, analyses and recording
- * paths of their calls; the calls stay as anonymous metadata. Returns the recording files to delete, or
- * undefined if the person is not in this account.
- */
-export function erasePerson(store: Store, accountId: string, personId: string): Erasure | undefined {
-  return store.transaction(() => {
-    const calls = many<{ recording_path: string | null }>(
-      store.prepare("SELECT recording_path FROM calls WHERE account_id = ? AND person_id = ?"),
-      accountId,
-      personId,
-    );
-    const sql = "DELETE FROM people WHERE account_id = ? AND id = ?";
-    if (Number(store.prepare(sql).run(accountId, personId).changes) !== 1) return undefined;
-    return {
-      personId,
-      anonymisedCalls: calls.length,
-      recordingPaths: calls.flatMap((c) => (c.recording_path === null ? [] : [c.recording_path])),
-    };
   });
 }

@@ -14,6 +14,15 @@ const URL_ENV: Record<EngineSpec["name"], string> = {
   vad: "",
 };
 
+async function listening(hostname: string, port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname, port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Check a managed engine before it is spawned.
  *
@@ -31,14 +40,9 @@ export async function preflight(spec: EngineSpec): Promise<string | undefined> {
     return `Cannot start engine ${what}: model file missing: ${spec.model}`;
   }
   if (spec.port === undefined) return undefined;
-  try {
-    Deno.listen({ hostname: spec.host ?? "127.0.0.1", port: spec.port }).close();
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AddrInUse)) {
-      return `Cannot start engine ${what}: cannot bind ${spec.host}:${spec.port}: ${(err as Error).message}`;
-    }
-  }
+  // Connect rather than bind: a port left in TIME_WAIT by a killed engine cannot be bound without
+  // SO_REUSEADDR (which the engines set), yet it is free for them.
+  if (!(await listening(spec.host ?? "127.0.0.1", spec.port))) return undefined;
   const h = await checkEngine(spec);
   const who = h.ok
     ? `an engine answering at ${spec.url} (left over from an earlier run, or another TOM)`

@@ -28,7 +28,7 @@ const engine = (healthy: boolean): DoctorEngine => ({
   url: "http://127.0.0.1:11434",
   healthy,
   latencyMs: 1,
-  checked: "as-running",
+  checked: "running",
   ...(healthy ? {} : { reason: "connection refused at http://127.0.0.1:11434" }),
 });
 
@@ -196,14 +196,15 @@ Deno.test("the report never shows secrets or URL credentials", async () => {
   const llm = report.engines.find((e) => e.name === "llm");
   assert.equal(llm?.healthy, false);
   assert.equal(llm?.reason, `connection refused at http://127.0.0.1:${port}/v1`);
+  assert.equal(llm?.checked, "not-running");
   assert.match(formatDoctor(report), /✗ llm openai/);
 });
 
-Deno.test("with startManaged false a stopped managed engine is reported not started", async () => {
+Deno.test("with startManaged false a stopped managed engine is reported not running", async () => {
   const config = testConfig({ TOM_LLM_KIND: "none" });
   const report = await runDoctor(config, { probes: probes(64, gpu()), startManaged: false });
   const stt = report.engines.find((e) => e.name === "stt");
-  assert.equal(stt?.checked, "not-started");
+  assert.equal(stt?.checked, "not-running");
   assert.equal(stt?.healthy, false);
   assert.match(stt?.reason ?? "", /^connection refused at http:\/\/127\.0\.0\.1:\d+/);
   assert.equal(report.ok, false);
@@ -239,7 +240,7 @@ Deno.test({
       const pid = sup.status()[0].pid ?? 0;
       const report = await runDoctor(config, { probes: probes(64, gpu()) });
       const stt = report.engines.find((e) => e.name === "stt");
-      assert.equal(stt?.checked, "as-running");
+      assert.equal(stt?.checked, "running");
       assert.equal(stt?.healthy, true);
       assert.ok(alive(pid), "doctor must not stop an engine it did not start");
     } finally {

@@ -6,7 +6,6 @@ import {
   failAnalysis,
   getAnalysis,
   listDueAnalyses,
-  sentimentTrend,
 } from "../../store/mod.ts";
 import { memoryStore, seedTenant, T0 } from "./_helpers.ts";
 
@@ -63,20 +62,5 @@ Deno.test("completeAnalysis rejects results out of range", () => {
   assert.throws(bad({ sentimentLabel: "happy" }), /sentimentLabel must be one of positiv, neutral, negativ/);
   assert.throws(bad({ summary: Array(9).fill("x") }), /summary must be at most 8 strings/);
   assert.equal(getAnalysis(store, account.id, call.id)?.status, "pending");
-  store.close();
-});
-
-Deno.test("sentimentTrend averages done analyses per UTC day", () => {
-  const { store, clock } = memoryStore();
-  const { account, call } = seedTenant(store, "A", "+4917000000001");
-  enqueueAnalysis(store, account.id, call.id);
-  completeAnalysis(store, account.id, call.id, { ...result, sentimentScore: 0.2 });
-  assert.deepEqual(sentimentTrend(store, account.id, { since: T0 }), [{
-    day: "2024-01-01",
-    avgScore: 0.2,
-    calls: 1,
-  }]);
-  clock.advance(86_400_000);
-  assert.deepEqual(sentimentTrend(store, account.id, { since: T0 + 86_400_000 }), []);
   store.close();
 });

@@ -24,7 +24,12 @@ Deno.test("openStore creates parent directories and a 0600 file in WAL mode with
     assert.equal(pragma(store.db, "foreign_keys"), 1);
     assert.equal(pragma(store.db, "busy_timeout"), 5000);
     assert.equal(pragma(store.db, "synchronous"), 2); // FULL
-    if (Deno.build.os !== "windows") assert.equal((Deno.statSync(path).mode ?? 0) & 0o777, 0o600);
+    createAccount(store, { name: "A", kind: "private" });
+    if (Deno.build.os !== "windows") {
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        assert.equal((Deno.statSync(file).mode ?? 0) & 0o777, 0o600, file);
+      }
+    }
     store.close();
   });
 });
