@@ -206,7 +206,9 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
   if (disk && disk.freeBytes < MIN_FREE_DISK_BYTES) {
     warnings.push(`only ${gib(disk.freeBytes)} free on the disk of ${disk.path}`);
   }
-  if (ram.availableBytes < 1 * GIB) warnings.push(`only ${gib(ram.availableBytes)} of memory available`);
+  if (ram.totalBytes === 0) warnings.push("memory could not be read (tom doctor needs --allow-sys)");
+  else if (ram.availableBytes < 1 * GIB) warnings.push(`only ${gib(ram.availableBytes)} of memory available`);
+  if (!disk) warnings.push(`disk space of ${config.dataDir} could not be read (df failed or not permitted)`);
   const gate = PROFILE_GATE[config.profile];
   const gateOk = gates.find((g) => g.name === gate)?.pass ?? false;
   return {

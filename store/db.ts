@@ -151,11 +151,14 @@ export class Store {
     this.#queue.flushNow();
     this.#closed = true;
     this.#statements.clear();
-    if (this.path !== ":memory:") {
-      this.db.exec("PRAGMA optimize");
-      this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    try {
+      if (this.path !== ":memory:") {
+        this.db.exec("PRAGMA optimize");
+        this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      }
+    } finally {
+      this.db.close();
     }
-    this.db.close();
   }
 
   #runBatch(fns: (() => unknown)[]): JobResult[] {

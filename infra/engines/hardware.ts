@@ -73,23 +73,27 @@ async function run(cmd: string, args: string[], timeoutMs: number): Promise<{ ok
   }
 }
 
-async function cpu(): Promise<CpuFacts> {
-  const list = cpus();
-  let model = list[0]?.model?.trim() ?? "";
-  if (model === "") {
-    try {
-      const info = await Deno.readTextFile("/proc/cpuinfo");
-      model = info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
-    } catch {
-      model = "unknown";
-    }
+/** CPU facts from `node:os`; without `--allow-sys` only the core count is known. */
+function cpu(): Promise<CpuFacts> {
+  try {
+    const list = cpus();
+    return Promise.resolve({ model: list[0]?.model?.trim() || "unknown", cores: list.length });
+  } catch {
+    return Promise.resolve({
+      model: "unknown (needs --allow-sys)",
+      cores: navigator.hardwareConcurrency || 0,
+    });
   }
-  return { model, cores: list.length || navigator.hardwareConcurrency || 1 };
 }
 
+/** Memory from `Deno.systemMemoryInfo`; zero when system information is not permitted (`--allow-sys`). */
 function ram(): Promise<RamFacts> {
-  const m = Deno.systemMemoryInfo();
-  return Promise.resolve({ totalBytes: m.total, availableBytes: m.available });
+  try {
+    const m = Deno.systemMemoryInfo();
+    return Promise.resolve({ totalBytes: m.total, availableBytes: m.available });
+  } catch {
+    return Promise.resolve({ totalBytes: 0, availableBytes: 0 });
+  }
 }
 
 async function existingAncestor(path: string): Promise<string> {

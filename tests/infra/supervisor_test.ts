@@ -214,6 +214,38 @@ Deno.test("a binary that exits at once is restarted with backoff, then start fai
   assert.equal(st.lastExit?.code, 3);
 });
 
+Deno.test({
+  name: "whisper-server with a corrupt model fails to start with whisper's own error, after backoff restarts",
+  ignore: WHISPER_MISSING !== undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const model = `${dir}/corrupt.bin`;
+    await Deno.writeFile(model, new TextEncoder().encode("not a ggml model".repeat(64)));
+    const rec = recorder();
+    const specs = engineSpecs(testConfig({ TOM_STT_MODEL: model, TOM_LLM_KIND: "none" }));
+    const sup = new Supervisor(specs.filter((s) => s.name === "stt"), {
+      log: silentLogger,
+      onEvent: rec.onEvent,
+    });
+    try {
+      await assert.rejects(sup.start(), (e: unknown) => {
+        assert.ok(e instanceof SupervisorError);
+        assert.match(
+          e.message,
+          /^Engine stt \(whisper-server\) exited 3 times while starting \(last: exit code 3\)/,
+        );
+        assert.match(e.message, /error: failed to initialize whisper context/);
+        return true;
+      });
+      assert.deepEqual(rec.events.flatMap((e) => (e.type === "restarted" ? [e.delayMs] : [])), [250, 500]);
+      assert.equal(sup.status()[0].state, "stopped");
+    } finally {
+      await sup.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("a crash-looping engine backs off up to the maximum instead of spinning", async () => {
   const rec = recorder();
   const spec = httpSpec(freePort(), "/bin/sh", ["-c", "exit 1"]);
