@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { initTelemetry, type Telemetry } from "./telemetry.ts";
@@ -55,12 +56,15 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   meter.createObservableGauge("tom_build_info", { description: "Version of the running appliance" })
     .addCallback((r) => r.observe(1, { version: VERSION }));
 
-  const supervisor = new Supervisor(specs, {
-    log: log.child({ component: "supervisor" }),
-    onEvent: (e) => {
-      if (e.type === "restarted") restarts.add(1, { engine: e.name });
-    },
-  });
+  const newSupervisor = () =>
+    new Supervisor(specs, {
+      log: log.child({ component: "supervisor" }),
+      logDir: join(config.dataDir, "logs"),
+      onEvent: (e) => {
+        if (e.type === "restarted") restarts.add(1, { engine: e.name });
+      },
+    });
+  let supervisor = newSupervisor();
   engineUp.addCallback((r) => {
     for (const s of supervisor.status()) r.observe(s.state === "healthy" ? 1 : 0, { engine: s.name });
   });
@@ -111,10 +115,29 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     log.warn("network egress is NOT sandboxed: start through `deno task start` or the compiled binary");
   }
 
-  const enginesStarted = supervisor.start().then(
-    () => log.info("engines ready", { engines: supervisor.status().map((s) => `${s.name}:${s.state}`) }),
-    (e) => log.error("engines failed to start", { error: e }),
-  );
+  // Engines come up in the background: /healthz answers at once, /readyz says what is still missing.
+  // A failed start (binary missing, port taken, model broken) is retried every 30 s until shutdown, so a
+  // box whose engine is fixed by an administrator recovers without a restart of TOM.
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let wakeRetry: (() => void) | undefined;
+  const enginesStarted = (async () => {
+    for (;;) {
+      try {
+        await supervisor.start();
+        log.info("engines ready", { engines: supervisor.status().map((s) => `${s.name}:${s.state}`) });
+        return;
+      } catch (e) {
+        if (draining) return;
+        log.error("engines failed to start; retrying in 30 s", { error: e });
+      }
+      await new Promise<void>((r) => {
+        wakeRetry = r;
+        retryTimer = setTimeout(r, 30_000);
+      });
+      if (draining) return;
+      supervisor = newSupervisor();
+    }
+  })();
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
@@ -124,8 +147,10 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       const forced = await calls.drain(config.shutdown.drainSeconds * 1000);
       if (forced > 0) log.warn("calls ended by shutdown", { count: forced });
       await server.shutdown();
-      await enginesStarted;
+      clearTimeout(retryTimer);
+      wakeRetry?.();
       await supervisor.stop();
+      await enginesStarted;
       store.close();
       await telemetry.shutdown().catch(() => {});
       log.info("stopped");
