@@ -62,7 +62,7 @@ export const SYSTEM_PACKAGES: ReadonlyArray<{ pkg: string; check: string[] }> = 
   { pkg: "cmake", check: ["cmake", "--version"] },
   { pkg: "g++", check: ["g++", "--version"] },
   { pkg: "git", check: ["git", "--version"] },
-  { pkg: "python3-numpy", check: ["python3", "-c", "import numpy"] },
+  { pkg: "python3-numpy", check: ["/usr/bin/python3", "-c", "import numpy"] },
 ];
 
 const HERE = import.meta.dirname ?? ".";
@@ -124,6 +124,11 @@ class StepContext {
   index = 0;
   total = 0;
   constructor(readonly paths: EnginePaths, readonly opts: ProvisionOptions) {}
+
+  async python(): Promise<string> {
+    return (await pythonWithNumpy()) ??
+      this.fail("no python3 with numpy found (apt-get install python3-numpy)");
+  }
 
   source(name: keyof typeof ENGINE_SOURCES): string {
     return this.opts.sources?.[name]?.npm ?? ENGINE_SOURCES[name].npm;
@@ -196,9 +201,28 @@ class StepContext {
   }
 }
 
+/**
+ * A Python 3 with numpy: the one on PATH (which may be a pyenv or venv interpreter) or Debian's
+ * `/usr/bin/python3` (where apt's python3-numpy lands).
+ */
+async function pythonWithNumpy(): Promise<string | undefined> {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    try {
+      const out = await new Deno.Command(py, { args: ["-c", "import numpy"], stdout: "null", stderr: "null" })
+        .output();
+      if (out.success) return py;
+    } catch { /* not there */ }
+  }
+  return undefined;
+}
+
 async function missingSystemPackages(): Promise<string[]> {
   const missing: string[] = [];
   for (const { pkg, check } of SYSTEM_PACKAGES) {
+    if (pkg === "python3-numpy") {
+      if (!(await pythonWithNumpy())) missing.push(pkg);
+      continue;
+    }
     try {
       const out = await new Deno.Command(check[0], { args: check.slice(1), stdout: "null", stderr: "null" })
         .output();
@@ -362,7 +386,7 @@ async function silero(ctx: StepContext): Promise<string | undefined> {
 async function whisperModel(ctx: StepContext): Promise<string | undefined> {
   if (await exists(ctx.paths.whisperModel)) return "synthetic whisper model present";
   ctx.announce("generating a random-weight whisper model (real format, meaningless words)");
-  await ctx.run(["python3", join(HERE, "synth_whisper.py"), ctx.paths.whisperModel, "64,2,1"], {
+  await ctx.run([await ctx.python(), join(HERE, "synth_whisper.py"), ctx.paths.whisperModel, "64,2,1"], {
     what: "synth_whisper.py",
   });
   return undefined;
@@ -372,7 +396,7 @@ async function llamaModel(ctx: StepContext): Promise<string | undefined> {
   if (await exists(ctx.paths.llamaModel)) return "synthetic llama model present";
   const src = await llamaSource(ctx);
   ctx.announce("generating a random-weight llama GGUF (real tokenizer, meaningless words)");
-  await ctx.run(["python3", join(HERE, "synth_llama.py"), src, ctx.paths.llamaModel], {
+  await ctx.run([await ctx.python(), join(HERE, "synth_llama.py"), src, ctx.paths.llamaModel], {
     what: "synth_llama.py",
   });
   return undefined;
