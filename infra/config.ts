@@ -61,7 +61,12 @@ function envGet(k: string): string | undefined {
 }
 
 /** Keys whose values are secret: never printed, never echoed in error messages. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["jwt.secret", "log.hashSalt"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  "jwt.secret",
+  "log.hashSalt",
+  "freeswitch.eslPassword",
+  "twilio.authToken",
+]);
 
 /** The configuration schema. Every key has a default so an empty environment is a valid configuration. */
 export const ConfigSchema = z.object({
@@ -131,6 +136,62 @@ export const ConfigSchema = z.object({
     allowHosts: list(host()).default([]),
     /** Lift the network sandbox completely. */
     allowAll: bool().default(false),
+  }).prefault({}),
+  gateway: z.object({
+    /** Development only: accept browser-protocol connections without a token. Refused unless HTTP is bound to loopback. */
+    devBypass: bool().default(false),
+    /** Browser origins allowed to open WebSockets (besides the appliance's own origin). */
+    allowedOrigins: list(
+      z.string().regex(/^https?:\/\/[^/]+$/, "expected origins like https://praxis.example"),
+    ).default(
+      [],
+    ),
+    /** Addresses (IPs or IPv4 CIDRs) telephony transports accept connections from. */
+    telephonyPeers: list(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, "expected an IP address or CIDR"))
+      .default([
+        "127.0.0.1/8",
+        "::1",
+      ]),
+    /** Token bucket per connection: messages per second (also the burst size). */
+    messagesPerSecond: int(1, 100_000).default(120),
+    /** Largest accepted WebSocket message, in bytes. */
+    maxFrameBytes: int(1024, 16 * 1024 * 1024).default(65_536),
+    /** Concurrent connections from one remote address. */
+    maxConnectionsPerAddress: int(1, 10_000).default(32),
+  }).prefault({}),
+  freeswitch: z.object({
+    /** Event socket (mod_event_socket) address. */
+    eslHost: host().default("127.0.0.1"),
+    eslPort: port().default(8021),
+    eslPassword: z.string().min(1).default("ClueCon"),
+    /** Dialplan context that forks call audio to TOM, used for outbound `originate`. */
+    context: z.string().min(1).default("tom"),
+    /** Gateway or endpoint prefix for outbound calls, e.g. `sofia/gateway/provider/`. */
+    dialPrefix: z.string().default("sofia/gateway/provider/"),
+    /** Where playback files for `uuid_broadcast` are written (empty: `<dataDir>/playback`). */
+    playbackDir: z.string().default(""),
+  }).prefault({}),
+  twilio: z.object({
+    accountSid: z.string().regex(/^(AC[0-9a-fA-F]{32})?$/, "expected an Account SID like AC0123...").default(
+      "",
+    ),
+    /** Verifies `X-Twilio-Signature` when set; also the REST API password. */
+    authToken: z.string().default(""),
+    /** Public base URL Twilio reaches TOM at (for TwiML and signature checks), e.g. https://tom.praxis.example */
+    publicUrl: z.string().default(""),
+    /** Caller ID for outbound calls (E.164). */
+    fromNumber: z.string().regex(/^(\+[1-9]\d{6,14})?$/, "expected an E.164 number like +4930123456").default(
+      "",
+    ),
+    apiBase: url().default("https://api.twilio.com"),
+  }).prefault({}),
+  ui: z.object({
+    /** Send cookies with Secure (set when TOM sits behind a TLS reverse proxy). */
+    secureCookies: bool().default(false),
+    /** Session lifetime in hours. */
+    sessionHours: int(1, 24 * 30).default(12),
+    /** Transcript encryption key file (32 random bytes, base64); empty: `<dataDir>/secrets/transcripts.key`. */
+    transcriptKeyFile: z.string().default(""),
   }).prefault({}),
   retention: z.object({
     /** Default retention of a person's data, in days. */

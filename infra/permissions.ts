@@ -31,6 +31,9 @@ export function allowedNetHosts(config: Config): string[] {
       hosts.add(hostPort(url.hostname, Number(url.port || (url.protocol === "https:" ? 443 : 80))));
     }
   }
+  if (!isLoopback(config.freeswitch.eslHost)) {
+    hosts.add(hostPort(config.freeswitch.eslHost, config.freeswitch.eslPort));
+  }
   for (const h of config.egress.allowHosts) hosts.add(h);
   return [...hosts];
 }
