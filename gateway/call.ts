@@ -17,7 +17,7 @@ export const PIPELINE_RATE = 16_000;
 export const PIPELINE_FRAME_SAMPLES = 320;
 
 /** Which peer carried the call. */
-export type TransportKind = "browser" | "freeswitch" | "twilio" | "audiosocket" | "asterisk-ws";
+export type TransportKind = "browser" | "freeswitch" | "twilio" | "audiosocket" | "chan_websocket";
 
 /** What a transport tells the answering stage. */
 export type CallEvent =

@@ -1,0 +1,175 @@
+/**
+ * One call's life inside TOM, shared by every transport: the serializer opens a session when its peer
+ * starts a call, feeds it events, and ends it once. The session registers the call (so shutdown can drain
+ * it), records it in the store, runs the answering stage, and makes sure `stop` is delivered exactly once
+ * and the call's record is completed whatever happens.
+ *
+ * @module
+ */
+import type { Meter } from "@opentelemetry/api";
+import type { Config } from "../infra/config.ts";
+import type { Logger } from "../infra/log.ts";
+import type { CallRegistry } from "../infra/calls.ts";
+import {
+  createCall,
+  endCall,
+  findPersonByPhone,
+  listAccounts,
+  markCallAnswered,
+  type Store,
+} from "../store/mod.ts";
+import { createAccount } from "../store/mod.ts";
+import type { Answerer, CallEvent, CallHandler, CallOutput, TransportKind } from "./call.ts";
+
+/** What every transport needs from the appliance. */
+export interface GatewayDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  meter: Meter;
+  calls: CallRegistry;
+  /** The answering stage (the pipeline, or the diagnostic echo). */
+  answer: Answerer;
+  /** The account an inbound call belongs to (default: {@linkcode defaultAccountId}). */
+  accountFor?: (info: CallStartInfo) => string;
+  now?: () => number;
+}
+
+/** How a transport describes a call that starts. */
+export interface CallStartInfo {
+  transport: TransportKind;
+  direction: "inbound" | "outbound";
+  /** The peer's id for the call (FreeSWITCH uuid, Twilio CallSid, AudioSocket UUID...). */
+  externalId?: string;
+  /** TOM's call id when it is already known (browser URL, outbound calls TOM placed). */
+  callId?: string;
+  /** Account, when already known (outbound calls, browser tokens). */
+  accountId?: string;
+  personId?: string;
+  from?: string;
+  to?: string;
+  peerRate: number;
+  meta?: Record<string, unknown>;
+}
+
+/** The account inbound calls belong to when nothing else says: the oldest account, created if none exists. */
+export function defaultAccountId(store: Store): string {
+  const accounts = listAccounts(store);
+  if (accounts.length > 0) return accounts.sort((a, b) => a.createdAt - b.createdAt)[0].id;
+  return createAccount(store, { name: "Praxis", kind: "clinical" }).id;
+}
+
+/** A live call. */
+export class CallSession {
+  readonly id: string;
+  readonly accountId: string;
+  readonly transport: TransportKind;
+  readonly log: Logger;
+  readonly #abort = new AbortController();
+  readonly #handler: CallHandler;
+  readonly #deps: GatewayDeps;
+  readonly #unregister: () => void;
+  readonly #started: number;
+  #ended = false;
+
+  private constructor(deps: GatewayDeps, info: CallStartInfo, output: CallOutput) {
+    this.#deps = deps;
+    const now = deps.now ?? Date.now;
+    this.#started = now();
+    this.transport = info.transport;
+    this.accountId = info.accountId ?? deps.accountFor?.(info) ?? defaultAccountId(deps.store);
+    let personId = info.personId ?? null;
+    if (!personId && info.from && /^\+[1-9]\d{6,14}$/.test(info.from)) {
+      personId = findPersonByPhone(deps.store, this.accountId, info.from)?.id ?? null;
+    }
+    const call = createCall(deps.store, this.accountId, {
+      id: info.callId,
+      direction: info.direction,
+      transport: info.transport,
+      externalId: info.externalId ?? null,
+      personId,
+      startedAt: this.#started,
+    });
+    markCallAnswered(deps.store, this.accountId, call.id, this.#started);
+    this.id = call.id;
+    this.log = deps.log.child({ call_id: this.id, transport: info.transport });
+    this.#unregister = deps.calls.add({ id: this.id, end: (reason) => this.#endByTom(reason, output) });
+    this.#handler = deps.answer({
+      callId: this.id,
+      transport: info.transport,
+      output,
+      log: this.log,
+      signal: this.#abort.signal,
+    });
+    this.log.info("call started", { direction: info.direction, from: info.from, to: info.to });
+    this.#deliver({
+      type: "start",
+      callId: this.id,
+      transport: info.transport,
+      direction: info.direction,
+      from: info.from,
+      to: info.to,
+      peerRate: info.peerRate,
+      meta: info.meta ?? {},
+    });
+  }
+
+  /**
+   * Open a session for a call that starts.
+   *
+   * @throws {Error} when the appliance is shutting down (the transport refuses the call).
+   */
+  static open(deps: GatewayDeps, info: CallStartInfo, output: CallOutput): CallSession {
+    if (deps.calls.draining) throw new Error("Cannot accept call: the appliance is shutting down");
+    return new CallSession(deps, info, output);
+  }
+
+  /** Aborted when the call ends. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Whether the call has ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Hand an event from the peer to the answering stage (ignored after the end). */
+  deliver(event: Exclude<CallEvent, { type: "start" } | { type: "stop" }>): void {
+    if (!this.#ended) this.#deliver(event);
+  }
+
+  /** The call ended (peer hung up, socket closed, TOM hung up). Idempotent. */
+  end(reason: string, status: "completed" | "failed" = "completed"): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#deliver({ type: "stop", reason });
+    this.#abort.abort(new Error(`call ended: ${reason}`));
+    try {
+      endCall(this.#deps.store, this.accountId, this.id, {
+        status,
+        at: (this.#deps.now ?? Date.now)(),
+        failureReason: status === "failed" ? reason.slice(0, 200) : undefined,
+      });
+    } catch (e) {
+      this.log.error("could not record the end of the call", { error: e });
+    }
+    this.#unregister();
+    this.log.info("call ended", { reason, duration_ms: (this.#deps.now ?? Date.now)() - this.#started });
+  }
+
+  #deliver(event: CallEvent): void {
+    try {
+      this.#handler.handle(event);
+    } catch (e) {
+      this.log.error("answering stage failed on an event", { event: event.type, error: e });
+    }
+  }
+
+  async #endByTom(reason: string, output: CallOutput): Promise<void> {
+    if (this.#ended) return;
+    output.hangup(reason);
+    this.end(reason);
+    await Promise.resolve();
+  }
+}
