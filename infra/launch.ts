@@ -13,6 +13,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { formatProgress } from "./engines/progress.ts";
 import { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/provision.ts";
 import { servePermissionFlags } from "./permissions.ts";
+import { buildIslands, defaultRoot } from "../ui/islands_build.ts";
 
 /** Whether the configured managed engines use provisioned files that are not there yet. */
 export async function needsProvisioning(config: Config): Promise<boolean> {
@@ -54,6 +55,19 @@ async function launch(args: string[]): Promise<number> {
       throw e;
     }
     console.error(`tom: engines ready after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+  if (command === "serve") {
+    // The serving process may not run `deno` (egress sandbox), so the admin UI's island scripts are
+    // bundled here, cached by content hash: later starts reuse them.
+    try {
+      await buildIslands({ root: defaultRoot(), cacheDir: join(config.dataDir, "cache", "ui-islands") });
+    } catch (e) {
+      console.error(
+        `tom: admin UI scripts could not be bundled (pages still work): ${
+          e instanceof Error ? e.message : e
+        }`,
+      );
+    }
   }
   const [bin, ...rest] = serveCommand(config, args);
   const child = new Deno.Command(bin, { args: rest, stdin: "inherit", stdout: "inherit", stderr: "inherit" })

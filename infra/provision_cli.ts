@@ -1,14 +1,30 @@
 /**
  * `deno task engines`: provision the real local engines into the engines cache, with progress.
  *
- * Usage: provision_cli.ts [--dir DIR] [--jobs N] [--quiet-if-cached]
+ * Usage: provision_cli.ts [--dir DIR] [--jobs N] [--quiet-if-cached] [--test-peers]
+ *
+ * `--test-peers` also provides what only the tests need: Debian's Chromium (admin UI browser tests).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "./config.ts";
+import { ensureChromium } from "./engines/browser.ts";
 import { formatProgress } from "./engines/progress.ts";
 import { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/provision.ts";
+
+/** Peers only the tests need; failures here are printed and fail the run (CI must have them). */
+async function provisionTestPeers(): Promise<void> {
+  try {
+    const version = await ensureChromium({ onLine: (l) => console.error(`tom engines: chromium: ${l}`) });
+    if (!values_quiet) console.error(`tom engines: chromium ready (${version})`);
+  } catch (e) {
+    console.error(`tom engines: test peer "chromium" failed: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  }
+}
+
+let values_quiet = false;
 
 if (import.meta.main) {
   const { values } = parseArgs({
@@ -17,9 +33,11 @@ if (import.meta.main) {
       dir: { type: "string" },
       jobs: { type: "string" },
       "quiet-if-cached": { type: "boolean", default: false },
+      "test-peers": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
+  values_quiet = values["quiet-if-cached"] === true;
   if (values.help) {
     console.log(
       "Usage: deno task engines [--dir DIR] [--jobs N]\n\nBuilds whisper.cpp and llama.cpp from npm " +
@@ -29,6 +47,7 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const dir = values.dir ?? loadConfig().enginesDir;
+  if (values["test-peers"]) await provisionTestPeers();
   if (values["quiet-if-cached"] && (await enginesProvisioned(dir))) Deno.exit(0);
   const started = Date.now();
   console.error(`tom engines: provisioning into ${dir}`);

@@ -18,6 +18,7 @@ import { engineSpecs } from "./engines/specs.ts";
 import { checkEngines } from "./engines/health.ts";
 import { Supervisor } from "./supervisor.ts";
 import { openStore, type Store } from "../store/mod.ts";
+import { mountUi, type UiHandle } from "./ui_mount.ts";
 
 /** A running appliance, as tests and the CLI see it. */
 export interface Appliance {
@@ -27,6 +28,8 @@ export interface Appliance {
   store: Store;
   telemetry: Telemetry;
   calls: CallRegistry;
+  /** The admin UI: live-call hub and transcript keyring for the pipeline. */
+  ui: UiHandle;
   /** Resolves when the server has stopped. */
   finished: Promise<void>;
   /** Drain calls, stop engines, close the database (idempotent). */
@@ -98,6 +101,8 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     activeCalls: () => calls.size,
   });
 
+  const ui = await mountUi(app, { config, store, log, telemetry, calls });
+
   let resolveListening: (addr: Deno.NetAddr) => void;
   const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
   const server = Deno.serve({
@@ -151,6 +156,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       wakeRetry?.();
       await supervisor.stop();
       await enginesStarted;
+      ui.close();
       store.close();
       await telemetry.shutdown().catch(() => {});
       log.info("stopped");
@@ -158,7 +164,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     return stopping;
   };
 
-  return { addr, log, store, telemetry, calls, finished: server.finished, shutdown };
+  return { addr, log, store, telemetry, calls, ui, finished: server.finished, shutdown };
 }
 
 /** Run `tom serve` until a signal; returns the exit code. */

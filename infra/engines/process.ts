@@ -44,7 +44,9 @@ async function drain(
 ): Promise<void> {
   let rest = "";
   try {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    for await (
+      const chunk of stream.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+    ) {
       const parts = (rest + chunk).split(/\r?\n|\r/);
       rest = parts.pop() ?? "";
       for (const p of parts) if (p.trim() !== "") onLine(p);

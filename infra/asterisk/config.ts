@@ -1,0 +1,230 @@
+/**
+ * Asterisk configuration for TOM: the dialplan that hands calls to TOM over AudioSocket and over
+ * chan_websocket, the `websocket_client.conf` entry pointing at `WS /ws/asterisk`, and the minimal
+ * module set. Used by the test rig ({@linkcode asteriskConfigFiles} writes one instance's files) and as
+ * the reference for deployment (infra/deploy).
+ *
+ * Every setting here was checked against Asterisk 22.10.1 (Debian sid) by tests/e2e/asterisk_test.ts.
+ *
+ * @module
+ */
+
+/** The ways a call can reach TOM, as extensions of the `tom` context. */
+export const ROUTES = {
+  /** `AudioSocket()` application: slin 8 kHz, kind 0x10. */
+  audiosocket: "audiosocket",
+  /** `Dial(AudioSocket/...)` with `c(slin16)`: slin 16 kHz, kind 0x12. */
+  audiosocket16: "audiosocket16",
+  /** `Dial(WebSocket/tom/c(ulaw))`: mu-law, plain-text control messages. */
+  websocket: "websocket",
+  /** `Dial(WebSocket/tom/c(slin16)f(json)n)`: slin 16 kHz, JSON control, TOM sends ANSWER. */
+  websocket16: "websocket16",
+} as const;
+/** One route. */
+export type Route = typeof ROUTES[keyof typeof ROUTES];
+
+/** Modules loaded (`autoload = no`): what the routes and the test caller need, nothing that listens. */
+export const MODULES: readonly string[] = [
+  // Sorcery back ends: other modules fail to load without them once autoload is off.
+  "res_sorcery_config.so",
+  "res_sorcery_memory.so",
+  "res_sorcery_astdb.so",
+  "res_sorcery_realtime.so",
+  "res_timing_timerfd.so",
+  "pbx_config.so",
+  "func_uuid.so",
+  "app_dial.so",
+  "bridge_simple.so",
+  "app_audiosocket.so",
+  "chan_audiosocket.so",
+  "res_audiosocket.so",
+  "res_http_websocket.so",
+  "res_websocket_client.so",
+  "chan_websocket.so",
+  "codec_ulaw.so",
+  "codec_alaw.so",
+  "codec_a_mu.so",
+  "codec_resample.so",
+  "format_wav.so",
+  "format_pcm.so",
+  "format_sln.so",
+  // The test caller and the CLI's `channel originate`.
+  "app_playback.so",
+  "app_senddtmf.so",
+  "app_mixmonitor.so",
+  "app_record.so",
+  "res_clioriginate.so",
+];
+
+/** Where TOM listens, as Asterisk must reach it. */
+export interface TomEndpoints {
+  /** AudioSocket `host:port` (TOM's `audiosocket.host`/`audiosocket.port`). */
+  audioSocket: { host: string; port: number };
+  /** TOM's HTTP listener, for `ws://host:port/ws/asterisk`. */
+  http: { host: string; port: number };
+}
+
+/** The `tom` context: one extension per route. */
+export function tomDialplan(tom: TomEndpoints): string {
+  const as = hostPort(tom.audioSocket);
+  return [
+    "[tom]",
+    "; Calls into TOM. Send a call here with Goto(tom,audiosocket,1) (or another route) after it arrives.",
+    "; AudioSocket does not answer by itself: Answer() first.",
+    `exten => ${ROUTES.audiosocket},1,Answer()`,
+    ` same => n,AudioSocket(\${UUID()},${as})`,
+    " same => n,Hangup()",
+    `exten => ${ROUTES.audiosocket16},1,Answer()`,
+    ` same => n,Dial(AudioSocket/${as}/\${UUID()}/c(slin16))`,
+    " same => n,Hangup()",
+    "; chan_websocket connects to the websocket_client.conf entry [tom].",
+    `exten => ${ROUTES.websocket},1,Answer()`,
+    " same => n,Dial(WebSocket/tom/c(ulaw))",
+    " same => n,Hangup()",
+    `exten => ${ROUTES.websocket16},1,Answer()`,
+    " same => n,Dial(WebSocket/tom/c(slin16)f(json)n)",
+    " same => n,Hangup()",
+    "",
+  ].join("\n");
+}
+
+/** `websocket_client.conf`: the connection chan_websocket opens per call. */
+export function websocketClientConf(tom: TomEndpoints): string {
+  return [
+    "[tom]",
+    "type = websocket_client",
+    "connection_type = per_call_config",
+    `uri = ws://${hostPort(tom.http)}/ws/asterisk`,
+    "protocols = media",
+    "connection_timeout = 2000",
+    "reconnect_interval = 500",
+    "reconnect_attempts = 2",
+    "",
+  ].join("\n");
+}
+
+/** What the test caller does. */
+export interface CallerScript {
+  /** Directory (inside the chroot) for the recordings `<key>-heard.wav` and `<key>-said.wav`. */
+  spoolDir: string;
+  /**
+   * Sound file (inside the chroot, without extension) the caller plays: silence while TOM greets, the
+   * test tone, silence while TOM echoes it. One file, not `Wait()`: a caller that sends no frames while
+   * it waits makes MixMonitor drop what it hears (its two directions get out of step), and real phones
+   * send frames all the time.
+   */
+  sound: string;
+  /** DTMF sent at the end (default "12#": the echo answerer hangs up on #). */
+  digits?: string;
+  /**
+   * MixMonitor options besides r() and t() (default "n"). Without `n` MixMonitor keeps the heard and said
+   * files in step by inserting silence whenever a frame comes late, which lengthens and splits what TOM
+   * sent whenever the box is busy; with it, the heard file is exactly the frames the caller received.
+   */
+  mixMonitorOptions?: string;
+}
+
+/**
+ * The `tom-caller` context: a caller that records what it hears (`r()`) and says (`t()`), plays its
+ * sound (silence, tone, silence), sends DTMF. The extension is the call's key.
+ */
+export function callerDialplan(s: CallerScript): string {
+  const file = (suffix: string) => `${s.spoolDir}/\${EXTEN}${suffix}.wav`;
+  return [
+    "[tom-caller]",
+    "exten => _X.,1,Answer()",
+    ` same => n,MixMonitor(${file("-mix")},${s.mixMonitorOptions ?? "n"}r(${file("-heard")})t(${
+      file("-said")
+    }))`,
+    ` same => n,Playback(${s.sound})`,
+    ` same => n,SendDTMF(${s.digits ?? "12#"})`,
+    " same => n,Wait(2)",
+    " same => n,Hangup()",
+    "",
+  ].join("\n");
+}
+
+/** Paths of one Asterisk instance inside the chroot. */
+export interface InstancePaths {
+  etc: string;
+  run: string;
+  log: string;
+  spool: string;
+  sounds: string;
+}
+
+/** The instance's directories inside the chroot (separate per instance, so several can run at once). */
+export function instancePaths(name: string): InstancePaths {
+  return {
+    etc: `/etc/tom-asterisk/${name}`,
+    run: `/run/tom-asterisk/${name}`,
+    log: `/var/log/asterisk/tom-${name}`,
+    spool: `/var/spool/asterisk/tom-${name}`,
+    sounds: `/var/lib/asterisk/tom-${name}`,
+  };
+}
+
+/** Options of {@linkcode asteriskConfigFiles}. */
+export interface InstanceConfig extends TomEndpoints {
+  /** Instance name (letters, digits, `-`). */
+  name: string;
+  /** The modules directory inside the chroot (see `findModuleDir`). */
+  moduleDir: string;
+  /** The test caller's script (default: sound `<sounds>/caller`, recordings in `<spool>`). */
+  caller?: Partial<CallerScript>;
+}
+
+/**
+ * Every configuration file of one instance, by file name (written to `instancePaths(name).etc`).
+ *
+ * @throws {RangeError} on an instance name that is not a plain word
+ */
+export function asteriskConfigFiles(c: InstanceConfig): Record<string, string> {
+  if (!/^[A-Za-z0-9-]{1,40}$/.test(c.name)) {
+    throw new RangeError(`Cannot name an instance ${JSON.stringify(c.name)}`);
+  }
+  const p = instancePaths(c.name);
+  return {
+    "asterisk.conf": [
+      "[directories]",
+      `astetcdir => ${p.etc}`,
+      `astmoddir => ${c.moduleDir}`,
+      "astvarlibdir => /var/lib/asterisk",
+      `astdbdir => ${p.run}`,
+      "astkeydir => /var/lib/asterisk",
+      "astdatadir => /usr/share/asterisk",
+      "astagidir => /usr/share/asterisk/agi-bin",
+      "astspooldir => /var/spool/asterisk",
+      `astrundir => ${p.run}`,
+      `astlogdir => ${p.log}`,
+      "astsbindir => /usr/sbin",
+      "",
+      "[options]",
+      "nocolor = yes",
+      "",
+    ].join("\n"),
+    "modules.conf": ["[modules]", "autoload = no", ...MODULES.map((m) => `load = ${m}`), ""].join("\n"),
+    "logger.conf": [
+      "[general]",
+      "[logfiles]",
+      "console => notice,warning,error",
+      "messages.log => notice,warning,error,verbose(3)",
+      "",
+    ].join("\n"),
+    "extensions.conf": [
+      "[general]",
+      "static = yes",
+      "writeprotect = yes",
+      "",
+      tomDialplan(c),
+      callerDialplan({ spoolDir: p.spool, sound: `${p.sounds}/caller`, ...c.caller }),
+    ].join("\n"),
+    "websocket_client.conf": websocketClientConf(c),
+    "chan_websocket.conf": ["[global]", "control_message_format = plain-text", ""].join("\n"),
+    "http.conf": ["[general]", "enabled = no", ""].join("\n"),
+  };
+}
+
+function hostPort(a: { host: string; port: number }): string {
+  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

@@ -1,0 +1,146 @@
+/**
+ * Mounts the admin UI on the appliance's hono app: pages (routes/), the JSON API (/api), island bundles
+ * and the stylesheet (/ui/...), and starts the retention job. Also opens the transcript keyring, which
+ * the pipeline uses to store transcripts (see {@linkcode UiHandle.keyring}).
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import { join } from "node:path";
+import type { Config } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { Telemetry } from "./telemetry.ts";
+import type { CallRegistry } from "./calls.ts";
+import { loadOrCreateSecret } from "./secrets.ts";
+import { type DoctorReport, runDoctor } from "./doctor.ts";
+import { encodeBase64Url } from "./_base64.ts";
+import { hmacKey } from "../gateway/mod.ts";
+import type { Store } from "../store/mod.ts";
+import { rekeyTranscripts, TranscriptKeyring } from "./crypto/mod.ts";
+import { ensureUiSchema } from "../ui/schema.ts";
+import { SessionStore } from "../ui/auth/sessions.ts";
+import { LoginThrottle, type ThrottleOptions } from "../ui/auth/throttle.ts";
+import { IslandAssets } from "../ui/assets.ts";
+import { defaultRoot, type IslandManifest } from "../ui/islands_build.ts";
+import { LiveHub } from "../ui/live.ts";
+import { RetentionJob } from "../ui/data/retention_job.ts";
+import { anyUserExists } from "../ui/data/queries.ts";
+import { mountRoutes } from "../ui/router.ts";
+import type { UiDeps } from "../ui/types.ts";
+import { MANIFEST } from "../routes/_manifest.ts";
+
+/** What {@linkcode mountUi} needs. */
+export interface UiMountDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  telemetry: Telemetry;
+  calls?: CallRegistry;
+  /** Share a hub with the pipeline (default: a new one, returned in the handle). */
+  live?: LiveHub;
+  /** Replace the system report (tests). */
+  doctor?: () => Promise<DoctorReport>;
+  /** Clock (tests). */
+  now?: () => number;
+  /** Where island bundles are cached (default `<dataDir>/cache/ui-islands`). */
+  islandsCacheDir?: string;
+  /** A prebuilt island folder to fall back on (default `.cache/ui-dist` in the code's root; see ui/islands_build.ts). */
+  prebuiltIslandsDir?: string;
+  /** Replace the island builder (tests that do not need scripts). */
+  buildIslands?: (opts: { root: string; cacheDir: string }) => Promise<IslandManifest>;
+  /** Login throttle settings (tests). */
+  throttle?: ThrottleOptions;
+  /** Called with the new HS256 key after the settings page rotated it (share it with the gateway). */
+  onJwtKeyRotated?: (key: Uint8Array) => void;
+  /** Start the daily retention job (default true). */
+  startJobs?: boolean;
+}
+
+/** The mounted UI. */
+export interface UiHandle {
+  /** Publish live call events here (pipeline/gateway): `live.publish({ accountId, callId, type, at, data })`. */
+  live: LiveHub;
+  /** The transcript keyring: pass it to `storeTranscriptTurn` from infra/crypto/mod.ts. */
+  keyring: TranscriptKeyring;
+  retention: RetentionJob;
+  assets: IslandAssets;
+  /** The mounted paths. */
+  routes: string[];
+  /** Stop the retention timer. */
+  close(): void;
+}
+
+/** Mount the admin UI on `app`. Resolves once routes are mounted; island bundles build in the background. */
+export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
+  const { config, store, log } = deps;
+  const ulog = log.child({ component: "ui" });
+  ensureUiSchema(store);
+  const keyFile = config.ui.transcriptKeyFile || join(config.dataDir, "secrets", "transcripts.key");
+  const keyring = await TranscriptKeyring.open(keyFile);
+  if (keyring.retiredKeyIds.length > 0) {
+    const r = await rekeyTranscripts(store, keyring);
+    ulog.info("transcripts re-encrypted after key rotation", {
+      rewritten: r.rewritten,
+      dropped: r.droppedKeys.length,
+    });
+  }
+  const sessions = new SessionStore(store, { ttlHours: config.ui.sessionHours });
+  const live = deps.live ?? new LiveHub();
+  const retention = new RetentionJob({
+    store,
+    config,
+    log: ulog,
+    purgeSessions: () => sessions.purgeExpired(),
+    now: deps.now,
+  });
+  const setupCodeFile = join(config.dataDir, "secrets", "setup.code");
+  if (!anyUserExists(store)) {
+    loadOrCreateSecret(config.dataDir, "setup.code", 24);
+    ulog.warn("first-run setup: open /setup and enter the code from the setup code file", {
+      file: setupCodeFile,
+    });
+  }
+  const jwtFile = () => loadOrCreateSecret(config.dataDir, "jwt.key", 32);
+  const assets = new IslandAssets({
+    root: defaultRoot(),
+    cacheDir: deps.islandsCacheDir ?? join(config.dataDir, "cache", "ui-islands"),
+    log: ulog,
+    build: deps.buildIslands,
+    prebuiltDir: deps.prebuiltIslandsDir ?? join(defaultRoot(), ".cache", "ui-dist"),
+  });
+  assets.ready();
+  const uiDeps: UiDeps = {
+    config,
+    store,
+    log: ulog,
+    telemetry: deps.telemetry,
+    calls: deps.calls,
+    keyring,
+    sessions,
+    throttle: new LoginThrottle(deps.throttle),
+    assets,
+    live,
+    retention,
+    csrfKey: loadOrCreateSecret(config.dataDir, "ui-csrf.key", 32),
+    setupCodeFile,
+    doctor: deps.doctor ?? (() => runDoctor(config, { startManaged: false })),
+    jwtKey: () => hmacKey(config.jwt.secret || jwtFile()),
+    rotateJwtKey: () => {
+      if (config.jwt.secret) return false;
+      const file = join(config.dataDir, "secrets", "jwt.key");
+      const tmp = `${file}.${Deno.pid}.tmp`;
+      Deno.writeTextFileSync(tmp, encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))) + "\n", {
+        mode: 0o600,
+      });
+      Deno.renameSync(tmp, file);
+      deps.onJwtKeyRotated?.(hmacKey(jwtFile()));
+      ulog.info("call-token key rotated");
+      return true;
+    },
+    now: deps.now ?? Date.now,
+  };
+  app.get("/ui/*", (c) => assets.serve(c.req.path) ?? c.json({ error: "Not found" }, 404));
+  const routes = mountRoutes(app, MANIFEST, uiDeps);
+  if (deps.startJobs !== false) retention.start();
+  return { live, keyring, retention, assets, routes, close: () => retention.stop() };
+}

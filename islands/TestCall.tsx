@@ -1,0 +1,213 @@
+/** @jsxImportSource preact */
+/** @jsxRuntime automatic */
+// Test call from the browser: microphone -> AudioWorklet (48 kHz -> 16 kHz PCM16LE, 20 ms frames) ->
+// WebSocket /ws/stream/:callId (the browser protocol) -> TOM's events in a log and TOM's audio played.
+import type { VNode } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import {
+  type AudioBufferSourceLike,
+  type AudioContextLike,
+  browser,
+  type MediaStreamLike,
+} from "../ui/client/browser.ts";
+
+/** Props of {@linkcode TestCall}. */
+export interface TestCallProps {
+  tokenUrl: string;
+  csrf: string;
+  workletUrl: string;
+  texts: {
+    start: string;
+    stop: string;
+    level: string;
+    state: string;
+    idle: string;
+    connecting: string;
+    live: string;
+    ended: string;
+    micDenied: string;
+    failed: string;
+    events: string;
+    heard: string;
+    said: string;
+    audio: string;
+  };
+}
+
+const LOG_ROLE = { role: "log" } as Record<string, string>;
+
+interface Running {
+  ws: WebSocket;
+  ctx: AudioContextLike;
+  stream: MediaStreamLike | undefined;
+  next: number;
+  sources: AudioBufferSourceLike[];
+}
+
+/** The island. */
+export default function TestCall(p: TestCallProps): VNode {
+  const t = p.texts;
+  const [state, setState] = useState(t.idle);
+  const [busy, setBusy] = useState(false);
+  const [level, setLevel] = useState(0);
+  const [log, setLog] = useState<string[]>([]);
+  const [heard, setHeard] = useState("");
+  const [said, setSaid] = useState("");
+  const [rxMs, setRxMs] = useState(0);
+  const run = useRef<Running | undefined>(undefined);
+  const add = (line: string) =>
+    setLog((l) => [`${new Date().toLocaleTimeString("de-DE")} ${line}`, ...l].slice(0, 300));
+
+  const stop = (note?: string) => {
+    const r = run.current;
+    run.current = undefined;
+    if (r) {
+      try {
+        if (r.ws.readyState === WebSocket.OPEN) r.ws.send(JSON.stringify({ type: "stop" }));
+        r.ws.close(1000);
+      } catch { /* closed */ }
+      r.stream?.getTracks().forEach((tr) => tr.stop());
+      r.ctx.close().catch(() => {});
+    }
+    setBusy(false);
+    setLevel(0);
+    setState(note ?? t.ended);
+  };
+  useEffect(() => () => stop(), []);
+
+  const play = (r: Running, pcm: ArrayBuffer) => {
+    const samples = new Int16Array(pcm);
+    if (samples.length === 0) return;
+    setRxMs((v) => v + samples.length / 16);
+    const buf = r.ctx.createBuffer(1, samples.length, 16_000);
+    const ch = buf.getChannelData(0);
+    for (let i = 0; i < samples.length; i++) ch[i] = samples[i] / 0x8000;
+    const src = r.ctx.createBufferSource();
+    src.buffer = buf;
+    src.connect(r.ctx.destination);
+    r.next = Math.max(r.next, r.ctx.currentTime + 0.05);
+    src.start(r.next);
+    r.next += buf.duration;
+    r.sources.push(src);
+    src.onended = () => (r.sources = r.sources.filter((s) => s !== src));
+  };
+
+  const flush = (r: Running) => {
+    for (const s of r.sources) {
+      try {
+        s.stop();
+      } catch { /* not started */ }
+    }
+    r.sources = [];
+    r.next = 0;
+  };
+
+  const start = async () => {
+    setBusy(true);
+    setState(t.connecting);
+    setLog([]);
+    setHeard("");
+    setSaid("");
+    setRxMs(0);
+    try {
+      const res = await fetch(p.tokenUrl, {
+        method: "POST",
+        headers: { "X-CSRF-Token": p.csrf, "Content-Type": "application/json" },
+        body: "{}",
+        credentials: "same-origin",
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const { wsPath, token, callId } = await res.json() as { wsPath: string; token: string; callId: string };
+      add(`call ${callId}`);
+      const ctx = new browser.AudioContext({ sampleRate: 48_000 });
+      await ctx.audioWorklet.addModule(p.workletUrl);
+      let stream: MediaStreamLike;
+      try {
+        stream = await browser.navigator.mediaDevices.getUserMedia({
+          audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true },
+        });
+      } catch {
+        ctx.close().catch(() => {});
+        stop(t.micDenied);
+        return;
+      }
+      const proto = browser.location.protocol === "https:" ? "wss:" : "ws:";
+      const ws = new WebSocket(
+        `${proto}//${browser.location.host}${wsPath}?token=${encodeURIComponent(token)}`,
+      );
+      ws.binaryType = "arraybuffer";
+      const r: Running = { ws, ctx, stream, next: 0, sources: [] };
+      run.current = r;
+      const node = new browser.AudioWorkletNode(ctx, "pcm-capture", {
+        numberOfInputs: 1,
+        numberOfOutputs: 0,
+      });
+      node.port.onmessage = (m: MessageEvent<{ pcm: ArrayBuffer; level: number }>) => {
+        setLevel(Math.min(1, m.data.level * 4));
+        if (ws.readyState === WebSocket.OPEN) ws.send(m.data.pcm);
+      };
+      ws.onopen = () => {
+        ws.send(JSON.stringify({ type: "start" }));
+        ctx.createMediaStreamSource(stream).connect(node);
+        setState(t.live);
+        add("open");
+      };
+      ws.onmessage = (m) => {
+        if (typeof m.data !== "string") return play(r, m.data as ArrayBuffer);
+        let e: Record<string, unknown>;
+        try {
+          e = JSON.parse(m.data);
+        } catch {
+          return;
+        }
+        const type = String(e.type ?? "?");
+        if (type === "barge_in" || type === "clear") flush(r);
+        if (type === "stt_final" && typeof e.text === "string") setHeard(e.text);
+        if (type === "llm_token" && typeof e.token === "string") setSaid((s) => s + e.token);
+        if (type === "turn_end") setSaid((s) => s + "\n");
+        if (type === "tts_audio") return;
+        const extra = Object.entries(e).filter(([k]) => k !== "type").map(([k, v]) =>
+          `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`
+        ).join(" ");
+        add(`${type} ${extra}`.slice(0, 300));
+        if (type === "call_end") stop();
+      };
+      ws.onerror = () => add("error");
+      ws.onclose = (ev) => {
+        add(`close ${ev.code}${ev.reason ? " " + ev.reason : ""}`);
+        if (run.current === r) stop(ev.code === 1000 ? t.ended : `${t.failed} (${ev.code})`);
+      };
+    } catch (e) {
+      add(String(e));
+      stop(t.failed);
+    }
+  };
+
+  return (
+    <div>
+      <div class="actions">
+        <button type="button" onClick={start} disabled={busy}>{t.start}</button>
+        <button type="button" class="secondary" onClick={() => stop()} disabled={!busy}>{t.stop}</button>
+      </div>
+      <p>
+        <strong>{t.state}:</strong> <span role="status" data-testid="call-state">{state}</span>
+      </p>
+      <label for="mic-level">{t.level}</label>
+      <meter id="mic-level" min={0} max={1} low={0.1} high={0.8} optimum={0.4} value={level}>
+        {Math.round(level * 100)} %
+      </meter>
+      <dl class="facts">
+        <dt>{t.heard}</dt>
+        <dd data-testid="heard">{heard || "–"}</dd>
+        <dt>{t.said}</dt>
+        <dd data-testid="said">{said || "–"}</dd>
+        <dt>{t.audio}</dt>
+        <dd data-testid="rx-audio">{(rxMs / 1000).toFixed(1).replace(".", ",")} s</dd>
+      </dl>
+      <h2>{t.events}</h2>
+      <ol class="log" tabindex={0} aria-label={t.events} data-testid="event-log" {...LOG_ROLE}>
+        {log.map((l, i) => <li key={log.length - i}>{l}</li>)}
+      </ol>
+    </div>
+  );
+}

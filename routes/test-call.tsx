@@ -1,0 +1,46 @@
+/** @jsxImportSource preact */
+/** @jsxRuntime automatic */
+// Test call: talk to TOM with this computer's microphone over the browser protocol (/ws/stream).
+import type { VNode } from "preact";
+import { Island } from "../ui/island.tsx";
+import { T } from "../ui/texts_de.ts";
+import type { Handlers, PageProps } from "../ui/types.ts";
+
+interface Data {
+  workletUrl: string | null;
+}
+
+export const handler: Handlers<Data> = {
+  GET(ctx) {
+    return ctx.render({ workletUrl: ctx.deps.assets.url("pcm_capture-worklet") ?? null }, {
+      title: T.testCall.title,
+    });
+  },
+};
+
+export default function TestCallPage({ data, csrf }: PageProps<Data>): VNode {
+  return (
+    <>
+      <h1>{T.testCall.title}</h1>
+      <p>{T.testCall.intro}</p>
+      <noscript>
+        <p class="msg warn">{T.app.noScript}</p>
+      </noscript>
+      <section class="card">
+        {data.workletUrl
+          ? (
+            <Island
+              name="TestCall"
+              props={{
+                tokenUrl: "/api/test-call",
+                csrf,
+                workletUrl: data.workletUrl,
+                texts: { ...T.testCall },
+              }}
+            />
+          )
+          : <p class="msg warn">{T.app.noScript}</p>}
+      </section>
+    </>
+  );
+}

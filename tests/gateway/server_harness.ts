@@ -1,0 +1,265 @@
+/**
+ * Test harness for the gateway: the real hono app (infra/http.ts), `mountGateway`, `Deno.serve` on
+ * 127.0.0.1 and an in-memory store; plus a raw HTTP handshake (to read the status of a refused upgrade)
+ * and a WebSocket client that queues what it receives.
+ *
+ * @module
+ */
+import { trace } from "@opentelemetry/api";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { type Config, loadConfig } from "../../infra/config.ts";
+import { createLogger } from "../../infra/log.ts";
+import { createHttpApp } from "../../infra/http.ts";
+import { CallRegistry } from "../../infra/calls.ts";
+import { openStore, type Store } from "../../store/mod.ts";
+import type { Answerer } from "../../gateway/call.ts";
+import { echoAnswerer } from "../../gateway/echo.ts";
+import { hmacKey, mintCallToken, type MintOptions } from "../../gateway/token.ts";
+import { type GatewayHandle, mountGateway, type MountGatewayOptions } from "../../gateway/server.ts";
+
+/** The HS256 secret every harness uses. */
+export const SECRET = "gateway-test-secret-0123456789-abcdef";
+/** Its key bytes. */
+export const KEY: Uint8Array = hmacKey(SECRET);
+
+/** A running gateway. */
+export interface GatewayHarness {
+  port: number;
+  /** `http://127.0.0.1:PORT` */
+  http: string;
+  /** `ws://127.0.0.1:PORT` */
+  ws: string;
+  config: Config;
+  store: Store;
+  calls: CallRegistry;
+  gateway: GatewayHandle;
+  /** Every log line, parsed. */
+  logs: Record<string, unknown>[];
+  /** `/metrics` as text. */
+  metrics(): Promise<string>;
+  /** A fresh HS256 token for `callId`. */
+  token(callId: string, opts?: Partial<MintOptions>): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode startGateway}. */
+export interface HarnessOptions extends MountGatewayOptions {
+  /** Extra `TOM_*` environment for the configuration. */
+  env?: Record<string, string>;
+  answer?: Answerer;
+  /** Host to bind (default 127.0.0.1). */
+  hostname?: string;
+}
+
+/** Start a gateway on a free loopback port. */
+export async function startGateway(opts: HarnessOptions = {}): Promise<GatewayHarness> {
+  const dir = await Deno.makeTempDir({ prefix: "tom-gw-" });
+  try {
+    return await start(dir, opts);
+  } catch (e) {
+    await Deno.remove(dir, { recursive: true });
+    throw e;
+  }
+}
+
+async function start(dir: string, opts: HarnessOptions): Promise<GatewayHarness> {
+  const config = loadConfig({ env: { TOM_DATA_DIR: dir, TOM_JWT_SECRET: SECRET, ...opts.env }, cwd: dir });
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger({ salt: "test-salt", level: "debug", sink: (l) => logs.push(JSON.parse(l)) });
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({ readers: [exporter] });
+  const meter = provider.getMeter("tom-test");
+  const serializer = new PrometheusSerializer();
+  const telemetry = {
+    meter,
+    tracer: trace.getTracer("tom-test"),
+    async renderPrometheus() {
+      return serializer.serialize((await exporter.collect()).resourceMetrics);
+    },
+    async shutdown() {
+      await provider.shutdown();
+    },
+  };
+  const store = openStore(":memory:");
+  const calls = new CallRegistry();
+  const app = createHttpApp({
+    version: "test",
+    telemetry,
+    log,
+    readiness: () => Promise.resolve([]),
+    draining: () => calls.draining,
+    activeCalls: () => calls.size,
+  });
+  const deps = { config, store, log, meter, calls, answer: opts.answer ?? echoAnswerer() };
+  const gateway = await mountGateway(app, deps, opts);
+  const server = Deno.serve(
+    { hostname: opts.hostname ?? "127.0.0.1", port: 0, onListen() {} },
+    app.fetch,
+  );
+  const port = server.addr.port;
+  return {
+    port,
+    http: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}`,
+    config,
+    store,
+    calls,
+    gateway,
+    logs,
+    metrics: () => telemetry.renderPrometheus(),
+    token: (callId, o = {}) => mintCallToken(KEY, { callId, ...o }),
+    async close() {
+      await gateway.close();
+      await server.shutdown();
+      store.close();
+      await provider.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** The value of one metric series in Prometheus text, 0 when absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+      return Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return 0;
+}
+
+/**
+ * Send a WebSocket upgrade request by hand and return the response's status code and head. A refused
+ * handshake is an ordinary HTTP response; `101` means the upgrade happened (the socket is then closed).
+ */
+export async function rawHandshake(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; head: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const lines = [
+      `GET ${path} HTTP/1.1`,
+      `Host: ${headers.Host ?? `127.0.0.1:${port}`}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Version: 13",
+      `Sec-WebSocket-Key: ${btoa("0123456789abcdef")}`,
+      ...Object.entries(headers).filter(([k]) => k !== "Host").map(([k, v]) => `${k}: ${v}`),
+      "",
+      "",
+    ];
+    await conn.write(new TextEncoder().encode(lines.join("\r\n")));
+    const buf = new Uint8Array(4096);
+    let head = "";
+    while (!head.includes("\r\n\r\n")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      head += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+    return { status, head };
+  } finally {
+    conn.close();
+  }
+}
+
+/** A received binary frame and when it arrived (performance.now()). */
+export interface Frame {
+  pcm: Int16Array;
+  at: number;
+}
+
+/** A WebSocket client that queues JSON events and binary frames. */
+export class TestClient {
+  readonly socket: WebSocket;
+  readonly events: Record<string, unknown>[] = [];
+  readonly frames: Frame[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<CloseEvent>;
+  #waiters: (() => void)[] = [];
+
+  constructor(url: string, init: { headers?: Record<string, string>; protocols?: string[] } = {}) {
+    // Deno's WebSocket takes headers as an extension of the standard constructor.
+    this.socket = new WebSocket(url, init as unknown as string[]);
+    this.socket.binaryType = "arraybuffer";
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.addEventListener("open", () => resolve());
+      this.socket.addEventListener("error", () => reject(new Error("WebSocket failed to open")));
+    });
+    this.opened.catch(() => {});
+    this.closed = new Promise((resolve) => this.socket.addEventListener("close", resolve));
+    this.socket.addEventListener("message", (ev) => {
+      if (typeof ev.data === "string") this.events.push(JSON.parse(ev.data));
+      else this.frames.push({ pcm: new Int16Array(ev.data as ArrayBuffer), at: performance.now() });
+      this.#wake();
+    });
+    this.socket.addEventListener("close", () => this.#wake());
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Wait until `cond()` holds (checked on every message), or fail after `timeoutMs`. */
+  async until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!cond()) {
+      const left = deadline - performance.now();
+      if (left <= 0 || this.socket.readyState === WebSocket.CLOSED && !cond()) {
+        if (cond()) return;
+        throw new Error(
+          `Timed out waiting for ${what}; events: ${JSON.stringify(this.events).slice(0, 500)}`,
+        );
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        timer = setTimeout(r, Math.min(left, 200));
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** The first event of `type`, waiting for it. */
+  async event(type: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    await this.until(() => this.events.some((e) => e.type === type), `event ${type}`, timeoutMs);
+    return this.events.find((e) => e.type === type) as Record<string, unknown>;
+  }
+
+  send(data: string | Uint8Array | Record<string, unknown>): void {
+    if (data instanceof Uint8Array || typeof data === "string") this.socket.send(data);
+    else this.socket.send(JSON.stringify(data));
+  }
+
+  /** Close (if still open) and wait for the close event. */
+  async close(): Promise<CloseEvent> {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      try {
+        this.socket.close();
+      } catch {
+        // closing already
+      }
+    }
+    return await this.closed;
+  }
+}
+
+/** All samples of the frames, concatenated. */
+export function concatFrames(frames: Frame[]): Int16Array {
+  const out = new Int16Array(frames.reduce((n, f) => n + f.pcm.length, 0));
+  let at = 0;
+  for (const f of frames) {
+    out.set(f.pcm, at);
+    at += f.pcm.length;
+  }
+  return out;
+}
+
+/** Little-endian bytes of samples. */
+export function pcmBytes(pcm: Int16Array): Uint8Array {
+  return new Uint8Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength));
+}

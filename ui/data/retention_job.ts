@@ -1,0 +1,109 @@
+/**
+ * The retention job: daily (and on demand from the settings page or `POST /api/retention/run`) it
+ * deletes the transcripts, analyses and recordings of calls past their person's retention, for every
+ * account, removes expired sessions, and writes what it did to each account's audit log.
+ *
+ * @module
+ */
+import type { Config } from "../../infra/config.ts";
+import type { Logger } from "../../infra/log.ts";
+import { appendAudit, listAccounts, purgeExpiredCallData, type Store } from "../../store/mod.ts";
+import { getSettings } from "./settings.ts";
+import { deleteRecordingFiles } from "./privacy.ts";
+
+/** What one run removed, over all accounts it covered. */
+export interface RetentionSummary {
+  accounts: number;
+  transcriptTurns: number;
+  analyses: number;
+  recordings: number;
+  sessions: number;
+}
+
+/** Options of {@linkcode RetentionJob}. */
+export interface RetentionJobOptions {
+  store: Store;
+  config: Config;
+  log: Logger;
+  /** Remove expired sessions too. */
+  purgeSessions?: () => number;
+  now?: () => number;
+  /** Interval between automatic runs (default 24 h). */
+  intervalMs?: number;
+}
+
+/** Runs retention now and every day. */
+export class RetentionJob {
+  readonly #o: RetentionJobOptions;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastRun: { at: number; summary: RetentionSummary } | undefined;
+
+  constructor(opts: RetentionJobOptions) {
+    this.#o = opts;
+  }
+
+  /** When it last ran and what it removed. */
+  get lastRun(): { at: number; summary: RetentionSummary } | undefined {
+    return this.#lastRun;
+  }
+
+  /** Apply retention now, to every account or only to `accountId`. */
+  run(opts: { accountId?: string; actorUserId?: string | null } = {}): RetentionSummary {
+    const { store, config } = this.#o;
+    const now = (this.#o.now ?? Date.now)();
+    const accounts = listAccounts(store).filter((a) => !opts.accountId || a.id === opts.accountId);
+    const total: RetentionSummary = {
+      accounts: accounts.length,
+      transcriptTurns: 0,
+      analyses: 0,
+      recordings: 0,
+      sessions: 0,
+    };
+    for (const a of accounts) {
+      const days = getSettings(store, config, a.id).defaultRetentionDays;
+      const r = purgeExpiredCallData(store, a.id, now, { defaultRetentionDays: days });
+      const files = deleteRecordingFiles(config.dataDir, r.recordingPaths);
+      total.transcriptTurns += r.transcriptTurns;
+      total.analyses += r.analyses;
+      total.recordings += files.deleted;
+      if (r.transcriptTurns + r.analyses + r.recordingPaths.length > 0 || opts.actorUserId) {
+        appendAudit(store, a.id, {
+          actorUserId: opts.actorUserId ?? null,
+          action: "retention.purge",
+          subjectType: "account",
+          subjectId: a.id,
+          detail: { transcriptTurns: r.transcriptTurns, analyses: r.analyses, recordings: files.deleted },
+        });
+      }
+    }
+    total.sessions = this.#o.purgeSessions?.() ?? 0;
+    this.#lastRun = { at: now, summary: total };
+    this.#o.log.info("retention applied", { ...total });
+    return total;
+  }
+
+  /** Run once soon after start, then every interval (timers do not keep the process alive). */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    const every = this.#o.intervalMs ?? 86_400_000;
+    const tick = (delay: number) => {
+      const timer = setTimeout(() => {
+        try {
+          this.run();
+        } catch (e) {
+          this.#o.log.error("retention run failed", { error: e });
+        }
+        tick(every);
+      }, delay);
+      this.#timer = timer;
+      Deno.unrefTimer(timer as unknown as number);
+    };
+    tick(Math.min(every, 60_000));
+  }
+
+  /** Stop the timer. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,90 @@
+/** @jsxImportSource preact */
+/** @jsxRuntime automatic */
+// The page shell: skip link, header with navigation, flash message, main landmark, scripts.
+import type { ComponentChildren, VNode } from "preact";
+import { T } from "./texts_de.ts";
+import type { AuthState } from "./types.ts";
+
+const NAV: { href: string; label: string; admin?: boolean }[] = [
+  { href: "/", label: T.nav.dashboard },
+  { href: "/people", label: T.nav.people },
+  { href: "/calls", label: T.nav.calls },
+  { href: "/live", label: T.nav.live },
+  { href: "/schedules", label: T.nav.schedules },
+  { href: "/test-call", label: T.nav.testCall },
+  { href: "/settings", label: T.nav.settings, admin: true },
+  { href: "/users", label: T.nav.users, admin: true },
+  { href: "/audit", label: T.nav.audit, admin: true },
+  { href: "/system", label: T.nav.system, admin: true },
+];
+
+function current(path: string, href: string): boolean {
+  return href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
+}
+
+/** Props of {@linkcode Layout}. */
+export interface LayoutProps {
+  title: string;
+  path: string;
+  auth: AuthState | undefined;
+  csrf: string;
+  flash?: string;
+  cssUrl: string;
+  modules: string[];
+  preloads: string[];
+  children: ComponentChildren;
+}
+
+/** The HTML document around every page. */
+export function Layout(p: LayoutProps): VNode {
+  const nav = NAV.filter((n) => !n.admin || p.auth?.user.role === "admin");
+  return (
+    <html lang="de">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="same-origin" />
+        <title>{`${p.title} – ${T.app.name}`}</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href={p.cssUrl} />
+        {p.preloads.map((href) => <link rel="modulepreload" href={href} key={href} />)}
+      </head>
+      <body>
+        <a class="skip" href="#inhalt">{T.app.skip}</a>
+        <header class="top">
+          <a class="brand" href="/">
+            {T.app.name}
+            <small>{T.app.tagline}</small>
+          </a>
+          {p.auth && (
+            <nav class="main" aria-label={T.app.mainNav}>
+              <ul>
+                {nav.map((n) => (
+                  <li key={n.href}>
+                    <a href={n.href} aria-current={current(p.path, n.href) ? "page" : undefined}>{n.label}</a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          )}
+          {p.auth && (
+            <div class="who">
+              <span>
+                {T.app.account}: {p.auth.account.name} ({T.kinds[p.auth.account.kind]})
+              </span>
+              <form method="post" action="/logout">
+                <input type="hidden" name="_csrf" value={p.csrf} />
+                <button type="submit">{T.app.logout}</button>
+              </form>
+            </div>
+          )}
+        </header>
+        <main id="inhalt" tabindex={-1}>
+          {p.flash && <p class="msg ok" role="status">{p.flash}</p>}
+          {p.children}
+        </main>
+        {p.modules.map((src) => <script type="module" src={src} key={src}></script>)}
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,56 @@
+/** @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/**
+ * Server-side rendering: the page component is rendered first (collecting the islands it uses), then
+ * the layout around it with exactly those islands' scripts.
+ *
+ * @module
+ */
+import { renderToString } from "preact-render-to-string";
+import type { FunctionComponent } from "preact";
+import { collectIslands } from "./island.tsx";
+import { Layout } from "./layout.tsx";
+import type { IslandAssets } from "./assets.ts";
+import type { AuthState, PageProps } from "./types.ts";
+
+/** What {@linkcode renderDocument} needs. */
+export interface DocumentParts {
+  title: string;
+  path: string;
+  auth: AuthState | undefined;
+  csrf: string;
+  cssUrl: string;
+  flash?: string;
+  assets: IslandAssets;
+  /** A page component and its props ... */
+  // deno-lint-ignore no-explicit-any -- page data types vary per route
+  page?: { component: FunctionComponent<PageProps<any>>; props: PageProps<unknown> };
+  /** ... or ready HTML (error pages). */
+  body?: string;
+  islands?: string[];
+}
+
+/** Render a full HTML document. */
+export function renderDocument(p: DocumentParts): string {
+  const page = p.page;
+  const Page = page?.component;
+  const { result: inner, islands } = Page && page
+    ? collectIslands(() => renderToString(<Page {...page.props} />))
+    : { result: p.body ?? "", islands: p.islands ?? [] };
+  const { modules, preloads } = p.assets.scripts(islands);
+  const html = renderToString(
+    <Layout
+      title={p.title}
+      path={p.path}
+      auth={p.auth}
+      csrf={p.csrf}
+      flash={p.flash}
+      cssUrl={p.cssUrl}
+      modules={modules}
+      preloads={preloads}
+    >
+      <div class="page" dangerouslySetInnerHTML={{ __html: inner }} />
+    </Layout>,
+  );
+  return "<!DOCTYPE html>" + html;
+}
