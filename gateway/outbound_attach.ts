@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { endCall, getCall, markCallAnswered, StoreConflictError } from "../store/mod.ts";
+import { getCall } from "../store/mod.ts";
 import type { CallOutput } from "./call.ts";
 import { CallSession, type CallStartInfo, type GatewayDeps } from "./session.ts";
 
@@ -27,7 +27,8 @@ export function isSafeId(s: unknown): s is string {
 
 /**
  * Open the session for a call a transport starts. When `placed` names a ringing outbound call of the
- * same transport, the session continues it (same id, account and person); otherwise it is a new call.
+ * same transport, the session continues that row (same id, account and person: {@linkcode CallSession}
+ * adopts a ringing row it is given); otherwise it is a new call.
  *
  * @throws {Error} when the appliance is shutting down (from {@linkcode CallSession.open}).
  */
@@ -55,25 +56,5 @@ export function openTelephonySession(
     accountId,
     ...(row.personId ? { personId: row.personId } : {}),
   };
-  try {
-    return CallSession.open(deps, outbound, output);
-  } catch (e) {
-    if (!(e instanceof StoreConflictError)) throw e;
-  }
-  // This CallSession creates its own row and cannot adopt an existing one yet: run the call on a new
-  // row and mirror its life onto the placed one, so the placed call still ends up answered and completed.
-  const session = CallSession.open(deps, {
-    ...outbound,
-    callId: undefined,
-    meta: { ...info.meta, placed_call_id: callId },
-  }, output);
-  markCallAnswered(deps.store, accountId, callId);
-  session.signal.addEventListener("abort", () => {
-    try {
-      endCall(deps.store, accountId, callId, { status: "completed", at: (deps.now ?? Date.now)() });
-    } catch (e) {
-      session.log.error("could not record the end of the placed call", { error: e });
-    }
-  }, { once: true });
-  return session;
+  return CallSession.open(deps, outbound, output);
 }

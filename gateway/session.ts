@@ -11,14 +11,15 @@ import type { Config } from "../infra/config.ts";
 import type { Logger } from "../infra/log.ts";
 import type { CallRegistry } from "../infra/calls.ts";
 import {
+  createAccount,
   createCall,
   endCall,
   findPersonByPhone,
+  getCall,
   listAccounts,
   markCallAnswered,
   type Store,
 } from "../store/mod.ts";
-import { createAccount } from "../store/mod.ts";
 import type { Answerer, CallEvent, CallHandler, CallOutput, TransportKind } from "./call.ts";
 
 /** What every transport needs from the appliance. */
@@ -82,7 +83,11 @@ export class CallSession {
     if (!personId && info.from && /^\+[1-9]\d{6,14}$/.test(info.from)) {
       personId = findPersonByPhone(deps.store, this.accountId, info.from)?.id ?? null;
     }
-    const call = createCall(deps.store, this.accountId, {
+    // A call TOM placed itself already has its (ringing) row: continue it instead of starting another.
+    const placed = info.callId ? getCall(deps.store, this.accountId, info.callId) : undefined;
+    const adopt = placed && placed.status === "ringing" && placed.direction === info.direction &&
+      placed.transport === info.transport;
+    const call = adopt ? placed : createCall(deps.store, this.accountId, {
       id: info.callId,
       direction: info.direction,
       transport: info.transport,
