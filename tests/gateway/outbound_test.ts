@@ -145,6 +145,7 @@ Deno.test("outbound via FreeSWITCH end to end: answered, the fork attaches with 
       await new Promise((res) => setTimeout(res, 10));
     }
     assert.equal(getCall(gw.store, accountId, r.callId)?.status, "completed");
+    assert.equal(listCalls(gw.store, accountId).length, 1, "the answered call continues its placed row");
   } finally {
     await gw.close();
     await fs.close();
