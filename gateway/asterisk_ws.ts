@@ -19,7 +19,8 @@
 import type { Hono } from "hono";
 import type { Logger } from "../infra/log.ts";
 import type { CallOutput } from "./call.ts";
-import { CallSession, type GatewayDeps } from "./session.ts";
+import type { CallSession, GatewayDeps } from "./session.ts";
+import { openAsteriskCall } from "./asterisk_session.ts";
 import { admitWebSocket, CLOSE, closeSocket, createGuard, type Guard, guardSocket } from "./guard.ts";
 import { loadResampler, type Ticker } from "./audio/mod.ts";
 import { formatByName, InboundAudio, KNOWN_FORMATS, OutboundAudio } from "./asterisk_media.ts";
@@ -219,9 +220,10 @@ class AsteriskWsCall {
       },
       clear: () => {
         this.#outbound?.clear();
+        // Marks already in Asterisk's queue come first in the stream: they fire (cleared) first.
+        this.#dropSentMarks();
         this.#playout?.clear();
         if (this.#state === "call") this.#command("FLUSH_MEDIA");
-        this.#dropSentMarks();
       },
       hangup: (reason) => this.hangup(reason),
       get queuedMs() {
@@ -267,7 +269,7 @@ class AsteriskWsCall {
       (pcm, atMs) => this.#session?.deliver({ type: "audio", pcm, atMs }),
     );
     try {
-      this.#session = CallSession.open(this.#deps, {
+      this.#session = openAsteriskCall(this.#deps, {
         transport: "chan_websocket",
         direction: "inbound",
         externalId: start.channel_id ?? start.connection_id,

@@ -17,13 +17,13 @@
  */
 import type { Logger } from "../infra/log.ts";
 import { type CallOutput, PIPELINE_RATE } from "./call.ts";
-import { CallSession, type GatewayDeps } from "./session.ts";
+import type { CallSession, GatewayDeps } from "./session.ts";
+import { openAsteriskCall } from "./asterisk_session.ts";
 import { createGuard, type Guard, type SocketLimiter } from "./guard.ts";
 import { loadResampler, type Ticker } from "./audio/mod.ts";
 import {
   type AudioSocketMessage,
   AudioSocketParser,
-  AudioSocketProtocolError,
   HANGUP_MESSAGE,
   KIND,
   slinKindFor,
@@ -305,16 +305,7 @@ class AudioSocketCall {
           this.#peerGone("socket closed");
           break;
         }
-        let messages: AudioSocketMessage[];
-        try {
-          messages = this.#parser.push(buf.subarray(0, n));
-        } catch (e) {
-          if (!(e instanceof AudioSocketProtocolError)) throw e;
-          this.#opts.onProtocolError();
-          this.#fail(e.message);
-          break;
-        }
-        for (const m of messages) {
+        for (const m of this.#parser.push(buf.subarray(0, n))) {
           if (this.#ended()) break;
           const verdict = this.#limiter.admit(m.bytes);
           if (verdict !== "ok") {
@@ -322,6 +313,11 @@ class AudioSocketCall {
             break;
           }
           this.#handle(m);
+        }
+        const error = this.#parser.error;
+        if (error && !this.#ended()) {
+          this.#opts.onProtocolError();
+          this.#fail(error.message);
         }
       }
     } catch (e) {
@@ -378,7 +374,7 @@ class AudioSocketCall {
       if (!this.#outbound && this.#state === "call") this.#answerIn(KIND.slin, this.#opts.slinRate);
     }, this.#opts.formatWaitMs);
     try {
-      this.#session = CallSession.open(this.#deps, {
+      this.#session = openAsteriskCall(this.#deps, {
         transport: "audiosocket",
         direction: "inbound",
         externalId: uuid,

@@ -104,14 +104,16 @@ export function uuidBytes(text: string): Uint8Array {
 const DTMF = /^[0-9*#A-Da-d]$/;
 
 /**
- * Cuts an AudioSocket byte stream into messages. Keeps at most one partial message; a bad kind or an
- * oversize length throws as soon as its header is complete.
+ * Cuts an AudioSocket byte stream into messages. Keeps at most one partial message. A bad kind or an
+ * oversize length is found as soon as its header is complete: the messages before it are returned, and
+ * {@linkcode AudioSocketParser.error} says what was wrong (the stream is dead from there on).
  */
 export class AudioSocketParser {
   readonly slinRate: number;
   readonly #cap: number;
   #buf = new Uint8Array(1024);
   #fill = 0;
+  #error: AudioSocketProtocolError | undefined;
 
   /**
    * @throws {RangeError} when `slinRate` is not a rate of a slin kind
@@ -129,14 +131,29 @@ export class AudioSocketParser {
     return this.#fill;
   }
 
+  /** Why the stream is not AudioSocket (an unknown kind, an oversize length), once that is found. */
+  get error(): AudioSocketProtocolError | undefined {
+    return this.#error;
+  }
+
   /**
-   * Add the bytes of one read; returns the messages completed, in order.
-   *
-   * @throws {AudioSocketProtocolError} on an unknown kind or a length over the kind's limit (the bytes
-   * after it are not looked at)
+   * Add the bytes of one read; returns the messages completed, in order, up to the first bad header
+   * (then {@linkcode AudioSocketParser.error} is set and later bytes are ignored).
    */
   push(chunk: Uint8Array): AudioSocketMessage[] {
     const out: AudioSocketMessage[] = [];
+    if (this.#error) return out;
+    try {
+      this.#parse(chunk, out);
+    } catch (e) {
+      if (!(e instanceof AudioSocketProtocolError)) throw e;
+      this.#error = e;
+      this.#fill = 0;
+    }
+    return out;
+  }
+
+  #parse(chunk: Uint8Array, out: AudioSocketMessage[]): void {
     let data = chunk;
     if (this.#fill > 0) {
       this.#append(chunk);
@@ -148,11 +165,9 @@ export class AudioSocketParser {
       const length = (data[at + 1] << 8) | data[at + 2];
       const max = maxPayloadFor(kind, this.slinRate);
       if (max === undefined) {
-        this.#fill = 0;
         throw new AudioSocketProtocolError(`Unknown AudioSocket message kind 0x${hex(kind)}`);
       }
       if (length > Math.min(max, this.#cap)) {
-        this.#fill = 0;
         throw new AudioSocketProtocolError(
           `AudioSocket message kind 0x${hex(kind)} too long: ${length} bytes, at most ${
             Math.min(max, this.#cap)
@@ -173,7 +188,6 @@ export class AudioSocketParser {
       this.#buf.copyWithin(0, at, this.#fill);
       this.#fill = rest.length;
     }
-    return out;
   }
 
   #append(bytes: Uint8Array): void {

@@ -1,6 +1,6 @@
 /**
- * The browser/dev transport, `WS /ws/stream/:callId` (DESIGN.md). The handshake passes the guard
- * (Origin, per-address cap: 403/429) and the token check (401) before any upgrade. Then:
+ * The browser/dev protocol on `WS /ws/stream/:callId` (DESIGN.md), after the handshake (`mountBrowser`
+ * in server.ts: Origin and per-address cap 403/429, token 401, all before the upgrade):
  *
  * - server sends `connected`; the client sends `{"type":"start"}`, the call opens (store record,
  *   answering stage) and the server answers `streaming_started`;
@@ -16,13 +16,11 @@
  *
  * @module
  */
-import type { Hono } from "hono";
 import type { Logger } from "../infra/log.ts";
 import { StoreConflictError } from "../store/mod.ts";
 import { PIPELINE_FRAME_SAMPLES, PIPELINE_RATE } from "./call.ts";
 import { CallSession, type GatewayDeps } from "./session.ts";
-import { admit, CLOSE, closeSocket, type Guard, guardSocket, refuse, upgradeWebSocket } from "./guard.ts";
-import type { Authenticator } from "./auth.ts";
+import { CLOSE, closeSocket, type Guard, guardSocket } from "./guard.ts";
 import type { CallTokenClaims } from "./token.ts";
 import {
   BROWSER_PROTOCOL_VERSION,
@@ -40,7 +38,7 @@ import { bytesToInt16, int16ToBytes } from "./audio/pcm.ts";
 export const CALL_ID_PATTERN: RegExp = /^[A-Za-z0-9._:-]{1,128}$/;
 const FRAME_MS = (PIPELINE_FRAME_SAMPLES * 1000) / PIPELINE_RATE;
 
-/** Options of {@linkcode mountBrowser}. */
+/** Options of the browser transport. */
 export interface BrowserOptions {
   /** Milliseconds to wait for `start` after the upgrade before closing with 1008 (default 10 000). */
   startTimeoutMs?: number;
@@ -50,70 +48,11 @@ export interface BrowserOptions {
   ticker?: Ticker;
 }
 
-/** The mounted browser transport. */
-export interface BrowserTransport {
-  /** Open browser connections. */
-  readonly size: number;
-  /** Close every open connection (shutdown: 1001). */
-  close(code?: number, reason?: string): void;
-}
-
-/** Mount `GET /ws/stream/:callId` on `app`. */
-export function mountBrowser(
-  app: Hono,
-  deps: GatewayDeps,
-  guard: Guard,
-  auth: Authenticator,
-  opts: BrowserOptions = {},
-): BrowserTransport {
-  const open = new Set<BrowserConnection>();
-  const log = deps.log.child({ component: "gateway", transport: "browser" });
-
-  app.get("/ws/stream/:callId", async function browserStream(c) {
-    const slot = admit(c, guard, "browser");
-    if (slot instanceof Response) return slot;
-    const callId = c.req.param("callId");
-    if (!CALL_ID_PATTERN.test(callId)) {
-      slot.release();
-      guard.reject("browser", "bad_request", slot.remote);
-      return refuse(400, "Invalid call id");
-    }
-    let result;
-    try {
-      result = await auth.authenticate(c.req.raw, callId, slot.remote);
-    } catch {
-      result = { ok: false as const, reason: "internal" as const };
-    }
-    if (!result.ok) {
-      slot.release();
-      guard.authFailure("browser", result.reason, slot.remote);
-      return result.reason === "internal"
-        ? refuse(503, "Cannot check the token now")
-        : refuse(401, "Unauthorized");
-    }
-    if (result.bypass) {
-      log.warn("connection admitted by the development bypass (no token)", { call_id: callId });
-    }
-    const up = upgradeWebSocket(c, slot, guard, "browser");
-    if (up instanceof Response) return up;
-    const conn = new BrowserConnection(up.socket, deps, guard, log, callId, result.claims, opts);
-    open.add(conn);
-    up.socket.addEventListener("close", () => open.delete(conn));
-    return up.response;
-  });
-
-  return {
-    get size() {
-      return open.size;
-    },
-    close(code = CLOSE.goingAway, reason = "shutting down") {
-      for (const conn of [...open]) conn.hangup(reason, code);
-    },
-  };
-}
-
-/** One browser connection: protocol state, re-framing in, pacing out. */
-class BrowserConnection {
+/**
+ * One browser connection after the upgrade (the handshake is `mountBrowser` in server.ts): protocol
+ * state, re-framing in, pacing out.
+ */
+export class BrowserConnection {
   readonly #socket: WebSocket;
   readonly #deps: GatewayDeps;
   readonly #log: Logger;
@@ -133,6 +72,7 @@ class BrowserConnection {
   /** Set once a close is under way: nothing more is sent. */
   #quiet = false;
 
+  /** Take over an upgraded socket for `callId` (sends `connected` once it opens). */
   constructor(
     socket: WebSocket,
     deps: GatewayDeps,
@@ -180,7 +120,7 @@ class BrowserConnection {
     socket.addEventListener("close", (ev) => this.#onClose(ev.code));
     guardSocket(socket, guard.socketLimiter("browser"), (data) => this.#onMessage(data), {
       log: this.#log,
-      onRefused: () => this.#quiesce(),
+      onRefused: (code) => this.#refused(code),
     });
   }
 
@@ -217,10 +157,9 @@ class BrowserConnection {
       },
       event: (e) => {
         const r = PipelineEvent.safeParse(e);
-        if (r.success) this.#send(r.data);
-        else {this.#log.warn("invalid pipeline event dropped", {
-            event: String((e as { type?: unknown })?.type),
-          });}
+        if (r.success) return this.#send(r.data);
+        const type = String((e as { type?: unknown })?.type).slice(0, 40);
+        this.#log.warn("invalid pipeline event dropped", { event: type });
       },
     };
   }
@@ -264,7 +203,10 @@ class BrowserConnection {
   #invalidMessage(message: string): void {
     this.#invalid++;
     this.#send({ type: "error", code: "invalid_message", message });
-    if (this.#invalid >= this.#maxInvalid) this.#close(CLOSE.policy, "too many invalid messages");
+    if (this.#invalid >= this.#maxInvalid) {
+      this.#endSession("too many invalid messages", "failed");
+      this.#close(CLOSE.policy, "too many invalid messages");
+    }
   }
 
   #start(): void {
@@ -306,15 +248,31 @@ class BrowserConnection {
     this.#close(code, reason);
   }
 
+  /** The guard closes the socket (1009 size, 1013 rate, 1011 handler failure): the call fails. */
+  #refused(code: number): void {
+    this.#state = "ended";
+    this.#quiesce();
+    const reason = code === CLOSE.tooBig
+      ? "message too big"
+      : code === CLOSE.tryAgain
+      ? "rate limit"
+      : code === CLOSE.internal
+      ? "internal error"
+      : "unsupported message";
+    this.#endSession(reason, "failed");
+  }
+
   #onClose(code: number): void {
     this.#state = "ended";
     clearTimeout(this.#startTimer);
     this.#startTimer = undefined;
     this.#pacer.stop();
+    this.#endSession(`socket closed (${code})`, code === CLOSE.internal ? "failed" : "completed");
+  }
+
+  #endSession(reason: string, status: "completed" | "failed"): void {
     const session = this.#session;
-    if (session && !session.ended) {
-      session.end(`socket closed (${code})`, code === CLOSE.internal ? "failed" : "completed");
-    }
+    if (session && !session.ended) session.end(reason, status);
   }
 
   #now(): number {
@@ -332,6 +290,7 @@ class BrowserConnection {
   }
 
   #close(code: number, reason: string): void {
+    this.#state = "ended";
     this.#quiesce();
     clearTimeout(this.#startTimer);
     this.#startTimer = undefined;

@@ -34,6 +34,7 @@ export {
   admitWebSocket,
   CLOSE,
   closeSocket,
+  type CloseSocketOptions,
   guardSocket,
   type GuardSocketOptions,
   refuse,

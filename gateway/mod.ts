@@ -1,6 +1,7 @@
 /**
- * The gateway: telephony transports and their front door. This issue provides the call tokens;
- * the transports follow.
+ * The gateway: every telephony transport (browser, FreeSWITCH mod_audio_fork + ESL, Twilio Media
+ * Streams, Asterisk AudioSocket and chan_websocket), their front door (tokens, guard), call sessions,
+ * outbound calls, and the diagnostic echo answerer. Other folders import only this module.
  *
  * @module
  */
@@ -17,3 +18,79 @@ export {
   verifyCallToken,
   type VerifyOptions,
 } from "./token.ts";
+export {
+  type Answerer,
+  type CallContext,
+  type CallEvent,
+  type CallHandler,
+  type CallOutput,
+  PIPELINE_FRAME_SAMPLES,
+  PIPELINE_RATE,
+  type TransportKind,
+} from "./call.ts";
+export { CallSession, type CallStartInfo, defaultAccountId, type GatewayDeps } from "./session.ts";
+export { echoAnswerer, GREETING_TONE, tone } from "./echo.ts";
+export {
+  type BrowserTransport,
+  type GatewayHandle,
+  mountBrowser,
+  mountGateway,
+  type MountGatewayOptions,
+  type TransportMount,
+} from "./server.ts";
+export {
+  admit,
+  admitWebSocket,
+  assertGatewayConfig,
+  CLOSE,
+  closeSocket,
+  createGuard,
+  gatewayConfigProblems,
+  type Guard,
+  type GuardOptions,
+  guardSocket,
+  refuse,
+  remoteAddress,
+  upgradeWebSocket,
+} from "./guard.ts";
+export {
+  type Authenticator,
+  type AuthResult,
+  createAuthenticator,
+  loadVerificationKeys,
+  tokenFromRequest,
+  type VerificationKeys,
+} from "./auth.ts";
+export {
+  BROWSER_PROTOCOL_VERSION,
+  ClientMessage,
+  emitPipelineEvent,
+  type EventfulOutput,
+  hasEventSink,
+  parseClientMessage,
+  PipelineEvent,
+  ServerEvent,
+} from "./messages.ts";
+export {
+  FREESWITCH_WS_PATH,
+  FREESWITCH_WS_PROTOCOL,
+  type FreeswitchOptions,
+  type FreeswitchTransport,
+  mountFreeswitch,
+} from "./freeswitch.ts";
+export { EslClient } from "./esl.ts";
+export { mountTwilio, TWILIO_PATHS, type TwilioTransport } from "./twilio.ts";
+export {
+  ASTERISK_WS_PATH,
+  ASTERISK_WS_PROTOCOL,
+  type AsteriskWebSocket,
+  mountAsteriskWebSocket,
+} from "./asterisk_ws.ts";
+export { type AudioSocketOptions, type AudioSocketServer, startAudioSocketServer } from "./audiosocket.ts";
+export {
+  type OutboundVia,
+  placeCall,
+  type PlaceCallRequest,
+  type PlaceCallResult,
+  TWILIO_EGRESS_DENIED,
+} from "./outbound.ts";

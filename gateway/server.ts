@@ -1,6 +1,7 @@
 /**
  * Mount the gateway on the appliance's hono app: one {@linkcode Guard} and one token check for every
- * transport, the browser route, and the other transports through {@linkcode TransportMount} hooks.
+ * transport, the browser route ({@linkcode mountBrowser}: the handshake; gateway/browser.ts: the
+ * protocol), and the other transports through {@linkcode TransportMount} hooks.
  *
  * A transport's mount function receives the app, the deps and the shared guard. A WebSocket route uses
  * `admitWebSocket` (peer allow-list, per-address cap, subprotocol echo; refusals are HTTP statuses
@@ -25,7 +26,15 @@
  */
 import type { Hono } from "hono";
 import type { GatewayDeps } from "./session.ts";
-import { createGuard, type Guard, type GuardOptions } from "./guard.ts";
+import {
+  admit,
+  CLOSE,
+  createGuard,
+  type Guard,
+  type GuardOptions,
+  refuse,
+  upgradeWebSocket,
+} from "./guard.ts";
 import {
   type Authenticator,
   type AuthOptions,
@@ -33,7 +42,7 @@ import {
   loadVerificationKeys,
   type VerificationKeys,
 } from "./auth.ts";
-import { type BrowserOptions, type BrowserTransport, mountBrowser } from "./browser.ts";
+import { BrowserConnection, type BrowserOptions, CALL_ID_PATTERN } from "./browser.ts";
 
 /** A transport's mount function; a returned object with `close()` is closed at shutdown. */
 export type TransportMount = (app: Hono, deps: GatewayDeps, guard: Guard) => unknown;
@@ -56,6 +65,71 @@ export interface GatewayHandle {
   browser: BrowserTransport;
   /** Close open browser connections (1001) and every transport that returned something closable. */
   close(): Promise<void>;
+}
+
+/** The mounted browser transport. */
+export interface BrowserTransport {
+  /** Open browser connections. */
+  readonly size: number;
+  /** Close every open connection (shutdown: 1001). */
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * Mount the browser route `GET /ws/stream/:callId`: Origin and per-address cap (403/429), call id (400),
+ * token (401), all before the upgrade; then a {@linkcode BrowserConnection} speaks the protocol.
+ */
+export function mountBrowser(
+  app: Hono,
+  deps: GatewayDeps,
+  guard: Guard,
+  auth: Authenticator,
+  opts: BrowserOptions = {},
+): BrowserTransport {
+  const open = new Set<BrowserConnection>();
+  const log = deps.log.child({ component: "gateway", transport: "browser" });
+
+  app.get("/ws/stream/:callId", async function browserStream(c) {
+    const slot = admit(c, guard, "browser");
+    if (slot instanceof Response) return slot;
+    const callId = c.req.param("callId");
+    if (!CALL_ID_PATTERN.test(callId)) {
+      slot.release();
+      guard.reject("browser", "bad_request", slot.remote);
+      return refuse(400, "Invalid call id");
+    }
+    let result;
+    try {
+      result = await auth.authenticate(c.req.raw, callId, slot.remote);
+    } catch {
+      result = { ok: false as const, reason: "internal" as const };
+    }
+    if (!result.ok) {
+      slot.release();
+      guard.authFailure("browser", result.reason, slot.remote);
+      return result.reason === "internal"
+        ? refuse(503, "Cannot check the token now")
+        : refuse(401, "Unauthorized");
+    }
+    if (result.bypass) {
+      log.warn("connection admitted by the development bypass (no token)", { call_id: callId });
+    }
+    const up = upgradeWebSocket(c, slot, guard, "browser");
+    if (up instanceof Response) return up;
+    const conn = new BrowserConnection(up.socket, deps, guard, log, callId, result.claims, opts);
+    open.add(conn);
+    up.socket.addEventListener("close", () => open.delete(conn));
+    return up.response;
+  });
+
+  return {
+    get size() {
+      return open.size;
+    },
+    close(code = CLOSE.goingAway, reason = "shutting down") {
+      for (const conn of [...open]) conn.hangup(reason, code);
+    },
+  };
 }
 
 function closable(x: unknown): x is { close(): unknown } {

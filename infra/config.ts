@@ -160,6 +160,8 @@ export const ConfigSchema = z.object({
     maxConnectionsPerAddress: int(1, 10_000).default(32),
   }).prefault({}),
   freeswitch: z.object({
+    /** Serve mod_audio_fork on /ws/freeswitch and keep an event-socket connection (readiness checks it). */
+    enabled: bool().default(false),
     /** Event socket (mod_event_socket) address. */
     eslHost: host().default("127.0.0.1"),
     eslPort: port().default(8021),

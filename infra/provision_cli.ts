@@ -3,24 +3,44 @@
  *
  * Usage: provision_cli.ts [--dir DIR] [--jobs N] [--quiet-if-cached] [--test-peers]
  *
- * `--test-peers` also provides what only the tests need: Debian's Chromium (admin UI browser tests).
+ * `--test-peers` also provides what only the tests need: Debian's Chromium (admin UI browser tests) and
+ * a real Asterisk in a Debian sid chroot (gateway end-to-end tests).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "./config.ts";
 import { ensureChromium } from "./engines/browser.ts";
+import { asteriskDir, formatAsteriskProgress } from "./asterisk/cli.ts";
+import { asteriskProvisioned, provisionAsterisk } from "./asterisk/provision.ts";
 import { formatProgress } from "./engines/progress.ts";
 import { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/provision.ts";
 
-/** Peers only the tests need; failures here are printed and fail the run (CI must have them). */
+/**
+ * Peers only the tests need: Debian's Chromium (admin UI browser tests) and a Debian sid chroot with a
+ * real Asterisk (gateway end-to-end tests). A failure is printed with its reason; it fails the run in CI
+ * (`CI=true`), elsewhere the tests that need the peer skip and say why.
+ */
 async function provisionTestPeers(): Promise<void> {
+  const ci = Deno.env.get("CI") === "true";
+  const fail = (peer: string, e: unknown) => {
+    console.error(`tom engines: test peer "${peer}" failed: ${e instanceof Error ? e.message : e}`);
+    if (ci) Deno.exit(1);
+    console.error(`tom engines: tests that need ${peer} will be skipped`);
+  };
   try {
     const version = await ensureChromium({ onLine: (l) => console.error(`tom engines: chromium: ${l}`) });
     if (!values_quiet) console.error(`tom engines: chromium ready (${version})`);
   } catch (e) {
-    console.error(`tom engines: test peer "chromium" failed: ${e instanceof Error ? e.message : e}`);
-    Deno.exit(1);
+    fail("chromium", e);
+  }
+  const dir = asteriskDir();
+  if (await asteriskProvisioned(dir)) return;
+  try {
+    const r = await provisionAsterisk({ dir, onProgress: (e) => console.error(formatAsteriskProgress(e)) });
+    console.error(`tom engines: ${r.version} ready in ${dir}`);
+  } catch (e) {
+    fail("asterisk", e);
   }
 }
 

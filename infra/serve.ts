@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { initTelemetry, type Telemetry } from "./telemetry.ts";
 import { createHttpApp, type ReadinessCheck } from "./http.ts";
@@ -19,6 +19,22 @@ import { checkEngines } from "./engines/health.ts";
 import { Supervisor } from "./supervisor.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { mountUi, type UiHandle } from "./ui_mount.ts";
+import { getAccount } from "../store/mod.ts";
+import {
+  assertGatewayConfig,
+  type CallStartInfo,
+  defaultAccountId,
+  echoAnswerer,
+  type FreeswitchTransport,
+  type GatewayHandle,
+  loadVerificationKeys,
+  mountAsteriskWebSocket,
+  mountFreeswitch,
+  mountGateway,
+  mountTwilio,
+  startAudioSocketServer,
+  type TransportMount,
+} from "../gateway/mod.ts";
 
 /** A running appliance, as tests and the CLI see it. */
 export interface Appliance {
@@ -28,6 +44,8 @@ export interface Appliance {
   store: Store;
   telemetry: Telemetry;
   calls: CallRegistry;
+  /** The gateway (all transports). */
+  gateway: GatewayHandle;
   /** The admin UI: live-call hub and transcript keyring for the pipeline. */
   ui: UiHandle;
   /** Resolves when the server has stopped. */
@@ -38,6 +56,7 @@ export interface Appliance {
 
 /** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
 export async function startAppliance(config: Config): Promise<Appliance> {
+  assertGatewayConfig(config);
   const salt = config.log.hashSalt || loadOrCreateSecret(config.dataDir, "log.salt", 32);
   const log = createLogger({ level: config.log.level, salt, fields: { service: "tom" } });
   const telemetry = initTelemetry(VERSION);
@@ -73,6 +92,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   });
 
   let draining = false;
+  let freeswitch: FreeswitchTransport | undefined;
   const readiness = async (): Promise<ReadinessCheck[]> => {
     const engines = await checkEngines(specs);
     const checks: ReadinessCheck[] = engines.map((h) => ({
@@ -83,6 +103,17 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       ...(h.url ? { url: h.url } : {}),
       latency_ms: h.latencyMs,
     }));
+    if (freeswitch) {
+      const esl = freeswitch.esl;
+      checks.push(
+        esl.connected ? { name: "freeswitch", ok: true } : {
+          name: "freeswitch",
+          ok: false,
+          reason: `event socket ${config.freeswitch.eslHost}:${config.freeswitch.eslPort} not connected` +
+            (esl.status.lastError ? `: ${esl.status.lastError}` : ""),
+        },
+      );
+    }
     try {
       store.db.prepare("SELECT 1").get();
       checks.push({ name: "database", ok: true });
@@ -101,7 +132,54 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     activeCalls: () => calls.size,
   });
 
-  const ui = await mountUi(app, { config, store, log, telemetry, calls });
+  // The gateway's token keys are shared with the UI, so a key rotation on the settings page takes effect
+  // for new calls at once.
+  const keys = await loadVerificationKeys(config);
+  const ui = await mountUi(app, {
+    config,
+    store,
+    log,
+    telemetry,
+    calls,
+    onJwtKeyRotated: (k) => {
+      keys.hmac = k;
+    },
+  });
+  const transports: TransportMount[] = [
+    (app, deps, guard) => mountTwilio(app, deps, guard),
+    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard),
+    (_app, deps, guard) => startAudioSocketServer(deps, guard),
+  ];
+  if (config.freeswitch.enabled) {
+    transports.unshift((app, deps, guard) => (freeswitch = mountFreeswitch(app, deps, guard)));
+  }
+  // Test calls from the admin UI carry `ui:<accountId>` as their (signed) subject.
+  const accountFor = (info: CallStartInfo): string => {
+    const sub = info.meta?.subject;
+    if (typeof sub === "string" && sub.startsWith("ui:") && getAccount(store, sub.slice(3))) {
+      return sub.slice(3);
+    }
+    return defaultAccountId(store);
+  };
+  let gateway: GatewayHandle;
+  try {
+    gateway = await mountGateway(app, {
+      config,
+      store,
+      log,
+      meter,
+      calls,
+      answer: echoAnswerer(),
+      accountFor,
+    }, {
+      keys,
+      transports,
+    });
+  } catch (e) {
+    ui.close();
+    store.close();
+    throw e;
+  }
 
   let resolveListening: (addr: Deno.NetAddr) => void;
   const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
@@ -151,6 +229,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       log.info("shutting down", { reason, active_calls: calls.size, drain_s: config.shutdown.drainSeconds });
       const forced = await calls.drain(config.shutdown.drainSeconds * 1000);
       if (forced > 0) log.warn("calls ended by shutdown", { count: forced });
+      await gateway.close();
       await server.shutdown();
       clearTimeout(retryTimer);
       wakeRetry?.();
@@ -164,12 +243,21 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     return stopping;
   };
 
-  return { addr, log, store, telemetry, calls, ui, finished: server.finished, shutdown };
+  return { addr, log, store, telemetry, calls, gateway, ui, finished: server.finished, shutdown };
 }
 
 /** Run `tom serve` until a signal; returns the exit code. */
 export async function serve(config: Config): Promise<number> {
-  const appliance = await startAppliance(config);
+  let appliance: Appliance;
+  try {
+    appliance = await startAppliance(config);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`tom: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
   const done = new Promise<number>((resolve) => {
     const onSignal = (sig: Deno.Signal) => () => {
       appliance.shutdown(sig).then(() => resolve(0), (e) => {

@@ -88,34 +88,67 @@ const ALAW_ENCODE = buildEncodeTable((s) => alawOf13(roundTo(s, 13)));
 const MULAW_DECODE = buildDecodeTable(mulawToLinear);
 const ALAW_DECODE = buildDecodeTable(alawToLinear);
 
-function encodeWith(table: Uint8Array, pcm: Int16Array): Uint8Array {
-  const out = new Uint8Array(pcm.length);
-  for (let i = 0; i < pcm.length; i++) out[i] = table[pcm[i] & 0xffff];
-  return out;
+function encodeWith(table: Uint8Array, pcm: Int16Array, out?: Uint8Array): Uint8Array {
+  const n = pcm.length;
+  const dst = out ?? new Uint8Array(n);
+  if (dst.length < n) throw new RangeError(`Cannot encode ${n} samples into ${dst.length} bytes`);
+  for (let i = 0; i < n; i++) dst[i] = table[pcm[i] & 0xffff];
+  return out === undefined || out.length === n ? dst : dst.subarray(0, n);
 }
 
-function decodeWith(table: Int16Array, codes: Uint8Array): Int16Array {
-  const out = new Int16Array(codes.length);
-  for (let i = 0; i < codes.length; i++) out[i] = table[codes[i]];
-  return out;
+function decodeWith(table: Int16Array, codes: Uint8Array, out?: Int16Array): Int16Array {
+  const n = codes.length;
+  const dst = out ?? new Int16Array(n);
+  if (dst.length < n) throw new RangeError(`Cannot decode ${n} bytes into ${dst.length} samples`);
+  for (let i = 0; i < n; i++) dst[i] = table[codes[i]];
+  return out === undefined || out.length === n ? dst : dst.subarray(0, n);
 }
 
-/** Encode 16-bit PCM as mu-law, one byte per sample. */
-export function encodeMulaw(pcm: Int16Array): Uint8Array {
-  return encodeWith(MULAW_ENCODE, pcm);
+/**
+ * Encode 16-bit PCM as mu-law, one byte per sample.
+ *
+ * @param pcm samples
+ * @param out where to write (at least `pcm.length` bytes) instead of a new array; the result is then a
+ *   view of it
+ * @returns one mu-law byte per sample
+ * @example
+ * ```ts
+ * encodeMulaw(new Int16Array([0, 1000, -1000])); // Uint8Array [255, 206, 78]
+ * ```
+ */
+export function encodeMulaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
+  return encodeWith(MULAW_ENCODE, pcm, out);
 }
 
-/** Decode mu-law bytes to 16-bit PCM. */
-export function decodeMulaw(codes: Uint8Array): Int16Array {
-  return decodeWith(MULAW_DECODE, codes);
+/**
+ * Decode mu-law bytes to 16-bit PCM.
+ *
+ * @param codes mu-law bytes
+ * @param out where to write (at least `codes.length` samples) instead of a new array
+ * @returns one sample per byte
+ */
+export function decodeMulaw(codes: Uint8Array, out?: Int16Array): Int16Array {
+  return decodeWith(MULAW_DECODE, codes, out);
 }
 
-/** Encode 16-bit PCM as A-law, one byte per sample. */
-export function encodeAlaw(pcm: Int16Array): Uint8Array {
-  return encodeWith(ALAW_ENCODE, pcm);
+/**
+ * Encode 16-bit PCM as A-law, one byte per sample.
+ *
+ * @param pcm samples
+ * @param out where to write (at least `pcm.length` bytes) instead of a new array
+ * @returns one A-law byte per sample
+ */
+export function encodeAlaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
+  return encodeWith(ALAW_ENCODE, pcm, out);
 }
 
-/** Decode A-law bytes to 16-bit PCM. */
-export function decodeAlaw(codes: Uint8Array): Int16Array {
-  return decodeWith(ALAW_DECODE, codes);
+/**
+ * Decode A-law bytes to 16-bit PCM.
+ *
+ * @param codes A-law bytes
+ * @param out where to write (at least `codes.length` samples) instead of a new array
+ * @returns one sample per byte
+ */
+export function decodeAlaw(codes: Uint8Array, out?: Int16Array): Int16Array {
+  return decodeWith(ALAW_DECODE, codes, out);
 }

@@ -1,32 +1,33 @@
 /**
  * Audio for the transports: G.711 codecs (bit-exact with sox), PCM byte and channel helpers, a
- * streaming speex resampler (wasm, loaded from embedded bytes), re-framing of odd-sized chunks, and
- * real-time pacing with marks on one shared timer. Plus tone and level helpers for tests.
+ * streaming speex resampler (wasm, loaded from embedded bytes), re-framing of odd-sized chunks, the
+ * inbound and outbound halves of a call's media path, and real-time pacing with marks on one shared
+ * timer. Plus tone and level helpers for tests.
  *
- * The media path of one call, inbound and outbound:
+ * One call's media, mu-law at 8 kHz on the wire, 16 kHz PCM inside:
  *
  * @example
  * ```ts
- * import {
- *   createResampler, decodeMulaw, encodeMulaw, FrameAssembler, loadResampler, Pacer, Reframer,
- * } from "./mod.ts";
+ * import { InboundAudio, loadResampler, OutboundAudio, Pacer } from "./mod.ts";
  *
  * await loadResampler(); // once per process
- * const inFrames = new Reframer(160); // 20 ms of mu-law at 8 kHz
- * const up = createResampler(8000, 16000);
- * const down = createResampler(16000, 8000);
- * const outFrames = new FrameAssembler(160);
- * const sent: Uint8Array[] = [];
- * const pacer = new Pacer<Uint8Array>({ send: (frame) => sent.push(frame) });
+ * const inbound = new InboundAudio({ codec: "mulaw", rate: 8000 }); // peer -> 320-sample frames at 16 kHz
+ * const outbound = new OutboundAudio({ codec: "mulaw", rate: 8000 }); // 16 kHz -> 160-byte frames
+ * const pacer = new Pacer<Uint8Array>({
+ *   send: (frame) => void frame, // ws.send(frame)
+ *   onMark: (name, cleared) => console.log(name, cleared ? "cleared" : "played"),
+ * });
  *
- * for (const frame of inFrames.push(new Uint8Array(200).fill(0xff))) {
- *   const pcm16k = up.process(decodeMulaw(frame)); // to the pipeline
- *   for (const out of outFrames.push(down.process(pcm16k))) pacer.enqueue(encodeMulaw(out));
+ * for (const pcm of inbound.push(new Uint8Array(200).fill(0xff))) {
+ *   // the pipeline hears `pcm`; its reply goes out the same way:
+ *   for (const frame of outbound.push(pcm)) pacer.enqueue(frame);
  * }
- * pacer.mark("reply-1"); // fires once the frames before it are sent
+ * pacer.mark("reply-1"); // fires once the frames queued before it are sent
+ * pacer.clear(); // barge-in: drops queued frames, "reply-1" fires as cleared
+ * outbound.clear();
  * pacer.stop();
- * up.dispose();
- * down.dispose();
+ * inbound.dispose();
+ * outbound.dispose();
  * ```
  *
  * @module
@@ -43,6 +44,9 @@ export {
   resamplerMemoryBytes,
 } from "./resample.ts";
 export { FrameAssembler, Reframer } from "./reframe.ts";
+export { type AudioCodec, bytesPerSample, decodeInto, encodeInto, silenceByte } from "./codec.ts";
+export { InboundAudio, type InboundAudioOptions } from "./inbound.ts";
+export { OutboundAudio, type OutboundAudioOptions } from "./outbound.ts";
 export { type Clock, FakeClock, systemClock } from "./clock.ts";
 export { sharedTicker, Ticker, type TickerOptions, type TickHandler } from "./ticker.ts";
 export { Pacer, type PacerOptions } from "./pacer.ts";

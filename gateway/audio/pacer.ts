@@ -28,6 +28,12 @@ export interface PacerOptions<T> {
   ticker?: Ticker;
 }
 
+/**
+ * Tolerance when comparing slot and tick times: both are sums of a fractional clock origin and whole
+ * milliseconds, added in different orders, so equal times can differ in the last bits.
+ */
+const EPSILON_MS = 1e-6;
+
 /** A queued mark (a private class, so no frame can be mistaken for one). */
 class MarkEntry {
   constructor(readonly name: string) {}
@@ -162,7 +168,8 @@ export class Pacer<T> {
   #service(tickMs: number): void {
     const epoch = this.#epoch;
     if (this.#frames > 0) {
-      const due = Math.min(this.#frames, Math.floor((tickMs - this.#start) / this.frameMs) - this.#n + 1);
+      const behind = Math.floor((tickMs + EPSILON_MS - this.#start) / this.frameMs);
+      const due = Math.min(this.#frames, behind - this.#n + 1);
       if (due > this.#maxBurst) {
         const skip = due - this.#maxBurst;
         this.#start += skip * this.frameMs;
@@ -178,7 +185,7 @@ export class Pacer<T> {
         continue;
       }
       const slot = this.#start + this.#n * this.frameMs;
-      if (slot > tickMs || burst >= this.#maxBurst) break;
+      if (slot > tickMs + EPSILON_MS || burst >= this.#maxBurst) break;
       this.#head++;
       this.#frames--;
       this.#n++;

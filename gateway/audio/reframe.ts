@@ -44,6 +44,30 @@ export class Reframer {
     return frames;
   }
 
+  /**
+   * Like {@linkcode Reframer.push} without allocating: `fn` gets each completed frame in a buffer that
+   * is reused for the next one, so it must copy what it keeps. For hot paths that consume frames at once.
+   */
+  pushEach(chunk: Uint8Array, fn: (frame: Uint8Array) => void): void {
+    const size = this.frameBytes;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#fill === 0 && chunk.length - at >= size) {
+        fn(chunk.subarray(at, at + size)); // a whole frame inside the chunk: no copy at all
+        at += size;
+        continue;
+      }
+      const take = Math.min(size - this.#fill, chunk.length - at);
+      this.#buf.set(chunk.subarray(at, at + take), this.#fill);
+      this.#fill += take;
+      at += take;
+      if (this.#fill === size) {
+        this.#fill = 0;
+        fn(this.#buf);
+      }
+    }
+  }
+
   /** End of stream: the partial frame padded with `fill` (0xff for mu-law, 0xd5 for A-law), or null. */
   flush(fill = 0): Uint8Array | null {
     if (this.#fill === 0) return null;

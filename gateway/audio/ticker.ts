@@ -18,12 +18,12 @@ export interface TickerOptions {
   periodMs?: number;
   /** Time source (default the system clock). */
   clock?: Clock;
-  /**
-   * How early a timer may fire and still count as its tick, in ms (default 1: runtimes round timer
-   * delays to whole milliseconds).
-   */
+  /** How early a timer may fire and still count as its tick, in ms (default 1: timers are ms-grained). */
   earlyMs?: number;
-  /** Called with a handler's exception (default: rethrown in a fresh task so it is reported, not lost). */
+  /**
+   * Called with a handler's exception; the other handlers still run (default `reportError`: the
+   * process's "error" event, fatal unless the application handles it).
+   */
   onError?: (err: unknown) => void;
 }
 
@@ -46,10 +46,7 @@ export class Ticker {
     this.clock = clock;
     this.#earlyMs = earlyMs;
     this.#origin = clock.now();
-    this.#onError = options.onError ?? ((err) =>
-      setTimeout(() => {
-        throw err;
-      }, 0));
+    this.#onError = options.onError ?? ((err) => reportError(err));
   }
 
   /** Number of subscribers. */
@@ -79,7 +76,7 @@ export class Ticker {
   }
 
   #schedule(at: number): void {
-    const delay = Math.max(0, Math.round(at - this.clock.now()));
+    const delay = Math.max(0, at - this.clock.now());
     this.#timer = this.clock.setTimeout(() => this.#tick(), delay);
   }
 

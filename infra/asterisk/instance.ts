@@ -70,8 +70,9 @@ export class AsteriskInstance {
     this.#child = child;
     this.#exited = child.status;
     const keep = async (s: ReadableStream<Uint8Array>) => {
-      for await (const line of s.pipeThrough(new TextDecoderStream())) {
-        this.#output.push(line);
+      const dec = new TextDecoder();
+      for await (const chunk of s) {
+        this.#output.push(dec.decode(chunk, { stream: true }));
         if (this.#output.length > 2000) this.#output.splice(0, 1000);
       }
     };

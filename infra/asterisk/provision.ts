@@ -127,8 +127,17 @@ export async function provisionAsterisk(opts: AsteriskProvisionOptions): Promise
     return cached;
   }
   const logFile = `${dir}.log`;
-  await Deno.mkdir(dirname(dir), { recursive: true });
-  const release = await acquireLock(`${dir}.lock`);
+  let release: () => Promise<void>;
+  try {
+    await Deno.mkdir(dirname(dir), { recursive: true });
+    release = await acquireLock(`${dir}.lock`);
+  } catch (e) {
+    throw new AsteriskProvisionError(
+      "preflight",
+      `cannot use ${dir}: ${e instanceof Error ? e.message : e}`,
+      logFile,
+    );
+  }
   try {
     const again = await asteriskProvisioned(dir);
     if (again) return again;

@@ -19,6 +19,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { sharedTicker as sharedTicker2 } from "../../gateway/audio/ticker.ts";
 import {
   createResampler,
   decodeMulaw,
@@ -165,6 +166,16 @@ async function server(mode: Mode): Promise<void> {
       socket.onmessage = (e) => socket.send(encodeMulaw(d.process(u.process(decodeMulaw(new Uint8Array(e.data))))));
       return response;
     }
+    if ((mode as string) === "tomA" || (mode as string) === "tomB") {
+      const u = createResampler(8000, 16000); const d = createResampler(16000, 8000);
+      const p = new Pacer<Uint8Array>({ leadMs: 20, send: (f, slot) => { hist.add(performance.now() - slot); socket.send(f); } });
+      socket.onmessage = (e) => {
+        const inb = new Uint8Array(e.data);
+        const out = encodeMulaw(d.process(u.process(decodeMulaw(inb))));
+        p.enqueue((mode as string) === "tomA" ? inb : out);
+      };
+      return response;
+    }
     if ((mode as string) === "paceonly") {
       const p = new Pacer<Uint8Array>({ leadMs: 20, send: (f, slot) => { hist.add(performance.now() - slot); socket.send(f); } });
       socket.onmessage = (e) => p.enqueue(new Uint8Array(e.data));
@@ -194,6 +205,7 @@ async function server(mode: Mode): Promise<void> {
         const d = down.process(pcm16k);
         const outs = outFrames.push(d);
         for (const out of outs) pacer.enqueue(encodeMulaw(out));
+        if (Deno.env.get("POLL")) sharedTicker2().poll();
         if (me === 3 && performance.now() - T0 > 2000 && logged++ < 40) console.error(`in t=${(performance.now()-T0).toFixed(1)} up=${pcm16k.length} down=${d.length} outs=${outs.length} q=${pacer.queuedFrames} sent=${pacer.sentFrames} runs=${pacer.runs}`);
       }
     };

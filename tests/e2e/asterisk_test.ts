@@ -111,7 +111,7 @@ interface Measured {
   received: ToneSegment;
   receivedAtMs: number;
   arrivalSpanMs: number;
-  said: ToneSegment;
+  reanchors: number;
   greeting: ToneSegment;
   echo: ToneSegment;
   gapDb: number;
@@ -189,14 +189,11 @@ async function checkCall(
   store: Store,
   report: (m: Measured) => void,
 ): Promise<void> {
-  const said = await asterisk.recording(key, "said");
   const heard = await asterisk.recording(key, "heard");
-  const saidTone = findTone(said.pcm, said.rate, CALLER_TONE.hz);
   const pcm = concatFrames(call.frames);
   const received = findTone(pcm, 16_000, CALLER_TONE.hz);
   const greeting = findTone(heard.pcm, heard.rate, GREETING_TONE.hz);
   const echo = findTone(heard.pcm, heard.rate, CALLER_TONE.hz);
-  assert.ok(saidTone, "the caller's tone is in Asterisk's own recording of what it played");
   assert.ok(received, `TOM received the ${CALLER_TONE.hz} Hz tone`);
   assert.ok(greeting, "Asterisk recorded TOM's greeting");
   assert.ok(echo, "Asterisk recorded the echo of the caller's tone");
@@ -205,8 +202,10 @@ async function checkCall(
   const lastFrame = Math.min(call.frames.length - 1, Math.floor((received.endMs * 16) / 320));
   const receivedAtMs = call.frames[firstFrame].atMs + (received.startMs - firstFrame * 20);
   const arrivalSpanMs = call.frames[lastFrame].arrived - call.frames[firstFrame].arrived;
+  const steps = call.frames.slice(1).map((f, i) => f.atMs - call.frames[i].atMs);
+  const reanchors = steps.filter((d) => d !== 20).length;
   const gapDb = levelBetween(heard.pcm, heard.rate, greeting.endMs + 40, echo.startMs - 40);
-  report({ route, received, receivedAtMs, arrivalSpanMs, said: saidTone, greeting, echo, gapDb });
+  report({ route, received, receivedAtMs, arrivalSpanMs, reanchors, greeting, echo, gapDb });
 
   assert.equal(call.transport, transport);
   // DTMF from SendDTMF(12#), in order; the echo answerer hangs up on #.
@@ -221,18 +220,21 @@ async function checkCall(
   assert.ok(Math.abs(received.hz - CALLER_TONE.hz) < 3, `received frequency ${received.hz} Hz`);
   // Resampling 8 -> 16 kHz (and mu-law) keeps the level within a fraction of a dB.
   assert.ok(Math.abs(received.toneDb - CALLER_DB) < 0.6, `received level ${received.toneDb} dBFS`);
-  // A sample-exact stream: the duration Asterisk played, within a frame.
+  // Sample-exact: the caller's sound is 1.5 s of silence, then the tone; in the stream TOM received
+  // (from its first frame, which is the sound's first) the tone starts at 1500 ms and lasts 1000 ms, to a
+  // few ms (measured +6.3 ms: the resampler's delay and the 5 ms fade-in). A lost, doubled or reordered
+  // frame would be 20 ms off.
   assert.ok(
-    Math.abs(received.durationMs - saidTone.durationMs) < 20,
-    `received ${received.durationMs} ms of a ${saidTone.durationMs} ms tone`,
+    Math.abs(received.startMs - CALLER_TONE.beforeMs) < 15,
+    `tone at ${received.startMs} ms of the received stream, played at ${CALLER_TONE.beforeMs}`,
   );
-  // Asterisk's recording starts when the caller's MixMonitor starts, within a few ms of TOM's session
-  // start: TOM must place the tone at the same call time. 150 ms allows for the order in which
-  // Asterisk's threads and TOM's event loop get the 2 shared cores.
   assert.ok(
-    Math.abs(receivedAtMs - saidTone.startMs) < 150,
-    `tone at ${receivedAtMs} ms of TOM's call time, ${saidTone.startMs} ms into Asterisk's recording`,
+    Math.abs(received.durationMs - CALLER_TONE.ms) < 10,
+    `received ${received.durationMs} ms of a ${CALLER_TONE.ms} ms tone`,
   );
+  // Call time: frames are 20 ms apart on TOM's clock, except where a pause of Asterisk's re-anchored it
+  // (never backwards, never overlapping).
+  assert.ok(steps.every((d) => d >= 20), `frame steps ${[...new Set(steps)].join(",")}`);
   // Real-time delivery, not a burst: the tone's frames arrived over about its duration (a burst takes
   // a few ms). 200 ms of slack for scheduling on a loaded 2-core box.
   const spanExpected = (lastFrame - firstFrame) * 20;
@@ -245,13 +247,14 @@ async function checkCall(
   // tone, silence, the echo of the caller's tone.
   assert.ok(Math.abs(greeting.hz - GREETING_TONE.hz) < 3, `greeting frequency ${greeting.hz} Hz`);
   assert.ok(Math.abs(greeting.toneDb - GREETING_DB) < 0.6, `greeting level ${greeting.toneDb} dBFS`);
-  // TOM queued the greeting at once and paced it without a gap: its length is kept to a few samples.
+  // TOM queued the greeting at once and paces it without a gap: its length is kept to a few ms (the
+  // fades). 25 ms leaves room for one frame Asterisk itself might drop on a loaded box.
   assert.ok(
-    Math.abs(greeting.durationMs - GREETING_TONE.ms) < 10,
+    Math.abs(greeting.durationMs - GREETING_TONE.ms) < 25,
     `greeting lasted ${greeting.durationMs} ms`,
   );
   assert.ok(
-    greeting.durationMs - greeting.coverageMs < 10,
+    greeting.durationMs - greeting.coverageMs < 25,
     `greeting has gaps: ${greeting.coverageMs} ms of tone`,
   );
   assert.ok(Math.abs(echo.hz - CALLER_TONE.hz) < 3, `echo frequency ${echo.hz} Hz`);
@@ -276,7 +279,7 @@ function table(rows: Measured[]): string {
     `${CALLER_TONE.hz} Hz at ${f(CALLER_DB, 2)} dBFS, greeting ${GREETING_TONE.hz} Hz at ${
       f(GREETING_DB, 2)
     } dBFS)`,
-    "route         | rx tone at | said at | rx dur | rx level | rx span | greet dur | greet lvl | " +
+    "route         | rx tone at | rx pos | rx dur | rx level | rx span | jumps | greet dur | greet lvl | " +
     "echo tone | echo span | echo lvl | gap",
   ];
   for (const r of rows) {
@@ -284,10 +287,11 @@ function table(rows: Measured[]): string {
       [
         r.route.padEnd(13),
         f(r.receivedAtMs).padStart(10),
-        f(r.said.startMs).padStart(7),
+        f(r.received.startMs).padStart(6),
         f(r.received.durationMs).padStart(6),
         f(r.received.toneDb, 2).padStart(8),
         f(r.arrivalSpanMs).padStart(7),
+        String(r.reanchors).padStart(5),
         f(r.greeting.durationMs).padStart(9),
         f(r.greeting.toneDb, 2).padStart(9),
         f(r.echo.coverageMs).padStart(9),

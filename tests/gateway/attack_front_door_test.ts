@@ -114,3 +114,23 @@ Deno.test("while draining new handshakes get 503; plain GETs 426; bad call ids 4
     await h.close();
   }
 });
+
+Deno.test("a fresh token for a call id that was already used cannot start a second call", async () => {
+  const h = await startGateway();
+  try {
+    const first = new TestClient(`${h.ws}${path("once", await h.token("once"))}`);
+    await first.event("connected");
+    first.send({ type: "start" });
+    await first.event("streaming_started");
+    first.send({ type: "stop" });
+    await first.closed;
+    const second = new TestClient(`${h.ws}${path("once", await h.token("once"))}`);
+    await second.event("connected");
+    second.send({ type: "start" });
+    const err = await second.event("error");
+    assert.equal(err.code, "call_exists");
+    assert.equal((await second.closed).code, 1008);
+  } finally {
+    await h.close();
+  }
+});

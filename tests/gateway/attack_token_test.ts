@@ -104,6 +104,12 @@ Deno.test("a replayed token is refused: its nonce was spent by the first handsha
     const other = await h.token("call-own");
     assert.equal((await rawHandshake(h.port, path("call-wrong", other))).status, 401);
     assert.equal((await rawHandshake(h.port, path("call-own", other))).status, 101);
+    // Peers that upgraded and then dropped the TCP connection give their slots back.
+    const deadline = performance.now() + 5000;
+    while (metricValue(await h.metrics(), "tom_gateway_connections", { transport: "browser" }) !== 0) {
+      assert.ok(performance.now() < deadline, "slots of dropped connections are released");
+      await new Promise((r) => setTimeout(r, 20));
+    }
   } finally {
     await h.close();
   }

@@ -263,3 +263,114 @@ export function concatFrames(frames: Frame[]): Int16Array {
 export function pcmBytes(pcm: Int16Array): Uint8Array {
   return new Uint8Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength));
 }
+
+/** A masked client frame (mask key 0, which leaves the payload as is). */
+export function clientFrame(payload: Uint8Array, opcode = 0x2): Uint8Array {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const out = new Uint8Array(head + 4 + n);
+  out[0] = 0x80 | opcode;
+  if (n < 126) out[1] = 0x80 | n;
+  else if (n < 65_536) {
+    out[1] = 0x80 | 126;
+    out[2] = n >> 8;
+    out[3] = n & 0xff;
+  } else {
+    out[1] = 0x80 | 127;
+    new DataView(out.buffer).setBigUint64(2, BigInt(n));
+  }
+  out.set(payload, head + 4);
+  return out;
+}
+
+/**
+ * A WebSocket client on a bare TCP socket that reads everything the server sends while it writes, so
+ * the server's close frame is seen even when the connection is then reset (Deno's own client reports a
+ * failed write instead).
+ */
+export class RawWsClient {
+  readonly conn: Deno.TcpConn;
+  /** The close code the server sent, once seen. */
+  closeCode: number | undefined;
+  /** How the reading ended: "close" (close frame seen), "eof", "reset". */
+  ended: Promise<"close" | "eof" | "reset">;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+    this.ended = this.#read();
+  }
+
+  /** Connect and upgrade; throws unless the server answers 101. */
+  static async connect(port: number, path: string): Promise<RawWsClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const req =
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${btoa("0123456789abcdef")}\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(req));
+    return new RawWsClient(conn);
+  }
+
+  async #read(): Promise<"close" | "eof" | "reset"> {
+    let buf = new Uint8Array(0);
+    let headDone = false;
+    const chunk = new Uint8Array(65_536);
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await this.conn.read(chunk);
+      } catch {
+        return "reset";
+      }
+      if (n === null) return "eof";
+      const next = new Uint8Array(buf.length + n);
+      next.set(buf);
+      next.set(chunk.subarray(0, n), buf.length);
+      buf = next;
+      if (!headDone) {
+        const end = new TextDecoder("latin1").decode(buf).indexOf("\r\n\r\n");
+        if (end < 0) continue;
+        if (!/^HTTP\/1\.1 101/.test(new TextDecoder().decode(buf.subarray(0, 12)))) return "eof";
+        headDone = true;
+        buf = buf.subarray(end + 4);
+      }
+      while (buf.length >= 2) {
+        let len = buf[1] & 0x7f;
+        let hl = 2;
+        if (len === 126) {
+          if (buf.length < 4) break;
+          len = (buf[2] << 8) | buf[3];
+          hl = 4;
+        } else if (len === 127) {
+          if (buf.length < 10) break;
+          len = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(2));
+          hl = 10;
+        }
+        if (buf.length < hl + len) break;
+        if ((buf[0] & 0x0f) === 0x8) {
+          this.closeCode = len >= 2 ? (buf[hl] << 8) | buf[hl + 1] : 1005;
+          return "close";
+        }
+        buf = buf.subarray(hl + len);
+      }
+    }
+  }
+
+  /** Write bytes; false once the connection is gone. */
+  async write(bytes: Uint8Array): Promise<boolean> {
+    try {
+      let at = 0;
+      while (at < bytes.length) at += await this.conn.write(bytes.subarray(at));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // closed already
+    }
+  }
+}

@@ -225,3 +225,15 @@ Deno.test("on the system clock and shared ticker the pacer sends everything, in 
   assert.deepEqual(sent, [0, 1, 2, 3, 4]);
   pacer.stop(); // the sanitizer checks that the shared ticker's timer is gone
 });
+
+Deno.test("slots on a fractional clock origin still meet their ticks (no floating-point misses)", () => {
+  const clock = new FakeClock(1234.5678901);
+  const ticker = new Ticker({ clock });
+  const late: number[] = [];
+  const pacer = new Pacer<number>({ ticker, send: (_f, slot) => late.push(clock.now() - slot) });
+  clock.advance(3.3);
+  for (let i = 0; i < 500; i++) pacer.enqueue(i);
+  clock.advance(10_100);
+  assert.equal(late.length, 500);
+  assert.ok(late.every((l) => Math.abs(l) < 1e-6), `worst ${Math.max(...late)} ms`);
+});

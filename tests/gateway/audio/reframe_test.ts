@@ -99,3 +99,19 @@ Deno.test("FrameAssembler with another frame size, clear and empty flush", () =>
   assert.equal(a.flush(), null);
   assert.throws(() => new FrameAssembler(1.5), RangeError);
 });
+
+Deno.test("Reframer.pushEach yields the same frames as push without allocating per frame", () => {
+  const stream = new Uint8Array(160 * 20 + 7).map((_, i) => i & 0xff);
+  const a = new Reframer(160);
+  const b = new Reframer(160);
+  const viaEach: Uint8Array[] = [];
+  const viaPush: Uint8Array[] = [];
+  for (let at = 0, k = 0; at < stream.length; k++) {
+    const size = [160, 1, 500, 99, 320][k % 5];
+    a.pushEach(stream.subarray(at, at + size), (f) => viaEach.push(f.slice()));
+    viaPush.push(...b.push(stream.subarray(at, at + size)));
+    at += size;
+  }
+  assert.deepEqual(viaEach, viaPush);
+  assert.equal(a.pendingBytes, b.pendingBytes);
+});

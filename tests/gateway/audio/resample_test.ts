@@ -141,3 +141,22 @@ Deno.test("the aliasing measurement catches a resampler without a low-pass filte
   );
   assert.ok(toneDbfs(naive, 8000, 3000) > rmsDbfs(input) - 10);
 });
+
+Deno.test("process writes into a caller's buffer when given one, and checks its size", () => {
+  const input = sineWave({ freq: 440, rate: 8000, samples: 1600 });
+  const a = createResampler(8000, 16000);
+  const b = createResampler(8000, 16000);
+  const buf = new Int16Array(a.maxOutput(160));
+  const viaBuffer: Int16Array[] = [];
+  const fresh: Int16Array[] = [];
+  for (let at = 0; at < input.length; at += 160) {
+    const out = a.process(input.subarray(at, at + 160), buf);
+    assert.equal(out.buffer, buf.buffer);
+    viaBuffer.push(out.slice());
+    fresh.push(b.process(input.subarray(at, at + 160)));
+  }
+  assert.deepEqual(concat(viaBuffer), concat(fresh));
+  assert.throws(() => a.process(input.subarray(0, 160), new Int16Array(10)), RangeError);
+  a.dispose();
+  b.dispose();
+});
