@@ -1,0 +1,88 @@
+/**
+ * The engine adapter contract (Pipecat style): an AbortSignal in, an async iterable of frames out.
+ * Failures never throw across stages: they arrive as `error` frames that the call handles (apology,
+ * retry, callback offer). Aborting ends the iteration quietly (no error frame).
+ *
+ * @module
+ */
+
+/** Why an engine call failed; `retryable` says whether trying again may help (timeout, crash, 5xx). */
+export interface EngineError {
+  engine: "stt" | "llm" | "tts" | "vad";
+  kind: "timeout" | "unavailable" | "crashed" | "bad_response" | "rejected";
+  message: string;
+  retryable: boolean;
+}
+
+/** An engine failure as a frame. */
+export type ErrorFrame = { type: "error"; error: EngineError };
+
+/** Speech to text. */
+export interface SttEngine {
+  readonly name: string;
+  /**
+   * Transcribe one utterance (16 kHz mono PCM). Yields `queued` when the request had to wait for the
+   * shared engine (with the wait), then one `final` transcript (or an error frame).
+   */
+  transcribe(
+    pcm: Int16Array,
+    opts: { signal: AbortSignal; language?: string; callId?: string },
+  ): AsyncIterable<SttFrame>;
+}
+
+/** Frames of {@linkcode SttEngine.transcribe}. */
+export type SttFrame =
+  | { type: "queued"; waitMs: number }
+  | { type: "final"; text: string; language?: string; processingMs: number }
+  | ErrorFrame;
+
+/** One chat message. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** A chat model, streaming. */
+export interface LlmEngine {
+  readonly name: string;
+  /** Stream the answer token by token (text deltas), then `done`. */
+  chat(
+    messages: ChatMessage[],
+    opts: { signal: AbortSignal; maxTokens?: number; temperature?: number; callId?: string },
+  ): AsyncIterable<LlmFrame>;
+  /** Keep the model loaded (Ollama unloads after 5 idle minutes): called periodically. */
+  keepWarm?(signal: AbortSignal): Promise<void>;
+}
+
+/** Frames of {@linkcode LlmEngine.chat}. */
+export type LlmFrame =
+  | { type: "token"; text: string }
+  | { type: "done"; finishReason: string; tokens: number }
+  | ErrorFrame;
+
+/** Text to speech. */
+export interface TtsEngine {
+  readonly name: string;
+  /** Sample rate of the PCM this engine produces. */
+  readonly sampleRate: number;
+  /** Synthesize one sentence; yields PCM chunks (mono, `sampleRate`) as soon as they exist, then `done`. */
+  synthesize(text: string, opts: { signal: AbortSignal; callId?: string }): AsyncIterable<TtsFrame>;
+  /** Stop any long-running process. */
+  close?(): Promise<void>;
+}
+
+/** Frames of {@linkcode TtsEngine.synthesize}. */
+export type TtsFrame =
+  | { type: "audio"; pcm: Int16Array }
+  | { type: "done" }
+  | ErrorFrame;
+
+/** Voice activity: a speech probability per frame of 16 kHz audio. */
+export interface Vad {
+  /** Samples per call of {@linkcode Vad.process} (Silero: 512 at 16 kHz). */
+  readonly frameSamples: number;
+  /** Speech probability 0..1 for exactly `frameSamples` samples. */
+  process(frame: Float32Array): number;
+  reset(): void;
+  dispose(): void;
+}
