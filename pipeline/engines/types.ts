@@ -81,8 +81,8 @@ export type TtsFrame =
 export interface Vad {
   /** Samples per call of {@linkcode Vad.process} (Silero: 512 at 16 kHz). */
   readonly frameSamples: number;
-  /** Speech probability 0..1 for exactly `frameSamples` samples. */
-  process(frame: Float32Array): number;
+  /** Speech probability 0..1 for exactly `frameSamples` samples (in order: the model keeps state). */
+  process(frame: Float32Array): Promise<number>;
   reset(): void;
   dispose(): void;
 }

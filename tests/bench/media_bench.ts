@@ -148,7 +148,7 @@ async function server(mode: Mode): Promise<void> {
         p99: hist.quantile(0.99),
         max: hist.max,
         tickP99: ticks.quantile(0.99),
-        tickMax: ticks.max,
+        tickMax: ticks.count > 0 ? ticks.max : -1,
       };
       return Response.json(stats);
     }
@@ -361,7 +361,7 @@ function row(r: CaseResult): string {
     (s ? String(s.late + s.slipped) : "-").padStart(5),
     (s ? s.p99.toFixed(1) : "-").padStart(6),
     (s ? s.max.toFixed(1) : "-").padStart(6),
-    (s ? s.tickMax.toFixed(1) : "-").padStart(8),
+    (s && s.tickMax >= 0 ? s.tickMax.toFixed(1) : "-").padStart(8),
     (s ? (s.runs / r.calls).toFixed(2) : "-").padStart(6),
     r.clientP99.toFixed(1).padStart(7),
     (100 * r.received / Math.max(1, r.expected)).toFixed(1).padStart(6),
