@@ -18,7 +18,9 @@ async function readAcks(
   onAck: () => void,
 ): Promise<void> {
   let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)) {
+  for await (
+    const chunk of stream.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+  ) {
     const lines = (rest + chunk).split("\n");
     rest = lines.pop() ?? ""; // an unfinished last line was not acknowledged
     for (const line of lines) {
