@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { acquireLock, exists } from "../engines/lock.ts";
 import { dirname, join } from "node:path";
 import type { ProgressEvent } from "../engines/provision.ts";
 
@@ -130,7 +131,7 @@ export async function provisionAsterisk(opts: AsteriskProvisionOptions): Promise
   let release: () => Promise<void>;
   try {
     await Deno.mkdir(dirname(dir), { recursive: true });
-    release = await acquireLock(`${dir}.lock`);
+    release = await acquireLock(`${dir}.lock`, "tom asterisk");
   } catch (e) {
     throw new AsteriskProvisionError(
       "preflight",
@@ -323,35 +324,5 @@ async function commandWorks(cmd: string[]): Promise<boolean> {
       .success;
   } catch {
     return false;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function acquireLock(lock: string): Promise<() => Promise<void>> {
-  for (let waited = 0;; waited++) {
-    try {
-      await Deno.mkdir(lock);
-      await Deno.writeTextFile(join(lock, "pid"), String(Deno.pid));
-      return async () => await Deno.remove(lock, { recursive: true }).catch(() => {});
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const pid = Number(await Deno.readTextFile(join(lock, "pid")).catch(() => "0"));
-      // A lock without a pid yet was probably just taken: only a stale one (a minute old) is broken.
-      const age = Date.now() - ((await Deno.stat(lock).catch(() => undefined))?.mtime?.getTime() ?? 0);
-      if ((pid && !(await exists(`/proc/${pid}`))) || (!pid && age > 60_000)) {
-        await Deno.remove(lock, { recursive: true }).catch(() => {});
-        continue;
-      }
-      if (waited % 30 === 0) console.error(`tom asterisk: waiting for provisioning process ${pid} to finish`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
   }
 }

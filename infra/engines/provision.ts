@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { acquireLock, exists } from "./lock.ts";
 import { dirname, join } from "node:path";
 import { ENGINE_SOURCES, type EnginePaths, enginePaths } from "./catalog.ts";
 
@@ -77,7 +78,7 @@ export async function provisionEngines(opts: ProvisionOptions): Promise<EnginePa
   for (const d of [paths.binDir, paths.modelsDir, paths.srcDir, dirname(paths.logFile)]) {
     await Deno.mkdir(d, { recursive: true });
   }
-  const release = await acquireLock(join(opts.dir, ".provision.lock"));
+  const release = await acquireLock(join(opts.dir, ".provision.lock"), "tom engines");
   try {
     const ctx = new StepContext(paths, opts);
     const steps: Array<[StepName, () => Promise<string | undefined>]> = [
@@ -410,44 +411,4 @@ async function findFiles(root: string, match: (name: string) => boolean): Promis
     else if (e.isFile && match(e.name)) out.push(full);
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A lock directory so two provisioning runs (two terminals, parallel tests) never build at once. */
-async function acquireLock(lock: string): Promise<() => Promise<void>> {
-  for (let waited = 0;; waited += 1) {
-    try {
-      await Deno.mkdir(lock);
-      await Deno.writeTextFile(join(lock, "pid"), String(Deno.pid));
-      return async () => {
-        await Deno.remove(lock, { recursive: true }).catch(() => {});
-      };
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const pid = Number(await Deno.readTextFile(join(lock, "pid")).catch(() => "0"));
-      if (!pid || !processAlive(pid)) {
-        await Deno.remove(lock, { recursive: true }).catch(() => {});
-        continue;
-      }
-      if (waited % 30 === 0) console.error(`tom engines: waiting for provisioning process ${pid} to finish`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }
