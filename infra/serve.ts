@@ -19,6 +19,7 @@ import { checkEngines } from "./engines/health.ts";
 import { Supervisor } from "./supervisor.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { mountUi, type UiHandle } from "./ui_mount.ts";
+import { startScheduledCalls } from "./schedule_runner.ts";
 import { getAccount } from "../store/mod.ts";
 import {
   assertGatewayConfig,
@@ -26,6 +27,7 @@ import {
   defaultAccountId,
   echoAnswerer,
   type FreeswitchTransport,
+  type GatewayDeps,
   type GatewayHandle,
   loadVerificationKeys,
   mountAsteriskWebSocket,
@@ -161,20 +163,10 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     }
     return defaultAccountId(store);
   };
+  const gatewayDeps: GatewayDeps = { config, store, log, meter, calls, answer: echoAnswerer(), accountFor };
   let gateway: GatewayHandle;
   try {
-    gateway = await mountGateway(app, {
-      config,
-      store,
-      log,
-      meter,
-      calls,
-      answer: echoAnswerer(),
-      accountFor,
-    }, {
-      keys,
-      transports,
-    });
+    gateway = await mountGateway(app, gatewayDeps, { keys, transports });
   } catch (e) {
     ui.close();
     store.close();
@@ -203,6 +195,8 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   // box whose engine is fixed by an administrator recovers without a restart of TOM.
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let wakeRetry: (() => void) | undefined;
+  const scheduler = startScheduledCalls(config, gatewayDeps, freeswitch?.esl, log);
+
   const enginesStarted = (async () => {
     for (;;) {
       try {
@@ -226,6 +220,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   const shutdown = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       draining = true;
+      await scheduler?.stop();
       log.info("shutting down", { reason, active_calls: calls.size, drain_s: config.shutdown.drainSeconds });
       const forced = await calls.drain(config.shutdown.drainSeconds * 1000);
       if (forced > 0) log.warn("calls ended by shutdown", { count: forced });
