@@ -307,7 +307,7 @@ export const T = {
   testCall: {
     title: "Testanruf",
     intro:
-      "Sprechen Sie über das Mikrofon dieses Computers mit TOM, genau wie ein Anrufer am Telefon. Es wird nichts gespeichert.",
+      "Sprechen Sie über das Mikrofon dieses Computers mit TOM, genau wie ein Anrufer am Telefon. Der Anruf erscheint in der Anrufliste; Gesprächsinhalte werden nicht gespeichert.",
     start: "Testanruf starten",
     stop: "Auflegen",
     level: "Mikrofonpegel",
