@@ -1,0 +1,63 @@
+/**
+ * Choose the LLM adapter for the configured kind:
+ * - `llama-server`, `openai`: {@linkcode OpenAiChatLlm} (`/v1/chat/completions`, SSE);
+ * - `ollama`: {@linkcode OllamaChatLlm} (native `/api/chat` with `keep_alive`), or with
+ *   `ollamaApi: "openai"` Ollama's own OpenAI-compatible `/v1` through {@linkcode OpenAiChatLlm};
+ * - `none`: `null`.
+ *
+ * @module
+ */
+import type { Config } from "../../infra/config.ts";
+import type { LlmEngine } from "./types.ts";
+import { OpenAiChatLlm } from "./openai_chat.ts";
+import { OllamaChatLlm } from "./ollama_chat.ts";
+import type { StreamTimeouts } from "./llm_stream.ts";
+
+export { LLM_DEFAULTS, OpenAiChatLlm, type OpenAiChatOptions } from "./openai_chat.ts";
+export { OllamaChatLlm, type OllamaChatOptions } from "./ollama_chat.ts";
+
+/** Options of {@linkcode createLlm} beyond the configuration. */
+export interface CreateLlmOptions extends Partial<StreamTimeouts> {
+  /** Ollama: native `/api/chat` (default) or its OpenAI-compatible `/v1`. */
+  ollamaApi?: "native" | "openai";
+  /** Ollama `keep_alive` (default -1: keep the model loaded). */
+  keepAlive?: number | string;
+  /** Bearer token for a remote OpenAI-compatible server. */
+  apiKey?: string;
+  maxTokens?: number;
+  temperature?: number;
+  /** Extra request fields for OpenAI-compatible servers. */
+  extraBody?: Record<string, unknown>;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Build the configured LLM engine.
+ *
+ * @param config The loaded configuration (`llm.kind`, `llm.url`, `llm.modelName`).
+ * @returns The engine, or `null` for kind `none`.
+ */
+export function createLlm(config: Pick<Config, "llm">, opts: CreateLlmOptions = {}): LlmEngine | null {
+  const llm = config.llm;
+  const common = {
+    url: llm.url,
+    model: llm.modelName,
+    maxTokens: opts.maxTokens,
+    temperature: opts.temperature,
+    firstTokenMs: opts.firstTokenMs,
+    stallMs: opts.stallMs,
+    fetch: opts.fetch,
+  };
+  switch (llm.kind) {
+    case "none":
+      return null;
+    case "ollama":
+      if (opts.ollamaApi === "openai") {
+        return new OpenAiChatLlm({ ...common, name: "ollama-openai", extraBody: opts.extraBody });
+      }
+      return new OllamaChatLlm({ ...common, keepAlive: opts.keepAlive });
+    case "llama-server":
+    case "openai":
+      return new OpenAiChatLlm({ ...common, name: llm.kind, apiKey: opts.apiKey, extraBody: opts.extraBody });
+  }
+}
