@@ -44,7 +44,7 @@ Deno.test({
   name: "the start command serves /healthz, names every engine on /readyz, and stops everything on SIGTERM",
   ignore: skipWithoutEngines,
   async fn() {
-    assert.equal(enginesMissing, undefined, enginesMissing);
+    assert.equal(enginesMissing, undefined, enginesMissing ?? "");
     const dataDir = await Deno.makeTempDir();
     const http = freePort();
     const env = cleanEnv({

@@ -55,7 +55,7 @@ Deno.test("an engine nobody listens for is not ok and the reason names its URL",
 Deno.test("a fake Ollama answering /api/version and /api/tags with the model is healthy", async () => {
   await using server = fakeOllama(["llama3.1:8b", "qwen2.5:0.5b"]);
   const h = await checkEngine(ollamaSpec(server.addr.port, "llama3.1:8b"));
-  assert.equal(h.ok, true, h.reason);
+  assert.equal(h.ok, true, h.reason ?? "");
   assert.equal(h.reachable, true);
   assert.match(h.detail ?? "", /Ollama 0\.5\.7/);
   assert.equal(h.binaryFound, undefined, "Ollama is a service: no binary is looked for");
@@ -175,7 +175,7 @@ Deno.test({
       bin: "espeak-ng",
       voice: "de",
     });
-    assert.equal(ok.ok, true, ok.reason);
+    assert.equal(ok.ok, true, ok.reason ?? "");
     assert.equal(ok.binaryFound, true);
     const bad = await checkEngine({
       name: "tts",
