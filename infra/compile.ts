@@ -19,6 +19,17 @@ if (import.meta.main) {
   });
   const config = loadConfig();
   const root = join(import.meta.dirname ?? ".", "..");
+  // The admin UI's island bundles are built now and embedded: the binary cannot run `deno bundle`.
+  const islands = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "ui/islands_build.ts", "--out", ".cache/ui-dist"],
+    cwd: root,
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  if (!islands.success) {
+    console.error("tom compile: bundling the admin UI's islands failed");
+    Deno.exit(1);
+  }
   const args = [
     "compile",
     ...servePermissionFlags(config),
@@ -26,6 +37,8 @@ if (import.meta.main) {
     "infra/engines/synth_whisper.py",
     "--include",
     "infra/engines/synth_llama.py",
+    "--include",
+    ".cache/ui-dist",
     "--output",
     values.output,
     ...(values.target ? ["--target", values.target] : []),
