@@ -1,0 +1,120 @@
+/**
+ * TOM's learning loop: end-of-call rating, reward, policy variants, Thompson sampling behind a deploy
+ * guard, post-call analysis with memory merge, report and metrics.
+ *
+ * Flow of one call: {@linkcode PolicyBandit.select} picks a variant for the context (account kind),
+ * {@linkcode applyVariant} turns it into the system prompt, greeting and pipeline parameters; at the end
+ * TOM asks {@linkcode FEEDBACK_QUESTION}, {@linkcode parseRating} / {@linkcode parseDtmfRating} read the
+ * answer, {@linkcode recordCallFeedback} stores it, computes {@linkcode computeReward} and updates the
+ * arm; {@linkcode AnalysisWorker} analyses the transcript later.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from "../store/db.ts";
+ * import { DEFAULT_VARIANTS, mulberry32, PolicyBandit, syncVariants } from "./mod.ts";
+ *
+ * const store = openStore(":memory:");
+ * syncVariants(store, DEFAULT_VARIANTS);
+ * const bandit = new PolicyBandit(store, { baseVariant: DEFAULT_VARIANTS.baseVariant, random: mulberry32(1) });
+ * const decision = bandit.select("clinical");
+ * bandit.reward("clinical", decision?.variantId ?? "v1a", 0.7);
+ * store.close();
+ * ```
+ *
+ * @module
+ */
+
+/** Seeded randomness: {@linkcode mulberry32}, Gamma and Beta samplers, Beta summary. */
+export { betaSummary, mulberry32, type Random, sampleBeta, sampleGamma, sampleNormal } from "./random.ts";
+/** The reward formula with its components; {@linkcode rewardToBeta} maps it to Beta increments. */
+export {
+  computeReward,
+  type Reward,
+  REWARD_WEIGHTS,
+  type RewardComponentName,
+  type RewardSignals,
+  rewardToBeta,
+} from "./reward.ts";
+/** The rating question and the German/DTMF rating parsers. */
+export {
+  FEEDBACK_QUESTION,
+  FEEDBACK_THANKS,
+  type ParsedRating,
+  parseDtmfRating,
+  parseRating,
+} from "./rating.ts";
+/** Policy variants: schema, the 12 shipped ones, mapping to prompt/greeting/pipeline, store sync. */
+export {
+  type AppliedPolicy,
+  applyVariant,
+  BARGE_IN_PARAMS,
+  DEFAULT_VARIANTS,
+  loadVariantsFile,
+  parseVariants,
+  type PolicySlots,
+  SLOT_VALUES,
+  syncVariants,
+  type VariantsFile,
+  type VariantSpec,
+} from "./variants.ts";
+/** Deploy guard definitions and thresholds. */
+export {
+  armInterval,
+  blacklistReason,
+  DEFAULT_GUARD,
+  type GuardOptions,
+  type GuardState,
+  guardState,
+  resolveGuard,
+  trafficCap,
+} from "./guard.ts";
+/** Thompson sampling with the guard, state in the store. */
+export {
+  type BanditOptions,
+  type CandidateInfo,
+  type Decision,
+  PolicyBandit,
+  recentSelections,
+  type RewardOutcome,
+} from "./bandit.ts";
+/** Feedback events (zod) and the end-of-call update. */
+export {
+  type FeedbackEvent,
+  FeedbackEventSchema,
+  type FeedbackOutcome,
+  recordCallFeedback,
+} from "./feedback.ts";
+/** Post-call analysis: schema, constrained JSON request, worker, memory merge. */
+export {
+  ANALYSIS_JSON_SCHEMA,
+  ANALYSIS_LIMITS,
+  type AnalysisWire,
+  AnalysisWireSchema,
+  type MemoryUpdate,
+  parseAnalysis,
+  toAnalysisResult,
+} from "./analysis_schema.ts";
+export { createJsonChat, type JsonChat, type JsonChatOptions } from "./json_llm.ts";
+export {
+  analysisMessages,
+  AnalysisWorker,
+  type AnalysisWorkerOptions,
+  analyzeTranscript,
+  type TickResult,
+  type TranscriptLine,
+} from "./analysis.ts";
+export { MEMORY_BOUNDS, mergeMemory, type MergeOptions } from "./memory_merge.ts";
+/** `tom rl report` and the metrics. */
+export { buildReport, formatReport, type ReportRow, rlReportCommand } from "./report.ts";
+export { REWARD_BUCKETS, RlMetrics, type RlMetricsSnapshot } from "./metrics.ts";
+/** The end-of-call rating dialogue and the policy choice of a new call. */
+export {
+  type ClosingInput,
+  closingStart,
+  type ClosingState,
+  type ClosingStep,
+  closingStep,
+  FEEDBACK_GOODBYE,
+  FEEDBACK_REASK,
+} from "./closing.ts";
+export { type CallPolicy, chooseCallPolicy } from "./session.ts";
