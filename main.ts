@@ -17,7 +17,13 @@ interface Command {
   usage: string;
   details: string;
   options: OptionSpec;
-  run(values: Record<string, string | boolean | undefined>, config: Config): Promise<number>;
+  /** Positional arguments allowed after the command (subcommands). */
+  positionals?: boolean;
+  run(
+    values: Record<string, string | boolean | undefined>,
+    config: Config,
+    positionals: string[],
+  ): Promise<number>;
 }
 
 const COMMON: OptionSpec = { config: { type: "string" }, help: { type: "boolean", short: "h" } };
@@ -56,6 +62,57 @@ const COMMANDS: Record<string, Command> = {
     async run(v, config) {
       const { doctorMain } = await import("./infra/doctor.ts");
       return await doctorMain(config, { json: v.json === true });
+    },
+  },
+  probe: {
+    summary: "Place synthetic calls and measure every stage and the voice-to-voice latency",
+    usage: "tom probe [--json] [--turns N] [--calls C] [--url URL] [--out FILE] [--audiosocket] " +
+      "[--budget-p50 MS] [--budget-p95 MS]",
+    details:
+      "Calls a running TOM (default http://TOM_HTTP_HOST:TOM_HTTP_PORT) through the browser protocol,\n" +
+      "speaks German utterances synthesized with espeak-ng, measures every stage and the voice-to-voice\n" +
+      "latency (caller's last sample to TOM's first sample), prints p50/p95 and exits 1 when a budget is\n" +
+      "missed (defaults 600 ms p50, 900 ms p95). --json prints the report as JSON; --out writes it to FILE.",
+    options: {
+      json: { type: "boolean" },
+      turns: { type: "string" },
+      calls: { type: "string" },
+      url: { type: "string" },
+      out: { type: "string" },
+      "budget-p50": { type: "string" },
+      "budget-p95": { type: "string" },
+      "answer-timeout": { type: "string" },
+      audiosocket: { type: "boolean" },
+    },
+    async run(v, config) {
+      const { probeMain } = await import("./infra/probe.ts");
+      return await probeMain(config, {
+        json: v.json === true,
+        turns: v.turns as string | undefined,
+        calls: v.calls as string | undefined,
+        url: v.url as string | undefined,
+        out: v.out as string | undefined,
+        budgetP50: v["budget-p50"] as string | undefined,
+        budgetP95: v["budget-p95"] as string | undefined,
+        answerTimeout: v["answer-timeout"] as string | undefined,
+        audiosocket: v.audiosocket === true,
+      });
+    },
+  },
+  rl: {
+    summary: "The learning loop: `tom rl report` shows each policy variant's pulls, reward and guard state",
+    usage: "tom rl report [--json] [--config FILE]",
+    details: "Per variant and context: pulls, mean reward, 95% credible interval, traffic share and guard\n" +
+      "state (new, uncertain, established, blacklisted).",
+    options: { json: { type: "boolean" } },
+    positionals: true,
+    async run(v, config, positionals) {
+      if (positionals.length !== 1 || positionals[0] !== "report") {
+        console.error("tom rl: expected the subcommand report\n\nUsage: tom rl report [--json]");
+        return EXIT.usage;
+      }
+      const { rlReportMain } = await import("./infra/rl_cmd.ts");
+      return await rlReportMain(config, { json: v.json === true });
     },
   },
   token: {
@@ -135,8 +192,14 @@ export async function main(args: string[]): Promise<number> {
   }
   const rest = first === name ? args.slice(1) : args;
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true }));
+    ({ values, positionals } = parseArgs({
+      args: rest,
+      options: { ...COMMON, ...command.options },
+      strict: true,
+      allowPositionals: command.positionals === true,
+    }));
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     console.error(`tom ${name}: ${why}\n\n${commandHelp(name, command)}`);
@@ -156,7 +219,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  return await command.run(values, config);
+  return await command.run(values, config, positionals);
 }
 
 if (import.meta.main) {

@@ -84,6 +84,8 @@ export const ConfigSchema = z.object({
   dataDir: z.string().min(1).default("data"),
   /** Cache of built engines and models (outside the repository). */
   enginesDir: z.string().min(1).default(""),
+  /** The answering stage: the conversation `pipeline`, or the diagnostic `echo` (greeting tone, then echo). */
+  answer: z.enum(["pipeline", "echo"]).default("pipeline"),
   /** Start managed engines as child processes (false: only check them). */
   manageEngines: bool().default(true),
   stt: z.object({
@@ -194,6 +196,34 @@ export const ConfigSchema = z.object({
     sessionHours: int(1, 24 * 30).default(12),
     /** Transcript encryption key file (32 random bytes, base64); empty: `<dataDir>/secrets/transcripts.key`. */
     transcriptKeyFile: z.string().default(""),
+  }).prefault({}),
+  pipeline: z.object({
+    /** Speech must last this long to count (ms). */
+    minSpeechMs: int(0, 2000).default(100),
+    /** Silence that ends the caller's turn (ms). */
+    endOfTurnSilenceMs: int(20, 10_000).default(500),
+    /** Speech while TOM talks interrupts at once from this length (ms); shorter bursts are checked for "ja", "mhm". */
+    bargeInMinMs: int(0, 5000).default(500),
+    /** Caller silence before TOM asks again (s), and how often before a polite goodbye. */
+    silenceRepromptSeconds: int(1, 600).default(8),
+    maxReprompts: int(0, 10).default(1),
+    /** Longest call (minutes). */
+    maxCallMinutes: int(1, 240).default(15),
+    /** Engine deadlines (ms): past them TOM apologises, retries once, then offers a callback. */
+    sttTimeoutMs: int(100, 600_000).default(5000),
+    llmTimeoutMs: int(100, 600_000).default(1800),
+    ttsTimeoutMs: int(100, 600_000).default(1800),
+    retryDelayMs: int(0, 60_000).default(1500),
+    /** Longest answer (tokens) and sampling temperature. */
+    maxTokens: int(8, 4096).default(120),
+    temperature: num(0, 2).default(0.6),
+  }).prefault({}),
+  rl: z.object({
+    /** A JSON file of policy variants (empty: the 12 shipped in rl/variants.json). */
+    variantsFile: z.string().default(""),
+    /** Analyse finished calls (sentiment, summary, memory) with the LLM's constrained JSON output. */
+    analysis: bool().default(true),
+    analysisIntervalSeconds: int(1, 86_400).default(30),
   }).prefault({}),
   retention: z.object({
     /** Default retention of a person's data, in days. */

@@ -27,6 +27,8 @@ export interface HttpDeps {
   /** True once shutdown has begun: `/readyz` answers 503 so balancers stop sending calls. */
   draining: () => boolean;
   activeCalls: () => number;
+  /** More Prometheus text appended to `/metrics` (metrics kept outside OpenTelemetry). */
+  extraMetrics?: () => string;
   now?: () => number;
 }
 
@@ -66,7 +68,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
 
   app.get("/metrics", async (c) => {
-    const body = await deps.telemetry.renderPrometheus();
+    const body = (await deps.telemetry.renderPrometheus()) + (deps.extraMetrics?.() ?? "");
     return c.body(body, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 

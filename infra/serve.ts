@@ -20,8 +20,15 @@ import { Supervisor } from "./supervisor.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { mountUi, type UiHandle } from "./ui_mount.ts";
 import { startScheduledCalls } from "./schedule_runner.ts";
+import { type Learning, startLearning } from "./learning.ts";
+import { pipelineAnswerer } from "../pipeline/mod.ts";
+import { createLlm } from "../pipeline/engines/llm.ts";
+import { createStt } from "../pipeline/engines/stt.ts";
+import { createTts } from "../pipeline/engines/tts.ts";
+import { openVad } from "../pipeline/engines/vad.ts";
 import { getAccount } from "../store/mod.ts";
 import {
+  type Answerer,
   assertGatewayConfig,
   type CallStartInfo,
   defaultAccountId,
@@ -54,6 +61,70 @@ export interface Appliance {
   finished: Promise<void>;
   /** Drain calls, stop engines, close the database (idempotent). */
   shutdown(reason: string): Promise<void>;
+}
+
+/**
+ * The answering stage: the conversation pipeline on the configured engines, or the diagnostic echo
+ * (`TOM_ANSWER=echo`, or when an engine kind is `none`). Engines that are still starting are fine: the
+ * adapters report them as unavailable and the call apologises. Silero loads in the background.
+ */
+async function answeringStage(
+  config: Config,
+  deps: { store: Store; log: Logger; telemetry: Telemetry; keyring: UiHandle["keyring"] },
+): Promise<{ answer: Answerer; close(): Promise<void> }> {
+  const echo = { answer: echoAnswerer(), close: () => Promise.resolve() };
+  if (config.answer === "echo") {
+    deps.log.warn("diagnostic answering stage: calls hear a tone and their own echo (TOM_ANSWER=echo)");
+    return echo;
+  }
+  const stt = createStt(config);
+  const llm = createLlm(config);
+  const tts = await createTts(config.tts);
+  if (!stt || !llm || !tts) {
+    deps.log.warn("an engine kind is none: calls get the diagnostic echo instead of the pipeline");
+    await tts?.close?.();
+    return echo;
+  }
+  const vad = openVad(config.vad, { fallback: true });
+  vad.then(
+    (p) => p.degraded && deps.log.warn("VAD fallback in use", { reason: p.degraded }),
+    (e) => deps.log.error("no VAD available", { error: e }),
+  );
+  const p = config.pipeline;
+  const answer = pipelineAnswerer({
+    stt,
+    llm,
+    tts,
+    vad: async () => (await vad).createVad(),
+    options: {
+      minSpeechMs: p.minSpeechMs,
+      endOfTurnSilenceMs: p.endOfTurnSilenceMs,
+      bargeInMinMs: p.bargeInMinMs,
+      silenceRepromptMs: p.silenceRepromptSeconds * 1000,
+      maxReprompts: p.maxReprompts,
+      maxCallMs: p.maxCallMinutes * 60_000,
+      sttTimeoutMs: p.sttTimeoutMs,
+      llmFirstTokenTimeoutMs: p.llmTimeoutMs,
+      llmTokenGapMs: p.llmTimeoutMs,
+      ttsTimeoutMs: p.ttsTimeoutMs,
+      retryDelayMs: p.retryDelayMs,
+      maxTokens: p.maxTokens,
+      temperature: p.temperature,
+    },
+    log: deps.log,
+    meter: deps.telemetry.meter,
+    tracer: deps.telemetry.tracer,
+    config,
+    store: deps.store,
+    keyring: deps.keyring,
+  });
+  return {
+    answer,
+    async close() {
+      await tts.close?.();
+      await vad.then((v) => v.dispose(), () => {});
+    },
+  };
 }
 
 /** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
@@ -94,6 +165,8 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   });
 
   let draining = false;
+  // deno-lint-ignore prefer-const -- assigned after the HTTP app exists; /metrics reads it lazily
+  let learning: Learning | undefined;
   let freeswitch: FreeswitchTransport | undefined;
   const readiness = async (): Promise<ReadinessCheck[]> => {
     const engines = await checkEngines(specs);
@@ -132,6 +205,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     readiness,
     draining: () => draining,
     activeCalls: () => calls.size,
+    extraMetrics: () => learning?.metrics.toPrometheus() ?? "",
   });
 
   // The gateway's token keys are shared with the UI, so a key rotation on the settings page takes effect
@@ -163,7 +237,9 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     }
     return defaultAccountId(store);
   };
-  const gatewayDeps: GatewayDeps = { config, store, log, meter, calls, answer: echoAnswerer(), accountFor };
+  learning = await startLearning(config, { store, log, keyring: ui.keyring });
+  const answering = await answeringStage(config, { store, log, telemetry, keyring: ui.keyring });
+  const gatewayDeps: GatewayDeps = { config, store, log, meter, calls, answer: answering.answer, accountFor };
   let gateway: GatewayHandle;
   try {
     gateway = await mountGateway(app, gatewayDeps, { keys, transports });
@@ -230,6 +306,8 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       wakeRetry?.();
       await supervisor.stop();
       await enginesStarted;
+      await answering.close();
+      await learning?.stop();
       ui.close();
       store.close();
       await telemetry.shutdown().catch(() => {});

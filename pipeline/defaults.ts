@@ -1,0 +1,104 @@
+/**
+ * The pipeline's tunables: one checked constant, the reason for each number beside it.
+ *
+ * @module
+ */
+
+/** Turn-taking, timeouts and limits of one call. All times in milliseconds. */
+export interface PipelineOptions {
+  /** VAD probability at or above which a frame counts as speech (Silero's own default is 0.5). */
+  vadThreshold: number;
+  /** Probability below which speech is over (hysteresis, Silero's `threshold - 0.15`). */
+  vadNegThreshold: number;
+  /** Speech must last this long before it counts as the caller speaking (filters clicks and line noise). */
+  minSpeechMs: number;
+  /** Silence after speech that ends the caller's turn (LiveKit's default min endpointing delay is 500 ms). */
+  endOfTurnSilenceMs: number;
+  /** Speech while TOM talks shorter than this is a backchannel candidate, not a barge-in (LiveKit: 500 ms). */
+  bargeInMinMs: number;
+  /** Audio kept from before the detected speech onset so the first syllable reaches STT. */
+  preRollMs: number;
+  /** Caller silence in the listening state before TOM re-prompts. */
+  silenceRepromptMs: number;
+  /** Re-prompts before TOM says goodbye (one re-prompt, then a polite goodbye). */
+  maxReprompts: number;
+  /** Longest call; then a polite goodbye (a phone assistant is not a companion for hours). */
+  maxCallMs: number;
+  /** STT must answer within this (a 10 s utterance takes about 1 s on a CPU with the small model). */
+  sttTimeoutMs: number;
+  /** First LLM token must arrive within this. Tight: the apology must come within 2 s of a failure. */
+  llmFirstTokenTimeoutMs: number;
+  /** Longest silence between two LLM tokens before the LLM counts as hung. */
+  llmTokenGapMs: number;
+  /** TTS must produce its first audio of a sentence within this. */
+  ttsTimeoutMs: number;
+  /** Attempts after the first failure of a turn (retry once, then offer a callback). */
+  retries: number;
+  /** Wait before a retry: the apology plays meanwhile and the supervisor restarts a crashed engine. */
+  retryDelayMs: number;
+  /** Longest answer in LLM tokens (short answers suit a phone). */
+  maxTokens: number;
+  /** Sampling temperature. */
+  temperature: number;
+  /** Turns of history sent to the LLM (system prompt always). */
+  historyTurns: number;
+  /** How often time-based rules (silence, max duration, engine timeouts) are checked. */
+  tickMs: number;
+  /** Speech language sent to STT. */
+  language: string;
+}
+
+/** The defaults, with their reasons in {@linkcode PipelineOptions}. */
+export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze({
+  vadThreshold: 0.5,
+  vadNegThreshold: 0.35,
+  minSpeechMs: 100,
+  endOfTurnSilenceMs: 500,
+  bargeInMinMs: 500,
+  preRollMs: 300,
+  silenceRepromptMs: 8_000,
+  maxReprompts: 1,
+  maxCallMs: 15 * 60_000,
+  sttTimeoutMs: 5_000,
+  llmFirstTokenTimeoutMs: 1_800,
+  llmTokenGapMs: 1_800,
+  ttsTimeoutMs: 1_800,
+  retries: 1,
+  retryDelayMs: 1_500,
+  maxTokens: 120,
+  temperature: 0.6,
+  historyTurns: 12,
+  tickMs: 100,
+  language: "de",
+});
+
+/** Merge and check options. @throws {RangeError} on a value out of range */
+export function resolvePipelineOptions(opts: Partial<PipelineOptions> = {}): PipelineOptions {
+  const o: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
+  const check = (name: keyof PipelineOptions, lo: number, hi: number) => {
+    const v = o[name];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) {
+      throw new RangeError(`Cannot use pipeline option ${name}: need a number from ${lo} to ${hi}, got ${v}`);
+    }
+  };
+  check("vadThreshold", 0.01, 0.99);
+  check("vadNegThreshold", 0, o.vadThreshold);
+  check("minSpeechMs", 0, 2_000);
+  check("endOfTurnSilenceMs", 20, 10_000);
+  check("bargeInMinMs", 0, 5_000);
+  check("preRollMs", 0, 2_000);
+  check("silenceRepromptMs", 100, 600_000);
+  check("maxReprompts", 0, 10);
+  check("maxCallMs", 1_000, 24 * 3_600_000);
+  check("sttTimeoutMs", 10, 600_000);
+  check("llmFirstTokenTimeoutMs", 10, 120_000);
+  check("llmTokenGapMs", 10, 120_000);
+  check("ttsTimeoutMs", 10, 120_000);
+  check("retries", 0, 5);
+  check("retryDelayMs", 0, 30_000);
+  check("maxTokens", 1, 4_096);
+  check("temperature", 0, 2);
+  check("historyTurns", 0, 200);
+  check("tickMs", 5, 10_000);
+  return o;
+}

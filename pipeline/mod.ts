@@ -1,0 +1,187 @@
+/**
+ * TOM's conversation pipeline: the answering stage that turns a call's audio into turns (VAD ->
+ * STT -> LLM -> sentences -> TTS), with turn-taking, backchannels, barge-in, failure handling, the
+ * system prompt with the caller's memory, per-turn traces and Prometheus metrics.
+ *
+ * @example
+ * ```ts ignore
+ * import { pipelineAnswerer } from "./mod.ts";
+ *
+ * const answer = pipelineAnswerer({ stt, llm, tts, vad: () => openSileroVad(config), log, meter, store, keyring });
+ * mountGateway(app, { ...deps, answer });
+ * ```
+ *
+ * @module
+ */
+import type { Meter, Tracer } from "@opentelemetry/api";
+import type { Answerer } from "../gateway/call.ts";
+import type { Config } from "../infra/config.ts";
+import type { TranscriptKeyring } from "../infra/crypto/mod.ts";
+import { storeTranscriptTurn } from "../infra/crypto/mod.ts";
+import type { Logger } from "../infra/log.ts";
+import { getCall, getMemory, getPerson, listAccounts, type Store } from "../store/mod.ts";
+import { recordTurnMetrics } from "../ui/data/turn_metrics.ts";
+import { type FinishedTurn, PipelineCall } from "./call.ts";
+import { type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
+import type { LlmEngine, SttEngine, TtsEngine, Vad } from "./engines/types.ts";
+import { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
+import { PhraseCache } from "./phrases.ts";
+import { buildSystemPrompt, type CallerContext, DEFAULT_POLICY } from "./prompt.ts";
+
+export { type FinishedTurn, PipelineCall } from "./call.ts";
+export { energyProbability } from "./energy.ts";
+export { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
+export { createPipelineMetrics, type PipelineMetrics, STAGE_BUCKETS } from "./metrics.ts";
+export { PhraseCache, synthesizeAll } from "./phrases.ts";
+export {
+  buildMessages,
+  buildSystemPrompt,
+  type CallerContext,
+  DEFAULT_POLICY,
+  type HistoryTurn,
+} from "./prompt.ts";
+export {
+  type CallInput,
+  type CallState,
+  type Effect,
+  initialState,
+  type Phase,
+  transition,
+} from "./state.ts";
+export { BACKCHANNELS, isBackchannel, type PhraseName, PHRASES } from "./texts.ts";
+export { TurnDetector, type TurnEvent } from "./turn_detector.ts";
+export { heardText, type QueuedSentence } from "./heard.ts";
+export { SentenceChunker } from "./chunker.ts";
+
+/** Who a call belongs to. */
+export interface CallOwner {
+  accountId: string;
+  personId: string | null;
+}
+
+/** What {@linkcode pipelineAnswerer} needs. */
+export interface PipelineAnswererDeps {
+  stt: SttEngine;
+  llm: LlmEngine;
+  tts: TtsEngine;
+  /** A fresh VAD per call (Silero keeps state per stream). */
+  vad: () => Vad | Promise<Vad>;
+  log: Logger;
+  /** Metrics go here (the Prometheus-exported meter). */
+  meter?: Meter;
+  /** One span per turn (`tom.turn`). */
+  tracer?: Tracer;
+  /** Options from the configuration (`vad.threshold`, `stt.language`); `options` override them. */
+  config?: Pick<Config, "vad" | "stt">;
+  options?: Partial<PipelineOptions>;
+  /** Memory, turn metrics and transcripts. Without it TOM answers without memory and stores nothing. */
+  store?: Store;
+  /** Encrypts transcripts; without it no transcript is stored. */
+  keyring?: TranscriptKeyring;
+  /** The active conversation policy's text for a call (default {@linkcode DEFAULT_POLICY}). */
+  policy?: (owner: CallOwner | undefined) => string;
+  /** Find a call's account and person (default: look the call up in each account of the store). */
+  resolveCall?: (callId: string) => CallOwner | undefined;
+  /** Share one phrase cache between answerers (default: a new one, warmed in the background). */
+  phrases?: PhraseCache;
+}
+
+/** Find the account and person of a call by asking each account (an appliance has few accounts). */
+export function findCallOwner(store: Store, callId: string): CallOwner | undefined {
+  for (const a of listAccounts(store)) {
+    const call = getCall(store, a.id, callId);
+    if (call) return { accountId: a.id, personId: call.personId };
+  }
+  return undefined;
+}
+
+/** The caller's context for the prompt: name and memory, only when the person consented. */
+export function callerContext(store: Store, owner: CallOwner): CallerContext | undefined {
+  if (!owner.personId) return undefined;
+  const person = getPerson(store, owner.accountId, owner.personId);
+  if (!person || !person.consentTranscript) return undefined;
+  const memory = getMemory(store, owner.accountId, owner.personId);
+  return { displayName: person.displayName, kind: person.kind, memory: memory?.memory };
+}
+
+/**
+ * Create the pipeline's answering stage.
+ *
+ * @param deps engines, VAD factory, logger and (optionally) meter, store, keyring, policy
+ * @returns an {@linkcode Answerer} for the gateway
+ * @throws {RangeError} when an option is out of range
+ */
+export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
+  const options = resolvePipelineOptions({
+    ...(deps.config ? { vadThreshold: deps.config.vad.threshold, language: deps.config.stt.language } : {}),
+    ...(deps.config && deps.config.vad.threshold - 0.15 >= 0.01
+      ? { vadNegThreshold: deps.config.vad.threshold - 0.15 }
+      : {}),
+    ...deps.options,
+  });
+  const metrics: PipelineMetrics | undefined = deps.meter ? createPipelineMetrics(deps.meter) : undefined;
+  const phrases = deps.phrases ?? new PhraseCache(deps.tts);
+  if (!deps.phrases) {
+    phrases.warm().catch((e) => deps.log.warn("could not synthesize the phrases", { error: e }));
+  }
+  const { store, keyring } = deps;
+  return (ctx) => {
+    let owner: CallOwner | undefined;
+    try {
+      owner = deps.resolveCall?.(ctx.callId) ?? (store ? findCallOwner(store, ctx.callId) : undefined);
+    } catch (e) {
+      ctx.log.warn("could not find the call's owner", { error: e });
+    }
+    const systemPrompt = () => {
+      const policy = deps.policy?.(owner) ?? DEFAULT_POLICY;
+      return buildSystemPrompt(policy, store && owner ? callerContext(store, owner) : undefined);
+    };
+    const onTurn = async (t: FinishedTurn) => {
+      if (!store || !owner) return;
+      const l = t.latencies;
+      const n = (k: string) => (l[k] === undefined ? null : l[k]);
+      try {
+        recordTurnMetrics(store, owner.accountId, ctx.callId, {
+          turnIndex: t.turn,
+          vadMs: n("vad_end"),
+          sttMs: n("stt"),
+          llmFirstTokenMs: n("llm_first_token"),
+          ttsFirstAudioMs: n("tts_first_audio"),
+          totalMs: n("first_audio_out"),
+          bargeIn: t.interrupted,
+        });
+      } catch (e) {
+        ctx.log.warn("could not record turn metrics", { error: e });
+      }
+      if (!keyring) return;
+      const base = { callId: ctx.callId };
+      await storeTranscriptTurn(store, keyring, owner.accountId, {
+        ...base,
+        turnIndex: (t.turn - 1) * 2,
+        speaker: "caller",
+        text: t.callerText,
+      });
+      if (t.assistantText !== "") {
+        await storeTranscriptTurn(store, keyring, owner.accountId, {
+          ...base,
+          turnIndex: (t.turn - 1) * 2 + 1,
+          speaker: "assistant",
+          text: t.assistantText,
+          interrupted: t.interrupted,
+        });
+      }
+    };
+    return new PipelineCall(ctx, {
+      stt: deps.stt,
+      llm: deps.llm,
+      tts: deps.tts,
+      vad: deps.vad,
+      phrases,
+      options,
+      metrics,
+      tracer: deps.tracer,
+      systemPrompt,
+      onTurn,
+    });
+  };
+}

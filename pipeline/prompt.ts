@@ -1,0 +1,75 @@
+/**
+ * The system prompt: the active conversation policy (one default until the learning loop adds
+ * variants) plus what TOM remembers about a known, consenting caller. German; short phone answers.
+ *
+ * @module
+ */
+import type { ChatMessage } from "./engines/types.ts";
+
+/** The default conversation policy. */
+export const DEFAULT_POLICY = [
+  "Du bist Tom, der freundliche Telefonassistent einer Arztpraxis.",
+  "Du sprichst Deutsch, mit Sie, ruhig, geduldig und klar; viele Anrufer sind älter oder krank.",
+  "Antworte kurz: höchstens zwei kurze Sätze, ohne Aufzählungen, ohne Sonderzeichen, ohne Abkürzungen.",
+  "Stelle höchstens eine Frage auf einmal.",
+  "Du stellst keine Diagnosen und gibst keine medizinischen Ratschläge; bei einem Notfall sage: Bitte rufen Sie sofort die 112 an.",
+  "Wenn du etwas nicht weißt, biete an, dass die Praxis zurückruft.",
+].join(" ");
+
+/** What the prompt may know about the caller (only when known and consented). */
+export interface CallerContext {
+  displayName?: string;
+  kind?: "senior" | "patient";
+  /** The person's memory document (facts, preferences, people, topics). */
+  memory?: Record<string, unknown>;
+}
+
+/** Largest memory text put into a prompt, in characters (keeps the prompt and its latency small). */
+export const MAX_MEMORY_CHARS = 4_000;
+
+/**
+ * Build the system prompt.
+ *
+ * @param policy the policy text (default {@linkcode DEFAULT_POLICY})
+ * @param caller the caller's context, when known and consented
+ * @returns the system message's content
+ */
+export function buildSystemPrompt(policy: string = DEFAULT_POLICY, caller?: CallerContext): string {
+  const parts = [policy.trim()];
+  if (caller?.displayName) {
+    parts.push(
+      `Der Anrufer ist ${caller.displayName}${caller.kind === "patient" ? " (Patient der Praxis)" : ""}.`,
+    );
+  }
+  const memory = caller?.memory && Object.keys(caller.memory).length > 0 ? JSON.stringify(caller.memory) : "";
+  if (memory !== "") {
+    const text = memory.length > MAX_MEMORY_CHARS ? memory.slice(0, MAX_MEMORY_CHARS) + "…" : memory;
+    parts.push(`Was du aus früheren Gesprächen weißt (nutze es behutsam, lies es nicht vor): ${text}`);
+  }
+  return parts.join("\n");
+}
+
+/** One exchange of the conversation so far. */
+export interface HistoryTurn {
+  caller: string;
+  /** What the caller heard of TOM's answer (cut at a barge-in). */
+  assistant: string;
+}
+
+/**
+ * The messages for one LLM request: system prompt, the last `historyTurns` exchanges, the caller's words.
+ */
+export function buildMessages(
+  system: string,
+  history: readonly HistoryTurn[],
+  callerText: string,
+  historyTurns = 12,
+): ChatMessage[] {
+  const msgs: ChatMessage[] = [{ role: "system", content: system }];
+  for (const h of history.slice(Math.max(0, history.length - historyTurns))) {
+    msgs.push({ role: "user", content: h.caller });
+    if (h.assistant !== "") msgs.push({ role: "assistant", content: h.assistant });
+  }
+  msgs.push({ role: "user", content: callerText });
+  return msgs;
+}

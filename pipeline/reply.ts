@@ -1,0 +1,191 @@
+/**
+ * One reply of TOM: the LLM's token stream cut into sentences, each sentence synthesized while the LLM
+ * goes on, the audio resampled to the pipeline rate and queued on the transport. Two stages joined by a
+ * channel; an engine failure aborts both and is returned (never thrown).
+ *
+ * @module
+ */
+import { type CallContext, PIPELINE_RATE } from "../gateway/call.ts";
+import { emitPipelineEvent } from "../gateway/messages.ts";
+import { createResampler, loadResampler } from "../gateway/audio/mod.ts";
+import type { ChatMessage, EngineError, LlmEngine, TtsEngine } from "./engines/types.ts";
+import type { PipelineOptions } from "./defaults.ts";
+import { guarded } from "./guard.ts";
+import type { QueuedSentence } from "./heard.ts";
+import type { PipelineMetrics } from "./metrics.ts";
+import { SentenceChunker } from "./chunker.ts";
+import type { Trace } from "./trace.ts";
+
+/** A reply in flight. */
+export interface ReplyWork {
+  turn: number;
+  text: string;
+  ac: AbortController;
+  /** Sentences whose audio was queued, with their durations (for what the caller heard). */
+  sentences: QueuedSentence[];
+  queuedMs: number;
+  /** Played ms when playback was flushed (barge-in). */
+  playedAtClear: number | null;
+  spoken: string[];
+  trace: Trace;
+}
+
+/** What {@linkcode runReply} needs from its call. */
+export interface ReplyEnv {
+  ctx: CallContext;
+  llm: LlmEngine;
+  tts: TtsEngine;
+  metrics?: PipelineMetrics;
+  options: PipelineOptions;
+  now: () => number;
+  /** False once the reply was cancelled or the call ended: then nothing more is sent. */
+  isCurrent(): boolean;
+  /** The reply's first audio was queued. */
+  onAudible(): void;
+}
+
+/**
+ * Run the reply to its end (or its abort).
+ *
+ * @returns the engine failure that stopped it, or null
+ */
+export async function runReply(
+  w: ReplyWork,
+  messages: ChatMessage[],
+  env: ReplyEnv,
+): Promise<EngineError | null> {
+  const { ac, trace } = w;
+  const o = env.options;
+  const sentences = new Channel<{ text: string; readyT: number }>();
+  let failure: EngineError | null = null;
+  const fail = (e: EngineError) => {
+    if (failure || !env.isCurrent()) return;
+    failure = e;
+    ac.abort(new Error(e.message));
+  };
+  const speak = speakAll(w, sentences, fail, env);
+  const chunker = new SentenceChunker();
+  const push = (parts: string[]) => {
+    for (const s of parts) {
+      if (!trace.has("first_sentence")) trace.mark("first_sentence");
+      sentences.push({ text: s, readyT: env.now() });
+    }
+  };
+  const frames = guarded("llm", () =>
+    env.llm.chat(messages, {
+      signal: ac.signal,
+      maxTokens: o.maxTokens,
+      temperature: o.temperature,
+      callId: env.ctx.callId,
+    }), {
+    signal: ac.signal,
+    abort: (r) => ac.abort(r),
+    firstMs: o.llmFirstTokenTimeoutMs,
+    gapMs: o.llmTokenGapMs,
+  });
+  try {
+    for await (const f of frames) {
+      if (f.type === "token") {
+        if (!trace.has("llm_first_token")) trace.mark("llm_first_token");
+        emitPipelineEvent(env.ctx.output, { type: "llm_token", turn: w.turn, token: f.text.slice(0, 1_000) });
+        push(chunker.push(f.text));
+      } else if (f.type === "error") {
+        fail(f.error);
+      } else break;
+    }
+    if (!ac.signal.aborted) push(chunker.flush());
+  } finally {
+    sentences.close();
+    await speak;
+  }
+  return failure;
+}
+
+async function speakAll(
+  w: ReplyWork,
+  sentences: Channel<{ text: string; readyT: number }>,
+  fail: (e: EngineError) => void,
+  env: ReplyEnv,
+): Promise<void> {
+  const { ac, trace } = w;
+  const tts = env.tts;
+  if (tts.sampleRate !== PIPELINE_RATE) await loadResampler();
+  for await (const s of sentences) {
+    if (ac.signal.aborted) continue;
+    env.metrics?.handover("sentence_to_tts", (env.now() - s.readyT) / 1000);
+    const rs = createResampler(tts.sampleRate, PIPELINE_RATE);
+    let samples = 0;
+    let firstChunk = true;
+    const out = (pcm: Int16Array, recvT: number) => {
+      if (pcm.length === 0 || ac.signal.aborted || !env.isCurrent()) return;
+      if (!trace.has("tts_first_audio")) trace.mark("tts_first_audio", recvT);
+      const ms = (pcm.length * 1000) / PIPELINE_RATE;
+      emitPipelineEvent(env.ctx.output, {
+        type: "tts_audio",
+        turn: w.turn,
+        ...(firstChunk ? { text: s.text.slice(0, 2_000) } : {}),
+        durationMs: ms,
+      });
+      firstChunk = false;
+      env.ctx.output.audio(pcm);
+      const sentT = env.now();
+      env.metrics?.handover("tts_to_output", (sentT - recvT) / 1000);
+      samples += pcm.length;
+      w.queuedMs += ms;
+      if (!trace.has("first_audio_out")) {
+        trace.mark("first_audio_out", sentT);
+        env.onAudible();
+      }
+    };
+    try {
+      const frames = guarded(
+        "tts",
+        () => tts.synthesize(s.text, { signal: ac.signal, callId: env.ctx.callId }),
+        {
+          signal: ac.signal,
+          abort: (r) => ac.abort(r),
+          firstMs: env.options.ttsTimeoutMs,
+          gapMs: env.options.ttsTimeoutMs,
+        },
+      );
+      for await (const f of frames) {
+        if (f.type === "audio") out(rs.process(f.pcm).slice(), env.now());
+        else if (f.type === "error") fail(f.error);
+        else break;
+      }
+      if (!ac.signal.aborted) out(rs.flush().slice(), env.now());
+    } finally {
+      rs.dispose();
+    }
+    if (ac.signal.aborted) continue;
+    w.sentences.push({ text: s.text, ms: (samples * 1000) / PIPELINE_RATE });
+    w.spoken.push(s.text);
+  }
+}
+
+/** A minimal unbounded async channel between the two stages. */
+class Channel<T> implements AsyncIterable<T> {
+  #items: T[] = [];
+  #closed = false;
+  #wake: (() => void) | null = null;
+  push(v: T): void {
+    if (this.#closed) return;
+    this.#items.push(v);
+    this.#wake?.();
+  }
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      if (this.#items.length > 0) {
+        yield this.#items.shift() as T;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((r) => (this.#wake = r));
+      this.#wake = null;
+    }
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The call as a pure state machine (`transition(state, event) -> { state, effects }`), Pipecat/LiveKit
+ * style: the runtime ({@linkcode ./call.ts}) turns audio, engine frames, marks and timer ticks into
+ * {@linkcode CallInput}s and carries out the {@linkcode Effect}s; every decision about turn-taking,
+ * barge-in, backchannels, silence, failures and the end of the call is made here and tested on its own.
+ *
+ * Phases: greeting -> listening -> thinking -> speaking -> listening ... -> closing -> ended.
+ *
+ * @module
+ */
+import type { PipelineOptions } from "./defaults.ts";
+import { isBackchannel, type PhraseName } from "./texts.ts";
+
+/** Where the call stands. */
+export type Phase = "greeting" | "listening" | "thinking" | "speaking" | "closing" | "ended";
+
+/** The whole state of one call's conversation (times are call milliseconds). */
+export interface CallState {
+  readonly phase: Phase;
+  readonly startedAt: number;
+  /** Number of TOM's answers started so far; the current reply's turn. */
+  readonly turn: number;
+  readonly callerSpeaking: boolean;
+  /** Since when nobody said anything while TOM listens (re-prompt timer). */
+  readonly quietSince: number;
+  readonly reprompts: number;
+  /** Failures in the current turn. */
+  readonly failures: number;
+  /** Utterances being transcribed as the caller's turn. */
+  readonly stt: readonly number[];
+  /** Short bursts while TOM spoke, transcribed to tell backchannels from interruptions. */
+  readonly probes: readonly number[];
+  /** The reply in flight (LLM + TTS), if any. */
+  readonly reply: { turn: number; text: string; audible: boolean } | null;
+  /** What the caller said that TOM has not answered yet. */
+  readonly heldText: string;
+  readonly closingSince: number | null;
+}
+
+/** What happens to the call, as the state machine sees it. */
+export type CallInput =
+  | { type: "start"; at: number }
+  | { type: "tick"; at: number }
+  | { type: "speech_start"; at: number }
+  /** The caller has been speaking for `bargeInMinMs`: no backchannel. */
+  | { type: "speech_long"; at: number }
+  | { type: "speech_end"; at: number; utterance: number }
+  | { type: "transcript"; at: number; utterance: number; text: string }
+  | { type: "stt_failed"; at: number; utterance: number }
+  /** The first audio of a reply was queued for the caller. */
+  | { type: "reply_audio"; at: number; turn: number }
+  | { type: "reply_failed"; at: number; turn: number }
+  /** All of a reply's audio was played (its end mark came back). */
+  | { type: "reply_played"; at: number; turn: number }
+  | { type: "phrase_played"; at: number; phrase: PhraseName }
+  | { type: "hangup"; at: number; reason: string };
+
+/** What the runtime must do. */
+export type Effect =
+  | { type: "say"; phrase: PhraseName }
+  | { type: "transcribe"; utterance: number; attempt?: number }
+  | { type: "reply"; turn: number; text: string; attempt: number }
+  | { type: "cancel_reply"; turn: number }
+  /** Drop everything queued for playback (barge-in). */
+  | { type: "clear" }
+  | { type: "barge_in"; turn: number; at: number }
+  | { type: "hangup"; reason: string }
+  /** Release everything: the call is over. */
+  | { type: "end"; reason: string };
+
+/** A transition's result. */
+export interface Transition {
+  state: CallState;
+  effects: Effect[];
+}
+
+/** Timing rules the machine needs (a subset of the pipeline options). */
+export type MachineOptions = Pick<
+  PipelineOptions,
+  "silenceRepromptMs" | "maxReprompts" | "maxCallMs" | "retries"
+>;
+
+/** How long a closing phrase may take to play before TOM hangs up anyway. */
+export const CLOSING_GRACE_MS = 20_000;
+
+/** The state before the call starts. */
+export function initialState(at = 0): CallState {
+  return {
+    phase: "greeting",
+    startedAt: at,
+    turn: 0,
+    callerSpeaking: false,
+    quietSince: at,
+    reprompts: 0,
+    failures: 0,
+    stt: [],
+    probes: [],
+    reply: null,
+    heldText: "",
+    closingSince: null,
+  };
+}
+
+const joinText = (a: string, b: string) => (a === "" ? b.trim() : b.trim() === "" ? a : `${a} ${b.trim()}`);
+
+function close(s: CallState, at: number, phrase: PhraseName, extra: Effect[] = []): Transition {
+  const effects: Effect[] = [...extra];
+  if (s.reply) effects.push({ type: "cancel_reply", turn: s.reply.turn });
+  if (s.reply?.audible || s.phase === "greeting") effects.push({ type: "clear" });
+  effects.push({ type: "say", phrase });
+  return {
+    state: { ...s, phase: "closing", reply: null, stt: [], probes: [], closingSince: at },
+    effects,
+  };
+}
+
+/** The caller's words are complete: answer them, or keep listening when there is nothing to answer. */
+function maybeReply(s: CallState, at: number): Transition {
+  if (s.callerSpeaking || s.stt.length > 0) return { state: s, effects: [] };
+  if (s.heldText.trim() === "") {
+    return { state: { ...s, phase: s.reply ? s.phase : "listening", quietSince: at }, effects: [] };
+  }
+  const turn = s.turn + 1;
+  const text = s.heldText;
+  return {
+    state: { ...s, phase: "thinking", turn, failures: 0, reply: { turn, text, audible: false } },
+    effects: [{ type: "reply", turn, text, attempt: 0 }],
+  };
+}
+
+/** TOM is interrupted: stop the reply everywhere and listen. */
+function bargeIn(s: CallState, at: number): Transition {
+  const effects: Effect[] = [{ type: "clear" }];
+  if (s.reply) {
+    effects.push({ type: "cancel_reply", turn: s.reply.turn });
+    effects.push({ type: "barge_in", turn: s.reply.turn, at });
+  }
+  return { state: { ...s, phase: "listening", reply: null, quietSince: at }, effects };
+}
+
+/** A turn failed: apologise and retry, or (after the retries) offer a callback and end politely. */
+function failed(s: CallState, at: number, retry: Effect, opts: MachineOptions): Transition {
+  const failures = s.failures + 1;
+  if (failures > opts.retries) return close({ ...s, failures }, at, "callbackOffer");
+  const effects: Effect[] = [];
+  if (s.reply?.audible) effects.push({ type: "clear" });
+  effects.push({ type: "say", phrase: "apology" }, retry);
+  const reply = s.reply && retry.type === "reply" ? { ...s.reply, audible: false } : s.reply;
+  return { state: { ...s, failures, reply, phase: "thinking" }, effects };
+}
+
+/**
+ * The next state and the effects to carry out. Pure: same inputs, same result; `state` is not changed.
+ *
+ * @param state the current state
+ * @param input what happened
+ * @param opts timing rules
+ * @returns the new state and the effects, in the order to carry them out
+ */
+export function transition(state: CallState, input: CallInput, opts: MachineOptions): Transition {
+  const s = state;
+  const none: Transition = { state: s, effects: [] };
+  if (s.phase === "ended") return none;
+  if (input.type === "hangup") {
+    const effects: Effect[] = s.reply ? [{ type: "cancel_reply", turn: s.reply.turn }] : [];
+    effects.push({ type: "end", reason: input.reason });
+    return { state: { ...s, phase: "ended", reply: null, stt: [], probes: [] }, effects };
+  }
+  if (s.phase === "closing") {
+    const done = (input.type === "phrase_played" &&
+      (input.phrase === "goodbyeSilence" || input.phrase === "goodbyeMaxDuration" ||
+        input.phrase === "callbackOffer")) ||
+      (input.type === "tick" && s.closingSince !== null && input.at - s.closingSince >= CLOSING_GRACE_MS);
+    if (!done) return none;
+    const reason = "tom said goodbye";
+    return {
+      state: { ...s, phase: "ended" },
+      effects: [{ type: "hangup", reason }, { type: "end", reason }],
+    };
+  }
+  switch (input.type) {
+    case "start":
+      return { state: { ...initialState(input.at) }, effects: [{ type: "say", phrase: "greeting" }] };
+    case "tick": {
+      if (input.at - s.startedAt >= opts.maxCallMs) return close(s, input.at, "goodbyeMaxDuration");
+      const idle = s.phase === "listening" && !s.callerSpeaking && s.stt.length === 0 && !s.reply &&
+        s.heldText === "";
+      if (!idle || input.at - s.quietSince < opts.silenceRepromptMs) return none;
+      if (s.reprompts >= opts.maxReprompts) return close(s, input.at, "goodbyeSilence");
+      return {
+        state: { ...s, reprompts: s.reprompts + 1, quietSince: input.at },
+        effects: [{ type: "say", phrase: "reprompt" }],
+      };
+    }
+    case "speech_start": {
+      const next: CallState = { ...s, callerSpeaking: true, reprompts: 0 };
+      // Caller goes on talking before TOM's answer is audible: drop that answer, answer everything later.
+      if (s.phase === "thinking" && s.reply && !s.reply.audible) {
+        return {
+          state: { ...next, phase: "listening", reply: null },
+          effects: [{ type: "cancel_reply", turn: s.reply.turn }],
+        };
+      }
+      return { state: next, effects: [] };
+    }
+    case "speech_long":
+      if (s.callerSpeaking && (s.phase === "speaking" || s.phase === "greeting")) return bargeIn(s, input.at);
+      return none;
+    case "speech_end": {
+      const next: CallState = { ...s, callerSpeaking: false };
+      if (s.phase === "speaking" || s.phase === "greeting") {
+        // A short burst while TOM talks: a backchannel unless its words say otherwise.
+        return {
+          state: { ...next, probes: [...s.probes, input.utterance] },
+          effects: [{ type: "transcribe", utterance: input.utterance }],
+        };
+      }
+      return {
+        state: { ...next, phase: s.reply ? s.phase : "thinking", stt: [...s.stt, input.utterance] },
+        effects: [{ type: "transcribe", utterance: input.utterance }],
+      };
+    }
+    case "transcript": {
+      if (s.probes.includes(input.utterance)) {
+        const probes = s.probes.filter((u) => u !== input.utterance);
+        if (isBackchannel(input.text)) return { state: { ...s, probes }, effects: [] };
+        const cut = s.phase === "speaking" || s.phase === "greeting"
+          ? bargeIn({ ...s, probes }, input.at)
+          : { state: { ...s, probes }, effects: [] };
+        const r = maybeReply({ ...cut.state, heldText: joinText(cut.state.heldText, input.text) }, input.at);
+        return { state: r.state, effects: [...cut.effects, ...r.effects] };
+      }
+      if (!s.stt.includes(input.utterance)) return none;
+      const stt = s.stt.filter((u) => u !== input.utterance);
+      return maybeReply({ ...s, stt, heldText: joinText(s.heldText, input.text) }, input.at);
+    }
+    case "stt_failed": {
+      if (s.probes.includes(input.utterance)) {
+        return { state: { ...s, probes: s.probes.filter((u) => u !== input.utterance) }, effects: [] };
+      }
+      if (!s.stt.includes(input.utterance)) return none;
+      return failed(
+        s,
+        input.at,
+        { type: "transcribe", utterance: input.utterance, attempt: s.failures + 1 },
+        opts,
+      );
+    }
+    case "reply_audio":
+      if (s.reply?.turn !== input.turn || s.reply.audible) return none;
+      return {
+        state: { ...s, phase: "speaking", heldText: "", reply: { ...s.reply, audible: true } },
+        effects: [],
+      };
+    case "reply_failed":
+      if (s.reply?.turn !== input.turn) return none;
+      return failed(s, input.at, {
+        type: "reply",
+        turn: s.reply.turn,
+        text: s.reply.text,
+        attempt: s.failures + 1,
+      }, opts);
+    case "reply_played":
+      if (s.reply?.turn !== input.turn) return none;
+      return {
+        state: { ...s, phase: "listening", reply: null, failures: 0, quietSince: input.at },
+        effects: [],
+      };
+    case "phrase_played":
+      if (input.phrase === "greeting" && s.phase === "greeting") {
+        return { state: { ...s, phase: "listening", quietSince: input.at }, effects: [] };
+      }
+      if (input.phrase === "reprompt" && s.phase === "listening") {
+        return { state: { ...s, quietSince: input.at }, effects: [] };
+      }
+      return none;
+  }
+}

@@ -1,0 +1,211 @@
+// Deterministic, abortable fakes of the engine adapters and the transport, for the pipeline's tests.
+import type { CallContext, CallEvent, CallOutput } from "../../gateway/call.ts";
+import type { PipelineEvent } from "../../gateway/messages.ts";
+import { silentLogger } from "../../infra/log.ts";
+import type {
+  ChatMessage,
+  LlmEngine,
+  LlmFrame,
+  SttEngine,
+  SttFrame,
+  TtsEngine,
+  TtsFrame,
+  Vad,
+} from "../../pipeline/engines/types.ts";
+
+export type Behaviour = "ok" | "hang" | "error" | "throw";
+
+const tick = () => new Promise<void>((r) => setTimeout(r, 0));
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      r();
+    }, { once: true });
+  });
+
+/** STT answering from a script of texts (one per utterance), or failing as told. */
+export class FakeStt implements SttEngine {
+  readonly name = "fake-stt";
+  texts: string[];
+  behaviours: Behaviour[] = [];
+  calls: number[] = [];
+  constructor(texts: string[]) {
+    this.texts = [...texts];
+  }
+  async *transcribe(pcm: Int16Array, opts: { signal: AbortSignal }): AsyncIterable<SttFrame> {
+    this.calls.push(pcm.length);
+    const b = this.behaviours.shift() ?? "ok";
+    await tick();
+    if (b === "hang") return void (await sleep(60_000, opts.signal));
+    if (b === "throw") throw new Error("stt process died");
+    if (b === "error") {
+      yield { type: "error", error: { engine: "stt", kind: "crashed", message: "boom", retryable: true } };
+      return;
+    }
+    yield { type: "queued", waitMs: 3 };
+    if (opts.signal.aborted) return;
+    yield { type: "final", text: this.texts.shift() ?? "", processingMs: 1 };
+  }
+}
+
+/** LLM streaming a scripted answer word by word. */
+export class FakeLlm implements LlmEngine {
+  readonly name = "fake-llm";
+  answers: string[];
+  behaviours: Behaviour[] = [];
+  requests: ChatMessage[][] = [];
+  aborted = 0;
+  constructor(answers: string[]) {
+    this.answers = [...answers];
+  }
+  async *chat(messages: ChatMessage[], opts: { signal: AbortSignal }): AsyncIterable<LlmFrame> {
+    this.requests.push(messages);
+    opts.signal.addEventListener("abort", () => this.aborted++, { once: true });
+    const b = this.behaviours.shift() ?? "ok";
+    await tick();
+    if (b === "hang") {
+      await sleep(60_000, opts.signal);
+      return;
+    }
+    if (b === "throw") throw new Error("llm process died");
+    if (b === "error") {
+      yield {
+        type: "error",
+        error: { engine: "llm", kind: "unavailable", message: "down", retryable: true },
+      };
+      return;
+    }
+    const answer = this.answers.shift() ?? "Gern.";
+    let n = 0;
+    for (const w of answer.split(/(?<= )/)) {
+      if (opts.signal.aborted) return;
+      await tick();
+      n++;
+      yield { type: "token", text: w };
+    }
+    yield { type: "done", finishReason: "stop", tokens: n };
+  }
+}
+
+/** TTS producing 10 ms of audio per character at 16 kHz, in 2 chunks. */
+export class FakeTts implements TtsEngine {
+  readonly name = "fake-tts";
+  readonly sampleRate = 16_000;
+  behaviours: Behaviour[] = [];
+  texts: string[] = [];
+  async *synthesize(text: string, opts: { signal: AbortSignal }): AsyncIterable<TtsFrame> {
+    this.texts.push(text);
+    const b = this.behaviours.shift() ?? "ok";
+    await tick();
+    if (b === "hang") return void (await sleep(60_000, opts.signal));
+    if (b === "throw") throw new Error("tts process died");
+    if (b === "error") {
+      yield { type: "error", error: { engine: "tts", kind: "crashed", message: "gone", retryable: true } };
+      return;
+    }
+    const n = text.length * 160;
+    for (let part = 0; part < 2; part++) {
+      if (opts.signal.aborted) return;
+      yield { type: "audio", pcm: new Int16Array(n / 2).fill(1000) };
+      await tick();
+    }
+    yield { type: "done" };
+  }
+}
+
+/** VAD: loud frames are speech. */
+export class FakeVad implements Vad {
+  readonly frameSamples = 512;
+  disposed = false;
+  process(frame: Float32Array): Promise<number> {
+    let peak = 0;
+    for (const x of frame) peak = Math.max(peak, Math.abs(x));
+    return Promise.resolve(peak > 0.05 ? 0.95 : 0.02);
+  }
+  reset(): void {}
+  dispose(): void {
+    this.disposed = true;
+  }
+}
+
+/** What the transport saw, in order. */
+export type OutRecord =
+  | { kind: "audio"; samples: number }
+  | { kind: "mark"; name: string }
+  | { kind: "clear" }
+  | { kind: "hangup"; reason: string }
+  | { kind: "event"; event: PipelineEvent };
+
+/** A transport that records everything and plays marks back when told. */
+export class FakeOutput implements CallOutput {
+  log: OutRecord[] = [];
+  pendingMarks: string[] = [];
+  queuedMs = 0;
+  /** Acknowledge marks on the next macrotask, as if playback were instant. */
+  autoPlay = false;
+  handler: { handle(e: CallEvent): void } | null = null;
+  audio(pcm: Int16Array): void {
+    this.log.push({ kind: "audio", samples: pcm.length });
+  }
+  mark(name: string): void {
+    this.log.push({ kind: "mark", name });
+    this.pendingMarks.push(name);
+    if (this.autoPlay) setTimeout(() => this.play(), 0);
+  }
+  clear(): void {
+    this.log.push({ kind: "clear" });
+    const marks = this.pendingMarks;
+    this.pendingMarks = [];
+    for (const name of marks) this.handler?.handle({ type: "mark", name, cleared: true });
+  }
+  hangup(reason: string): void {
+    this.log.push({ kind: "hangup", reason });
+  }
+  event(e: PipelineEvent): void {
+    this.log.push({ kind: "event", event: e });
+  }
+  /** Play everything queued: marks come back uncleared. */
+  play(): void {
+    const marks = this.pendingMarks;
+    this.pendingMarks = [];
+    for (const name of marks) this.handler?.handle({ type: "mark", name, cleared: false });
+  }
+  events(): PipelineEvent[] {
+    return this.log.flatMap((r) => (r.kind === "event" ? [r.event] : []));
+  }
+  types(): string[] {
+    return this.log.map((r) => (r.kind === "event" ? r.event.type : r.kind));
+  }
+}
+
+export function fakeContext(output: FakeOutput, ac = new AbortController()): CallContext {
+  return { callId: "call-1", transport: "browser", output, log: silentLogger, signal: ac.signal };
+}
+
+/** Feeds 20 ms frames with increasing call time. */
+export class Caller {
+  atMs = 0;
+  constructor(readonly handler: { handle(e: CallEvent): void }) {}
+  frames(ms: number, loud: boolean): void {
+    for (let t = 0; t < ms; t += 20) {
+      this.handler.handle({ type: "audio", pcm: new Int16Array(320).fill(loud ? 8000 : 0), atMs: this.atMs });
+      this.atMs += 20;
+    }
+  }
+  /** Speak for `ms`, then be silent long enough to end the turn. */
+  say(ms: number, silenceMs = 700): void {
+    this.frames(ms, true);
+    this.frames(silenceMs, false);
+  }
+}
+
+/** Wait until `cond` holds (polling every few ms; fails after `limitMs` of real time). */
+export async function until(cond: () => boolean, what: string, limitMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > limitMs) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

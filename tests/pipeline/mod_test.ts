@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readTranscript, TranscriptKeyring } from "../../infra/crypto/mod.ts";
+import { silentLogger } from "../../infra/log.ts";
+import { createAccount, createCall, createPerson, openStore, saveMemory } from "../../store/mod.ts";
+import { listTurnMetrics } from "../../ui/data/turn_metrics.ts";
+import { ensureUiSchema } from "../../ui/schema.ts";
+import {
+  findCallOwner,
+  PhraseCache,
+  type PhraseName,
+  PHRASES,
+  pipelineAnswerer,
+} from "../../pipeline/mod.ts";
+import { Caller, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad, until } from "./_fakes.ts";
+
+async function run(consent: boolean) {
+  const dir = await Deno.makeTempDir({ prefix: "tom-pipeline-" });
+  const store = openStore(":memory:");
+  ensureUiSchema(store);
+  const account = createAccount(store, { name: "Praxis", kind: "clinical" });
+  const person = createPerson(store, account.id, {
+    kind: "patient",
+    displayName: "Erna Schulz",
+    phoneE164: "+4930111222",
+    consentTranscript: consent,
+  });
+  saveMemory(store, account.id, person.id, { enkel: "Paul", vorlieben: "spricht langsam" }, 0);
+  const call = createCall(store, account.id, {
+    direction: "inbound",
+    transport: "browser",
+    personId: person.id,
+  });
+  const keyring = await TranscriptKeyring.open(join(dir, "transcripts.key"));
+  const tts = new FakeTts();
+  const phrases = new PhraseCache(tts);
+  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  const llm = new FakeLlm(["Hallo Frau Schulz."]);
+  const answer = pipelineAnswerer({
+    stt: new FakeStt(["Hier ist Erna."]),
+    llm,
+    tts,
+    vad: () => new FakeVad(),
+    log: silentLogger,
+    store,
+    keyring,
+    phrases,
+    options: { minSpeechMs: 60, endOfTurnSilenceMs: 300, tickMs: 10 },
+  });
+  const out = new FakeOutput();
+  out.autoPlay = true;
+  const ac = new AbortController();
+  const handler = answer({
+    callId: call.id,
+    transport: "browser",
+    output: out,
+    log: silentLogger,
+    signal: ac.signal,
+  });
+  out.handler = handler;
+  handler.handle({
+    type: "start",
+    callId: call.id,
+    transport: "browser",
+    direction: "inbound",
+    peerRate: 16000,
+    meta: {},
+  });
+  await until(
+    () => out.log.some((r) => r.kind === "mark" && r.name.startsWith("tom:p:greeting")),
+    "greeting",
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  new Caller(handler).say(600);
+  await until(() => out.events().some((e) => e.type === "turn_end"), "turn end");
+  await new Promise((r) => setTimeout(r, 20));
+  handler.handle({ type: "stop", reason: "done" });
+  ac.abort();
+  const transcript = await readTranscript(store, keyring, account.id, call.id);
+  const metrics = listTurnMetrics(store, account.id, call.id);
+  const system = llm.requests[0][0].content;
+  const owner = findCallOwner(store, call.id);
+  store.close();
+  await Deno.remove(dir, { recursive: true });
+  return { transcript, metrics, system, owner, accountId: account.id };
+}
+
+Deno.test("a known, consenting caller: memory in the prompt, transcript and turn metrics stored", async () => {
+  const r = await run(true);
+  assert.equal(r.owner?.accountId, r.accountId);
+  assert.match(r.system, /Erna Schulz/);
+  assert.match(r.system, /Paul/);
+  assert.deepStrictEqual(r.transcript.map((t) => [t.speaker, t.text]), [
+    ["caller", "Hier ist Erna."],
+    ["assistant", "Hallo Frau Schulz."],
+  ]);
+  assert.equal(r.metrics.length, 1);
+  assert.equal(r.metrics[0].bargeIn, false);
+  assert.ok(r.metrics[0].totalMs !== null);
+});
+
+Deno.test("without consent: no memory in the prompt and no transcript, metrics still recorded", async () => {
+  const r = await run(false);
+  assert.doesNotMatch(r.system, /Paul|Erna/);
+  assert.deepStrictEqual(r.transcript, []);
+  assert.equal(r.metrics.length, 1);
+});

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { SentenceChunker } from "../../pipeline/chunker.ts";
+import { heardText } from "../../pipeline/heard.ts";
+import { buildMessages, buildSystemPrompt, DEFAULT_POLICY } from "../../pipeline/prompt.ts";
+import { isBackchannel, PHRASES } from "../../pipeline/texts.ts";
+import { DEFAULT_PIPELINE_OPTIONS, resolvePipelineOptions } from "../../pipeline/defaults.ts";
+
+Deno.test("German backchannels are recognised, real answers are not", () => {
+  for (const t of ["ja", "Ja.", "mhm", "Genau!", "okay", "hm", "ja, genau", "", "  "]) {
+    assert.ok(isBackchannel(t), t);
+  }
+  for (const t of ["Nein", "Ja, aber morgen", "Stopp", "Ich habe Fieber", "ja ja ja ja"]) {
+    assert.ok(!isBackchannel(t), t);
+  }
+});
+
+Deno.test("the phrases TOM says by itself are German and non-empty", () => {
+  for (const [k, v] of Object.entries(PHRASES)) assert.ok(v.length > 10 && /[a-zäöüß]/.test(v), k);
+  assert.match(PHRASES.callbackOffer, /zurück/);
+});
+
+Deno.test("the chunker cuts complete sentences as tokens arrive, not at abbreviations", () => {
+  const c = new SentenceChunker();
+  const out: string[] = [];
+  for (
+    const t of ["Guten ", "Tag. ", "Dr. ", "Weber ", "ist ", "am ", "3. ", "Mai ", "da! ", "Bis ", "bald"]
+  ) {
+    out.push(...c.push(t));
+  }
+  out.push(...c.flush());
+  assert.deepStrictEqual(out, ["Guten Tag.", "Dr. Weber ist am 3. Mai da!", "Bis bald"]);
+});
+
+Deno.test("the chunker cuts a very long sentence at a comma", () => {
+  const c = new SentenceChunker(40);
+  const out = c.push("Das ist ein sehr langer Satz, der einfach nicht aufhören will und weiter geht ");
+  assert.equal(out[0], "Das ist ein sehr langer Satz,");
+});
+
+Deno.test("heard text: whole sentences played, then the played share of the next one", () => {
+  const s = [{ text: "Guten Tag.", ms: 1000 }, { text: "Der Termin ist am Montag um neun.", ms: 2000 }];
+  assert.equal(heardText(s, 0), "");
+  assert.equal(heardText(s, 1000), "Guten Tag.");
+  assert.equal(heardText(s, 2000), "Guten Tag. Der Termin ist …");
+  assert.equal(heardText(s, 5000), "Guten Tag. Der Termin ist am Montag um neun.");
+});
+
+Deno.test("the system prompt carries the policy and, when given, the caller's memory", () => {
+  assert.equal(buildSystemPrompt(), DEFAULT_POLICY);
+  const p = buildSystemPrompt(undefined, {
+    displayName: "Hans Müller",
+    kind: "patient",
+    memory: { hund: "Bello" },
+  });
+  assert.match(p, /Hans Müller/);
+  assert.match(p, /Bello/);
+  const m = buildMessages("sys", [{ caller: "a", assistant: "b" }, { caller: "c", assistant: "" }], "d", 1);
+  assert.deepStrictEqual(m.map((x) => x.role + ":" + x.content), ["system:sys", "user:c", "user:d"]);
+});
+
+Deno.test("options are checked when the pipeline is built", () => {
+  assert.equal(resolvePipelineOptions().endOfTurnSilenceMs, DEFAULT_PIPELINE_OPTIONS.endOfTurnSilenceMs);
+  assert.throws(() => resolvePipelineOptions({ vadThreshold: 2 }), RangeError);
+});
