@@ -109,11 +109,13 @@ export async function probeCall(o: ProbeCallOptions): Promise<ProbeCallResult> {
         }
         const ended = () => events.slice(seen).find((e) => e.type === "turn_end");
         await until(() => ended() !== undefined || firstFrameAfter.at !== null, o.answerTimeoutMs, "answer");
+        // Voice-to-voice is known as soon as the answer's first frame arrived; `turn_end` (with TOM's own
+        // stage latencies) comes when the answer has been played, which for a long answer takes a while.
+        turn.voiceToVoiceMs = firstFrameAfter.at === null ? null : firstFrameAfter.at - lastVoice;
         await until(() => ended() !== undefined, o.answerTimeoutMs, "turn_end");
         const te = ended() as { latencies: Record<string, number>; interrupted: boolean };
         turn.stages = te.latencies;
         turn.interrupted = te.interrupted;
-        turn.voiceToVoiceMs = firstFrameAfter.at === null ? null : firstFrameAfter.at - lastVoice;
         // Let the answer finish playing (its mark) before the next utterance.
         const marks = events.filter((e) => e.type === "mark").length;
         await until(
