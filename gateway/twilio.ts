@@ -86,7 +86,11 @@ export function mountTwilio(
   const log = deps.log.child({ component: "gateway", transport: "twilio" });
   const token = deps.config.twilio.authToken;
   if (token === "") {
-    log.warn("Twilio signatures are not checked: set twilio.authToken (TOM_TWILIO_AUTH_TOKEN)");
+    // Only worth a warning when Twilio is in use; on a FreeSWITCH/Asterisk box the routes stay loopback-only.
+    const inUse = deps.config.twilio.publicUrl !== "" || deps.config.twilio.accountSid !== "";
+    (inUse ? log.warn : log.info)(
+      "Twilio signatures are not checked: set twilio.authToken (TOM_TWILIO_AUTH_TOKEN)",
+    );
   }
   const failures = deps.meter.createCounter("tom_twilio_signature_failures_total", {
     description: "Twilio requests refused for a missing or wrong X-Twilio-Signature, by route and reason",
