@@ -26,7 +26,7 @@ import { join } from "node:path";
 import type { Logger } from "../infra/log.ts";
 import { PIPELINE_RATE } from "./call.ts";
 import { type Clock, systemClock } from "./audio/mod.ts";
-import { encodeWav } from "./freeswitch_wav.ts";
+import { encodeWav } from "./audio/wav.ts";
 import type { EslEvent } from "./esl_wire.ts";
 
 /** The part of the ESL client playback needs. */

@@ -59,3 +59,4 @@ export {
   sineWave,
   toneDbfs,
 } from "./analysis.ts";
+export { encodeWav } from "./wav.ts";

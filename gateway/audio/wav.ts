@@ -1,12 +1,12 @@
 /**
- * The playback files TOM hands to FreeSWITCH: canonical 44-byte-header WAV, 16-bit PCM, mono.
- * FreeSWITCH (mod_sndfile) plays them at any rate and resamples to the channel's codec itself.
+ * Canonical 44-byte-header WAV files, 16-bit PCM, mono: the playback files TOM hands to FreeSWITCH
+ * (mod_sndfile resamples them itself) and the utterances whisper-server and whisper-cli read.
  *
  * @module
  */
 
 /** A WAV file of 16-bit mono PCM at `rate`. */
-export function encodeWav(pcm: Int16Array, rate: number): Uint8Array {
+export function encodeWav(pcm: Int16Array, rate: number): Uint8Array<ArrayBuffer> {
   const dataBytes = pcm.length * 2;
   const out = new Uint8Array(44 + dataBytes);
   const v = new DataView(out.buffer);
