@@ -8,14 +8,31 @@
  */
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
-import { listAccounts, listVariants, type Store } from "../store/mod.ts";
+import {
+  callConsent,
+  enqueueAnalysis,
+  getAccount,
+  getCall,
+  listAccounts,
+  listVariants,
+  recordReward,
+  setCallPolicy,
+  type Store,
+} from "../store/mod.ts";
+import type { CallLearning, CallSummary, LearningCall } from "../pipeline/mod.ts";
 import { readTranscript, type TranscriptKeyring } from "./crypto/mod.ts";
 import {
   AnalysisWorker,
+  applyVariant,
+  type CallRatingDialogue,
+  chooseCallPolicy,
   createJsonChat,
+  createRatingDialogue,
   DEFAULT_VARIANTS,
+  type FeedbackEvent,
   loadVariantsFile,
   PolicyBandit,
+  recordCallFeedback,
   RlMetrics,
   syncVariants,
   type VariantsFile,
@@ -79,6 +96,118 @@ export async function startLearning(
       ac.abort();
       clearTimeout(timer);
       await running;
+    },
+  };
+}
+
+/**
+ * The reward signals of a finished call, from what the pipeline saw. Resolution is judged by how the call
+ * ended: the caller said goodbye -> resolved (half when a turn failed on the way), TOM had to offer a
+ * callback or the time ran out -> not resolved; silence or a hang-up mid-conversation -> unknown
+ * (missing, listed as such). A callback offer is the hand-over to the practice's staff.
+ */
+export function rewardSignals(summary: CallSummary): FeedbackEvent["signals"] {
+  const resolution = summary.ending === "farewell"
+    ? (summary.failedTurns === 0 ? 1 : 0.5)
+    : summary.ending === "callback" || summary.ending === "max_duration"
+    ? 0
+    : null;
+  return {
+    resolution,
+    bargeIns: summary.bargeIns,
+    repeats: summary.repeats,
+    handover: summary.ending === "callback",
+    durationSec: Math.min(86_400, summary.durationMs / 1000),
+  };
+}
+
+/** The feedback event of a finished call (no personal data: the call id, the rating and counts). */
+export function feedbackEvent(
+  summary: CallSummary,
+  dialogue: CallRatingDialogue | undefined,
+): FeedbackEvent {
+  const st = dialogue?.state;
+  const result = st?.result ?? null;
+  return {
+    callId: summary.callId,
+    rating: result?.rating ?? null,
+    ratingValue: result?.value ?? null,
+    // Asked and answered unclearly: voice/dtmf with no rating; asked but silent or never asked: none.
+    source: st && summary.ratingAsked ? st.source : "none",
+    signals: rewardSignals(summary),
+  };
+}
+
+/**
+ * The learning loop's per-call hooks for the pipeline: the bandit chooses the call's policy variant
+ * (recorded on the call), the caller is asked for a rating when they say goodbye, and after the call the
+ * feedback event is stored, the reward computed (kept with its components) and given to the bandit,
+ * and the analysis queued (only with transcript consent: without a transcript there is nothing to read).
+ */
+export function callLearning(
+  config: Config,
+  learning: Learning,
+  deps: { store: Store; log: Logger },
+): CallLearning {
+  const { store } = deps;
+  return {
+    greetings() {
+      const out: string[] = [];
+      for (const v of listVariants(store, { activeOnly: true })) {
+        try {
+          out.push(applyVariant(v).greeting);
+        } catch { /* a variant with stale slots is never chosen either */ }
+      }
+      return out;
+    },
+    begin(callId, owner): LearningCall {
+      const context = getAccount(store, owner.accountId)?.kind ?? "clinical";
+      const chosen = chooseCallPolicy(store, learning.bandit, context);
+      setCallPolicy(store, owner.accountId, callId, chosen?.variantId ?? null, chosen ? context : null);
+      let dialogue: CallRatingDialogue | undefined;
+      return {
+        ...(chosen
+          ? {
+            policy: {
+              variantId: chosen.variantId,
+              policy: chosen.policy,
+              greeting: chosen.greeting,
+              pipeline: chosen.pipeline,
+            },
+          }
+          : {}),
+        ...(config.rl.askRating ? { rating: () => (dialogue = createRatingDialogue()) } : {}),
+        end(summary) {
+          const log = deps.log.child({ call_id: callId, component: "rl" });
+          const event = feedbackEvent(summary, dialogue);
+          const out = recordCallFeedback(store, owner.accountId, event, {
+            bandit: learning.bandit,
+            metrics: learning.metrics,
+          });
+          const call = getCall(store, owner.accountId, callId);
+          recordReward(store, owner.accountId, {
+            callId,
+            variantId: call?.policyVariantId ?? null,
+            context: call?.banditContext ?? null,
+            reward: out.reward.reward,
+            components: out.reward.components,
+            missing: out.reward.missing,
+            rating: event.ratingValue ?? event.rating,
+            source: event.source,
+            applied: out.bandit !== undefined,
+          });
+          log.info("call feedback recorded", {
+            variant: call?.policyVariantId ?? "-",
+            reward: out.reward.reward,
+            rated: event.rating !== null,
+            source: event.source,
+            missing: out.reward.missing.join(",") || "-",
+          });
+          if (config.rl.analysis && callConsent(store, owner.accountId, callId)?.transcript) {
+            enqueueAnalysis(store, owner.accountId, callId);
+          }
+        },
+      };
     },
   };
 }

@@ -18,7 +18,16 @@ import type { PhraseCache } from "./phrases.ts";
 import { buildMessages, type HistoryTurn } from "./prompt.ts";
 import { type ReplyWork, runReply } from "./reply.ts";
 import { CallerAudio, type HeardEvent } from "./hearing.ts";
-import { type CallInput, type CallState, type Effect, initialState, transition } from "./state.ts";
+import {
+  type CallInput,
+  type CallState,
+  type Effect,
+  initialState,
+  type MachineOptions,
+  type RatingEvent,
+  transition,
+} from "./state.ts";
+import { CallUsage } from "./usage.ts";
 import { isBackchannel, type PhraseName, PHRASES } from "./texts.ts";
 import { Trace } from "./trace.ts";
 
@@ -39,6 +48,47 @@ export interface CallDeps {
   onTurn?: (t: FinishedTurn) => void | Promise<void>;
   /** Monotonic clock in ms (default `performance.now`). */
   now?: () => number;
+  /** Said instead of PHRASES.greeting (the call's policy variant); synthesized once and cached by text. */
+  greeting?: string;
+  /** The end-of-call rating dialogue; without it a caller's goodbye gets a goodbye, no question. */
+  rating?: () => RatingDialogue;
+  /** Called once after the call ended, with what happened (learning loop, usage log). Errors are logged. */
+  onEnd?: (summary: CallSummary) => void | Promise<void>;
+}
+
+/** One call's rating dialogue, as the pipeline drives it (the learning loop implements it). */
+export interface RatingDialogue {
+  /** Take a step: which phrase TOM says now (if any) and whether the dialogue is over. */
+  step(event: RatingEvent): { say?: PhraseName; done: boolean };
+}
+
+/** How a call ended, as the pipeline saw it. */
+export type CallEnding =
+  /** The caller said goodbye (then the rating question, if asked). */
+  | "farewell"
+  /** Nobody spoke after the re-prompt. */
+  | "silence"
+  | "max_duration"
+  /** Engines failed after the retries: TOM offered a callback (a hand-over to the practice). */
+  | "callback"
+  /** The line went down or the caller hung up while TOM was still in the conversation. */
+  | "hangup";
+
+/** What happened in a call, for the learning loop and the usage log. */
+export interface CallSummary {
+  callId: string;
+  /** Call time in ms from the start event to the end. */
+  durationMs: number;
+  ending: CallEnding;
+  /** TOM's answers (turns), those interrupted by the caller, those that failed. */
+  turns: number;
+  bargeIns: number;
+  failedTurns: number;
+  /** Times the caller said (nearly) the same thing again, i.e. TOM had not understood. */
+  repeats: number;
+  /** Whether the rating question was asked. */
+  ratingAsked: boolean;
+  usage: CallUsage;
 }
 
 /** A turn as it is recorded. */
@@ -79,11 +129,18 @@ export class PipelineCall implements CallHandler {
   #ended = false;
   #retryGen = 0;
   #retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #machine: MachineOptions;
+  readonly #usage = new CallUsage();
+  #rating: RatingDialogue | null = null;
+  #ratingPlaying = false;
+  #ending: CallEnding = "hangup";
+  #turns: FinishedTurn[] = [];
 
   constructor(ctx: CallContext, deps: CallDeps) {
-    this.#ctx = ctx;
+    this.#ctx = { ...ctx, output: this.#usage.wrap(ctx.output) };
     this.#d = deps;
     this.#o = deps.options;
+    this.#machine = { ...deps.options, askRating: deps.rating !== undefined };
     this.#now = deps.now ?? (() => performance.now());
     this.#t0 = this.#now();
     this.#state = initialState(0);
@@ -118,13 +175,15 @@ export class PipelineCall implements CallHandler {
         this.#start();
         break;
       case "audio":
+        this.#usage.samplesIn += event.pcm.length;
         this.#hearing.push(event.pcm, event.atMs);
         break;
       case "mark":
         this.#onMark(event.name, event.cleared);
         break;
       case "dtmf":
-        this.#ctx.log.debug("dtmf ignored by the pipeline", { digit: event.digit });
+        // Keys matter only for the rating; the digit itself is not logged (it may be part of a PIN).
+        this.#input({ type: "dtmf", at: this.#at(), digit: event.digit });
         break;
       case "stop":
         this.#input({ type: "hangup", at: this.#at(), reason: event.reason });
@@ -185,8 +244,10 @@ export class PipelineCall implements CallHandler {
   #onMark(name: string, cleared: boolean): void {
     const m = /^tom:(p|r):([^:]+):\d+$/.exec(name);
     if (!m || cleared) return;
-    if (m[1] === "p") this.#input({ type: "phrase_played", at: this.#at(), phrase: m[2] as PhraseName });
-    else {
+    if (m[1] === "p") {
+      if (m[2].startsWith("rating")) this.#ratingPlaying = false;
+      this.#input({ type: "phrase_played", at: this.#at(), phrase: m[2] as PhraseName });
+    } else {
       const turn = Number(m[2]);
       const r = this.#reply;
       if (r && r.turn === turn) {
@@ -210,7 +271,7 @@ export class PipelineCall implements CallHandler {
     try {
       while (this.#queue.length > 0) {
         const next = this.#queue.shift() as CallInput;
-        const { state, effects } = transition(this.#state, next, this.#o);
+        const { state, effects } = transition(this.#state, next, this.#machine);
         this.#state = state;
         for (const e of effects) {
           try {
@@ -239,6 +300,8 @@ export class PipelineCall implements CallHandler {
         return this.#clear();
       case "barge_in":
         return this.#bargeIn(e.turn);
+      case "rating":
+        return this.#ratingStep(e.event);
       case "hangup":
         this.#ctx.output.hangup(e.reason);
         return;
@@ -258,14 +321,37 @@ export class PipelineCall implements CallHandler {
     this.#retryTimers.add(t);
   }
 
+  #ratingStep(event: RatingEvent): void {
+    if (event.type === "start") this.#ending = "farewell";
+    this.#rating ??= this.#d.rating?.() ?? null;
+    let step: { say?: PhraseName; done: boolean } = { done: true };
+    try {
+      if (this.#rating) step = this.#rating.step(event);
+    } catch (e) {
+      this.#ctx.log.error("rating dialogue failed", { error: e });
+    }
+    // An answer while the question still plays (a key pressed early): stop the question first.
+    if (step.say && this.#ratingPlaying && event.type !== "start") this.#ctx.output.clear();
+    if (step.say) {
+      this.#ratingPlaying = true;
+      this.#say(step.say);
+    }
+    this.#input({ type: "rating_said", at: this.#at(), phrase: step.say, done: step.done });
+  }
+
   #say(phrase: PhraseName): void {
+    if (phrase === "goodbyeCaller") this.#ending = "farewell";
+    else if (phrase === "goodbyeSilence") this.#ending = "silence";
+    else if (phrase === "goodbyeMaxDuration") this.#ending = "max_duration";
+    else if (phrase === "callbackOffer") this.#ending = "callback";
+    const custom = phrase === "greeting" ? this.#d.greeting : undefined;
     const play = (pcm: Int16Array | null | undefined) => {
       if (this.#ended) return;
       if (pcm && pcm.length > 0) {
         emitPipelineEvent(this.#ctx.output, {
           type: "tts_audio",
           turn: this.#state.turn,
-          text: PHRASES[phrase],
+          text: custom ?? PHRASES[phrase],
           durationMs: (pcm.length * 1000) / PIPELINE_RATE,
         });
         this.#ctx.output.audio(pcm);
@@ -273,6 +359,19 @@ export class PipelineCall implements CallHandler {
       // The mark comes back even without audio, so the call never waits on a phrase that cannot play.
       this.#mark("p", phrase);
     };
+    if (custom !== undefined) {
+      const have = this.#d.phrases.getText(custom);
+      if (have) return play(have);
+      // The variant's greeting is not synthesized yet: fall back to the default greeting's cache rather
+      // than keep the caller waiting, and synthesize it for the next call.
+      const fallback = this.#d.phrases.get(phrase);
+      if (fallback) {
+        this.#d.phrases.loadText(custom, this.#ctx.signal).catch(() => undefined);
+        return play(fallback);
+      }
+      this.#d.phrases.loadText(custom, this.#ctx.signal).then(play, () => play(null));
+      return;
+    }
     const cached = this.#d.phrases.get(phrase);
     if (cached) return play(cached);
     this.#d.phrases.load(phrase, this.#ctx.signal).then(play, () => play(null));
@@ -325,6 +424,7 @@ export class PipelineCall implements CallHandler {
       else if (f.type === "final") text = f.text;
       else if (f.type === "error") error = f.error;
     }
+    this.#usage.add("stt", this.#now() - started);
     if (this.#stt.get(u) === ac) this.#stt.delete(u);
     if (this.#ended || (ac.signal.aborted && !error)) return;
     if (error || text === null) {
@@ -394,6 +494,7 @@ export class PipelineCall implements CallHandler {
       metrics: this.#d.metrics,
       options: this.#o,
       now: this.#now,
+      usage: this.#usage,
       isCurrent: () => this.#reply === w && !this.#ended,
       onAudible: () => this.#input({ type: "reply_audio", at: this.#at(), turn: w.turn }),
     });
@@ -468,6 +569,7 @@ export class PipelineCall implements CallHandler {
       failed,
       latencies,
     };
+    this.#turns.push(done);
     Promise.resolve().then(() => this.#d.onTurn?.(done)).catch((e) =>
       this.#ctx.log.error("could not record a turn", { error: e })
     );
@@ -487,5 +589,46 @@ export class PipelineCall implements CallHandler {
     this.#stt.clear();
     this.#utterances.clear();
     this.#hearing.close((e) => this.#ctx.log.warn("vad dispose failed", { error: e }));
+    const onEnd = this.#d.onEnd;
+    if (!onEnd) return;
+    const summary: CallSummary = {
+      callId: this.#ctx.callId,
+      durationMs: Math.max(0, this.#at()),
+      ending: this.#ending,
+      turns: this.#turns.length,
+      bargeIns: this.#turns.filter((t) => t.interrupted).length,
+      failedTurns: this.#turns.filter((t) => t.failed).length,
+      repeats: countRepeats(this.#turns.map((t) => t.callerText)),
+      ratingAsked: this.#rating !== null,
+      usage: this.#usage,
+    };
+    // After the transport has recorded the end of the call (it delivers `stop` before it does).
+    setTimeout(() => {
+      Promise.resolve().then(() => onEnd(summary)).catch((e) =>
+        this.#ctx.log.error("could not finish the call's bookkeeping", { error: e })
+      );
+    }, 0);
   }
+}
+
+/** Words of a transcript, normalised. */
+function words(text: string): string[] {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, " ").split(/\s+/).filter((w) => w.length > 0);
+}
+
+/**
+ * How often the caller said (nearly) the same as in the turn before: a sign TOM did not understand.
+ * Two turns count as a repeat when they share at least 70 % of their words (Jaccard) and have 2+ words.
+ */
+export function countRepeats(callerTexts: readonly string[]): number {
+  let n = 0;
+  for (let i = 1; i < callerTexts.length; i++) {
+    const a = new Set(words(callerTexts[i - 1]));
+    const b = new Set(words(callerTexts[i]));
+    if (a.size < 2 || b.size < 2) continue;
+    let inter = 0;
+    for (const w of a) if (b.has(w)) inter++;
+    if (inter / (a.size + b.size - inter) >= 0.7) n++;
+  }
+  return n;
 }

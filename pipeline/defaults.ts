@@ -46,6 +46,8 @@ export interface PipelineOptions {
   tickMs: number;
   /** Speech language sent to STT. */
   language: string;
+  /** After the rating question: how long TOM waits for an answer before re-asking or saying goodbye. */
+  ratingWaitMs: number;
 }
 
 /** The defaults, with their reasons in {@linkcode PipelineOptions}. */
@@ -70,6 +72,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   historyTurns: 12,
   tickMs: 100,
   language: "de",
+  ratingWaitMs: 8_000,
 });
 
 /** Merge and check options. @throws {RangeError} on a value out of range */
@@ -100,5 +103,6 @@ export function resolvePipelineOptions(opts: Partial<PipelineOptions> = {}): Pip
   check("temperature", 0, 2);
   check("historyTurns", 0, 200);
   check("tickMs", 5, 10_000);
+  check("ratingWaitMs", 500, 120_000);
   return o;
 }

@@ -21,14 +21,22 @@ import { storeTranscriptTurn } from "../infra/crypto/mod.ts";
 import type { Logger } from "../infra/log.ts";
 import { getCall, getMemory, getPerson, listAccounts, type Store } from "../store/mod.ts";
 import { recordTurnMetrics } from "../ui/data/turn_metrics.ts";
-import { type FinishedTurn, PipelineCall } from "./call.ts";
+import { type CallSummary, type FinishedTurn, PipelineCall, type RatingDialogue } from "./call.ts";
 import { type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
 import type { LlmEngine, SttEngine, TtsEngine, Vad } from "./engines/types.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 import { PhraseCache } from "./phrases.ts";
 import { buildSystemPrompt, type CallerContext, DEFAULT_POLICY } from "./prompt.ts";
 
-export { type FinishedTurn, PipelineCall } from "./call.ts";
+export {
+  type CallEnding,
+  type CallSummary,
+  countRepeats,
+  type FinishedTurn,
+  PipelineCall,
+  type RatingDialogue,
+} from "./call.ts";
+export { CallUsage, type UsageStage } from "./usage.ts";
 export { energyProbability } from "./energy.ts";
 export { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
 export { createPipelineMetrics, type PipelineMetrics, STAGE_BUCKETS } from "./metrics.ts";
@@ -46,9 +54,11 @@ export {
   type Effect,
   initialState,
   type Phase,
+  RATING_WAIT_MS,
+  type RatingEvent,
   transition,
 } from "./state.ts";
-export { BACKCHANNELS, isBackchannel, type PhraseName, PHRASES } from "./texts.ts";
+export { BACKCHANNELS, isBackchannel, isFarewell, type PhraseName, PHRASES } from "./texts.ts";
 export { TurnDetector, type TurnEvent } from "./turn_detector.ts";
 export { heardText, type QueuedSentence } from "./heard.ts";
 export { SentenceChunker } from "./chunker.ts";
@@ -57,6 +67,35 @@ export { SentenceChunker } from "./chunker.ts";
 export interface CallOwner {
   accountId: string;
   personId: string | null;
+}
+
+/** The policy a call runs under (a policy variant chosen by the learning loop). */
+export interface CallPolicyChoice {
+  variantId: string;
+  /** The policy part of the system prompt (in place of {@linkcode DEFAULT_POLICY}). */
+  policy: string;
+  /** Said instead of the default greeting. */
+  greeting: string;
+  /** Pipeline parameters the variant sets (barge-in sensitivity: VAD and turn thresholds). */
+  pipeline: Partial<PipelineOptions>;
+}
+
+/** The learning loop's side of one call. */
+export interface LearningCall {
+  /** The call's policy; undefined: the defaults. */
+  policy?: CallPolicyChoice;
+  /** The end-of-call rating dialogue; undefined: no rating is asked. */
+  rating?: () => RatingDialogue;
+  /** After the call (feedback, reward, analysis). Never delays the call; errors are logged. */
+  end?(summary: CallSummary): void | Promise<void>;
+}
+
+/** The learning loop, as the pipeline sees it (implemented in infra/learning.ts with rl/). */
+export interface CallLearning {
+  /** A call starts: choose its policy and record it. Called once per call, before the greeting. */
+  begin(callId: string, owner: CallOwner): LearningCall;
+  /** Every greeting the variants may say, synthesized ahead of the calls. */
+  greetings?(): string[];
 }
 
 /** What {@linkcode pipelineAnswerer} needs. */
@@ -78,8 +117,10 @@ export interface PipelineAnswererDeps {
   store?: Store;
   /** Encrypts transcripts; without it no transcript is stored. */
   keyring?: TranscriptKeyring;
-  /** The active conversation policy's text for a call (default {@linkcode DEFAULT_POLICY}). */
-  policy?: (owner: CallOwner | undefined) => string;
+  /** The learning loop: policy per call, rating question, feedback (default: none, DEFAULT_POLICY). */
+  learning?: CallLearning;
+  /** After every call, with what it used (the usage log). Errors are logged. */
+  onCallEnd?: (summary: CallSummary, owner: CallOwner | undefined) => void | Promise<void>;
   /** Find a call's account and person (default: look the call up in each account of the store). */
   resolveCall?: (callId: string) => CallOwner | undefined;
   /** Share one phrase cache between answerers (default: a new one, warmed in the background). */
@@ -122,7 +163,9 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
   const metrics: PipelineMetrics | undefined = deps.meter ? createPipelineMetrics(deps.meter) : undefined;
   const phrases = deps.phrases ?? new PhraseCache(deps.tts);
   if (!deps.phrases) {
-    phrases.warm().catch((e) => deps.log.warn("could not synthesize the phrases", { error: e }));
+    phrases.warm()
+      .then(() => phrases.warmTexts(deps.learning?.greetings?.() ?? []))
+      .catch((e) => deps.log.warn("could not synthesize the phrases", { error: e }));
   }
   const { store, keyring } = deps;
   return (ctx) => {
@@ -132,9 +175,33 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
     } catch (e) {
       ctx.log.warn("could not find the call's owner", { error: e });
     }
+    let learned: LearningCall = {};
+    if (deps.learning && owner) {
+      try {
+        learned = deps.learning.begin(ctx.callId, owner);
+      } catch (e) {
+        ctx.log.warn("could not choose the call's policy; using the defaults", { error: e });
+      }
+    }
+    let callOptions = options;
+    if (learned.policy) {
+      try {
+        callOptions = resolvePipelineOptions({ ...options, ...learned.policy.pipeline });
+      } catch (e) {
+        ctx.log.warn("policy variant has unusable pipeline parameters", { error: e });
+      }
+    }
     const systemPrompt = () => {
-      const policy = deps.policy?.(owner) ?? DEFAULT_POLICY;
+      const policy = learned.policy?.policy ?? DEFAULT_POLICY;
       return buildSystemPrompt(policy, store && owner ? callerContext(store, owner) : undefined);
+    };
+    const onEnd = async (summary: CallSummary) => {
+      try {
+        await deps.onCallEnd?.(summary, owner);
+      } catch (e) {
+        ctx.log.warn("could not log the call's usage", { error: e });
+      }
+      await learned.end?.(summary);
     };
     const onTurn = async (t: FinishedTurn) => {
       if (!store || !owner) return;
@@ -177,11 +244,14 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       tts: deps.tts,
       vad: deps.vad,
       phrases,
-      options,
+      options: callOptions,
       metrics,
       tracer: deps.tracer,
       systemPrompt,
       onTurn,
+      greeting: learned.policy?.greeting,
+      rating: learned.rating,
+      onEnd,
     });
   };
 }

@@ -54,9 +54,13 @@ export function concat(parts: readonly Int16Array[]): Int16Array {
   return out;
 }
 
+/** Most free texts kept by {@linkcode PhraseCache.loadText}. */
+export const MAX_TEXTS = 32;
+
 /** The cache of synthesized phrases. */
 export class PhraseCache {
   readonly #pcm = new Map<PhraseName, Int16Array>();
+  readonly #texts = new Map<string, Int16Array>();
   readonly #tts: TtsEngine;
   #warming: Promise<void> | undefined;
 
@@ -86,6 +90,34 @@ export class PhraseCache {
     const pcm = await synthesizeAll(this.#tts, PHRASES[name], signal).catch(() => null);
     if (pcm && pcm.length > 0) this.#pcm.set(name, pcm);
     return pcm;
+  }
+
+  /** Audio of a free text (a policy variant's greeting) if cached. */
+  getText(text: string): Int16Array | undefined {
+    return this.#texts.get(text);
+  }
+
+  /**
+   * Audio of a free text, synthesized now if needed (at most {@linkcode MAX_TEXTS} texts are kept: the
+   * variants' greetings, not arbitrary answers); null when TTS cannot make it.
+   */
+  async loadText(text: string, signal: AbortSignal): Promise<Int16Array | null> {
+    const have = this.#texts.get(text);
+    if (have) return have;
+    const pcm = await synthesizeAll(this.#tts, text, signal).catch(() => null);
+    if (pcm && pcm.length > 0) {
+      if (this.#texts.size >= MAX_TEXTS) this.#texts.delete(this.#texts.keys().next().value as string);
+      this.#texts.set(text, pcm);
+    }
+    return pcm;
+  }
+
+  /** Synthesize free texts ahead of the calls that need them (e.g. every variant's greeting). */
+  async warmTexts(
+    texts: Iterable<string>,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<void> {
+    for (const t of new Set(texts)) if (!this.#texts.has(t)) await this.loadText(t, signal);
   }
 
   /** Put audio in directly (tests, pre-rendered files). */

@@ -13,6 +13,7 @@ import type { PipelineOptions } from "./defaults.ts";
 import { guarded } from "./guard.ts";
 import type { QueuedSentence } from "./heard.ts";
 import type { PipelineMetrics } from "./metrics.ts";
+import type { CallUsage } from "./usage.ts";
 import { SentenceChunker } from "./chunker.ts";
 import type { Trace } from "./trace.ts";
 
@@ -42,6 +43,8 @@ export interface ReplyEnv {
   isCurrent(): boolean;
   /** The reply's first audio was queued. */
   onAudible(): void;
+  /** Engine time is added here (usage log). */
+  usage?: CallUsage;
 }
 
 /**
@@ -83,6 +86,7 @@ export async function runReply(
     firstMs: o.llmFirstTokenTimeoutMs,
     gapMs: o.llmTokenGapMs,
   });
+  const llmStarted = env.now();
   try {
     for await (const f of frames) {
       if (f.type === "token") {
@@ -95,6 +99,7 @@ export async function runReply(
     }
     if (!ac.signal.aborted) push(chunker.flush());
   } finally {
+    env.usage?.add("llm", env.now() - llmStarted);
     sentences.close();
     await speak;
   }
@@ -137,6 +142,7 @@ async function speakAll(
         env.onAudible();
       }
     };
+    const ttsStarted = env.now();
     try {
       const frames = guarded(
         "tts",
@@ -155,6 +161,7 @@ async function speakAll(
       }
       if (!ac.signal.aborted) out(rs.flush().slice(), env.now());
     } finally {
+      env.usage?.add("tts", env.now() - ttsStarted);
       rs.dispose();
     }
     if (ac.signal.aborted) continue;

@@ -4,15 +4,17 @@
  * {@linkcode CallInput}s and carries out the {@linkcode Effect}s; every decision about turn-taking,
  * barge-in, backchannels, silence, failures and the end of the call is made here and tested on its own.
  *
- * Phases: greeting -> listening -> thinking -> speaking -> listening ... -> closing -> ended.
+ * Phases: greeting -> listening -> thinking -> speaking -> listening ... -> closing -> ended. When the
+ * caller says goodbye ("Tschüss", "das war's") TOM does not answer but closes: with the rating question
+ * first (phase `rating`, when the learning loop asks one), else with a short goodbye.
  *
  * @module
  */
 import type { PipelineOptions } from "./defaults.ts";
-import { isBackchannel, type PhraseName } from "./texts.ts";
+import { isBackchannel, isFarewell, type PhraseName } from "./texts.ts";
 
 /** Where the call stands. */
-export type Phase = "greeting" | "listening" | "thinking" | "speaking" | "closing" | "ended";
+export type Phase = "greeting" | "listening" | "thinking" | "speaking" | "rating" | "closing" | "ended";
 
 /** The whole state of one call's conversation (times are call milliseconds). */
 export interface CallState {
@@ -35,6 +37,8 @@ export interface CallState {
   /** What the caller said that TOM has not answered yet. */
   readonly heldText: string;
   readonly closingSince: number | null;
+  /** In the rating phase: TOM is saying a rating phrase (the answer wait starts when it was played). */
+  readonly ratingSpeaking: boolean;
 }
 
 /** What happens to the call, as the state machine sees it. */
@@ -53,7 +57,19 @@ export type CallInput =
   /** All of a reply's audio was played (its end mark came back). */
   | { type: "reply_played"; at: number; turn: number }
   | { type: "phrase_played"; at: number; phrase: PhraseName }
+  /** A key the caller pressed. */
+  | { type: "dtmf"; at: number; digit: string }
+  /** The rating dialogue took its step: it said `phrase` (if any) and may be `done`. */
+  | { type: "rating_said"; at: number; phrase?: PhraseName; done: boolean }
   | { type: "hangup"; at: number; reason: string };
+
+/** What the rating dialogue is told. */
+export type RatingEvent =
+  | { type: "start" }
+  | { type: "transcript"; text: string }
+  | { type: "dtmf"; digit: string }
+  /** The caller said nothing for `ratingWaitMs` after the question. */
+  | { type: "timeout" };
 
 /** What the runtime must do. */
 export type Effect =
@@ -64,6 +80,8 @@ export type Effect =
   /** Drop everything queued for playback (barge-in). */
   | { type: "clear" }
   | { type: "barge_in"; turn: number; at: number }
+  /** Drive the rating dialogue; the runtime answers with `rating_said`. */
+  | { type: "rating"; event: RatingEvent }
   | { type: "hangup"; reason: string }
   /** Release everything: the call is over. */
   | { type: "end"; reason: string };
@@ -75,10 +93,23 @@ export interface Transition {
 }
 
 /** Timing rules the machine needs (a subset of the pipeline options). */
-export type MachineOptions = Pick<
-  PipelineOptions,
-  "silenceRepromptMs" | "maxReprompts" | "maxCallMs" | "retries"
->;
+export type MachineOptions =
+  & Pick<PipelineOptions, "silenceRepromptMs" | "maxReprompts" | "maxCallMs" | "retries">
+  & Partial<Pick<PipelineOptions, "ratingWaitMs">>
+  & {
+    /** Ask for a rating when the caller says goodbye (the learning loop is on). Default false. */
+    askRating?: boolean;
+  };
+
+/** Phrases after which a closing call hangs up. */
+const FINAL_PHRASES: ReadonlySet<PhraseName> = new Set([
+  "goodbyeSilence",
+  "goodbyeMaxDuration",
+  "callbackOffer",
+  "goodbyeCaller",
+  "ratingThanks",
+  "ratingGoodbye",
+]);
 
 /** How long a closing phrase may take to play before TOM hangs up anyway. */
 export const CLOSING_GRACE_MS = 20_000;
@@ -98,6 +129,7 @@ export function initialState(at = 0): CallState {
     reply: null,
     heldText: "",
     closingSince: null,
+    ratingSpeaking: false,
   };
 }
 
@@ -115,13 +147,22 @@ function close(s: CallState, at: number, phrase: PhraseName, extra: Effect[] = [
 }
 
 /** The caller's words are complete: answer them, or keep listening when there is nothing to answer. */
-function maybeReply(s: CallState, at: number): Transition {
+function maybeReply(s: CallState, at: number, opts: MachineOptions): Transition {
   if (s.callerSpeaking || s.stt.length > 0) return { state: s, effects: [] };
   if (s.heldText.trim() === "") {
     return { state: { ...s, phase: s.reply ? s.phase : "listening", quietSince: at }, effects: [] };
   }
-  const turn = s.turn + 1;
   const text = s.heldText;
+  if (isFarewell(text)) {
+    if (opts.askRating) {
+      return {
+        state: { ...s, phase: "rating", heldText: "", ratingSpeaking: true, quietSince: at, reprompts: 0 },
+        effects: [{ type: "rating", event: { type: "start" } }],
+      };
+    }
+    return close({ ...s, heldText: "" }, at, "goodbyeCaller");
+  }
+  const turn = s.turn + 1;
   return {
     state: { ...s, phase: "thinking", turn, failures: 0, reply: { turn, text, audible: false } },
     effects: [{ type: "reply", turn, text, attempt: 0 }],
@@ -167,9 +208,7 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
     return { state: { ...s, phase: "ended", reply: null, stt: [], probes: [] }, effects };
   }
   if (s.phase === "closing") {
-    const done = (input.type === "phrase_played" &&
-      (input.phrase === "goodbyeSilence" || input.phrase === "goodbyeMaxDuration" ||
-        input.phrase === "callbackOffer")) ||
+    const done = (input.type === "phrase_played" && FINAL_PHRASES.has(input.phrase)) ||
       (input.type === "tick" && s.closingSince !== null && input.at - s.closingSince >= CLOSING_GRACE_MS);
     if (!done) return none;
     const reason = "tom said goodbye";
@@ -178,6 +217,7 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
       effects: [{ type: "hangup", reason }, { type: "end", reason }],
     };
   }
+  if (s.phase === "rating") return rating(s, input, opts);
   switch (input.type) {
     case "start":
       return { state: { ...initialState(input.at) }, effects: [{ type: "say", phrase: "greeting" }] };
@@ -227,12 +267,16 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
         const cut = s.phase === "speaking" || s.phase === "greeting"
           ? bargeIn({ ...s, probes }, input.at)
           : { state: { ...s, probes }, effects: [] };
-        const r = maybeReply({ ...cut.state, heldText: joinText(cut.state.heldText, input.text) }, input.at);
+        const r = maybeReply(
+          { ...cut.state, heldText: joinText(cut.state.heldText, input.text) },
+          input.at,
+          opts,
+        );
         return { state: r.state, effects: [...cut.effects, ...r.effects] };
       }
       if (!s.stt.includes(input.utterance)) return none;
       const stt = s.stt.filter((u) => u !== input.utterance);
-      return maybeReply({ ...s, stt, heldText: joinText(s.heldText, input.text) }, input.at);
+      return maybeReply({ ...s, stt, heldText: joinText(s.heldText, input.text) }, input.at, opts);
     }
     case "stt_failed": {
       if (s.probes.includes(input.utterance)) {
@@ -266,6 +310,9 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
         state: { ...s, phase: "listening", reply: null, failures: 0, quietSince: input.at },
         effects: [],
       };
+    case "dtmf":
+    case "rating_said":
+      return none;
     case "phrase_played":
       if (input.phrase === "greeting" && s.phase === "greeting") {
         return { state: { ...s, phase: "listening", quietSince: input.at }, effects: [] };
@@ -273,6 +320,71 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
       if (input.phrase === "reprompt" && s.phase === "listening") {
         return { state: { ...s, quietSince: input.at }, effects: [] };
       }
+      return none;
+  }
+}
+
+/** Default wait for the caller's rating after the question was played. */
+export const RATING_WAIT_MS = 8_000;
+
+/** The rating phase: every answer (words or a key) and every silence goes to the rating dialogue. */
+function rating(s: CallState, input: CallInput, opts: MachineOptions): Transition {
+  const none: Transition = { state: s, effects: [] };
+  switch (input.type) {
+    case "tick": {
+      if (input.at - s.startedAt >= opts.maxCallMs) return close(s, input.at, "goodbyeMaxDuration");
+      const waiting = !s.ratingSpeaking && !s.callerSpeaking && s.stt.length === 0;
+      if (!waiting || input.at - s.quietSince < (opts.ratingWaitMs ?? RATING_WAIT_MS)) return none;
+      return {
+        state: { ...s, ratingSpeaking: true, quietSince: input.at },
+        effects: [{ type: "rating", event: { type: "timeout" } }],
+      };
+    }
+    case "speech_start":
+      return { state: { ...s, callerSpeaking: true }, effects: [] };
+    case "speech_end":
+      return {
+        state: { ...s, callerSpeaking: false, stt: [...s.stt, input.utterance] },
+        effects: [{ type: "transcribe", utterance: input.utterance }],
+      };
+    case "transcript": {
+      if (!s.stt.includes(input.utterance)) return none;
+      const next = { ...s, stt: s.stt.filter((u) => u !== input.utterance), quietSince: input.at };
+      if (input.text.trim() === "") return { state: next, effects: [] };
+      return {
+        state: { ...next, ratingSpeaking: true },
+        effects: [{ type: "rating", event: { type: "transcript", text: input.text } }],
+      };
+    }
+    case "stt_failed":
+      return {
+        state: { ...s, stt: s.stt.filter((u) => u !== input.utterance), quietSince: input.at },
+        effects: [],
+      };
+    case "dtmf":
+      return {
+        state: { ...s, ratingSpeaking: true, quietSince: input.at },
+        effects: [{ type: "rating", event: { type: "dtmf", digit: input.digit } }],
+      };
+    case "rating_said":
+      if (!input.done) return { state: { ...s, ratingSpeaking: input.phrase !== undefined }, effects: [] };
+      if (input.phrase === undefined) {
+        const reason = "rating finished";
+        return {
+          state: { ...s, phase: "ended" },
+          effects: [{ type: "hangup", reason }, { type: "end", reason }],
+        };
+      }
+      return {
+        state: { ...s, phase: "closing", closingSince: input.at, ratingSpeaking: false },
+        effects: [],
+      };
+    case "phrase_played":
+      if (input.phrase === "ratingQuestion" || input.phrase === "ratingReask") {
+        return { state: { ...s, ratingSpeaking: false, quietSince: input.at }, effects: [] };
+      }
+      return none;
+    default:
       return none;
   }
 }

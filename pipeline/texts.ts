@@ -16,6 +16,18 @@ export const PHRASES = {
   apology: "Entschuldigung, einen kleinen Moment bitte.",
   callbackOffer:
     "Es tut mir leid, ich habe gerade technische Schwierigkeiten. Die Praxis ruft Sie so bald wie möglich zurück. Auf Wiederhören.",
+  /** The caller said goodbye and no rating is asked. */
+  goodbyeCaller: "Vielen Dank für Ihren Anruf. Auf Wiederhören!",
+  /** The rating question at the end of a call (learning loop). */
+  ratingQuestion: "Bevor Sie auflegen: Wie zufrieden waren Sie mit diesem Gespräch, " +
+    "von eins, gar nicht zufrieden, bis fünf, sehr zufrieden? Sie können die Zahl auch auf der Tastatur drücken.",
+  /** Said once after an unclear rating. */
+  ratingReask: "Entschuldigung, das habe ich nicht verstanden. Bitte sagen Sie eine Zahl von eins " +
+    "bis fünf, oder drücken Sie eine Taste von eins bis fünf.",
+  /** Said after a rating. */
+  ratingThanks: "Vielen Dank für Ihre Bewertung. Auf Wiederhören!",
+  /** Said when no rating came. */
+  ratingGoodbye: "Vielen Dank für Ihren Anruf. Auf Wiederhören!",
 } as const;
 
 /** Names of {@linkcode PHRASES}. */
@@ -55,4 +67,29 @@ export function isBackchannel(text: string): boolean {
   if (BACKCHANNELS.has(norm)) return true;
   const words = norm.split(" ");
   return words.length <= 3 && words.every((w) => BACKCHANNELS.has(w));
+}
+
+/**
+ * Phrases with which a caller ends the conversation. Matched on the normalised transcript; a farewell
+ * must be most of what was said (a long sentence that merely contains "tschüss" is still a request).
+ */
+const FAREWELLS: readonly RegExp[] = [
+  /\b(tschüss|tschüs|tschau|ciao|servus|ade)\b/u,
+  /\bauf wieder(hören|sehen|schaun|schauen)\b/u,
+  /\b(das war'?s|das wars|das war es|das wär'?s|das wärs|das wäre es|das wäre alles|das ist alles)\b/u,
+  /\b(mehr (wollte|brauche) ich nicht|nichts weiter|sonst nichts)\b/u,
+  /\bich (lege|leg) (jetzt )?auf\b/u,
+  /\b(schönen|einen schönen) (tag|abend|nachmittag)( noch)?\b/u,
+];
+
+/**
+ * True when the caller's turn is a goodbye ("Tschüss", "Danke, das war's", "Auf Wiederhören"): TOM then
+ * closes the call (with the rating question when the learning loop asks one) instead of answering.
+ */
+export function isFarewell(text: string): boolean {
+  const norm = text.toLowerCase().replace(/[’`]/g, "'").replace(/[^\p{L}\s']/gu, " ").replace(/\s+/g, " ")
+    .trim();
+  if (norm === "") return false;
+  if (norm.split(" ").length > 10) return false;
+  return FAREWELLS.some((re) => re.test(norm));
 }

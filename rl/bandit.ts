@@ -8,7 +8,9 @@
  */
 import type { Logger } from "../infra/log.ts";
 import type { Store } from "../store/db.ts";
-import { applyReward, blacklistVariant, clearBlacklist, listArms, listVariants } from "../store/bandit.ts";
+import { applyReward, blacklistVariant, listArms, listVariants } from "../store/bandit.ts";
+import { appendRlDecision } from "../store/rewards.ts";
+import { reenableVariant, VariantActionError } from "./admin.ts";
 import type { BanditArm } from "../store/bandit.ts";
 import { many } from "../store/_util.ts";
 import {
@@ -217,6 +219,7 @@ export class PolicyBandit {
     this.#metrics?.onReward(variantId, reward);
     const why = blacklistReason(arm, this.guard);
     if (why && blacklistVariant(this.#store, variantId, why)) {
+      appendRlDecision(this.#store, { kind: "blacklist", variantId, context, reason: why, actor: "guard" });
       this.#metrics?.onBlacklist(variantId);
       this.#log?.warn("rl variant blacklisted", {
         context,
@@ -231,9 +234,14 @@ export class PolicyBandit {
 
   /** Administrator: lift the blacklist of a variant (it keeps its posterior). False if not blacklisted. */
   reenable(variantId: string, by = "admin"): boolean {
-    const ok = clearBlacklist(this.#store, variantId);
-    if (ok) this.#log?.info("rl variant re-enabled", { variant: variantId, by });
-    return ok;
+    try {
+      reenableVariant(this.#store, variantId, { actor: by, metrics: this.#metrics });
+    } catch (e) {
+      if (e instanceof VariantActionError) return false;
+      throw e;
+    }
+    this.#log?.info("rl variant re-enabled", { variant: variantId, by });
+    return true;
   }
 
   /** The most recent decisions, oldest first. */

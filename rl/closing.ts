@@ -12,13 +12,12 @@ import {
   parseDtmfRating,
   parseRating,
 } from "./rating.ts";
+import { type PhraseName, PHRASES } from "../pipeline/texts.ts";
 
 /** Re-ask after an unclear answer. */
-export const FEEDBACK_REASK =
-  "Entschuldigung, das habe ich nicht verstanden. Bitte sagen Sie eine Zahl von eins " +
-  "bis fünf, oder drücken Sie eine Taste von eins bis fünf.";
+export const FEEDBACK_REASK: string = PHRASES.ratingReask;
 /** Goodbye without a rating. */
-export const FEEDBACK_GOODBYE = "Vielen Dank für Ihren Anruf. Auf Wiederhören!";
+export const FEEDBACK_GOODBYE: string = PHRASES.ratingGoodbye;
 
 /** State of the dialogue. */
 export interface ClosingState {
@@ -80,4 +79,34 @@ export function closingStep(state: ClosingState, input: ClosingInput, maxReasks 
     return { state: { ...state, reasks: state.reasks + 1, source }, say: FEEDBACK_REASK, done: false };
   }
   return { state: { ...state, phase: "done", source }, say: FEEDBACK_GOODBYE, done: true };
+}
+
+/** The phrase name of each dialogue text (the pipeline plays cached phrases by name). */
+const PHRASE_OF: ReadonlyMap<string, PhraseName> = new Map([
+  [FEEDBACK_QUESTION, "ratingQuestion"],
+  [FEEDBACK_REASK, "ratingReask"],
+  [FEEDBACK_THANKS, "ratingThanks"],
+  [FEEDBACK_GOODBYE, "ratingGoodbye"],
+]);
+
+/** One call's rating dialogue, in the shape the pipeline drives (`RatingDialogue` in pipeline/mod.ts). */
+export interface CallRatingDialogue {
+  step(input: Exclude<ClosingInput, { type: "hangup" }>): { say?: PhraseName; done: boolean };
+  /** The state now (result and source once done). */
+  readonly state: ClosingState;
+}
+
+/** A fresh rating dialogue for one call. */
+export function createRatingDialogue(maxReasks = 1): CallRatingDialogue {
+  let state = closingStart();
+  return {
+    step(input) {
+      const r = closingStep(state, input, maxReasks);
+      state = r.state;
+      return { say: r.say === undefined ? undefined : PHRASE_OF.get(r.say), done: r.done };
+    },
+    get state() {
+      return state;
+    },
+  };
 }

@@ -109,12 +109,16 @@ export { buildReport, formatReport, type ReportRow, rlReportCommand } from "./re
 export { REWARD_BUCKETS, RlMetrics, type RlMetricsSnapshot } from "./metrics.ts";
 /** The end-of-call rating dialogue and the policy choice of a new call. */
 export {
+  type CallRatingDialogue,
   type ClosingInput,
   closingStart,
   type ClosingState,
   type ClosingStep,
   closingStep,
+  createRatingDialogue,
   FEEDBACK_GOODBYE,
   FEEDBACK_REASK,
 } from "./closing.ts";
 export { type CallPolicy, chooseCallPolicy } from "./session.ts";
+/** Administrator actions on variants, with the decision log. */
+export { reenableVariant, setVariantActive, VariantActionError, type VariantActionOptions } from "./admin.ts";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { PHRASES as SPOKEN } from "../pipeline/texts.ts";
 
 /** A parsed rating. */
 export interface ParsedRating {
@@ -19,11 +20,10 @@ export interface ParsedRating {
   via: "number" | "phrase" | "dtmf";
 }
 
-/** The question at the end of the call (spoken by TTS, so numbers as words). */
-export const FEEDBACK_QUESTION = "Bevor Sie auflegen: Wie zufrieden waren Sie mit diesem Gespräch, " +
-  "von eins, gar nicht zufrieden, bis fünf, sehr zufrieden? Sie können die Zahl auch auf der Tastatur drücken.";
+/** The question at the end of the call (spoken by TTS, so numbers as words; one text, in pipeline/texts.ts). */
+export const FEEDBACK_QUESTION: string = SPOKEN.ratingQuestion;
 /** Said after a rating. */
-export const FEEDBACK_THANKS = "Vielen Dank für Ihre Bewertung. Auf Wiederhören!";
+export const FEEDBACK_THANKS: string = SPOKEN.ratingThanks;
 
 /** A regex where `\\b` is a Unicode word boundary (so "überhaupt" and "völlig" match). */
 function u(re: RegExp): RegExp {

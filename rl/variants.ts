@@ -10,6 +10,7 @@ import type { PipelineOptions } from "../pipeline/defaults.ts";
 import shipped from "./variants.json" with { type: "json" };
 import type { Store } from "../store/db.ts";
 import { listVariants, setVariantEnabled, upsertVariant } from "../store/bandit.ts";
+import { many } from "../store/_util.ts";
 
 /** The slot values. */
 export const SLOT_VALUES = {
@@ -165,8 +166,21 @@ export function applyVariant(variant: { id: string; slots: unknown }): AppliedPo
 export function syncVariants(store: Store, file: VariantsFile): string[] {
   return store.transaction(() => {
     const ids = new Set(file.variants.map((v) => v.id));
+    // An administrator's last enable/disable decision outlives restarts: the file can only switch off.
+    const adminOff = new Set(
+      many<{ id: string }>(
+        store.prepare(`SELECT variant_id AS id FROM rl_decisions d WHERE kind IN ('enable', 'disable')
+          AND created_at = (SELECT max(created_at) FROM rl_decisions WHERE variant_id = d.variant_id
+            AND kind IN ('enable', 'disable')) AND kind = 'disable'`),
+      ).map((r) => r.id),
+    );
     for (const v of file.variants) {
-      upsertVariant(store, { id: v.id, name: v.name, slots: v.slots, enabled: v.enabled });
+      upsertVariant(store, {
+        id: v.id,
+        name: v.name,
+        slots: v.slots,
+        enabled: v.enabled && !adminOff.has(v.id),
+      });
     }
     for (const v of listVariants(store)) {
       if (!ids.has(v.id) && v.enabled) setVariantEnabled(store, v.id, false);

@@ -1,6 +1,7 @@
 // Versioned schema migrations: applied at start (openStore) and by `tom migrate`.
 import type { DatabaseSync } from "node:sqlite";
 import { SQL_V1 } from "./schema_v1.ts";
+import { SQL_V2 } from "./schema_v2.ts";
 
 /** One schema step. Versions are 1, 2, 3, ... in order; a released migration is never edited. */
 export interface Migration {
@@ -12,6 +13,7 @@ export interface Migration {
 /** Every migration this build knows, oldest first. */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: "initial", sql: SQL_V1 },
+  { version: 2, name: "learning", sql: SQL_V2 },
 ]);
 
 /** Where a database stands against the migrations of this build. */

@@ -81,6 +81,8 @@ export {
   upsertVariant,
 } from "./bandit.ts";
 export type { BanditArm, NewVariant, RewardUpdate, Variant } from "./bandit.ts";
+export { appendRlDecision, getReward, listRewards, listRlDecisions, recordReward } from "./rewards.ts";
+export type { CallReward, NewCallReward, RewardSource, RlDecision } from "./rewards.ts";
 export { purgeExpiredNonces, useNonce } from "./nonces.ts";
 export { appendAudit, listAudit } from "./audit.ts";
 export type { AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";

@@ -17,7 +17,10 @@ Deno.test("migrate applies every migration once and nothing on the second run", 
   assert.deepEqual(migrate(db), []);
   assert.deepEqual(schemaOf(db), schema);
   assert.deepEqual(db.prepare("SELECT value FROM store_meta WHERE key = 'phone_hash_salt'").get(), salt);
-  assert.equal((db.prepare("SELECT count(*) AS n FROM schema_migrations").get() as { n: number }).n, 1);
+  assert.equal(
+    (db.prepare("SELECT count(*) AS n FROM schema_migrations").get() as { n: number }).n,
+    MIGRATIONS.length,
+  );
   db.close();
 });
 
@@ -26,7 +29,7 @@ Deno.test("reopening a store file applies no migration and keeps the schema iden
   try {
     const path = `${dir}/tom.db`;
     const first = openStore(path);
-    assert.deepEqual(first.appliedMigrations, [1]);
+    assert.deepEqual(first.appliedMigrations, MIGRATIONS.map((m) => m.version));
     const schema = schemaOf(first.db);
     first.close();
     const second = openStore(path);
@@ -43,13 +46,16 @@ Deno.test("migrationStatus reports current and pending versions without changing
   const before = migrationStatus(db);
   assert.equal(before.current, 0);
   assert.equal(before.latest, MIGRATIONS.length);
-  assert.deepEqual(before.pending, [{ version: 1, name: "initial" }]);
+  assert.deepEqual(before.pending, MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
   assert.deepEqual(schemaOf(db), []);
   migrate(db, { clock: () => 42 });
   const after = migrationStatus(db);
-  assert.equal(after.current, 1);
+  assert.equal(after.current, MIGRATIONS.length);
   assert.deepEqual(after.pending, []);
-  assert.deepEqual(after.applied, [{ version: 1, name: "initial", appliedAt: 42 }]);
+  assert.deepEqual(
+    after.applied,
+    MIGRATIONS.map((m) => ({ version: m.version, name: m.name, appliedAt: 42 })),
+  );
   db.close();
 });
 
@@ -58,16 +64,16 @@ Deno.test("a failing migration is rolled back whole and leaves the previous vers
   const broken: Migration[] = [
     ...MIGRATIONS,
     {
-      version: 2,
+      version: MIGRATIONS.length + 1,
       name: "broken",
       sql: "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);",
     },
   ];
   assert.throws(
     () => migrate(db, { migrations: broken }),
-    /Cannot apply migration 2 \(broken\): no such table/,
+    new RegExp(`Cannot apply migration ${MIGRATIONS.length + 1} \\(broken\\): no such table`),
   );
-  assert.equal(migrationStatus(db).current, 1);
+  assert.equal(migrationStatus(db).current, MIGRATIONS.length);
   assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").get(), undefined);
   assert.equal(db.isTransaction, false);
   db.close();
@@ -76,9 +82,16 @@ Deno.test("a failing migration is rolled back whole and leaves the previous vers
 Deno.test("a database migrated by a newer build is refused", () => {
   const db = new DatabaseSync(":memory:");
   migrate(db, {
-    migrations: [...MIGRATIONS, { version: 2, name: "future", sql: "CREATE TABLE future (x INT)" }],
+    migrations: [...MIGRATIONS, {
+      version: MIGRATIONS.length + 1,
+      name: "future",
+      sql: "CREATE TABLE f (x INT)",
+    }],
   });
-  assert.throws(() => migrate(db), /schema version 2, newer than this build \(1\)/);
+  assert.throws(
+    () => migrate(db),
+    new RegExp(`schema version ${MIGRATIONS.length + 1}, newer than this build \\(${MIGRATIONS.length}\\)`),
+  );
   db.close();
 });
 
@@ -119,11 +132,31 @@ Deno.test("four processes opening a new store file at once apply each migration 
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
       applied.push(...JSON.parse(new TextDecoder().decode(out.stdout)) as number[]);
     }
-    assert.deepEqual(applied, [1]);
+    assert.deepEqual(applied.sort(), MIGRATIONS.map((m) => m.version));
     const db = new DatabaseSync(path);
-    assert.equal(migrationStatus(db).current, 1);
+    assert.equal(migrationStatus(db).current, MIGRATIONS.length);
     db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a version 1 database with calls upgrades to the learning schema and keeps its rows", () => {
+  const db = new DatabaseSync(":memory:");
+  migrate(db, { migrations: MIGRATIONS.slice(0, 1) });
+  db.exec(`INSERT INTO accounts (id, name, kind, created_at) VALUES ('a1', 'Praxis', 'clinical', 1);
+    INSERT INTO calls (id, account_id, direction, transport, started_at) VALUES ('c1', 'a1', 'inbound', 'browser', 1);`);
+  assert.deepEqual(migrate(db), MIGRATIONS.slice(1).map((m) => m.version));
+  assert.equal((db.prepare("SELECT count(*) AS n FROM calls").get() as { n: number }).n, 1);
+  db.exec(`INSERT INTO rewards (account_id, call_id, reward, components_json, missing_json, source, applied,
+    created_at) VALUES ('a1', 'c1', 0.5, '{}', '[]', 'none', 0, 2)`);
+  assert.throws(
+    () =>
+      db.exec(
+        `INSERT INTO rewards (account_id, call_id, reward, components_json, missing_json, source, applied,
+    created_at) VALUES ('a1', 'nope', 0.5, '{}', '[]', 'none', 0, 2)`,
+      ),
+    /FOREIGN KEY/,
+  );
+  db.close();
 });
