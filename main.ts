@@ -138,6 +138,35 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  backup: {
+    summary: "Back up the database and its keys while TOM runs, or verify a backup",
+    usage: "tom backup --output DIR | --verify DIR [--config FILE]",
+    details:
+      "--output DIR writes tom.db (online snapshot), the secrets (0700/0600) and manifest.json (versions,\n" +
+      "time, SHA-256 of every file) into DIR (new or empty). --verify DIR checks SHA-256s, PRAGMA integrity_check,\n" +
+      "foreign keys, schema version and transcript keys. Exit 0 when done or good, 1 otherwise.",
+    options: { output: { type: "string" }, verify: { type: "string" } },
+    async run(v, config) {
+      const { backupMain } = await import("./infra/backup_cmd.ts");
+      return await backupMain(config, {
+        output: v.output as string | undefined,
+        verify: v.verify as string | undefined,
+      });
+    },
+  },
+  restore: {
+    summary: "Put a verified backup in place of the database and secrets (TOM must be stopped)",
+    usage: "tom restore DIR [--config FILE]",
+    details:
+      "Refuses while TOM runs (/healthz answers or a process has tom.db open) and when the backup fails\n" +
+      "`tom backup --verify`. Replaced files are kept as *.before-restore-<time>.",
+    options: {},
+    positionals: true,
+    async run(_v, config, positionals) {
+      const { restoreMain } = await import("./infra/backup_cmd.ts");
+      return await restoreMain(config, positionals);
+    },
+  },
 };
 
 function usage(): string {

@@ -139,6 +139,25 @@ export const ConfigSchema = z.object({
     /** Lift the network sandbox completely. */
     allowAll: bool().default(false),
   }).prefault({}),
+  telemetry: z.object({
+    /**
+     * OTLP/HTTP collector base URL, e.g. http://127.0.0.1:4318 (spans are POSTed to `<url>/v1/traces`).
+     * Empty: no traces leave TOM. A host other than loopback must be allowed by `egress`, else `tom serve`
+     * refuses to start.
+     */
+    otlpEndpoint: z.string().refine((s) => {
+      if (s === "") return true;
+      try {
+        const u = new URL(s);
+        return (u.protocol === "http:" || u.protocol === "https:") && u.search === "" && u.hash === "" &&
+          u.username === "" && u.password === "";
+      } catch {
+        return false;
+      }
+    }, "expected empty (off) or an http(s) URL without credentials such as http://127.0.0.1:4318").default(
+      "",
+    ),
+  }).prefault({}),
   gateway: z.object({
     /** Development only: accept browser-protocol connections without a token. Refused unless HTTP is bound to loopback. */
     devBypass: bool().default(false),
@@ -224,6 +243,8 @@ export const ConfigSchema = z.object({
     /** Analyse finished calls (sentiment, summary, memory) with the LLM's constrained JSON output. */
     analysis: bool().default(true),
     analysisIntervalSeconds: int(1, 86_400).default(30),
+    /** Ask the caller for a rating (1-5, spoken or by key) when they say goodbye. */
+    askRating: bool().default(true),
   }).prefault({}),
   retention: z.object({
     /** Default retention of a person's data, in days. */

@@ -3,7 +3,8 @@
  * configuration. Network access is granted to loopback, the listen addresses and the configured engine
  * endpoints only, unless the administrator allows more (`TOM_EGRESS_ALLOW_HOSTS`, or
  * `TOM_EGRESS_ALLOW_ALL=true`). A `fetch` anywhere else fails inside Deno with `NotCapable` before any
- * packet is sent.
+ * packet is sent. An OTLP trace collector (`telemetry.otlpEndpoint`) is added only when that policy already
+ * allows its host ({@linkcode egressAllows}); otherwise `tom serve` refuses to start.
  *
  * @module
  */
@@ -35,7 +36,33 @@ export function allowedNetHosts(config: Config): string[] {
     hosts.add(hostPort(config.freeswitch.eslHost, config.freeswitch.eslPort));
   }
   for (const h of config.egress.allowHosts) hosts.add(h);
+  const otlp = otlpEndpointHost(config);
+  if (otlp && egressAllows(config, otlp.hostname, otlp.port)) hosts.add(hostPort(otlp.hostname, otlp.port));
   return [...hosts];
+}
+
+/** The OTLP collector's host and port (`telemetry.otlpEndpoint`), or undefined when trace export is off. */
+export function otlpEndpointHost(
+  config: Pick<Config, "telemetry">,
+): { hostname: string; port: number } | undefined {
+  const endpoint = config.telemetry.otlpEndpoint;
+  if (!endpoint) return undefined;
+  const url = new URL(endpoint);
+  return { hostname: url.hostname, port: Number(url.port || (url.protocol === "https:" ? 443 : 80)) };
+}
+
+/**
+ * Whether the egress policy lets the serving process reach `hostname:port` on its own account: loopback
+ * always, any host with `egress.allowAll`, else only a host named in `egress.allowHosts` (as `host`, any
+ * port, or as `host:port`). Engine endpoints are allowed for their engines only and do not count here.
+ */
+export function egressAllows(config: Pick<Config, "egress">, hostname: string, port: number): boolean {
+  if (config.egress.allowAll || isLoopback(hostname)) return true;
+  const bare = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return config.egress.allowHosts.some((entry) => {
+    const e = entry.toLowerCase();
+    return e === bare || e === `[${bare}]` || e === hostPort(bare, port).toLowerCase();
+  });
 }
 
 function hostPort(host: string, port: number): string {
@@ -70,6 +97,8 @@ export function servePermissionFlags(config: Config, opts: PermissionOptions = {
     config.stt.cliBin,
     config.llm.bin,
     config.tts.bin,
+    // Piper's default binary name when TOM_TTS_BIN is left at its espeak-ng default (pipeline/engines/tts.ts).
+    ...(config.tts.kind === "piper" ? ["piper"] : []),
     "espeak-ng",
     "sox",
     "nvidia-smi",

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { type Config, ConfigError } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { initTelemetry, type Telemetry } from "./telemetry.ts";
+import { initTelemetry, registerGpuMetrics, startTraceExport, type Telemetry } from "./telemetry.ts";
 import { createHttpApp, type ReadinessCheck } from "./http.ts";
 import { CallRegistry } from "./calls.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
@@ -20,7 +20,8 @@ import { Supervisor } from "./supervisor.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { mountUi, type UiHandle } from "./ui_mount.ts";
 import { startScheduledCalls } from "./schedule_runner.ts";
-import { type Learning, startLearning } from "./learning.ts";
+import { callLearning, type Learning, startLearning } from "./learning.ts";
+import { usageLogger } from "./usage_log.ts";
 import { pipelineAnswerer } from "../pipeline/mod.ts";
 import { createLlm } from "../pipeline/engines/llm.ts";
 import { createStt } from "../pipeline/engines/stt.ts";
@@ -70,7 +71,13 @@ export interface Appliance {
  */
 async function answeringStage(
   config: Config,
-  deps: { store: Store; log: Logger; telemetry: Telemetry; keyring: UiHandle["keyring"] },
+  deps: {
+    store: Store;
+    log: Logger;
+    telemetry: Telemetry;
+    keyring: UiHandle["keyring"];
+    learning: Learning;
+  },
 ): Promise<{ answer: Answerer; close(): Promise<void> }> {
   const echo = { answer: echoAnswerer(), close: () => Promise.resolve() };
   if (config.answer === "echo") {
@@ -117,6 +124,8 @@ async function answeringStage(
     config,
     store: deps.store,
     keyring: deps.keyring,
+    learning: callLearning(config, deps.learning, { store: deps.store, log: deps.log }),
+    onCallEnd: usageLogger(config.dataDir, deps.log),
   });
   return {
     answer,
@@ -141,15 +150,33 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   const specs = engineSpecs(config);
   const meter = telemetry.meter;
   const restarts = meter.createCounter("tom_engine_restarts_total", {
-    description: "Engine process restarts",
+    description: "Engine process restarts by TOM's supervisor (always 0 for engines TOM does not manage)",
   });
+  // Every engine's series exists from the start, so increase() sees the first restart.
+  for (const s of specs) restarts.add(0, { engine: s.name });
   const engineUp = meter.createObservableGauge("tom_engine_up", {
     description: "1 when the engine is healthy",
   });
   const activeCalls = meter.createObservableGauge("tom_active_calls", { description: "Calls in progress" });
   activeCalls.addCallback((r) => r.observe(calls.size));
+  const callsStarted = meter.createCounter("tom_calls_total", {
+    description: "Calls accepted (inbound, outbound and test calls)",
+  });
+  const registerCall = calls.add.bind(calls);
+  calls.add = (call) => {
+    const unregister = registerCall(call);
+    callsStarted.add(1);
+    return unregister;
+  };
   meter.createObservableGauge("tom_build_info", { description: "Version of the running appliance" })
     .addCallback((r) => r.observe(1, { version: VERSION }));
+  registerGpuMetrics(meter);
+  try {
+    startTraceExport(config, { serviceVersion: VERSION }); // stopped by telemetry.shutdown()
+  } catch (e) {
+    store.close();
+    throw e; // a ConfigError when the OTLP endpoint is outside the egress policy: exit 2
+  }
 
   const newSupervisor = () =>
     new Supervisor(specs, {
@@ -217,6 +244,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     log,
     telemetry,
     calls,
+    learning: () => learning,
     onJwtKeyRotated: (k) => {
       keys.hmac = k;
     },
@@ -238,7 +266,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     return defaultAccountId(store);
   };
   learning = await startLearning(config, { store, log, keyring: ui.keyring });
-  const answering = await answeringStage(config, { store, log, telemetry, keyring: ui.keyring });
+  const answering = await answeringStage(config, { store, log, telemetry, keyring: ui.keyring, learning });
   const gatewayDeps: GatewayDeps = { config, store, log, meter, calls, answer: answering.answer, accountFor };
   let gateway: GatewayHandle;
   try {

@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Telemetry } from "./telemetry.ts";
 import type { CallRegistry } from "./calls.ts";
+import type { Learning } from "./learning.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
 import { type DoctorReport, runDoctor } from "./doctor.ts";
 import { encodeBase64Url } from "./_base64.ts";
@@ -28,6 +29,18 @@ import { anyUserExists } from "../ui/data/queries.ts";
 import { mountRoutes } from "../ui/router.ts";
 import type { UiDeps } from "../ui/types.ts";
 import { MANIFEST } from "../routes/_manifest.ts";
+
+/** What the learning page reads from the running learning loop (see infra/learning.ts). */
+export type UiLearning = Pick<Learning, "variants" | "metrics">;
+
+/**
+ * The UI's dependencies plus the learning loop. Kept beside {@linkcode UiDeps} until `learning` moves into
+ * it (ui/types.ts); routes read it with `(ctx.deps as UiLearningDeps).learning?.()`.
+ */
+export interface UiLearningDeps extends UiDeps {
+  /** The running learning loop, if any (it starts after the UI, so this is read per request). */
+  learning?: () => UiLearning | undefined;
+}
 
 /** What {@linkcode mountUi} needs. */
 export interface UiMountDeps {
@@ -54,6 +67,12 @@ export interface UiMountDeps {
   onJwtKeyRotated?: (key: Uint8Array) => void;
   /** Start the daily retention job (default true). */
   startJobs?: boolean;
+  /**
+   * The running learning loop for the learning page (its variants file and metrics). It starts after the
+   * UI, so pass a getter: `learning: () => learning`. Without it the page reads the variants file in force
+   * and shows no in-process metrics.
+   */
+  learning?: () => UiLearning | undefined;
 }
 
 /** The mounted UI. */
@@ -109,7 +128,7 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
     prebuiltDir: deps.prebuiltIslandsDir ?? join(defaultRoot(), ".cache", "ui-dist"),
   });
   assets.ready();
-  const uiDeps: UiDeps = {
+  const uiDeps: UiLearningDeps = {
     config,
     store,
     log: ulog,
@@ -138,6 +157,7 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
       return true;
     },
     now: deps.now ?? Date.now,
+    learning: deps.learning,
   };
   app.get("/ui/*", (c) => assets.serve(c.req.path) ?? c.json({ error: "Not found" }, 404));
   const routes = mountRoutes(app, MANIFEST, uiDeps);

@@ -1,6 +1,6 @@
 /**
  * Counters of the learning loop: feedback count, reward histogram, pulls per variant, exploration share
- * and blacklisted variants, as a snapshot and as Prometheus text (`rl_*`).
+ * and blacklisted variants, as a snapshot and as Prometheus text (`tom_rl_*`).
  *
  * @module
  */
@@ -83,29 +83,40 @@ export class RlMetrics {
     };
   }
 
-  /** Prometheus text exposition of the counters. */
+  /**
+   * Prometheus text exposition of the counters (`tom_rl_*`): feedback events by source, the reward
+   * histogram, policy pulls per variant, the exploration ratio and the number of blacklisted variants.
+   */
   toPrometheus(): string {
     const s = this.snapshot();
+    const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
     const out: string[] = [];
-    const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-    out.push("# TYPE rl_feedback_total counter");
+    const family = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    family(
+      "tom_rl_feedback_total",
+      "counter",
+      "Caller feedback events stored, by source (voice, dtmf, none)",
+    );
     for (const [k, v] of Object.entries(s.feedbackTotal)) {
-      out.push(`rl_feedback_total{source="${esc(k)}"} ${v}`);
+      out.push(`tom_rl_feedback_total{source="${esc(k)}"} ${v}`);
     }
-    out.push("# TYPE rl_reward histogram");
+    family("tom_rl_reward", "histogram", "Rewards applied to policy variants (-1 bad to 1 good)");
     let cum = 0;
     for (const b of s.rewardBuckets) {
       cum += b.count;
-      out.push(`rl_reward_bucket{le="${b.le}"} ${cum}`);
+      out.push(`tom_rl_reward_bucket{le="${b.le}"} ${cum}`);
     }
-    out.push(`rl_reward_bucket{le="+Inf"} ${s.rewardCount}`, `rl_reward_sum ${s.rewardSum}`);
-    out.push(`rl_reward_count ${s.rewardCount}`);
-    out.push("# TYPE rl_policy_pulls_total counter");
+    out.push(`tom_rl_reward_bucket{le="+Inf"} ${s.rewardCount}`);
+    out.push(`tom_rl_reward_sum ${s.rewardSum}`, `tom_rl_reward_count ${s.rewardCount}`);
+    family("tom_rl_policy_pulls_total", "counter", "Times the bandit chose each policy variant for a call");
     for (const [k, v] of Object.entries(s.selectionsByVariant)) {
-      out.push(`rl_policy_pulls_total{variant="${esc(k)}"} ${v}`);
+      out.push(`tom_rl_policy_pulls_total{variant="${esc(k)}"} ${v}`);
     }
-    out.push("# TYPE rl_bandit_exploration_ratio gauge", `rl_bandit_exploration_ratio ${s.explorationShare}`);
-    out.push("# TYPE rl_blacklisted_variants gauge", `rl_blacklisted_variants ${s.blacklisted.length}`);
+    family("tom_rl_exploration_ratio", "gauge", "Share of the bandit's choices that explored (0 to 1)");
+    out.push(`tom_rl_exploration_ratio ${s.explorationShare}`);
+    family("tom_rl_blacklisted_variants", "gauge", "Policy variants blacklisted by the deploy guard");
+    out.push(`tom_rl_blacklisted_variants ${s.blacklisted.length}`);
     return out.join("\n") + "\n";
   }
 }

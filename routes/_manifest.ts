@@ -22,22 +22,23 @@ import * as $17 from "./calls/[id]/index.tsx";
 import * as $18 from "./calls/[id]/recording.ts";
 import * as $19 from "./calls/index.tsx";
 import * as $20 from "./index.tsx";
-import * as $21 from "./live.tsx";
-import * as $22 from "./login.tsx";
-import * as $23 from "./logout.ts";
-import * as $24 from "./people/[id]/edit.tsx";
-import * as $25 from "./people/[id]/erase.tsx";
-import * as $26 from "./people/[id]/export.ts";
-import * as $27 from "./people/[id]/index.tsx";
-import * as $28 from "./people/[id]/memory.ts";
-import * as $29 from "./people/index.tsx";
-import * as $30 from "./people/new.tsx";
-import * as $31 from "./schedules.tsx";
-import * as $32 from "./settings.tsx";
-import * as $33 from "./setup.tsx";
-import * as $34 from "./system.tsx";
-import * as $35 from "./test-call.tsx";
-import * as $36 from "./users.tsx";
+import * as $21 from "./learning/index.ts";
+import * as $22 from "./live.tsx";
+import * as $23 from "./login.tsx";
+import * as $24 from "./logout.ts";
+import * as $25 from "./people/[id]/edit.tsx";
+import * as $26 from "./people/[id]/erase.tsx";
+import * as $27 from "./people/[id]/export.ts";
+import * as $28 from "./people/[id]/index.tsx";
+import * as $29 from "./people/[id]/memory.ts";
+import * as $30 from "./people/index.tsx";
+import * as $31 from "./people/new.tsx";
+import * as $32 from "./schedules.tsx";
+import * as $33 from "./settings.tsx";
+import * as $34 from "./setup.tsx";
+import * as $35 from "./system.tsx";
+import * as $36 from "./test-call.tsx";
+import * as $37 from "./users.tsx";
 
 /** Route modules by file. */
 export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
@@ -62,20 +63,21 @@ export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
   "./routes/calls/[id]/recording.ts": $18,
   "./routes/calls/index.tsx": $19,
   "./routes/index.tsx": $20,
-  "./routes/live.tsx": $21,
-  "./routes/login.tsx": $22,
-  "./routes/logout.ts": $23,
-  "./routes/people/[id]/edit.tsx": $24,
-  "./routes/people/[id]/erase.tsx": $25,
-  "./routes/people/[id]/export.ts": $26,
-  "./routes/people/[id]/index.tsx": $27,
-  "./routes/people/[id]/memory.ts": $28,
-  "./routes/people/index.tsx": $29,
-  "./routes/people/new.tsx": $30,
-  "./routes/schedules.tsx": $31,
-  "./routes/settings.tsx": $32,
-  "./routes/setup.tsx": $33,
-  "./routes/system.tsx": $34,
-  "./routes/test-call.tsx": $35,
-  "./routes/users.tsx": $36,
+  "./routes/learning/index.ts": $21,
+  "./routes/live.tsx": $22,
+  "./routes/login.tsx": $23,
+  "./routes/logout.ts": $24,
+  "./routes/people/[id]/edit.tsx": $25,
+  "./routes/people/[id]/erase.tsx": $26,
+  "./routes/people/[id]/export.ts": $27,
+  "./routes/people/[id]/index.tsx": $28,
+  "./routes/people/[id]/memory.ts": $29,
+  "./routes/people/index.tsx": $30,
+  "./routes/people/new.tsx": $31,
+  "./routes/schedules.tsx": $32,
+  "./routes/settings.tsx": $33,
+  "./routes/setup.tsx": $34,
+  "./routes/system.tsx": $35,
+  "./routes/test-call.tsx": $36,
+  "./routes/users.tsx": $37,
 };

@@ -83,6 +83,8 @@ export {
 export type { BanditArm, NewVariant, RewardUpdate, Variant } from "./bandit.ts";
 export { appendRlDecision, getReward, listRewards, listRlDecisions, recordReward } from "./rewards.ts";
 export type { CallReward, NewCallReward, RewardSource, RlDecision } from "./rewards.ts";
+export { backupDatabase, checkDatabaseFile, databaseInUse } from "./backup.ts";
+export type { DatabaseBackup, DatabaseCheck } from "./backup.ts";
 export { purgeExpiredNonces, useNonce } from "./nonces.ts";
 export { appendAudit, listAudit } from "./audit.ts";
 export type { AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";

@@ -161,3 +161,32 @@ export function Stats(p: { items: { label: string; value: string; id?: string }[
     </ul>
   );
 }
+
+/**
+ * A small interval bar on the scale `min`..`max` (server-rendered SVG, no script, no inline style):
+ * the interval as a band, the point as a tick, zero as a dashed line when it lies on the scale.
+ */
+export function IntervalBar(
+  p: { low: number; high: number; point?: number | null; min?: number; max?: number; label: string },
+): VNode {
+  const min = p.min ?? -1;
+  const max = p.max ?? 1;
+  const w = 120;
+  const h = 14;
+  const x = (v: number) => Math.round(((Math.min(max, Math.max(min, v)) - min) / (max - min)) * w * 10) / 10;
+  const lo = x(Math.min(p.low, p.high));
+  const hi = x(Math.max(p.low, p.high));
+  return (
+    <svg class="ibar" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={p.label}>
+      <title>{p.label}</title>
+      <rect x={0} y={h / 2 - 1} width={w} height={2} fill="#cfd6de" />
+      {min < 0 && max > 0 && (
+        <line x1={x(0)} x2={x(0)} y1={0} y2={h} stroke="#4a5360" stroke-width={1} stroke-dasharray="2 2" />
+      )}
+      <rect x={lo} y={2} width={Math.max(hi - lo, 1)} height={h - 4} fill="#0b5cad" fill-opacity={0.35} />
+      {p.point !== undefined && p.point !== null && (
+        <rect x={Math.max(x(p.point) - 1, 0)} y={0} width={2} height={h} fill="#0b5cad" />
+      )}
+    </svg>
+  );
+}

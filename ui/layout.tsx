@@ -14,6 +14,7 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: "/test-call", label: T.nav.testCall },
   { href: "/settings", label: T.nav.settings, admin: true },
   { href: "/users", label: T.nav.users, admin: true },
+  { href: "/learning", label: T.nav.learning, admin: true },
   { href: "/audit", label: T.nav.audit, admin: true },
   { href: "/system", label: T.nav.system, admin: true },
 ];

@@ -189,8 +189,10 @@ async function dispatch(c: Context, path: string, module: RouteModule, deps: UiD
       if (auth?.via !== "token") {
         const site = req.headers.get("sec-fetch-site");
         const origin = req.headers.get("origin");
+        // Behind a TLS reverse proxy the browser's Origin is https:// while TOM sees http://: compare the
+        // host the browser addressed (the Host header a proxy passes on), not the scheme.
         const crossSite = (site !== null && site !== "same-origin" && site !== "none") ||
-          (origin !== null && origin !== url.origin);
+          (origin !== null && originHost(origin) !== (req.headers.get("host") ?? url.host).toLowerCase());
         const given = form.get("_csrf") ?? req.headers.get("x-csrf-token") ?? "";
         if (crossSite || !csrf || !safeEqual(given, csrf)) {
           deps.log.warn("csrf check failed", { path: url.pathname, method, cross_site: crossSite });
@@ -340,4 +342,13 @@ export function endSession(ctx: RouteContext): void {
   if (!h) return;
   ctx.deps.sessions.delete(readCookie(ctx.req, h.names.session));
   (ctx as RouteContext & { setCookie(v: string): void }).setCookie(cookie(h.names.session, "", h.secure, 0));
+}
+
+/** The host (with port) of an Origin header, lower case; "" when it is not a URL (e.g. "null"). */
+function originHost(origin: string): string {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return "";
+  }
 }

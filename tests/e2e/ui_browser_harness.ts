@@ -10,8 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import axe from "axe-core";
+import { axe, type Browser, chromium, type Page } from "../_deps.ts";
 import { startTestUi, type TestUi, type TestUiOptions } from "../ui/_harness.ts";
 import { ROOT } from "../_helpers.ts";
 

@@ -152,6 +152,7 @@ Deno.test({
           ["/system", "17-system"],
           ["/api", "18-api-docs"],
           ["/test-call", "19-test-call"],
+          ["/learning", "20-learning"],
         ] as const
       ) {
         await page.goto(srv.url + path);

@@ -124,10 +124,10 @@ Deno.test("metrics: selections, exploration share, reward histogram and Promethe
   assert.equal(s.rewardBuckets.reduce((a, b) => a + b.count, 0), 30);
   assert.ok(s.explorationShare >= 0 && s.explorationShare <= 1);
   const text = metrics.toPrometheus();
-  assert.match(text, /rl_feedback_total\{source="dtmf"\} 1/);
-  assert.match(text, /rl_reward_count 30/);
-  assert.match(text, /rl_policy_pulls_total\{variant="base"\}/);
-  assert.match(text, /rl_blacklisted_variants 0/);
+  assert.match(text, /tom_rl_feedback_total\{source="dtmf"\} 1/);
+  assert.match(text, /tom_rl_reward_count 30/);
+  assert.match(text, /tom_rl_policy_pulls_total\{variant="base"\}/);
+  assert.match(text, /tom_rl_blacklisted_variants 0/);
   store.close();
 });
 

@@ -126,6 +126,40 @@ Deno.test("a form posted from another site is refused even with a valid token", 
   }
 });
 
+Deno.test("behind a TLS reverse proxy the https Origin of the practice's own host is accepted", async () => {
+  const t = await startTestUi();
+  try {
+    const c = await setupAndLogin(t);
+    const post = async (origin: string) => {
+      const { csrf } = await c.page("/people/new");
+      return await c.fetch("/people/new", {
+        method: "POST",
+        body: new URLSearchParams({
+          _csrf: csrf,
+          kind: "senior",
+          displayName: "Erna",
+          phoneE164: "+4930111112",
+          retentionDays: "30",
+        }),
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          origin,
+          host: "tom.praxis.example",
+          "sec-fetch-site": "same-origin",
+        },
+      });
+    };
+    // The browser addressed https://tom.praxis.example; TOM sees plain HTTP from the proxy.
+    const ok = await post("https://tom.praxis.example");
+    assert.notEqual(ok.status, 403, "own host over https is not cross-site");
+    assert.ok(ok.status < 400, `status ${ok.status}`);
+    const evil = await post("https://evil.example");
+    assert.equal(evil.status, 403);
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("the session id changes at login and the old one is worthless", async () => {
   const t = await startTestUi();
   try {
