@@ -138,6 +138,22 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  selfcheck: {
+    summary: "Ask the running appliance whether it is ready (GET /readyz): one line, exit 0 or 1",
+    usage: "tom selfcheck [--url URL] [--timeout MS] [--config FILE]",
+    details:
+      "Asks http://TOM_HTTP_HOST:TOM_HTTP_PORT/readyz (loopback when TOM listens on all addresses) and\n" +
+      "prints one line: ready, or the reasons it is not. Exit 0 when ready, 1 when not ready or unreachable.\n" +
+      "Cheap enough to run every minute (tom-selfcheck.timer). --timeout is in ms (default 5000).",
+    options: { url: { type: "string" }, timeout: { type: "string" } },
+    async run(v, config) {
+      const { selfcheckMain } = await import("./infra/selfcheck.ts");
+      return await selfcheckMain(config, {
+        url: v.url as string | undefined,
+        timeout: v.timeout as string | undefined,
+      });
+    },
+  },
   backup: {
     summary: "Back up the database and its keys while TOM runs, or verify a backup",
     usage: "tom backup --output DIR | --verify DIR [--config FILE]",

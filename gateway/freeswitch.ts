@@ -10,7 +10,7 @@
  *   <extension name="tom">
  *     <condition field="destination_number" expression="^(.+)$">
  *       <action application="answer"/>
- *       <action application="set" data="tom_meta={&quot;uuid&quot;:&quot;${uuid}&quot;,&quot;caller&quot;:&quot;${caller_id_number}&quot;,&quot;callee&quot;:&quot;${destination_number}&quot;,&quot;tom_call_id&quot;:&quot;${tom_call_id}&quot;,&quot;tom_account_id&quot;:&quot;${tom_account_id}&quot;,&quot;rate&quot;:16000,&quot;mix&quot;:&quot;mono&quot;}"/>
+ *       <action application="set" data="tom_meta={&quot;caller&quot;:&quot;${caller_id_number}&quot;,&quot;callee&quot;:&quot;${destination_number}&quot;,&quot;tom_call_id&quot;:&quot;${tom_call_id}&quot;,&quot;tom_account_id&quot;:&quot;${tom_account_id}&quot;,&quot;rate&quot;:16000,&quot;mix&quot;:&quot;mono&quot;,&quot;uuid&quot;:&quot;${uuid}&quot;}"/>
  *       <action application="set" data="tom_fork=${uuid_audio_fork(${uuid} start ws://127.0.0.1:8080/ws/freeswitch mono 16k tom ${tom_meta})}"/>
  *       <action application="park"/>
  *     </condition>

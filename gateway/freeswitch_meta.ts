@@ -77,6 +77,26 @@ function party(v: unknown): string | undefined {
  * @returns the metadata, or an error message saying what is missing or wrong.
  */
 export function parseForkMetadata(text: string, query?: URLSearchParams): ForkMetadata | { error: string } {
+  // JSON keeps the last of duplicate keys: a caller id smuggling `","uuid":"...` past a dialplan that does
+  // not escape it could otherwise redirect TOM's uuid_kill/uuid_broadcast to another channel.
+  for (
+    const key of [
+      "uuid",
+      "call_uuid",
+      "channel_uuid",
+      "Unique-ID",
+      "unique_id",
+      "tom_call_id",
+      "tom_account_id",
+    ]
+  ) {
+    if ((text.match(new RegExp(`"${key}"\\s*:`, "g")) ?? []).length > 1) {
+      return {
+        error:
+          `the metadata names "${key}" more than once (refused: channel, call and account must be unambiguous)`,
+      };
+    }
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -3,22 +3,25 @@
  *
  * Usage: provision_cli.ts [--dir DIR] [--jobs N] [--quiet-if-cached] [--test-peers]
  *
- * `--test-peers` also provides what only the tests need: Debian's Chromium (admin UI browser tests) and
- * a real Asterisk in a Debian sid chroot (gateway end-to-end tests).
+ * `--test-peers` also provides what only the tests need: Debian's Chromium (admin UI browser tests), the
+ * tools that check the shipped deployment files (promtool, xmllint, systemd-analyze) and a real Asterisk
+ * in a Debian sid chroot (gateway end-to-end tests).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "./config.ts";
 import { ensureChromium } from "./engines/browser.ts";
+import { ensureTestTools } from "./engines/test_tools.ts";
 import { asteriskDir, formatAsteriskProgress } from "./asterisk/cli.ts";
 import { asteriskProvisioned, provisionAsterisk } from "./asterisk/provision.ts";
 import { formatProgress } from "./engines/progress.ts";
 import { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/provision.ts";
 
 /**
- * Peers only the tests need: Debian's Chromium (admin UI browser tests) and a Debian sid chroot with a
- * real Asterisk (gateway end-to-end tests). A failure is printed with its reason; it fails the run in CI
+ * Peers only the tests need: Debian's Chromium (admin UI browser tests), promtool, xmllint and
+ * systemd-analyze (the deployment files' tests) and a Debian sid chroot with a real Asterisk (gateway
+ * end-to-end tests). A failure is printed with its reason; it fails the run in CI
  * (`CI=true`), elsewhere the tests that need the peer skip and say why.
  */
 async function provisionTestPeers(): Promise<void> {
@@ -33,6 +36,12 @@ async function provisionTestPeers(): Promise<void> {
     if (!values_quiet) console.error(`tom engines: chromium ready (${version})`);
   } catch (e) {
     fail("chromium", e);
+  }
+  try {
+    const versions = await ensureTestTools({ onLine: (l) => console.error(`tom engines: test tools: ${l}`) });
+    if (!values_quiet) console.error(`tom engines: test tools ready (${Object.keys(versions).join(", ")})`);
+  } catch (e) {
+    fail("test tools", e);
   }
   const dir = asteriskDir();
   if (await asteriskProvisioned(dir)) return;
