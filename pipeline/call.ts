@@ -345,13 +345,13 @@ export class PipelineCall implements CallHandler {
     else if (phrase === "goodbyeMaxDuration") this.#ending = "max_duration";
     else if (phrase === "callbackOffer") this.#ending = "callback";
     const custom = phrase === "greeting" ? this.#d.greeting : undefined;
-    const play = (pcm: Int16Array | null | undefined) => {
+    const play = (pcm: Int16Array | null | undefined, text: string = custom ?? PHRASES[phrase]) => {
       if (this.#ended) return;
       if (pcm && pcm.length > 0) {
         emitPipelineEvent(this.#ctx.output, {
           type: "tts_audio",
           turn: this.#state.turn,
-          text: custom ?? PHRASES[phrase],
+          text,
           durationMs: (pcm.length * 1000) / PIPELINE_RATE,
         });
         this.#ctx.output.audio(pcm);
@@ -366,8 +366,9 @@ export class PipelineCall implements CallHandler {
       // than keep the caller waiting, and synthesize it for the next call.
       const fallback = this.#d.phrases.get(phrase);
       if (fallback) {
-        this.#d.phrases.loadText(custom, this.#ctx.signal).catch(() => undefined);
-        return play(fallback);
+        // Not tied to this call: the next caller should get it even if this one hangs up at once.
+        this.#d.phrases.loadText(custom, new AbortController().signal).catch(() => undefined);
+        return play(fallback, PHRASES[phrase]);
       }
       this.#d.phrases.loadText(custom, this.#ctx.signal).then(play, () => play(null));
       return;
