@@ -115,6 +115,23 @@ const COMMANDS: Record<string, Command> = {
       return await rlReportMain(config, { json: v.json === true });
     },
   },
+  qc: {
+    summary: "Check a WAV file's audio quality (a call recording): level, clipping, DC offset, SNR",
+    usage: "tom qc FILE.wav [--json]",
+    details: "Per channel (recordings: left = caller, right = TOM): RMS, clipping ratio, DC offset and an\n" +
+      "SNR estimate, against RMS 300-9000, clipping < 0.1 %, |DC offset| < 200, SNR > 20 dB. Exit 0 when\n" +
+      "every check passes, 1 when one fails (named in the output), 2 when the file cannot be read as WAV.",
+    options: { json: { type: "boolean" } },
+    positionals: true,
+    async run(v, _config, positionals) {
+      if (positionals.length !== 1) {
+        console.error("tom qc: expected one WAV file\n\nUsage: tom qc FILE.wav [--json]");
+        return EXIT.usage;
+      }
+      const { qcMain } = await import("./infra/qc_cmd.ts");
+      return await qcMain({ file: positionals[0], json: v.json === true });
+    },
+  },
   token: {
     summary: "Mint a gateway JWT for one call",
     usage: "tom token --call-id ID [--ttl SECONDS] [--sub SUBJECT] [--config FILE]",

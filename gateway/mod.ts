@@ -30,6 +30,7 @@ export {
 } from "./call.ts";
 export { CallSession, type CallStartInfo, defaultAccountId, type GatewayDeps } from "./session.ts";
 export { echoAnswerer, GREETING_TONE, tone } from "./echo.ts";
+export { CallRecorder, recordingsDir, sweepRecordingFiles } from "./recording.ts";
 export {
   type BrowserTransport,
   type GatewayHandle,

@@ -21,6 +21,7 @@ import {
   type Store,
 } from "../store/mod.ts";
 import type { Answerer, CallEvent, CallHandler, CallOutput, TransportKind } from "./call.ts";
+import { type CallRecorder, recordOutput, startRecording } from "./recording.ts";
 
 /** What every transport needs from the appliance. */
 export interface GatewayDeps {
@@ -71,6 +72,8 @@ export class CallSession {
   readonly #deps: GatewayDeps;
   readonly #unregister: () => void;
   readonly #started: number;
+  /** Set when the call is recorded (config, account setting and the person's consent). */
+  readonly #recorder: CallRecorder | undefined;
   #ended = false;
 
   private constructor(deps: GatewayDeps, info: CallStartInfo, output: CallOutput) {
@@ -98,11 +101,13 @@ export class CallSession {
     markCallAnswered(deps.store, this.accountId, call.id, this.#started);
     this.id = call.id;
     this.log = deps.log.child({ call_id: this.id, transport: info.transport });
+    const recorded = { accountId: this.accountId, callId: this.id, startedAt: this.#started };
+    this.#recorder = startRecording({ ...deps, log: this.log }, recorded);
     this.#unregister = deps.calls.add({ id: this.id, end: (reason) => this.#endByTom(reason, output) });
     this.#handler = deps.answer({
       callId: this.id,
       transport: info.transport,
-      output,
+      output: this.#recorder ? recordOutput(output, this.#recorder) : output,
       log: this.log,
       signal: this.#abort.signal,
     });
@@ -141,7 +146,9 @@ export class CallSession {
 
   /** Hand an event from the peer to the answering stage (ignored after the end). */
   deliver(event: Exclude<CallEvent, { type: "start" } | { type: "stop" }>): void {
-    if (!this.#ended) this.#deliver(event);
+    if (this.#ended) return;
+    if (event.type === "audio") this.#recorder?.caller(event.pcm, event.atMs);
+    this.#deliver(event);
   }
 
   /** The call ended (peer hung up, socket closed, TOM hung up). Idempotent. */
@@ -150,6 +157,7 @@ export class CallSession {
     this.#ended = true;
     this.#deliver({ type: "stop", reason });
     this.#abort.abort(new Error(`call ended: ${reason}`));
+    this.#recorder?.close();
     try {
       endCall(this.#deps.store, this.accountId, this.id, {
         status,

@@ -88,7 +88,7 @@ export type { DatabaseBackup, DatabaseCheck } from "./backup.ts";
 export { purgeExpiredNonces, useNonce } from "./nonces.ts";
 export { appendAudit, listAudit } from "./audit.ts";
 export type { AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";
-export { purgeExpiredCallData } from "./retention.ts";
+export { purgeExpiredCallData, purgeExpiredRecordings } from "./retention.ts";
 export type { RetentionResult } from "./retention.ts";
 export { callStats, sentimentTrend } from "./stats.ts";
 export type { CallStats, SentimentDay } from "./stats.ts";

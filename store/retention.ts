@@ -1,4 +1,5 @@
-// Retention: each person's retention_days bounds how long their calls' personal data is kept.
+// Retention: each person's retention_days bounds how long their calls' personal data is kept, and
+// recordings are kept at most `retention.recordingHours` (purgeExpiredRecordings).
 import type { Store } from "./db.ts";
 import { many, requireInt, run } from "./_util.ts";
 
@@ -59,5 +60,41 @@ export function purgeExpiredCallData(
       days,
     );
     return { transcriptTurns, analyses, recordingPaths: recordings.map((r) => r.recording_path) };
+  });
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Forgets the recordings of the account's calls that ended (or, never ended, started) more than
+ * `recordingHours` ago (default 24, the configuration's `retention.recordingHours`): the call rows lose
+ * their recording path and keep `recorded`. Returns the paths (relative to `<dataDir>/recordings`) whose
+ * files the caller deletes. Run it at least hourly so a recording outlives its hours by at most one.
+ *
+ * @throws {RangeError} when `recordingHours` is not an integer from 1 to 8760
+ */
+export function purgeExpiredRecordings(
+  store: Store,
+  accountId: string,
+  now: number,
+  opts: { recordingHours?: number } = {},
+): string[] {
+  const hours = requireInt(
+    "Cannot purge recordings",
+    "recordingHours",
+    opts.recordingHours ?? 24,
+    1,
+    24 * 365,
+  );
+  const cutoff = now - hours * HOUR_MS;
+  const where = `account_id = ?1 AND recording_path IS NOT NULL AND coalesce(ended_at, started_at) < ?2`;
+  return store.transaction(() => {
+    const rows = many<{ recording_path: string }>(
+      store.prepare(`SELECT recording_path FROM calls WHERE ${where}`),
+      accountId,
+      cutoff,
+    );
+    run(store.prepare(`UPDATE calls SET recording_path = NULL WHERE ${where}`), accountId, cutoff);
+    return rows.map((r) => r.recording_path);
   });
 }

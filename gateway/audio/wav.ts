@@ -1,31 +1,156 @@
 /**
- * Canonical 44-byte-header WAV files, 16-bit PCM, mono: the playback files TOM hands to FreeSWITCH
- * (mod_sndfile resamples them itself) and the utterances whisper-server and whisper-cli read.
+ * Canonical 44-byte-header WAV files, 16-bit PCM: the playback files TOM hands to FreeSWITCH
+ * (mod_sndfile resamples them itself), the utterances whisper-server and whisper-cli read (mono, via
+ * {@linkcode encodeWav}), and call recordings written while the call runs (stereo, via
+ * {@linkcode WavFileWriter}).
+ *
+ * A file that is still being written (or whose writer died) carries 0xFFFFFFFF as its RIFF and data
+ * sizes: "up to the end of the file", the convention ffmpeg and @echogarden/wave-codec read. The writer
+ * patches the real sizes when it closes.
  *
  * @module
  */
 
-/** A WAV file of 16-bit mono PCM at `rate`. */
-export function encodeWav(pcm: Int16Array, rate: number): Uint8Array<ArrayBuffer> {
-  const dataBytes = pcm.length * 2;
-  const out = new Uint8Array(44 + dataBytes);
+/** Bytes of the canonical header before the samples. */
+export const WAV_HEADER_BYTES = 44;
+/** The RIFF/data size of a file still being written: "to the end of the file". */
+export const WAV_SIZE_UNKNOWN = 0xffff_ffff;
+
+/** The canonical 44-byte header of 16-bit PCM; `dataBytes` undefined writes {@linkcode WAV_SIZE_UNKNOWN}. */
+export function wavHeader(rate: number, channels: number, dataBytes?: number): Uint8Array<ArrayBuffer> {
+  if (!Number.isInteger(rate) || rate < 1 || !Number.isInteger(channels) || channels < 1 || channels > 8) {
+    throw new RangeError(`Cannot write a WAV header for ${channels} channel(s) at ${rate} Hz`);
+  }
+  if (
+    dataBytes !== undefined && !(Number.isInteger(dataBytes) && dataBytes >= 0 && dataBytes <= 0xffff_ffd3)
+  ) {
+    throw new RangeError(`Cannot write a WAV header for ${dataBytes} data bytes: need 0 to 4 GiB - 45`);
+  }
+  const out = new Uint8Array(WAV_HEADER_BYTES);
   const v = new DataView(out.buffer);
   const ascii = (at: number, s: string) => {
     for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
   };
   ascii(0, "RIFF");
-  v.setUint32(4, 36 + dataBytes, true);
+  v.setUint32(4, dataBytes === undefined ? WAV_SIZE_UNKNOWN : 36 + dataBytes, true);
   ascii(8, "WAVE");
   ascii(12, "fmt ");
   v.setUint32(16, 16, true); // fmt chunk size
   v.setUint16(20, 1, true); // PCM
-  v.setUint16(22, 1, true); // mono
+  v.setUint16(22, channels, true);
   v.setUint32(24, rate, true);
-  v.setUint32(28, rate * 2, true); // byte rate
-  v.setUint16(32, 2, true); // block align
+  v.setUint32(28, rate * 2 * channels, true); // byte rate
+  v.setUint16(32, 2 * channels, true); // block align
   v.setUint16(34, 16, true); // bits per sample
   ascii(36, "data");
-  v.setUint32(40, dataBytes, true);
-  for (let i = 0; i < pcm.length; i++) v.setInt16(44 + i * 2, pcm[i], true);
+  v.setUint32(40, dataBytes === undefined ? WAV_SIZE_UNKNOWN : dataBytes, true);
   return out;
+}
+
+/** A WAV file of 16-bit mono PCM at `rate`. */
+export function encodeWav(pcm: Int16Array, rate: number): Uint8Array<ArrayBuffer> {
+  const dataBytes = pcm.length * 2;
+  const out = new Uint8Array(WAV_HEADER_BYTES + dataBytes);
+  out.set(wavHeader(rate, 1, dataBytes));
+  const v = new DataView(out.buffer);
+  for (let i = 0; i < pcm.length; i++) v.setInt16(WAV_HEADER_BYTES + i * 2, pcm[i], true);
+  return out;
+}
+
+/**
+ * A 16-bit PCM WAV file written as the samples come (nothing held in memory but what `write` is
+ * given): the header first with {@linkcode WAV_SIZE_UNKNOWN} sizes, samples appended, the real sizes
+ * patched by {@linkcode WavFileWriter.close}. Synchronous, like the store's SQLite writes beside it: one
+ * `write` is one `write(2)` of a few kilobytes.
+ *
+ * @example
+ * ```ts
+ * const w = WavFileWriter.create("/tmp/x.wav", { rate: 16_000, channels: 2 });
+ * w.write(new Int16Array([1, -1, 2, -2])); // interleaved left, right
+ * w.close();
+ * ```
+ */
+export class WavFileWriter {
+  readonly rate: number;
+  readonly channels: number;
+  readonly #file: Deno.FsFile;
+  #dataBytes = 0;
+  #closed = false;
+
+  private constructor(file: Deno.FsFile, rate: number, channels: number) {
+    this.#file = file;
+    this.rate = rate;
+    this.channels = channels;
+  }
+
+  /**
+   * Create `path` (never an existing file: `createNew`) with `mode` (default 0o600) and write its header.
+   *
+   * @throws {Deno.errors.AlreadyExists} when the file exists; other file system errors as they come.
+   */
+  static create(path: string, opts: { rate: number; channels: number; mode?: number }): WavFileWriter {
+    const header = wavHeader(opts.rate, opts.channels);
+    const file = Deno.openSync(path, { write: true, createNew: true, mode: opts.mode ?? 0o600 });
+    try {
+      writeAll(file, header);
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+    return new WavFileWriter(file, opts.rate, opts.channels);
+  }
+
+  /** Bytes of samples written so far. */
+  get dataBytes(): number {
+    return this.#dataBytes;
+  }
+
+  /**
+   * Append interleaved samples.
+   *
+   * @throws {RangeError} when the file would pass the 4 GiB a WAV size field can hold, or after close.
+   */
+  write(interleaved: Int16Array): void {
+    if (this.#closed) throw new RangeError("Cannot write to a closed WAV file");
+    const bytes = interleaved.length * 2;
+    if (this.#dataBytes + bytes > 0xffff_ffd3) {
+      throw new RangeError("Cannot write past 4 GiB: a WAV file cannot hold more");
+    }
+    writeAll(this.#file, int16LeBytes(interleaved));
+    this.#dataBytes += bytes;
+  }
+
+  /** Patch the RIFF and data sizes and close the file. Idempotent; closes even when patching fails. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      const h = new Uint8Array(4);
+      const v = new DataView(h.buffer);
+      v.setUint32(0, 36 + this.#dataBytes, true);
+      this.#file.seekSync(4, Deno.SeekMode.Start);
+      writeAll(this.#file, h);
+      v.setUint32(0, this.#dataBytes, true);
+      this.#file.seekSync(40, Deno.SeekMode.Start);
+      writeAll(this.#file, h);
+    } finally {
+      this.#file.close();
+    }
+  }
+}
+
+/** Whether this machine stores Int16 little-endian (WAV's byte order): then samples are written as is. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function int16LeBytes(pcm: Int16Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  const out = new Uint8Array(pcm.length * 2);
+  const v = new DataView(out.buffer);
+  for (let i = 0; i < pcm.length; i++) v.setInt16(i * 2, pcm[i], true);
+  return out;
+}
+
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let at = 0;
+  while (at < bytes.length) at += file.writeSync(bytes.subarray(at));
 }

@@ -7,7 +7,9 @@ const UUID = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
 const OTHER = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
 
 Deno.test("metadata with one uuid is accepted", () => {
-  const m = parseForkMetadata(JSON.stringify({ uuid: UUID, caller: "+4930123456", rate: 16000, mix: "mono" }));
+  const m = parseForkMetadata(
+    JSON.stringify({ uuid: UUID, caller: "+4930123456", rate: 16000, mix: "mono" }),
+  );
   assert.ok(!("error" in m), JSON.stringify(m));
   assert.equal(m.uuid, UUID);
 });

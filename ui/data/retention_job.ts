@@ -1,5 +1,5 @@
 /**
- * The retention job: daily (and on demand from the settings page or `POST /api/retention/run`) it
+ * The retention job: hourly (and on demand from the settings page or `POST /api/retention/run`) it
  * deletes the transcripts, analyses and recordings of calls past their person's retention, for every
  * account, removes expired sessions, and writes what it did to each account's audit log.
  *
@@ -7,7 +7,14 @@
  */
 import type { Config } from "../../infra/config.ts";
 import type { Logger } from "../../infra/log.ts";
-import { appendAudit, listAccounts, purgeExpiredCallData, type Store } from "../../store/mod.ts";
+import {
+  appendAudit,
+  listAccounts,
+  purgeExpiredCallData,
+  purgeExpiredRecordings,
+  type Store,
+} from "../../store/mod.ts";
+import { sweepRecordingFiles } from "../../gateway/mod.ts";
 import { getSettings } from "./settings.ts";
 import { deleteRecordingFiles } from "./privacy.ts";
 
@@ -28,11 +35,11 @@ export interface RetentionJobOptions {
   /** Remove expired sessions too. */
   purgeSessions?: () => number;
   now?: () => number;
-  /** Interval between automatic runs (default 24 h). */
+  /** Interval between automatic runs (default 1 h: recordings are kept only 24 h by default). */
   intervalMs?: number;
 }
 
-/** Runs retention now and every day. */
+/** Runs retention soon after start and then every hour. */
 export class RetentionJob {
   readonly #o: RetentionJobOptions;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -62,11 +69,15 @@ export class RetentionJob {
     for (const a of accounts) {
       const days = getSettings(store, config, a.id).defaultRetentionDays;
       const r = purgeExpiredCallData(store, a.id, now, { defaultRetentionDays: days });
-      const files = deleteRecordingFiles(config.dataDir, r.recordingPaths);
+      // Recordings have their own, shorter retention (TOM_RETENTION_RECORDING_HOURS, default 24 h).
+      const expired = purgeExpiredRecordings(store, a.id, now, {
+        recordingHours: config.retention.recordingHours,
+      });
+      const files = deleteRecordingFiles(config.dataDir, [...r.recordingPaths, ...expired]);
       total.transcriptTurns += r.transcriptTurns;
       total.analyses += r.analyses;
       total.recordings += files.deleted;
-      if (r.transcriptTurns + r.analyses + r.recordingPaths.length > 0 || opts.actorUserId) {
+      if (r.transcriptTurns + r.analyses + r.recordingPaths.length + expired.length > 0 || opts.actorUserId) {
         appendAudit(store, a.id, {
           actorUserId: opts.actorUserId ?? null,
           action: "retention.purge",
@@ -75,6 +86,13 @@ export class RetentionJob {
           detail: { transcriptTurns: r.transcriptTurns, analyses: r.analyses, recordings: files.deleted },
         });
       }
+    }
+    // Files the database never learnt about (a crash between creating the file and storing its path).
+    if (!opts.accountId) {
+      total.recordings += sweepRecordingFiles(
+        config.dataDir,
+        now - config.retention.recordingHours * 3_600_000,
+      );
     }
     total.sessions = this.#o.purgeSessions?.() ?? 0;
     this.#lastRun = { at: now, summary: total };
@@ -85,7 +103,7 @@ export class RetentionJob {
   /** Run once soon after start, then every interval (timers do not keep the process alive). */
   start(): void {
     if (this.#timer !== undefined) return;
-    const every = this.#o.intervalMs ?? 86_400_000;
+    const every = this.#o.intervalMs ?? 3_600_000;
     const tick = (delay: number) => {
       const timer = setTimeout(() => {
         try {
