@@ -33,3 +33,33 @@ const rows = seeds.map((seed) => {
 });
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i])).join("  "));
+
+// Baselines on the same arms and schedule (expected regret, no noise): TOM without learning (always the
+// base variant) and uniform random choice among the available arms.
+const best = Math.max(...Object.values(SIM_ARMS), LATE_ARM.mean);
+const expectedRegret = (pulls: number, pick: (available: number[]) => number): number => {
+  let regret = 0;
+  for (let t = 1; t <= pulls; t++) {
+    const available = [...Object.values(SIM_ARMS), ...(t > 1000 ? [LATE_ARM.mean] : [])];
+    regret += best - pick(available);
+  }
+  return regret;
+};
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const thompson2000 = mean(rows.map((r) => Number(r[4])));
+console.log(
+  "\nbaselines (same arms, expected regret)      @500    @1000   @2000   Thompson @2000 / baseline",
+);
+for (
+  const [name, pick] of [
+    ["always the base variant (no learning)", () => SIM_ARMS.base],
+    ["uniform random among available arms", (a: number[]) => mean(a)],
+  ] as const
+) {
+  const at = [500, 1000, 2000].map((n) => expectedRegret(n, pick));
+  console.log(
+    `${name.padEnd(42)} ${at.map((x) => x.toFixed(1).padStart(7)).join(" ")}   ${
+      (thompson2000 / at[2]).toFixed(3)
+    }`,
+  );
+}
