@@ -163,6 +163,11 @@ export class PipelineCall implements CallHandler {
     return this.#state;
   }
 
+  /** The call's pipeline options (the defaults with its policy variant's parameters). */
+  get options(): Readonly<PipelineOptions> {
+    return this.#o;
+  }
+
   /** The conversation so far, as the caller heard it. */
   get history(): readonly HistoryTurn[] {
     return this.#history;

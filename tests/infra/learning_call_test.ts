@@ -14,6 +14,7 @@ import {
   type PhraseName,
   PHRASES,
   pipelineAnswerer,
+  PipelineCall,
 } from "../../pipeline/mod.ts";
 import {
   applyVariant,
@@ -50,6 +51,7 @@ function learningOf(store: Store, seed = 7): Learning {
 }
 
 interface Run {
+  handler: unknown;
   out: FakeOutput;
   llm: FakeLlm;
   summary: CallSummary;
@@ -134,7 +136,7 @@ async function runCall(
   ac.abort();
   await until(() => summary !== undefined, "summary");
   await until(() => getReward(store, account.id, call.id) !== undefined, "reward");
-  return { out, llm, summary: summary as CallSummary, callId: call.id, accountId: account.id };
+  return { handler, out, llm, summary: summary as CallSummary, callId: call.id, accountId: account.id };
 }
 
 Deno.test("a rated call: variant recorded and applied, feedback, reward with components, bandit update, analysis queued", async () => {
@@ -151,6 +153,11 @@ Deno.test("a rated call: variant recorded and applied, feedback, reward with com
   const variant = getVariant(store, call.policyVariantId);
   assert.ok(variant);
   const applied = applyVariant(variant);
+  // Its barge-in sensitivity set the call's VAD and turn thresholds.
+  assert.ok(r.handler instanceof PipelineCall);
+  for (const [k, v] of Object.entries(applied.pipeline)) {
+    assert.equal(r.handler.options[k as keyof typeof applied.pipeline], v, k);
+  }
   // The variant's policy text reached the LLM's system prompt.
   assert.ok(r.llm.requests[0][0].content.includes(applied.policy.slice(0, 40)));
   const fb = getFeedback(store, r.accountId, r.callId);
