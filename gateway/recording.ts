@@ -27,7 +27,7 @@
 import { join } from "node:path";
 import type { Config } from "../infra/config.ts";
 import type { Logger } from "../infra/log.ts";
-import { attachRecording, callConsent, type Store } from "../store/mod.ts";
+import { attachRecording, callConsent, clearRecording, type Store } from "../store/mod.ts";
 import { getSettings } from "../ui/data/settings.ts";
 import type { CallOutput } from "./call.ts";
 import { PIPELINE_RATE } from "./call.ts";
@@ -236,6 +236,11 @@ export class CallRecorder {
         Deno.removeSync(this.path);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) log.warn("cannot delete a recording", { error: e });
+      }
+      try {
+        clearRecording(store, accountId, callId);
+      } catch (e) {
+        log.warn("cannot clear the deleted recording's path", { error: e });
       }
       log.info("recording deleted: consent no longer given");
       return;

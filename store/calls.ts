@@ -196,6 +196,12 @@ export function callConsent(
   return row && { recording: row.r === 1, transcript: row.t === 1 };
 }
 
+/** Forget the call's recording (its file was deleted); false if the call is not in this account. */
+export function clearRecording(store: Store, accountId: string, callId: string): boolean {
+  const sql = "UPDATE calls SET recorded = 0, recording_path = NULL WHERE account_id = ? AND id = ?";
+  return run(store.prepare(sql), accountId, callId) === 1;
+}
+
 /** Stores the recording's path if the person consented to recording; false otherwise. */
 export function attachRecording(store: Store, accountId: string, callId: string, path: string): boolean {
   const file = requireText("Cannot attach recording", "path", path, 1000);

@@ -53,6 +53,7 @@ export type { Erasure } from "./erasure.ts";
 export {
   attachRecording,
   callConsent,
+  clearRecording,
   createCall,
   endCall,
   findCallByExternalId,

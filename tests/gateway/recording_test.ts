@@ -12,7 +12,15 @@ import { createLogger } from "../../infra/log.ts";
 import { CallRegistry } from "../../infra/calls.ts";
 import { qcMain } from "../../infra/qc_cmd.ts";
 import { decodeWavForQc } from "../../infra/qc.ts";
-import { createCall, createPerson, erasePerson, getCall, openStore, type Store } from "../../store/mod.ts";
+import {
+  createCall,
+  createPerson,
+  erasePerson,
+  getCall,
+  openStore,
+  type Store,
+  updatePerson,
+} from "../../store/mod.ts";
 import type { Answerer, CallContext, CallOutput } from "../../gateway/call.ts";
 import { CallSession, defaultAccountId, type GatewayDeps } from "../../gateway/session.ts";
 import { dominantFrequency, rmsDbfs, sineWave, toneDbfs } from "../../gateway/audio/analysis.ts";
@@ -252,6 +260,24 @@ Deno.test("a recording whose person is erased during the call is deleted at the 
     assert.equal(erasePerson(r.store, r.accountId, personId)?.recordingPaths.length, 1);
     session.end("caller hung up");
     assert.throws(() => Deno.statSync(recordingPath(r, session.id)), Deno.errors.NotFound);
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("a recording whose person withdraws consent during the call is deleted and forgotten", async () => {
+  const r = await rig();
+  try {
+    const session = open(r);
+    speak(r, session, tone(440, 500), 0);
+    assert.ok(getCall(r.store, r.accountId, session.id)?.recordingPath);
+    const personId = String(getCall(r.store, r.accountId, session.id)?.personId);
+    updatePerson(r.store, r.accountId, personId, { consentRecording: false });
+    session.end("caller hung up");
+    assert.throws(() => Deno.statSync(recordingPath(r, session.id)), Deno.errors.NotFound);
+    const call = getCall(r.store, r.accountId, session.id);
+    assert.equal(call?.recordingPath, null);
+    assert.equal(call?.recorded, false);
   } finally {
     await r.close();
   }
