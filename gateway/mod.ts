@@ -31,6 +31,7 @@ export {
 export { CallSession, type CallStartInfo, defaultAccountId, type GatewayDeps } from "./session.ts";
 export { echoAnswerer, GREETING_TONE, tone } from "./echo.ts";
 export { CallRecorder, recordingsDir, sweepRecordingFiles } from "./recording.ts";
+export { encodeWav, readWav, type WavAudio, WavReadError } from "./audio/mod.ts";
 export {
   type BrowserTransport,
   type GatewayHandle,

@@ -11,14 +11,12 @@
  * one steady tone) gives 0 dB. It needs pauses in the audio, as speech has: a channel without any quiet
  * frames measures as noise.
  *
- * WAV decoding is @echogarden/wave-codec (PCM 8/16/24/32 bit, float, A-law, µ-law, extensible). Before
- * it, {@linkcode decodeWavForQc} repairs what a writer that died mid-file leaves: RIFF/data sizes of 0 or
- * 0xFFFFFFFF (or larger than the file) are read as "to the end of the file", and a partial last frame
- * is dropped.
+ * WAV decoding is `readWav` (gateway/audio/wav.ts: @echogarden/wave-codec after repairing what a writer
+ * that died mid-file leaves).
  *
  * @module
  */
-import { bufferToFloat32Channels, decodeWaveToBuffer } from "@echogarden/wave-codec";
+import { readWav, type WavAudio } from "../gateway/mod.ts";
 
 /** The verdict's limits: RMS 300-9000, clipping below 0.1 %, |DC offset| below 200, SNR above 20 dB. */
 export const QC_LIMITS = {
@@ -71,79 +69,6 @@ export interface QcReport {
   failures: string[];
   channelReports: ChannelReport[];
   limits: typeof QC_LIMITS;
-}
-
-/** Decoded audio: one array per channel, in PCM16 units. */
-export interface QcAudio {
-  sampleRate: number;
-  channels: Float32Array[];
-}
-
-/** The bytes are not a WAV file this tool can read. */
-export class WavReadError extends Error {
-  override name = "WavReadError";
-}
-
-/**
- * Decode a WAV file's bytes into channels in PCM16 units, tolerating a file whose writer died (sizes 0
- * or 0xFFFFFFFF, truncated data).
- *
- * @throws {WavReadError} when the bytes are not a readable WAV file
- */
-export function decodeWavForQc(bytes: Uint8Array): QcAudio {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") {
-    throw new WavReadError("no RIFF/WAVE header");
-  }
-  let at = 12;
-  let blockAlign = 0;
-  while (at + 8 <= bytes.length) {
-    const id = tag(at);
-    const size = v.getUint32(at + 4, true);
-    const body = at + 8;
-    if (id === "fmt ") {
-      if (size < 16 || body + 16 > bytes.length) throw new WavReadError("the fmt chunk is cut short");
-      blockAlign = v.getUint16(body + 12, true);
-      if (blockAlign === 0) throw new WavReadError("the fmt chunk says 0 bytes per frame");
-    } else if (id === "data") {
-      if (blockAlign === 0) throw new WavReadError("no fmt chunk before the data");
-      const toEnd = size === 0 || size === 0xffff_ffff || body + size > bytes.length;
-      const raw = toEnd ? bytes.length - body : size;
-      const length = raw - (raw % blockAlign);
-      // A canonical copy up to the data, with the sizes it really has, for a strict decode.
-      const copy = new Uint8Array(body + length);
-      copy.set(bytes.subarray(0, body + length));
-      const cv = new DataView(copy.buffer);
-      cv.setUint32(4, copy.length - 8, true);
-      cv.setUint32(at + 4, length, true);
-      return decodeCanonical(copy);
-    }
-    if (size > bytes.length - body) break;
-    at = body + size + (size & 1);
-  }
-  throw new WavReadError(blockAlign === 0 ? "no fmt chunk" : "no data chunk");
-}
-
-function decodeCanonical(bytes: Uint8Array): QcAudio {
-  let decoded: ReturnType<typeof decodeWaveToBuffer>;
-  let floats: Float32Array[];
-  try {
-    decoded = decodeWaveToBuffer(bytes, false, false);
-    floats = bufferToFloat32Channels(
-      decoded.decodedAudioBuffer,
-      decoded.channelCount,
-      decoded.bitDepth,
-      decoded.sampleFormat,
-    );
-  } catch (e) {
-    throw new WavReadError(e instanceof Error ? e.message : String(e));
-  }
-  if (!(decoded.sampleRate > 0) || floats.length < 1) {
-    throw new WavReadError(`unusable format: ${decoded.channelCount} channel(s) at ${decoded.sampleRate} Hz`);
-  }
-  for (const ch of floats) for (let i = 0; i < ch.length; i++) ch[i] *= 32768;
-  return { sampleRate: decoded.sampleRate, channels: floats };
 }
 
 /** Measure one channel (PCM16 units) at `sampleRate`. */
@@ -214,7 +139,7 @@ function channelName(index: number, count: number): string {
 }
 
 /** Measure every channel of decoded audio and give the verdict. */
-export function analyseAudio(audio: QcAudio): QcReport {
+export function analyseAudio(audio: WavAudio): QcReport {
   const count = audio.channels.length;
   const channelReports = audio.channels.map((ch, i): ChannelReport => {
     const m = measureChannel(ch, audio.sampleRate);
@@ -241,5 +166,5 @@ export function analyseAudio(audio: QcAudio): QcReport {
  * @throws {WavReadError} when the bytes are not a readable WAV file
  */
 export function analyseWav(bytes: Uint8Array): QcReport {
-  return analyseAudio(decodeWavForQc(bytes));
+  return analyseAudio(readWav(bytes));
 }

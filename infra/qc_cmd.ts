@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { analyseWav, type QcReport, WavReadError } from "./qc.ts";
+import { analyseWav, type QcReport } from "./qc.ts";
+import { WavReadError } from "../gateway/mod.ts";
 
 /** Exit codes of `tom qc`. */
 export const QC_EXIT = { pass: 0, fail: 1, unreadable: 2 } as const;

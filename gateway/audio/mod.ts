@@ -59,4 +59,4 @@ export {
   sineWave,
   toneDbfs,
 } from "./analysis.ts";
-export { encodeWav } from "./wav.ts";
+export { encodeWav, readWav, type WavAudio, WavReadError } from "./wav.ts";

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { bufferToFloat32Channels, decodeWaveToBuffer } from "@echogarden/wave-codec";
 
 /** Bytes of the canonical header before the samples. */
 export const WAV_HEADER_BYTES = 44;
@@ -153,4 +154,77 @@ function int16LeBytes(pcm: Int16Array): Uint8Array {
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let at = 0;
   while (at < bytes.length) at += file.writeSync(bytes.subarray(at));
+}
+
+/** Decoded audio: one array per channel, in PCM16 units. */
+export interface WavAudio {
+  sampleRate: number;
+  channels: Float32Array[];
+}
+
+/** The bytes are not a WAV file TOM can read. */
+export class WavReadError extends Error {
+  override name = "WavReadError";
+}
+
+/**
+ * Decode a WAV file's bytes into channels in PCM16 units, tolerating a file whose writer died (sizes 0
+ * or 0xFFFFFFFF, truncated data).
+ *
+ * @throws {WavReadError} when the bytes are not a readable WAV file
+ */
+export function readWav(bytes: Uint8Array): WavAudio {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") {
+    throw new WavReadError("no RIFF/WAVE header");
+  }
+  let at = 12;
+  let blockAlign = 0;
+  while (at + 8 <= bytes.length) {
+    const id = tag(at);
+    const size = v.getUint32(at + 4, true);
+    const body = at + 8;
+    if (id === "fmt ") {
+      if (size < 16 || body + 16 > bytes.length) throw new WavReadError("the fmt chunk is cut short");
+      blockAlign = v.getUint16(body + 12, true);
+      if (blockAlign === 0) throw new WavReadError("the fmt chunk says 0 bytes per frame");
+    } else if (id === "data") {
+      if (blockAlign === 0) throw new WavReadError("no fmt chunk before the data");
+      const toEnd = size === 0 || size === 0xffff_ffff || body + size > bytes.length;
+      const raw = toEnd ? bytes.length - body : size;
+      const length = raw - (raw % blockAlign);
+      // A canonical copy up to the data, with the sizes it really has, for a strict decode.
+      const copy = new Uint8Array(body + length);
+      copy.set(bytes.subarray(0, body + length));
+      const cv = new DataView(copy.buffer);
+      cv.setUint32(4, copy.length - 8, true);
+      cv.setUint32(at + 4, length, true);
+      return decodeCanonical(copy);
+    }
+    if (size > bytes.length - body) break;
+    at = body + size + (size & 1);
+  }
+  throw new WavReadError(blockAlign === 0 ? "no fmt chunk" : "no data chunk");
+}
+
+function decodeCanonical(bytes: Uint8Array): WavAudio {
+  let decoded: ReturnType<typeof decodeWaveToBuffer>;
+  let floats: Float32Array[];
+  try {
+    decoded = decodeWaveToBuffer(bytes, false, false);
+    floats = bufferToFloat32Channels(
+      decoded.decodedAudioBuffer,
+      decoded.channelCount,
+      decoded.bitDepth,
+      decoded.sampleFormat,
+    );
+  } catch (e) {
+    throw new WavReadError(e instanceof Error ? e.message : String(e));
+  }
+  if (!(decoded.sampleRate > 0) || floats.length < 1) {
+    throw new WavReadError(`unusable format: ${decoded.channelCount} channel(s) at ${decoded.sampleRate} Hz`);
+  }
+  for (const ch of floats) for (let i = 0; i < ch.length; i++) ch[i] *= 32768;
+  return { sampleRate: decoded.sampleRate, channels: floats };
 }

@@ -15,7 +15,7 @@ import {
   type Route,
   type TomEndpoints,
 } from "./config.ts";
-import { decodeWav, encodeWav, type Wav } from "./wav.ts";
+import { encodeWav, readWav } from "../../gateway/mod.ts";
 import type { AsteriskChroot } from "./provision.ts";
 
 /** The caller's test tone: what the `tom-caller` context plays, between two silences. */
@@ -48,6 +48,12 @@ export interface AsteriskInstanceOptions extends TomEndpoints {
 }
 
 let instances = 0;
+
+/** A decoded mono recording. */
+export interface Wav {
+  rate: number;
+  pcm: Int16Array;
+}
 
 /** A running Asterisk. */
 export class AsteriskInstance {
@@ -203,9 +209,13 @@ export class AsteriskInstance {
     );
   }
 
-  /** A test call's recording: what the caller heard (TOM's audio) or said (the tone, the silences). */
+  /**
+   * A test call's recording (format_wav: 16-bit mono): what the caller heard (TOM's audio) or said (the
+   * tone, the silences). A recording Asterisk is still writing is read to the end of the file.
+   */
   async recording(key: string, which: "heard" | "said"): Promise<Wav> {
-    return decodeWav(await Deno.readFile(join(this.chroot, this.paths.spool, `${key}-${which}.wav`)));
+    const wav = readWav(await Deno.readFile(join(this.chroot, this.paths.spool, `${key}-${which}.wav`)));
+    return { rate: wav.sampleRate, pcm: Int16Array.from(wav.channels[0], Math.round) };
   }
 
   /** Stop Asterisk (`core stop now`, killed after `timeoutMs`) and remove the instance's files. */

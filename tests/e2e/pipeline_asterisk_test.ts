@@ -8,7 +8,7 @@ import { asteriskDir } from "../../infra/asterisk/cli.ts";
 import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
 import { AsteriskInstance } from "../../infra/asterisk/instance.ts";
 import { ROUTES } from "../../infra/asterisk/config.ts";
-import { encodeWav } from "../../infra/asterisk/wav.ts";
+import { encodeWav } from "../../gateway/mod.ts";
 import { silentLogger } from "../../infra/log.ts";
 import type { Answerer, CallOutput } from "../../gateway/call.ts";
 import type { PipelineEvent } from "../../gateway/messages.ts";

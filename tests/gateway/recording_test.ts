@@ -11,7 +11,7 @@ import { loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
 import { CallRegistry } from "../../infra/calls.ts";
 import { qcMain } from "../../infra/qc_cmd.ts";
-import { decodeWavForQc } from "../../infra/qc.ts";
+import { readWav } from "../../gateway/mod.ts";
 import {
   createCall,
   createPerson,
@@ -180,7 +180,7 @@ Deno.test("a consented call is recorded sample-exact: caller left, TOM right, fl
     const v = new DataView(bytes.buffer);
     assert.equal(v.getUint32(4, true), bytes.length - 8, "RIFF size patched");
     assert.equal(v.getUint32(40, true), bytes.length - 44, "data size patched");
-    const wav = decodeWavForQc(bytes);
+    const wav = readWav(bytes);
     assert.equal(wav.sampleRate, RATE);
     assert.equal(wav.channels.length, 2);
     const [left, right] = wav.channels.map((c) => Int16Array.from(c));
@@ -221,7 +221,7 @@ Deno.test("TOM's audio queued behind earlier audio is placed after it; caller fr
       if (i >= 75) r.clock.t += 20;
     }
     session.end("caller hung up");
-    const wav = decodeWavForQc(Deno.readFileSync(recordingPath(r, session.id)));
+    const wav = readWav(Deno.readFileSync(recordingPath(r, session.id)));
     const [left, right] = wav.channels.map((c) => Int16Array.from(c));
     assert.deepEqual(left, caller);
     const start = 1.5 * RATE; // handed over at 1500 ms of call time
@@ -334,7 +334,7 @@ Deno.test("a full disk mid-call stops the recording with one warning; the call a
     const warnings = r.logs.filter((l) => l.level === "warn");
     assert.deepEqual(warnings.map((l) => l.message), ["recording stopped: cannot write the file"]);
     // What was written before the disk filled is a readable recording of the call's start.
-    const wav = decodeWavForQc(Deno.readFileSync(recordingPath(r, session.id)));
+    const wav = readWav(Deno.readFileSync(recordingPath(r, session.id)));
     const left = Int16Array.from(wav.channels[0]);
     assert.ok(left.length > RATE / 2 && left.length < 10 * RATE, `${left.length} samples`);
     assert.deepEqual(left, caller.subarray(0, left.length));
@@ -374,7 +374,7 @@ Deno.test("a browser call with consent is recorded (caller tone left, greeting a
     await c.event("call_end");
     const file = `${h.config.dataDir}/recordings/${accountId}/rec-1.wav`;
     assert.equal(getCall(h.store, accountId, "rec-1")?.recordingPath, `${accountId}/rec-1.wav`);
-    const wav = decodeWavForQc(await Deno.readFile(file));
+    const wav = readWav(await Deno.readFile(file));
     const [left, right] = wav.channels.map((ch) => Int16Array.from(ch));
     assert.ok(left.length >= 3 * RATE, `${left.length} samples`);
     // The caller's frames are on the left exactly as sent (their atMs counts from the first frame).

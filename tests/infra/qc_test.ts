@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { encodeWav, wavHeader } from "../../gateway/audio/wav.ts";
-import { analyseWav, decodeWavForQc, QC_LIMITS } from "../../infra/qc.ts";
+import { analyseWav, QC_LIMITS } from "../../infra/qc.ts";
+import { readWav } from "../../gateway/mod.ts";
 import { qcMain } from "../../infra/qc_cmd.ts";
 import { seededRandom } from "../gateway/_fuzz.ts";
 
@@ -171,7 +172,7 @@ Deno.test("qc reads files a dead writer left: sizes 0xFFFFFFFF or 0, a partial l
   const left = signal({ amp: 4000, sigma: 40 });
   const right = signal({ amp: 2000, sigma: 20, seed: 3 });
   const whole = stereo(left, right);
-  const want = decodeWavForQc(whole);
+  const want = readWav(whole);
   const streaming = new Uint8Array(whole.length + 3); // 3 bytes of a frame that was never finished
   streaming.set(whole);
   streaming.set(wavHeader(RATE, 2)); // sizes 0xFFFFFFFF
@@ -179,12 +180,12 @@ Deno.test("qc reads files a dead writer left: sizes 0xFFFFFFFF or 0, a partial l
   new DataView(zeros.buffer).setUint32(4, 0, true);
   new DataView(zeros.buffer).setUint32(40, 0, true);
   for (const bytes of [streaming, zeros]) {
-    const got = decodeWavForQc(bytes);
+    const got = readWav(bytes);
     assert.equal(got.channels.length, 2);
     assert.deepEqual(got.channels, want.channels);
   }
   // Cut in the middle of the data (the header still claims the full size): the samples that are there.
-  const cut = decodeWavForQc(whole.subarray(0, 44 + 4 * 1000 + 2));
+  const cut = readWav(whole.subarray(0, 44 + 4 * 1000 + 2));
   assert.equal(cut.channels[0].length, 1000);
   assert.equal(cut.channels[1][999], right[999]);
 });
