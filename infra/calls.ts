@@ -15,12 +15,18 @@ export interface LiveCall {
 /** Live calls, and whether new ones are accepted. */
 export class CallRegistry {
   #calls = new Map<string, LiveCall>();
+  #started = 0;
   #draining = false;
   #idle: Array<() => void> = [];
 
   /** Number of live calls. */
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** Calls registered since start (for the `tom_calls_total` counter). */
+  get started(): number {
+    return this.#started;
   }
 
   /** True once shutdown began; transports refuse new calls. */
@@ -36,6 +42,7 @@ export class CallRegistry {
   add(call: LiveCall): () => void {
     if (this.#draining) throw new Error("Cannot accept call: the appliance is shutting down");
     this.#calls.set(call.id, call);
+    this.#started++;
     return () => {
       this.#calls.delete(call.id);
       if (this.#calls.size === 0) { for (const f of this.#idle.splice(0)) f(); }

@@ -159,15 +159,9 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   });
   const activeCalls = meter.createObservableGauge("tom_active_calls", { description: "Calls in progress" });
   activeCalls.addCallback((r) => r.observe(calls.size));
-  const callsStarted = meter.createCounter("tom_calls_total", {
+  meter.createObservableCounter("tom_calls_total", {
     description: "Calls accepted (inbound, outbound and test calls)",
-  });
-  const registerCall = calls.add.bind(calls);
-  calls.add = (call) => {
-    const unregister = registerCall(call);
-    callsStarted.add(1);
-    return unregister;
-  };
+  }).addCallback((r) => r.observe(calls.started));
   meter.createObservableGauge("tom_build_info", { description: "Version of the running appliance" })
     .addCallback((r) => r.observe(1, { version: VERSION }));
   registerGpuMetrics(meter);

@@ -10,8 +10,9 @@
  * few MB; a run costs about 1 ms, so one session serves far more calls than a 2-core machine can hold.
  *
  * The onnxruntime wasm is loaded from bytes (`ort.env.wasm.wasmBinary`), never fetched: by default the
- * file of the npm package as Deno resolved it (`import.meta.resolve`), or bytes the caller passes (a
- * compiled binary passes its embedded copy). Threads: 1 (`ort.env.wasm.numThreads`), no proxy worker.
+ * file of the npm package as Deno resolved it (`import.meta.resolve`; in the compiled binary that is the
+ * embedded copy, the only onnxruntime wasm it carries), or bytes the caller passes. Threads: 1
+ * (`ort.env.wasm.numThreads`), no proxy worker.
  *
  * @example
  * ```ts
