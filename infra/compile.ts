@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { join, relative } from "node:path";
 import { loadConfig } from "./config.ts";
+import { SILERO_MODEL_FILE } from "../pipeline/engines/silero.ts";
 import { servePermissionFlags } from "./permissions.ts";
 
 /** One npm package of `deno info --json` (`npmPackages`). */
@@ -117,6 +118,29 @@ export function npmExcludes(info: DenoInfo): string[] {
   return out;
 }
 
+/** Files copied into the repository before the compile and embedded (the Silero VAD model). */
+export const EMBEDDED_DIR = ".cache/embedded";
+
+/**
+ * Copy the Silero VAD model (config `vad.model`, provisioned by `deno task engines`) to
+ * {@linkcode EMBEDDED_DIR}, so the binary carries it and needs no engines directory for its VAD.
+ *
+ * @throws {Error} naming the command to run when the model is missing
+ */
+export function stageEmbeddedFiles(root: string, vadModel: string): string {
+  const dir = join(root, EMBEDDED_DIR);
+  Deno.mkdirSync(dir, { recursive: true });
+  const target = join(dir, SILERO_MODEL_FILE);
+  try {
+    Deno.copyFileSync(vadModel, target);
+  } catch (e) {
+    throw new Error(
+      `Cannot embed the VAD model ${vadModel}: ${(e as Error).message} (run: deno task engines)`,
+    );
+  }
+  return target;
+}
+
 /** Options of {@linkcode compileArgs}. */
 export interface CompileOptions {
   output: string;
@@ -135,6 +159,8 @@ export function compileArgs(opts: CompileOptions): string[] {
     "--exclude-unused-npm",
     "--include",
     ".cache/ui-dist",
+    "--include",
+    EMBEDDED_DIR,
     ...opts.excludes.flatMap((p) => ["--exclude", p]),
     "--output",
     opts.output,
@@ -176,6 +202,12 @@ if (import.meta.main) {
   }).output();
   if (!islands.success) {
     console.error("tom compile: bundling the admin UI's islands failed");
+    Deno.exit(1);
+  }
+  try {
+    stageEmbeddedFiles(root, config.vad.model);
+  } catch (e) {
+    console.error(`tom compile: ${(e as Error).message}`);
     Deno.exit(1);
   }
   const excludes = npmExcludes(await denoInfo(root));

@@ -92,7 +92,8 @@ async function answeringStage(
     await tts?.close?.();
     return echo;
   }
-  const vad = openVad(config.vad, { fallback: true });
+  // A compiled binary carries the Silero model: used when the configured file is missing.
+  const vad = openVad(config.vad, { fallback: true, embeddedModel: true });
   vad.then(
     (p) => p.degraded && deps.log.warn("VAD fallback in use", { reason: p.degraded }),
     (e) => deps.log.error("no VAD available", { error: e }),

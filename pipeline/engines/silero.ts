@@ -42,6 +42,12 @@ export interface SileroOptions {
   model: string | Uint8Array;
   /** The onnxruntime-web wasm (`ort-wasm-simd-threaded.wasm` of 1.30.0); default: read from the npm package. */
   wasmBinary?: Uint8Array;
+  /**
+   * When the model file does not exist, use the copy `deno task compile` embeds ({@linkcode
+   * EMBEDDED_SILERO_MODEL}): what `tom serve` asks for, so a binary installed without an engines
+   * directory still has Silero. Default false (a missing file is an error).
+   */
+  embeddedFallback?: boolean;
 }
 
 let runtime: Promise<void> | undefined;
@@ -83,7 +89,9 @@ export class SileroModel {
   /** Load the model (the wasm runtime once per process). */
   static async load(options: SileroOptions): Promise<SileroModel> {
     await initRuntime(options.wasmBinary);
-    const bytes = typeof options.model === "string" ? await readModel(options.model) : options.model;
+    const bytes = typeof options.model === "string"
+      ? await readModel(options.model, options.embeddedFallback === true)
+      : options.model;
     const t0 = performance.now();
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: ["wasm"],
@@ -130,10 +138,28 @@ export class SileroModel {
   }
 }
 
-async function readModel(path: string): Promise<Uint8Array> {
+/** File name of the Silero model TOM uses. */
+export const SILERO_MODEL_FILE = "silero_vad_16k_op15.onnx";
+
+/** The copy `deno task compile` embeds in the binary (infra/compile.ts stages it at this path). */
+export const EMBEDDED_SILERO_MODEL: URL = new URL(
+  `../../.cache/embedded/${SILERO_MODEL_FILE}`,
+  import.meta.url,
+);
+
+/**
+ * The model's bytes: the configured file, else (when that file does not exist and `embedded` is set) the
+ * copy embedded in the compiled binary.
+ */
+async function readModel(path: string, embedded: boolean): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (e) {
+    if (embedded && e instanceof Deno.errors.NotFound) {
+      try {
+        return await Deno.readFile(EMBEDDED_SILERO_MODEL);
+      } catch { /* not a compiled binary, or compiled without it: report the configured path */ }
+    }
     throw new Error(`Cannot read the VAD model ${path}: ${(e as Error).message} (run: deno task engines)`);
   }
 }

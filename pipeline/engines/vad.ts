@@ -35,16 +35,17 @@ export interface VadProvider {
  * Load the VAD the configuration names.
  *
  * @param config `config.vad` (the Silero model path)
- * @param options `fallback`: use WebRTC VAD when Silero cannot be loaded instead of throwing
+ * @param options `fallback`: use WebRTC VAD when Silero cannot be loaded instead of throwing;
+ *   `embeddedModel`: a missing model file falls back to the copy embedded in the compiled binary
  * @returns the provider
  * @throws {Error} when Silero cannot be loaded and `fallback` is not set
  */
 export async function openVad(
   config: { model: string },
-  options: { fallback?: boolean } = {},
+  options: { fallback?: boolean; embeddedModel?: boolean } = {},
 ): Promise<VadProvider> {
   try {
-    const model = await loadSilero({ model: config.model });
+    const model = await loadSilero({ model: config.model, embeddedFallback: options.embeddedModel });
     return {
       name: "silero",
       createVad: () => Promise.resolve(model.createVad()),
