@@ -73,7 +73,15 @@ Deno.test({
       const body = await ready.json();
       const names = body.checks.map((c: { name: string }) => c.name).sort();
       assert.deepEqual(names, ["database", "llm", "stt", "tts", "vad"]);
-      const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+      // /readyz asks the engines itself; the tom_engine_up gauge follows the supervisor's next health
+      // poll, so on a loaded machine it may still say 0 for a moment.
+      const upDeadline = Date.now() + 30_000;
+      let metrics = "";
+      while (Date.now() < upDeadline) {
+        metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+        if (/tom_engine_up\{[^}]*engine="stt"[^}]*\} 1/.test(metrics)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       assert.match(metrics, /tom_engine_up\{[^}]*engine="stt"[^}]*\} 1/);
       const engines = childPids(child.pid);
       assert.ok(engines.length >= 3, `launcher -> serve -> whisper-server + llama-server, got ${engines}`);
@@ -86,9 +94,13 @@ Deno.test({
       const logs = (await stderr).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
       assert.ok(logs.some((l) => l.message === "stopped"), "serve logged its clean stop");
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already stopped */ }
+      // After a failure the launcher is killed; its serve process and the engines must not outlive the
+      // test (they hold the stderr pipe open and the test would wait for ever).
+      for (const pid of [...childPids(child.pid), child.pid]) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* already stopped */ }
+      }
       await child.status;
       await stdout;
       await stderr;
