@@ -262,11 +262,16 @@ export class PiperTts implements TtsEngine {
     };
     this.#proc = proc;
     this.#pumpStdout(proc);
-    this.#pumpStderr(proc);
-    child.status.then((status) => {
+    const stderrRead = this.#pumpStderr(proc);
+    child.status.then(async (status) => {
       const wasKilled = proc.dead;
       proc.dead = true;
       if (this.#proc === proc) this.#proc = undefined;
+      // Piper's last words (why it died) may still be in the pipe: read them before reporting, but never
+      // wait long (a grandchild could hold the pipe open).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([stderrRead, new Promise((r) => (timer = setTimeout(r, 250)))]);
+      clearTimeout(timer);
       const job = proc.job;
       if (job && !job.finished && !wasKilled) {
         const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
