@@ -221,3 +221,35 @@ export function hasEventSink(output: CallOutput): output is EventfulOutput {
 export function emitPipelineEvent(output: CallOutput, e: PipelineEvent): void {
   if (hasEventSink(output)) output.event(e);
 }
+
+/** What {@linkcode tapOutput} sees of a call's output before the transport does. */
+export interface OutputTaps {
+  /** TOM's audio, before the transport queues it. */
+  audio?(pcm: Int16Array): void;
+  /** A barge-in flush, before the transport does it. */
+  clear?(): void;
+}
+
+/**
+ * Wrap a call's output so `taps` see TOM's audio and the flushes (recording, usage accounting);
+ * everything else (marks, hang-up, `queuedMs`, the browser's event sink) goes straight to the transport.
+ */
+export function tapOutput(output: CallOutput, taps: OutputTaps): CallOutput {
+  const tapped: CallOutput & Partial<Pick<EventfulOutput, "event">> = {
+    audio(pcm) {
+      taps.audio?.(pcm);
+      output.audio(pcm);
+    },
+    mark: (name) => output.mark(name),
+    clear() {
+      taps.clear?.();
+      output.clear();
+    },
+    hangup: (reason) => output.hangup(reason),
+    get queuedMs() {
+      return output.queuedMs;
+    },
+  };
+  if (hasEventSink(output)) tapped.event = (e) => output.event(e);
+  return tapped;
+}

@@ -31,7 +31,7 @@ import { attachRecording, callConsent, clearRecording, type Store } from "../sto
 import { getSettings } from "../ui/data/settings.ts";
 import type { CallOutput } from "./call.ts";
 import { PIPELINE_RATE } from "./call.ts";
-import { type EventfulOutput, hasEventSink } from "./messages.ts";
+import { tapOutput } from "./messages.ts";
 import { WavFileWriter } from "./audio/wav.ts";
 
 /** Samples per millisecond on the recording's clock. */
@@ -317,23 +317,7 @@ function place(
  * (marks, hangup, `queuedMs`, the browser's event sink) goes straight to the transport.
  */
 export function recordOutput(output: CallOutput, recorder: CallRecorder): CallOutput {
-  const tapped: CallOutput & Partial<Pick<EventfulOutput, "event">> = {
-    audio(pcm) {
-      recorder.tom(pcm);
-      output.audio(pcm);
-    },
-    mark: (name) => output.mark(name),
-    clear() {
-      recorder.clear();
-      output.clear();
-    },
-    hangup: (reason) => output.hangup(reason),
-    get queuedMs() {
-      return output.queuedMs;
-    },
-  };
-  if (hasEventSink(output)) tapped.event = (e) => output.event(e);
-  return tapped;
+  return tapOutput(output, { audio: (pcm) => recorder.tom(pcm), clear: () => recorder.clear() });
 }
 
 /**

@@ -12,7 +12,6 @@ import {
   callConsent,
   enqueueAnalysis,
   getAccount,
-  getCall,
   listAccounts,
   listVariants,
   recordReward,
@@ -33,6 +32,7 @@ import {
   loadVariantsFile,
   PolicyBandit,
   recordCallFeedback,
+  refreshBlacklistGauge,
   RlMetrics,
   syncVariants,
   type VariantsFile,
@@ -62,7 +62,7 @@ export async function startLearning(
   const synced = syncVariants(deps.store, variants);
   if (synced.length > 0) log.info("policy variants synced", { variants: synced });
   const metrics = new RlMetrics();
-  metrics.setBlacklisted(listVariants(deps.store).filter((v) => v.blacklisted).map((v) => v.id));
+  refreshBlacklistGauge(deps.store, metrics);
   const bandit = new PolicyBandit(deps.store, { baseVariant: variants.baseVariant, log, metrics });
 
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -184,11 +184,11 @@ export function callLearning(
             bandit: learning.bandit,
             metrics: learning.metrics,
           });
-          const call = getCall(store, owner.accountId, callId);
+          const { call } = out;
           recordReward(store, owner.accountId, {
             callId,
-            variantId: call?.policyVariantId ?? null,
-            context: call?.banditContext ?? null,
+            variantId: call.policyVariantId,
+            context: call.banditContext,
             reward: out.reward.reward,
             components: out.reward.components,
             missing: out.reward.missing,
@@ -197,7 +197,7 @@ export function callLearning(
             applied: out.bandit !== undefined,
           });
           log.info("call feedback recorded", {
-            variant: call?.policyVariantId ?? "-",
+            variant: call.policyVariantId ?? "-",
             reward: out.reward.reward,
             rated: event.rating !== null,
             source: event.source,

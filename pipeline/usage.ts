@@ -7,6 +7,7 @@
  */
 import type { CallOutput } from "../gateway/call.ts";
 import { PIPELINE_RATE } from "../gateway/call.ts";
+import { tapOutput } from "../gateway/messages.ts";
 
 /** Stages whose engine time is counted. */
 export type UsageStage = "stt" | "llm" | "tts";
@@ -45,26 +46,9 @@ export class CallUsage {
    * @param output the call's real output
    */
   wrap(output: CallOutput): CallOutput {
-    // deno-lint-ignore no-this-alias
-    const usage = this;
-    const wrapped: CallOutput & { event?: (e: unknown) => void } = {
-      audio(pcm) {
-        usage.samplesOut += pcm.length;
-        output.audio(pcm);
-      },
-      mark: (name) => output.mark(name),
-      clear() {
-        usage.clears++;
-        output.clear();
-      },
-      hangup: (reason) => output.hangup(reason),
-      get queuedMs() {
-        return output.queuedMs;
-      },
-    };
-    // Transports that take pipeline events (the browser protocol) keep getting them.
-    const sink = output as CallOutput & { event?: (e: unknown) => void };
-    if (typeof sink.event === "function") wrapped.event = (e) => sink.event?.(e);
-    return wrapped;
+    return tapOutput(output, {
+      audio: (pcm) => void (this.samplesOut += pcm.length),
+      clear: () => void this.clears++,
+    });
   }
 }

@@ -25,7 +25,8 @@ export interface VariantActionOptions {
   metrics?: RlMetrics;
 }
 
-function refreshGauge(store: Store, metrics?: RlMetrics): void {
+/** Set the blacklisted-variants gauge from the store (at start and after an administrator's action). */
+export function refreshBlacklistGauge(store: Store, metrics?: RlMetrics): void {
   metrics?.setBlacklisted(listVariants(store).filter((v) => v.blacklisted).map((v) => v.id));
 }
 
@@ -49,7 +50,7 @@ export function reenableVariant(store: Store, variantId: string, opts: VariantAc
       reason: opts.reason?.trim() || `Re-enabled by an administrator (was: ${v.blacklistReason ?? "-"})`,
       actor: opts.actor,
     });
-    refreshGauge(store, opts.metrics);
+    refreshBlacklistGauge(store, opts.metrics);
     return d;
   });
 }

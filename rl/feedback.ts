@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { Store } from "../store/db.ts";
-import { getCall } from "../store/calls.ts";
+import { type Call, getCall } from "../store/calls.ts";
 import { type Feedback, recordFeedback } from "../store/feedback.ts";
 import type { PolicyBandit, RewardOutcome } from "./bandit.ts";
 import type { RlMetrics } from "./metrics.ts";
@@ -36,6 +36,8 @@ export type FeedbackEvent = z.infer<typeof FeedbackEventSchema>;
 /** What {@linkcode recordCallFeedback} did. */
 export interface FeedbackOutcome {
   event: FeedbackEvent;
+  /** The call as it was read (its variant and context decided the bandit update). */
+  call: Call;
   /** The stored rating; undefined when none was asked or the call already had one. */
   feedback?: Feedback;
   reward: Reward;
@@ -73,7 +75,7 @@ export function recordCallFeedback(
   }
   deps.metrics?.onFeedback(event.source);
   const reward = computeReward({ ...event.signals, rating: event.ratingValue ?? event.rating });
-  const out: FeedbackOutcome = { event, feedback, reward };
+  const out: FeedbackOutcome = { event, call, feedback, reward };
   // A repeated event for the same call must not count twice: only the first stored rating (or a call
   // without a question) updates the bandit.
   const first = event.source === "none" || feedback !== undefined;

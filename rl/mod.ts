@@ -121,4 +121,10 @@ export {
 } from "./closing.ts";
 export { type CallPolicy, chooseCallPolicy } from "./session.ts";
 /** Administrator actions on variants, with the decision log. */
-export { reenableVariant, setVariantActive, VariantActionError, type VariantActionOptions } from "./admin.ts";
+export {
+  reenableVariant,
+  refreshBlacklistGauge,
+  setVariantActive,
+  VariantActionError,
+  type VariantActionOptions,
+} from "./admin.ts";

@@ -1,39 +1,32 @@
 /**
  * Headless Chromium for the admin UI's browser tests (not for serving: the appliance never runs a
- * browser). Debian's `chromium` package, installed with apt-get like the other engine packages; the
- * tests drive it with playwright-core, which never downloads a browser of its own.
+ * browser). Debian's `chromium` package, installed with apt-get like the other test tools
+ * ({@linkcode ensureTestTools}); the tests drive it with playwright-core, which never downloads a browser
+ * of its own.
  *
  * @module
  */
+import {
+  ensureTestTools,
+  type EnsureTestToolsOptions,
+  type TestTool,
+  testToolVersion,
+} from "./test_tools.ts";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM_BIN = "/usr/bin/chromium";
 /** The Debian package. */
 export const CHROMIUM_PACKAGE = "chromium";
 
+const CHROMIUM: TestTool = { command: CHROMIUM_BIN, package: CHROMIUM_PACKAGE, versionArgs: ["--version"] };
+
 /** Chromium's version line, or undefined when it is not installed or does not start. */
-export async function chromiumVersion(bin = CHROMIUM_BIN): Promise<string | undefined> {
-  try {
-    const out = await new Deno.Command(bin, {
-      args: ["--version"],
-      stdout: "piped",
-      stderr: "null",
-      stdin: "null",
-    })
-      .output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
-  } catch {
-    return undefined;
-  }
+export function chromiumVersion(): Promise<string | undefined> {
+  return testToolVersion(CHROMIUM);
 }
 
 /** Options of {@linkcode ensureChromium}. */
-export interface EnsureChromiumOptions {
-  /** Install with apt-get when missing (default: when running as root). */
-  install?: boolean;
-  /** Progress lines. */
-  onLine?: (line: string) => void;
-}
+export type EnsureChromiumOptions = Pick<EnsureTestToolsOptions, "install" | "onLine">;
 
 /**
  * Make sure Debian's Chromium is installed (apt-get as root), for the browser tests.
@@ -42,31 +35,7 @@ export interface EnsureChromiumOptions {
  * @throws {Error} naming the command to run when it is missing and cannot be installed here.
  */
 export async function ensureChromium(opts: EnsureChromiumOptions = {}): Promise<string> {
-  const found = await chromiumVersion();
-  if (found) return found;
-  const root = Deno.uid?.() === 0;
-  if (!(opts.install ?? root)) {
-    throw new Error(`Chromium is missing: install it as root with apt-get install -y ${CHROMIUM_PACKAGE}`);
-  }
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  for (
-    const args of [["update", "-q"], ["install", "-y", "-q", "--no-install-recommends", CHROMIUM_PACKAGE]]
-  ) {
-    opts.onLine?.(`apt-get ${args.join(" ")}`);
-    const r = await new Deno.Command("apt-get", { args, env, stdout: "null", stderr: "piped" }).output();
-    if (!r.success) {
-      throw new Error(
-        `Cannot install Chromium: apt-get ${args[0]} failed: ${
-          new TextDecoder().decode(r.stderr).slice(-500)
-        }`,
-      );
-    }
-  }
-  const version = await chromiumVersion();
-  if (!version) {
-    throw new Error(`Cannot start Chromium after installing it: ${CHROMIUM_BIN} --version failed`);
-  }
-  return version;
+  return (await ensureTestTools({ ...opts, tools: [CHROMIUM] }))[CHROMIUM_BIN];
 }
 
 if (import.meta.main) {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../infra/config.ts";
 import { startAppliance } from "../../infra/serve.ts";
 import { usageFile } from "../../infra/usage_log.ts";
+import { findBinary } from "../../infra/engines/files.ts";
 import { hmacKey, mintCallToken } from "../../gateway/token.ts";
 import { applyVariant } from "../../rl/mod.ts";
 import { getCall, getReward, getVariant, listAccounts, listVariants } from "../../store/mod.ts";
@@ -17,15 +18,7 @@ import { pcmBytes, TestClient } from "../gateway/server_harness.ts";
 
 const SECRET = "appliance-learning-test-secret-0123456789";
 
-async function have(cmd: string): Promise<boolean> {
-  try {
-    return (await new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-const noEspeak = !(await have("espeak-ng"));
+const noEspeak = (await findBinary("espeak-ng")) === undefined;
 if (noEspeak && Deno.env.get("CI") !== "true") {
   console.error("skipping: espeak-ng missing (deno task engines)");
 }
