@@ -187,6 +187,29 @@ export class InboundAudio {
   }
 }
 
+/** Options of {@linkcode OutboundAudio}. */
+export interface OutboundAudioOptions {
+  /**
+   * Convert lazily: {@linkcode OutboundAudio.push} converts at most this many frames at once and keeps the
+   * rest as 16 kHz PCM until {@linkcode OutboundAudio.fill} asks for more (the paced sender does, a few
+   * frames per tick). Default: everything at once, as it arrives. A TTS chunk can hold many seconds: at
+   * once, its resampling and encoding hold the event loop for tens of ms and the paced sender misses its
+   * slots (the caller hears gaps).
+   */
+  sliceFrames?: number;
+  /** A mark's position was converted (the frames before it were emitted): queue it after them. */
+  onMark?: (name: string) => void;
+  /** Audio with a `sent` callback reached the converter: `sent` belongs to the next frame emitted. */
+  onCue?: (sent: () => void) => void;
+}
+
+class OutMark {
+  constructor(readonly name: string) {}
+}
+class OutCue {
+  constructor(readonly sent: () => void) {}
+}
+
 /** TOM's audio at the pipeline's rate -> the peer's frames (resampled, cut, encoded by `wrap`). */
 export class OutboundAudio {
   readonly format: MediaFormat;
@@ -196,18 +219,28 @@ export class OutboundAudio {
   readonly #frames: FrameAssembler;
   readonly #emit: (frame: Uint8Array) => void;
   readonly #wrap: (encoded: Uint8Array) => Uint8Array;
+  readonly #slice: number;
+  readonly #onMark: (name: string) => void;
+  readonly #onCue: (sent: () => void) => void;
+  /** Audio (16 kHz), marks and cues not converted yet; `#at` = samples of the head chunk already taken. */
+  #input: (Int16Array | OutMark | OutCue)[] = [];
+  #head = 0;
+  #at = 0;
+  #inputSamples = 0;
 
   /**
    * @param format the peer's format
    * @param frameMs duration of one peer frame
    * @param emit receives each encoded (and wrapped) frame
    * @param wrap adds a header (AudioSocket) or nothing
+   * @param options lazy conversion and where its marks and cues go
    */
   constructor(
     format: MediaFormat,
     frameMs: number,
     emit: (frame: Uint8Array) => void,
     wrap: (encoded: Uint8Array) => Uint8Array = (b) => b,
+    options: OutboundAudioOptions = {},
   ) {
     this.format = format;
     this.frameSamples = Math.round((format.rate * frameMs) / 1000);
@@ -215,17 +248,78 @@ export class OutboundAudio {
     this.#frames = new FrameAssembler(this.frameSamples);
     this.#emit = emit;
     this.#wrap = wrap;
+    this.#slice = options.sliceFrames ?? Infinity;
+    if (!(this.#slice >= 1)) throw new RangeError(`Cannot convert slices of ${this.#slice} frames`);
+    this.#onMark = options.onMark ?? (() => {});
+    this.#onCue = options.onCue ?? ((sent) => sent());
   }
 
-  /** Milliseconds of audio waiting for the rest of its frame. */
+  /** Milliseconds of audio not yet emitted as frames (waiting for conversion or for the rest of its frame). */
   get pendingMs(): number {
-    return (this.#frames.pendingSamples * 1000) / this.format.rate;
+    return (this.#frames.pendingSamples * 1000) / this.format.rate +
+      (this.#inputSamples * 1000) / PIPELINE_RATE;
   }
 
-  /** Audio at {@linkcode PIPELINE_RATE}, any length. */
-  push(pcm: Int16Array): void {
-    if (pcm.length === 0) return;
-    for (const frame of this.#frames.push(this.#resampler.process(pcm))) this.#emit(this.encode(frame));
+  /**
+   * Audio at {@linkcode PIPELINE_RATE}, any length.
+   *
+   * @param sent handed to `onCue` just before the frame that holds the first of these samples
+   */
+  push(pcm: Int16Array, sent?: () => void): void {
+    if (pcm.length === 0 && !sent) return;
+    if (sent) this.#input.push(new OutCue(sent));
+    if (pcm.length > 0) {
+      this.#input.push(pcm);
+      this.#inputSamples += pcm.length;
+    }
+    this.fill(this.#slice);
+  }
+
+  /** A mark after the audio pushed so far: its partial frame is padded and sent first, then `onMark`. */
+  mark(name: string): void {
+    this.#input.push(new OutMark(name));
+    this.fill(this.#slice);
+  }
+
+  /** Convert queued audio until `frames` frames were emitted (or nothing is left). */
+  fill(frames: number): void {
+    let emitted = 0;
+    while (this.#head < this.#input.length && emitted < frames) {
+      const item = this.#input[this.#head];
+      if (item instanceof OutMark) {
+        this.#head++;
+        this.flush();
+        this.#onMark(item.name);
+      } else if (item instanceof OutCue) {
+        this.#head++;
+        this.#onCue(item.sent);
+      } else {
+        // Enough input to complete the frames wanted (a few samples more: the filter's rounding).
+        const want = (frames - emitted) * this.frameSamples - this.#frames.pendingSamples;
+        const take = Math.min(
+          item.length - this.#at,
+          Math.max(PIPELINE_FRAME_SAMPLES / 2, Math.ceil((want * PIPELINE_RATE) / this.format.rate) + 8),
+        );
+        const part = item.subarray(this.#at, this.#at + take);
+        this.#at += take;
+        this.#inputSamples -= take;
+        if (this.#at >= item.length) {
+          this.#head++;
+          this.#at = 0;
+        }
+        for (const frame of this.#frames.push(this.#resampler.process(part))) {
+          this.#emit(this.encode(frame));
+          emitted++;
+        }
+      }
+    }
+    if (this.#head >= this.#input.length) {
+      this.#input = [];
+      this.#head = 0;
+    } else if (this.#head > 64) {
+      this.#input = this.#input.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   /** Send the partial frame, padded with silence (before a mark, or when the peer switches format). */
@@ -234,9 +328,19 @@ export class OutboundAudio {
     if (tail) this.#emit(this.encode(tail));
   }
 
-  /** Barge-in: drop the partial frame. */
-  clear(): void {
+  /**
+   * Barge-in: drop the partial frame and the audio not converted yet.
+   *
+   * @returns the marks dropped with it, in order (the transport reports them cleared)
+   */
+  clear(): string[] {
+    const dropped = this.#input.slice(this.#head).filter((e): e is OutMark => e instanceof OutMark);
+    this.#input = [];
+    this.#head = 0;
+    this.#at = 0;
+    this.#inputSamples = 0;
     this.#frames.clear();
+    return dropped.map((m) => m.name);
   }
 
   /** One frame of samples at the peer's rate, encoded and wrapped. */

@@ -22,7 +22,15 @@
  * audio in bursts (TTS, greetings) starts at once.
  *
  * Marks are reported in stream order once every frame queued before them has been handed to `send`;
- * what "played" means after that is the transport's business (chan_websocket asks Asterisk).
+ * what "played" means after that is the transport's business (chan_websocket asks Asterisk). A cue
+ * fires once the frame after it has been written (`send`'s promise settled): the moment TOM's answer
+ * goes on the wire.
+ *
+ * With a `silence` frame and a lead, silence goes out on the real-time schedule only (never ahead): TOM's
+ * answer then starts right away instead of behind a lead of queued silence.
+ *
+ * A `refill` source keeps a few frames queued: the transport converts TOM's audio a few frames per tick
+ * as the schedule needs them instead of all at once.
  *
  * @module
  */
@@ -30,8 +38,8 @@ import { sharedTicker, type Ticker } from "./audio/ticker.ts";
 
 /** Options of {@linkcode Playout}. */
 export interface PlayoutOptions {
-  /** Hands the frames due in one tick to the peer, in order (one or more). */
-  send: (frames: Uint8Array[]) => void;
+  /** Hands the frames due in one tick to the peer, in order (one or more); settles once written. */
+  send: (frames: Uint8Array[]) => unknown;
   /** A mark's position was passed (`cleared` false) or it was dropped by clear/stop (`cleared` true). */
   onMark: (name: string, cleared: boolean) => void;
   /** Frame sent when the queue is empty; without it the schedule stops between runs. */
@@ -46,23 +54,36 @@ export interface PlayoutOptions {
   prebufferMs?: number;
   /** Grid (default the shared 10 ms ticker). */
   ticker?: Ticker;
+  /** Asked on every tick to queue up to `frames` more frames (lazy conversion upstream). */
+  refill?: (frames: number) => void;
 }
+
+/** How far behind the listener's time silence is sent when a lead is allowed (see the service loop). */
+const SILENCE_MARGIN_MS = 200;
 
 class Mark {
   constructor(readonly name: string) {}
+}
+class Cue {
+  constructor(readonly sent: () => void) {}
 }
 
 /** A queue of encoded frames and marks, sent on a real-time schedule. */
 export class Playout {
   readonly frameMs: number;
-  readonly #send: (frames: Uint8Array[]) => void;
+  readonly #send: (frames: Uint8Array[]) => unknown;
+  readonly #refill: ((frames: number) => void) | undefined;
+  /** Frames the refill source keeps queued: the lead, a burst and two more. */
+  readonly #refillTarget: number;
+  /** Cues passed in the queue whose frame has not been sent yet. */
+  #cues: (() => void)[] = [];
   readonly #onMark: (name: string, cleared: boolean) => void;
   readonly #leadMs: number;
   readonly #maxBurst: number;
   readonly #prebufferMs: number;
   readonly #ticker: Ticker;
   #silence: Uint8Array | undefined;
-  #queue: (Uint8Array | Mark)[] = [];
+  #queue: (Uint8Array | Mark | Cue)[] = [];
   #head = 0;
   #frames = 0;
   #start = 0;
@@ -74,6 +95,8 @@ export class Playout {
   /** Listener time at which everything sent so far will have been heard. */
   #heardBy = -Infinity;
   #paused = false;
+  /** The last frame sent was audio (silence then waits SILENCE_MARGIN_MS past the listener's time). */
+  #afterAudio = false;
   #stopped = false;
   #subscribed = false;
   #epoch = 0;
@@ -97,6 +120,8 @@ export class Playout {
     }
     this.frameMs = frameMs;
     this.#send = opts.send;
+    this.#refill = opts.refill;
+    this.#refillTarget = Math.ceil(leadMs / frameMs) + maxBurst + 2;
     this.#onMark = opts.onMark;
     this.#leadMs = leadMs;
     this.#maxBurst = maxBurst;
@@ -147,6 +172,12 @@ export class Playout {
     this.#subscribe();
   }
 
+  /** Call `sent` once the next frame queued after this point has been written. */
+  cue(sent: () => void): void {
+    if (this.#stopped) return;
+    this.#queue.push(new Cue(sent));
+  }
+
   /** Flow control (chan_websocket's MEDIA_XOFF): stop sending until {@linkcode Playout.resume}. */
   pause(): void {
     this.#paused = true;
@@ -168,7 +199,10 @@ export class Playout {
     this.#frames = 0;
     this.#heardBy = -Infinity;
     this.#running = false;
-    if (!this.#silence) this.#anchored = false;
+    this.#afterAudio = false;
+    this.#cues = [];
+    // With a lead the schedule ran ahead of the listener: after a flush it restarts where the listener is.
+    if (!this.#silence || this.#leadMs > 0) this.#anchored = false;
     for (const e of dropped) if (e instanceof Mark) this.#onMark(e.name, true);
   }
 
@@ -194,6 +228,7 @@ export class Playout {
 
   #service(tickMs: number): void {
     if (this.#paused) return;
+    if (this.#refill && this.#frames < this.#refillTarget) this.#refill(this.#refillTarget - this.#frames);
     const epoch = this.#epoch;
     this.#firstMarks();
     if (epoch !== this.#epoch) return;
@@ -218,6 +253,7 @@ export class Playout {
     }
     const batch: Uint8Array[] = [];
     const marks: string[] = [];
+    const cues: (() => void)[] = [];
     let stopped = false;
     while (due > 0) {
       if (this.#frames === 0 && !this.#silence) {
@@ -226,13 +262,21 @@ export class Playout {
       }
       if (this.#frames === 0) this.#running = false;
       else if (!this.#running) this.#running = this.#ready(tickMs);
+      // Silence is never sent ahead of the listener (only audio may use the lead), and with a lead it
+      // waits a margin more: the peer's playback runs behind TOM's clock, and silence sent while its
+      // queue still holds the answer's last frame lands in front of that frame (measured with Asterisk
+      // 22 over chan_websocket ulaw: the answer's tail 80 ms late).
+      const margin = this.#leadMs > 0 && this.#afterAudio ? SILENCE_MARGIN_MS : 0;
+      if (!this.#running && this.#start + this.#n * this.frameMs + margin > tickMs + 1e-6) break;
       let frame: Uint8Array | undefined;
       while (this.#running && this.#head < this.#queue.length) {
         const e = this.#queue[this.#head++];
         if (e instanceof Mark) marks.push(e.name);
+        else if (e instanceof Cue) this.#cues.push(e.sent);
         else {
           frame = e;
           this.#frames--;
+          cues.push(...this.#cues.splice(0));
           break;
         }
       }
@@ -244,12 +288,13 @@ export class Playout {
         for (const name of marks.splice(0)) this.#onMark(name, false);
         if (epoch !== this.#epoch) return;
       }
+      this.#afterAudio = frame !== undefined;
       batch.push(frame ?? this.#silence as Uint8Array);
       this.#n++;
       due--;
     }
     this.#heardBy = this.#start + this.#n * this.frameMs;
-    this.#flush(batch, marks);
+    this.#flush(batch, marks, cues);
     if (epoch !== this.#epoch) return;
     this.#firstMarks();
     if (stopped || (this.#frames === 0 && !this.#silence)) {
@@ -270,20 +315,27 @@ export class Playout {
     return this.#frames * this.frameMs > this.#prebufferMs || tickMs - this.#filledAt >= this.#prebufferMs;
   }
 
-  /** Marks at the head of the queue (nothing before them left to send) fire at once. */
+  /** Marks at the head of the queue (nothing before them left to send) fire at once; cues wait for a frame. */
   #firstMarks(): void {
     const epoch = this.#epoch;
-    while (this.#head < this.#queue.length && this.#queue[this.#head] instanceof Mark) {
-      const m = this.#queue[this.#head++] as Mark;
-      this.#onMark(m.name, false);
+    while (this.#head < this.#queue.length) {
+      const e = this.#queue[this.#head];
+      if (e instanceof Cue) this.#cues.push(e.sent);
+      else if (e instanceof Mark) this.#onMark(e.name, false);
+      else return;
+      this.#head++;
       if (epoch !== this.#epoch) return;
     }
   }
 
-  #flush(batch: Uint8Array[], marks: string[]): void {
+  #flush(batch: Uint8Array[], marks: string[], cues: (() => void)[] = []): void {
     if (batch.length > 0) {
       this.#sent += batch.length;
-      this.#send(batch.splice(0));
+      const written = this.#send(batch.splice(0));
+      if (cues.length > 0) {
+        const fire = cues.splice(0);
+        Promise.resolve(written).then(() => fire.forEach((f) => f()), () => {});
+      }
     }
     for (const name of marks.splice(0)) this.#onMark(name, false);
   }

@@ -10,6 +10,10 @@
  *   `DTMF_END` becomes a DTMF event.
  * - TOM's audio goes out encoded in the same format, in frames of `optimal_frame_size`, at most `leadMs`
  *   ahead of the listener (Asterisk re-times it); `MEDIA_XOFF`/`MEDIA_XON` pause and resume sending.
+ *   While TOM is silent, silence frames go out on the real-time schedule: Asterisk sends the caller
+ *   nothing of its own then, and a media path without packets for seconds looks dead to NATs, SBCs and
+ *   phones with inactivity timers. TOM's audio is converted a few frames per tick as the schedule
+ *   needs it, never a whole TTS chunk at once (that would hold the event loop past the next slot).
  *   A mark is sent as `MARK_MEDIA` after the audio before it and fires when Asterisk answers
  *   `MEDIA_MARK_PROCESSED` (or, on an Asterisk without marks, when TOM's estimate says it played, plus
  *   `markTimeoutMs`). `clear` drops TOM's queue and sends `FLUSH_MEDIA`; `hangup` sends `HANGUP`.
@@ -211,18 +215,23 @@ class AsteriskWsCall {
     // deno-lint-ignore no-this-alias -- the getter needs the connection
     const call = this;
     return {
-      audio: (pcm) => {
-        if (this.#state === "call") this.#outbound?.push(pcm);
+      audio: (pcm, sent) => {
+        if (this.#state === "call") this.#outbound?.push(pcm, sent);
       },
       mark: (name) => {
-        this.#outbound?.flush();
-        this.#playout?.mark(name);
+        if (this.#outbound) this.#outbound.mark(name);
+        else queueMicrotask(() => this.#session?.deliver({ type: "mark", name, cleared: true }));
       },
       clear: () => {
-        this.#outbound?.clear();
+        const unconverted = this.#outbound?.clear() ?? [];
         // Marks already in Asterisk's queue come first in the stream: they fire (cleared) first.
         this.#dropSentMarks();
         this.#playout?.clear();
+        if (unconverted.length > 0) {
+          queueMicrotask(() => {
+            for (const name of unconverted) this.#session?.deliver({ type: "mark", name, cleared: true });
+          });
+        }
         if (this.#state === "call") this.#command("FLUSH_MEDIA");
       },
       hangup: (reason) => this.hangup(reason),
@@ -261,9 +270,16 @@ class AsteriskWsCall {
       ...(this.#opts.ticker ? { ticker: this.#opts.ticker } : {}),
       send: (frames) => this.#sendFrames(frames),
       onMark: (name, cleared) => this.#markPassed(name, cleared),
+      refill: (frames) => this.#outbound?.fill(frames),
     });
     this.#playout = playout;
-    this.#outbound = new OutboundAudio(format, frameMs, (frame) => playout.enqueue(frame));
+    const outbound = new OutboundAudio(format, frameMs, (frame) => playout.enqueue(frame), undefined, {
+      sliceFrames: 5,
+      onMark: (name) => playout.mark(name),
+      onCue: (sent) => playout.cue(sent),
+    });
+    this.#outbound = outbound;
+    playout.silence = outbound.encode(new Int16Array(outbound.frameSamples));
     this.#inbound = new InboundAudio(
       format,
       (pcm, atMs) => this.#session?.deliver({ type: "audio", pcm, atMs }),

@@ -187,7 +187,7 @@ class AudioSocketCall {
   /** Undefined until the answer's format is decided; audio and marks wait in `#pending` meanwhile. */
   #outbound: OutboundAudio | undefined;
   #outKind = -1;
-  #pending: (Int16Array | string)[] = [];
+  #pending: ({ pcm: Int16Array; sent?: () => void } | string)[] = [];
   #pendingMs = 0;
   #formatTimer: ReturnType<typeof setTimeout> | undefined;
   #state: "uuid" | "call" | "ended" = "uuid";
@@ -195,6 +195,7 @@ class AudioSocketCall {
   #pendingWrites = 0;
   #uuidTimer: ReturnType<typeof setTimeout> | undefined;
   #startedAt = 0;
+  #readFailed = false;
 
   constructor(conn: Deno.TcpConn, deps: GatewayDeps, log: Logger, limiter: SocketLimiter, opts: CallOptions) {
     this.#conn = conn;
@@ -205,6 +206,9 @@ class AudioSocketCall {
     this.#parser = new AudioSocketParser({ slinRate: opts.slinRate, maxPayloadBytes: limiter.maxBytes });
     this.#playout = new Playout({
       send: (frames) => this.#write(frames.length === 1 ? frames[0] : concat(frames)),
+      // TOM's audio is converted a few frames per tick, as the schedule needs it (a long TTS chunk
+      // converted at once would hold the event loop past the next frame's slot).
+      refill: (frames) => this.#outbound?.fill(frames),
       // A frame of slack for just-in-time sources (the echo, real-time TTS); bursts start at once.
       prebufferMs: 20,
       onMark: (name, cleared) => {
@@ -236,28 +240,30 @@ class AudioSocketCall {
     // deno-lint-ignore no-this-alias -- the getter needs the connection
     const call = this;
     return {
-      audio: (pcm) => {
+      audio: (pcm, sent) => {
         if (this.#state !== "call") return;
-        if (this.#outbound) return this.#outbound.push(pcm);
-        this.#pending.push(pcm);
+        if (this.#outbound) return this.#outbound.push(pcm, sent);
+        this.#pending.push({ pcm, sent });
         this.#pendingMs += (pcm.length * 1000) / PIPELINE_RATE;
       },
       mark: (name) => {
         if (!this.#outbound) return void this.#pending.push(name);
-        this.#outbound.flush();
-        this.#playout.mark(name);
+        this.#outbound.mark(name);
       },
       clear: () => {
-        this.#outbound?.clear();
-        const dropped = this.#pending.filter((p): p is string => typeof p === "string");
+        // In stream order: the playout's marks, then those still waiting for conversion, then the pending.
+        const dropped = [
+          ...(this.#outbound?.clear() ?? []),
+          ...this.#pending.filter((p): p is string => typeof p === "string"),
+        ];
         this.#pending = [];
         this.#pendingMs = 0;
+        this.#playout.clear();
         if (dropped.length > 0) {
           queueMicrotask(() => {
             for (const name of dropped) this.#session?.deliver({ type: "mark", name, cleared: true });
           });
         }
-        this.#playout.clear();
       },
       hangup: (reason) => this.hangup(reason),
       get queuedMs() {
@@ -270,6 +276,8 @@ class AudioSocketCall {
   #answerIn(kind: number, rate: number): void {
     clearTimeout(this.#formatTimer);
     this.#formatTimer = undefined;
+    // What the old format still holds goes out in it (a switch happens once, at the start of the call).
+    this.#outbound?.fill(Infinity);
     this.#outbound?.flush();
     this.#outbound?.dispose();
     const out = new OutboundAudio(
@@ -277,15 +285,18 @@ class AudioSocketCall {
       20,
       (frame) => this.#playout.enqueue(frame),
       (bytes) => wrapAudio(kind, bytes),
+      {
+        sliceFrames: SLICE_FRAMES,
+        onMark: (name) => this.#playout.mark(name),
+        onCue: (sent) => this.#playout.cue(sent),
+      },
     );
     this.#outbound = out;
     this.#outKind = kind;
     this.#playout.silence = out.encode(new Int16Array(out.frameSamples));
     for (const p of this.#pending.splice(0)) {
-      if (typeof p === "string") {
-        out.flush();
-        this.#playout.mark(p);
-      } else out.push(p);
+      if (typeof p === "string") out.mark(p);
+      else out.push(p.pcm, p.sent);
     }
     this.#pendingMs = 0;
   }
@@ -299,10 +310,12 @@ class AudioSocketCall {
           n = await this.#conn.read(buf);
         } catch (e) {
           if (!this.#ended()) this.#log.debug("read failed", { error: e });
+          this.#readFailed = true;
           n = null;
         }
         if (n === null) {
-          this.#peerGone("socket closed");
+          // Asterisk closes the connection when the caller hangs up (it sends no hang-up message then).
+          this.#peerGone(this.#readFailed ? "connection lost" : "caller hung up");
           break;
         }
         for (const m of this.#parser.push(buf.subarray(0, n))) {
@@ -403,10 +416,11 @@ class AudioSocketCall {
     this.#inbound?.pushPcm(pcm, this.#now() - this.#startedAt);
   }
 
-  #write(bytes: Uint8Array, always = false): void {
+  /** Queue a write; the promise settles once the bytes are written (or the write failed). */
+  #write(bytes: Uint8Array, always = false): Promise<unknown> | undefined {
     if (!always && this.#pendingWrites >= this.#opts.maxPendingWrites) {
       this.#fail("peer is not reading");
-      return;
+      return undefined;
     }
     this.#pendingWrites++;
     this.#writing = this.#writing.then(async () => {
@@ -419,6 +433,7 @@ class AudioSocketCall {
         this.#pendingWrites--;
       }
     });
+    return this.#writing;
   }
 
   /** The peer ended the call (hang-up, error 0x01, EOF). */
@@ -466,6 +481,9 @@ class AudioSocketCall {
     return this.#state === "ended";
   }
 }
+
+/** Frames converted when TOM's audio arrives; the rest as the schedule needs them. */
+const SLICE_FRAMES = 5;
 
 function wrapAudio(kind: number, bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(3 + bytes.length);

@@ -137,8 +137,9 @@ export class BrowserConnection {
     // deno-lint-ignore no-this-alias -- the output object's getter needs the connection
     const conn = this;
     return {
-      audio: (pcm) => {
+      audio: (pcm, sent) => {
         if (this.#state !== "streaming") return;
+        if (sent) this.#pacer.cue(sent);
         for (const frame of this.#outbound.push(pcm)) this.#pacer.enqueue(frame);
       },
       mark: (name) => {

@@ -44,8 +44,14 @@ export type CallEvent =
 
 /** What the answering stage can do to the call; the transport does it in its peer's format. */
 export interface CallOutput {
-  /** Queue PIPELINE_RATE PCM for the caller (any length; the transport re-frames and paces it). */
-  audio(pcm: Int16Array): void;
+  /**
+   * Queue PIPELINE_RATE PCM for the caller (any length; the transport re-frames and paces it).
+   *
+   * @param sent called once the first frame holding these samples has been written to the peer's socket
+   *   (what the caller hears from then on); never when it is cleared first. A transport that cannot tell
+   *   calls it when it hands the audio on.
+   */
+  audio(pcm: Int16Array, sent?: () => void): void;
   /** Ask for a `mark` event once everything queued so far has been played. */
   mark(name: string): void;
   /** Barge-in: drop everything queued or playing, at once (`clear`, `killAudio`+`uuid_break`, `FLUSH_MEDIA`...). */

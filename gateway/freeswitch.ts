@@ -291,7 +291,7 @@ class ForkCall {
     // deno-lint-ignore no-this-alias -- the getter needs the call
     const call = this;
     return {
-      audio: (pcm) => this.#playback?.push(pcm),
+      audio: (pcm, sent) => this.#playback?.push(pcm, sent),
       mark: (name) => {
         if (this.#playback) this.#playback.mark(name);
         else queueMicrotask(() => this.#session?.deliver({ type: "mark", name, cleared: false }));

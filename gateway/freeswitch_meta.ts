@@ -15,6 +15,7 @@
  * @module
  */
 import { z } from "zod";
+import { visit } from "jsonc-parser";
 import { isSafeId } from "./outbound_attach.ts";
 
 /** What TOM needs to know about a forked call. */
@@ -44,6 +45,49 @@ function pick(sources: Record<string, unknown>[], keys: string[]): unknown {
     }
   }
   return undefined;
+}
+
+const UUID_KEYS = ["uuid", "call_uuid", "channel_uuid", "Unique-ID", "unique_id"];
+/** What must have one value across the flat fields, the envelope and its custom parameters. */
+const UNAMBIGUOUS: [string, string[]][] = [
+  ["channel uuid", UUID_KEYS],
+  ["tom_call_id", ["tom_call_id"]],
+  ["tom_account_id", ["tom_account_id"]],
+];
+
+/** How many different non-empty values `keys` have across `sources`. */
+function distinct(sources: Record<string, unknown>[], keys: readonly string[]): number {
+  const seen = new Set<string>();
+  for (const s of sources) {
+    for (const k of keys) {
+      const v = s[k];
+      if (v !== undefined && v !== null && v !== "") seen.add(JSON.stringify(v));
+    }
+  }
+  return seen.size;
+}
+
+/**
+ * The first key that occurs twice in one object of the (valid) JSON `text`, compared after unescaping
+ * (jsonc-parser's scanner decodes `\u0075uid` to `uuid`); undefined when there is none.
+ */
+function duplicateKey(text: string): string | undefined {
+  const stack: Set<string>[] = [];
+  let dup: string | undefined;
+  visit(text, {
+    onObjectBegin: () => {
+      stack.push(new Set());
+    },
+    onObjectEnd: () => {
+      stack.pop();
+    },
+    onObjectProperty: (key) => {
+      const keys = stack[stack.length - 1];
+      if (dup === undefined && keys?.has(key)) dup = key;
+      keys?.add(key);
+    },
+  });
+  return dup;
 }
 
 function parseRate(v: unknown): number | undefined {
@@ -77,31 +121,22 @@ function party(v: unknown): string | undefined {
  * @returns the metadata, or an error message saying what is missing or wrong.
  */
 export function parseForkMetadata(text: string, query?: URLSearchParams): ForkMetadata | { error: string } {
-  // JSON keeps the last of duplicate keys: a caller id smuggling `","uuid":"...` past a dialplan that does
-  // not escape it could otherwise redirect TOM's uuid_kill/uuid_broadcast to another channel.
-  for (
-    const key of [
-      "uuid",
-      "call_uuid",
-      "channel_uuid",
-      "Unique-ID",
-      "unique_id",
-      "tom_call_id",
-      "tom_account_id",
-    ]
-  ) {
-    if ((text.match(new RegExp(`"${key}"\\s*:`, "g")) ?? []).length > 1) {
-      return {
-        error:
-          `the metadata names "${key}" more than once (refused: channel, call and account must be unambiguous)`,
-      };
-    }
-  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return { error: "the first message is not JSON metadata (the dialplan must pass TOM's metadata)" };
+  }
+  // JSON.parse keeps the last of duplicate keys: a caller id smuggling `","uuid":"...` (or `\u0075uid`)
+  // past a dialplan that does not escape it could otherwise redirect TOM's uuid_kill/uuid_broadcast to
+  // another channel. Keys are compared after unescaping.
+  const dup = duplicateKey(text);
+  if (dup !== undefined) {
+    return {
+      error: `the metadata names ${
+        JSON.stringify(dup.slice(0, 40))
+      } more than once (refused: channel, call and account must be unambiguous)`,
+    };
   }
   const top = Obj.safeParse(json);
   if (!top.success) return { error: "the metadata is not a JSON object" };
@@ -114,7 +149,12 @@ export function parseForkMetadata(text: string, query?: URLSearchParams): ForkMe
     ...(custom?.success ? [custom.data] : []),
     ...(start.success ? [start.data] : []),
   ];
-  const uuid = pick(sources, ["uuid", "call_uuid", "channel_uuid", "Unique-ID", "unique_id"]);
+  for (const [what, keys] of UNAMBIGUOUS) {
+    if (distinct(sources, keys) > 1) {
+      return { error: `the metadata names more than one ${what} (refused: it must be unambiguous)` };
+    }
+  }
+  const uuid = pick(sources, UUID_KEYS);
   if (typeof uuid !== "string" || !UUID.test(uuid)) {
     return { error: 'the metadata has no valid channel uuid (expected "uuid":"${uuid}")' };
   }

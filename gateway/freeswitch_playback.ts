@@ -76,6 +76,8 @@ interface Segment {
   path: string;
   durationMs: number;
   marks: string[];
+  /** `sent` callbacks of audio that begins in this file: they fire when it starts playing. */
+  cues: (() => void)[];
   state: "writing" | "queued" | "done";
   startedAt?: number;
   timer?: unknown;
@@ -100,6 +102,7 @@ export class FsPlayback {
   readonly #clock: Clock;
   #pending: Int16Array[] = [];
   #pendingSamples = 0;
+  #pendingCues: (() => void)[] = [];
   #gapTimer: unknown;
   #segments: Segment[] = [];
   #seq = 0;
@@ -147,9 +150,14 @@ export class FsPlayback {
     return ms;
   }
 
-  /** Queue audio (any length). */
-  push(pcm: Int16Array): void {
+  /**
+   * Queue audio (any length).
+   *
+   * @param sent fires when the file holding this audio starts playing (PLAYBACK_START, or by estimate)
+   */
+  push(pcm: Int16Array, sent?: () => void): void {
     if (this.#stopped || pcm.length === 0) return;
+    if (sent) this.#pendingCues.push(sent);
     this.#pending.push(pcm.slice());
     this.#pendingSamples += pcm.length;
     const ahead = this.#aheadMs();
@@ -199,6 +207,7 @@ export class FsPlayback {
     if (e.name === "PLAYBACK_START") {
       if (seg.state !== "queued") return;
       seg.startedAt = this.#clock.now();
+      this.#fireCues(seg);
       this.#armEstimate(seg, seg.startedAt + seg.durationMs);
     } else if (e.name === "PLAYBACK_STOP") {
       // FreeSWITCH plays the queue in order: everything before this file is over too.
@@ -226,6 +235,7 @@ export class FsPlayback {
     this.#gapTimer = undefined;
     this.#pending = [];
     this.#pendingSamples = 0;
+    this.#pendingCues = [];
   }
 
   /** Cut the pending audio into a file and queue it for playback. */
@@ -247,8 +257,10 @@ export class FsPlayback {
       path: join(this.#o.dir, `${String(seq).padStart(5, "0")}.wav`),
       durationMs: (pcm.length * 1000) / this.#o.rate,
       marks: [],
+      cues: this.#pendingCues,
       state: "writing",
     };
+    this.#pendingCues = [];
     this.#segments.push(seg);
     const epoch = this.#epoch;
     const wav = encodeWav(pcm, this.#o.rate);
@@ -278,6 +290,16 @@ export class FsPlayback {
     const start = Math.max(this.#clock.now(), this.#estimatedEnd);
     this.#estimatedEnd = start + seg.durationMs;
     this.#armEstimate(seg, this.#estimatedEnd);
+    // Without a PLAYBACK_START (events not subscribed), the file starts when the ones before it end.
+    if (seg.cues.length > 0) {
+      if (start <= this.#clock.now()) this.#fireCues(seg);
+      else {this.#clock.setTimeout(() =>
+          seg.state !== "done" && this.#fireCues(seg), start - this.#clock.now());}
+    }
+  }
+
+  #fireCues(seg: Segment): void {
+    for (const sent of seg.cues.splice(0)) sent();
   }
 
   #armEstimate(seg: Segment, endAt: number): void {

@@ -228,17 +228,22 @@ export interface OutputTaps {
   audio?(pcm: Int16Array): void;
   /** A barge-in flush, before the transport does it. */
   clear?(): void;
+  /**
+   * A pipeline event, before the transport shows it (the live feed). With this tap the wrapped output takes
+   * pipeline events even when its transport cannot show them (a phone): they reach the tap only.
+   */
+  event?(e: PipelineEvent): void;
 }
 
 /**
- * Wrap a call's output so `taps` see TOM's audio and the flushes (recording, usage accounting);
- * everything else (marks, hang-up, `queuedMs`, the browser's event sink) goes straight to the transport.
+ * Wrap a call's output so `taps` see TOM's audio, the flushes (recording, usage accounting) and the
+ * pipeline events (live feed); everything else (marks, hang-up, `queuedMs`) goes straight to the transport.
  */
 export function tapOutput(output: CallOutput, taps: OutputTaps): CallOutput {
   const tapped: CallOutput & Partial<Pick<EventfulOutput, "event">> = {
-    audio(pcm) {
+    audio(pcm, sent) {
       taps.audio?.(pcm);
-      output.audio(pcm);
+      output.audio(pcm, sent);
     },
     mark: (name) => output.mark(name),
     clear() {
@@ -250,6 +255,12 @@ export function tapOutput(output: CallOutput, taps: OutputTaps): CallOutput {
       return output.queuedMs;
     },
   };
-  if (hasEventSink(output)) tapped.event = (e) => output.event(e);
+  const tap = taps.event;
+  if (tap) {
+    tapped.event = (e) => {
+      tap(e);
+      if (hasEventSink(output)) output.event(e);
+    };
+  } else if (hasEventSink(output)) tapped.event = (e) => output.event(e);
   return tapped;
 }

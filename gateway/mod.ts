@@ -28,10 +28,19 @@ export {
   PIPELINE_RATE,
   type TransportKind,
 } from "./call.ts";
-export { CallSession, type CallStartInfo, defaultAccountId, type GatewayDeps } from "./session.ts";
+export {
+  CallSession,
+  type CallStartInfo,
+  type CallWatch,
+  type CallWatcher,
+  defaultAccountId,
+  type GatewayDeps,
+  type WatchedCall,
+} from "./session.ts";
 export { echoAnswerer, GREETING_TONE, tone } from "./echo.ts";
 export { CallRecorder, recordingsDir, sweepRecordingFiles } from "./recording.ts";
 export { encodeWav, readWav, type WavAudio, WavReadError } from "./audio/mod.ts";
+export { INTERRUPTED_REASON, recoverInterruptedCalls, type Recovery } from "./recovery.ts";
 export {
   type BrowserTransport,
   type GatewayHandle,
@@ -69,9 +78,11 @@ export {
   emitPipelineEvent,
   type EventfulOutput,
   hasEventSink,
+  type OutputTaps,
   parseClientMessage,
   PipelineEvent,
   ServerEvent,
+  tapOutput,
 } from "./messages.ts";
 export {
   FREESWITCH_WS_PATH,

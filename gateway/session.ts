@@ -34,6 +34,8 @@ export interface GatewayDeps {
   answer: Answerer;
   /** The account an inbound call belongs to (default: {@linkcode defaultAccountId}). */
   accountFor?: (info: CallStartInfo) => string;
+  /** Follows every call through its output (the live feed); the composition root passes it in. */
+  watch?: CallWatcher;
   now?: () => number;
 }
 
@@ -53,6 +55,25 @@ export interface CallStartInfo {
   peerRate: number;
   meta?: Record<string, unknown>;
 }
+
+/** What a {@linkcode CallWatcher} learns of a call that starts (no phone numbers). */
+export interface WatchedCall {
+  accountId: string;
+  callId: string;
+  transport: TransportKind;
+  direction: "inbound" | "outbound";
+  startedAt: number;
+}
+
+/** One watched call: the output the answering stage gets (wrapping the transport's), and its end. */
+export interface CallWatch {
+  output: CallOutput;
+  /** The call ended and its record is complete. */
+  end(info: { reason: string; status: "completed" | "failed"; durationMs: number }): void;
+}
+
+/** Wraps a call's output when the call starts, like the recorder does (the live feed). */
+export type CallWatcher = (call: WatchedCall, output: CallOutput) => CallWatch;
 
 /** The account inbound calls belong to when nothing else says: the oldest account, created if none exists. */
 export function defaultAccountId(store: Store): string {
@@ -74,6 +95,8 @@ export class CallSession {
   readonly #started: number;
   /** Set when the call is recorded (config, account setting and the person's consent). */
   readonly #recorder: CallRecorder | undefined;
+  /** Set when the composition root watches calls (live feed). */
+  readonly #watch: CallWatch | undefined;
   #ended = false;
 
   private constructor(deps: GatewayDeps, info: CallStartInfo, output: CallOutput) {
@@ -104,10 +127,19 @@ export class CallSession {
     const recorded = { accountId: this.accountId, callId: this.id, startedAt: this.#started };
     this.#recorder = startRecording({ ...deps, log: this.log }, recorded);
     this.#unregister = deps.calls.add({ id: this.id, end: (reason) => this.#endByTom(reason, output) });
+    const recordedOutput = this.#recorder ? recordOutput(output, this.#recorder) : output;
+    try {
+      this.#watch = deps.watch?.(
+        { ...recorded, transport: info.transport, direction: info.direction },
+        recordedOutput,
+      );
+    } catch (e) {
+      this.log.error("cannot watch the call", { error: e });
+    }
     this.#handler = deps.answer({
       callId: this.id,
       transport: info.transport,
-      output: this.#recorder ? recordOutput(output, this.#recorder) : output,
+      output: this.#watch?.output ?? recordedOutput,
       log: this.log,
       signal: this.#abort.signal,
     });
@@ -168,7 +200,13 @@ export class CallSession {
       this.log.error("could not record the end of the call", { error: e });
     }
     this.#unregister();
-    this.log.info("call ended", { reason, duration_ms: (this.#deps.now ?? Date.now)() - this.#started });
+    const durationMs = (this.#deps.now ?? Date.now)() - this.#started;
+    try {
+      this.#watch?.end({ reason, status, durationMs });
+    } catch (e) {
+      this.log.error("cannot report the end of the call", { error: e });
+    }
+    this.log.info("call ended", { reason, duration_ms: durationMs });
   }
 
   #deliver(event: CallEvent): void {

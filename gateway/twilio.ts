@@ -3,11 +3,17 @@
  * stream), the status callback (`POST /twilio/status`, records how a call ended) and the Media Streams
  * socket (`WS /twilio/stream`, twilio_stream.ts).
  *
- * Every request must come from an allowed telephony peer (the guard; Twilio normally reaches TOM through
- * a TLS reverse proxy on the same box) and, when `twilio.authToken` is set, carry a valid
+ * The routes exist only when `twilio.authToken` is set (otherwise every one answers 404: unsigned Twilio
+ * traffic is never accepted). Every request must come from an allowed telephony peer (the guard; Twilio
+ * normally reaches TOM through a TLS reverse proxy on the same box) and carry a valid
  * `X-Twilio-Signature` (twilio_signature.ts) over the URL Twilio requested: `twilio.publicUrl` plus the
  * path and query. A missing or wrong signature gets 403, is counted in
  * `tom_twilio_signature_failures_total` and logged with the route and the peer's label only.
+ *
+ * The stream's upgrade signature is the same for every call, so the TwiML also hands the stream a call
+ * token (`<Parameter name="tom_stream_token">`, bound to the CallSid and the other parameters); a `start`
+ * whose token does not fit its CallSid, is older than {@linkcode STREAM_TOKEN_MAX_AGE_MS} or names a
+ * CallSid that already had a stream is refused (close 1008, counted with route "stream").
  *
  * Twilio console set-up: the number's voice webhook `POST {publicUrl}/twilio/voice`, status callback
  * `POST {publicUrl}/twilio/status`.
@@ -22,9 +28,14 @@ import type { CallEndStatus } from "../store/mod.ts";
 import type { GatewayDeps } from "./session.ts";
 import { admit, createGuard, type Guard, guardSocket, remoteAddress, upgradeWebSocket } from "./guard.ts";
 import { loadResampler } from "./audio/mod.ts";
-import { verifyTwilioSignature } from "./twilio_signature.ts";
+import {
+  STREAM_TOKEN_PARAMETER,
+  streamToken,
+  streamTokenProblem,
+  verifyTwilioSignature,
+} from "./twilio_signature.ts";
 import { TwilioStreamCall, type TwilioStreamOptions } from "./twilio_stream.ts";
-import { connectStreamTwiml } from "./twilio_wire.ts";
+import { connectStreamTwiml, type TwilioStart } from "./twilio_wire.ts";
 import { isSafeId } from "./outbound_attach.ts";
 
 /** Routes. */
@@ -33,6 +44,8 @@ export const TWILIO_PATHS = {
   status: "/twilio/status",
   stream: "/twilio/stream",
 } as const;
+/** How long the call token of a TwiML answer is good for: Twilio opens the stream at once. */
+export const STREAM_TOKEN_MAX_AGE_MS = 5 * 60_000;
 /** Largest webhook body accepted (Twilio's forms are a few KiB). */
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -86,24 +99,48 @@ export function mountTwilio(
   const log = deps.log.child({ component: "gateway", transport: "twilio" });
   const token = deps.config.twilio.authToken;
   if (token === "") {
-    // Only worth a warning when Twilio is in use; on a FreeSWITCH/Asterisk box the routes stay loopback-only.
+    // Only worth a warning when Twilio seems meant to be in use; on a FreeSWITCH/Asterisk box it is normal.
     const inUse = deps.config.twilio.publicUrl !== "" || deps.config.twilio.accountSid !== "";
     (inUse ? log.warn : log.info)(
-      "Twilio signatures are not checked: set twilio.authToken (TOM_TWILIO_AUTH_TOKEN)",
+      "Twilio is off (its routes answer 404): set twilio.authToken (TOM_TWILIO_AUTH_TOKEN) to use it",
     );
+    return { size: 0, close() {} };
   }
   const failures = deps.meter.createCounter("tom_twilio_signature_failures_total", {
     description: "Twilio requests refused for a missing or wrong X-Twilio-Signature, by route and reason",
   });
   const live = new Map<string, TwilioStreamCall>();
   const open = new Set<TwilioStreamCall>();
-  const env = { deps, log, opts, live };
+  const now = deps.now ?? Date.now;
+  /** CallSids that had a stream, until their token has expired anyway. */
+  const streamed = new Map<string, number>();
+  const admitStart = (start: TwilioStart["start"]): string | undefined => {
+    const sid = deps.config.twilio.accountSid;
+    let reason: string | undefined = sid && start.accountSid && start.accountSid !== sid
+      ? "other_account"
+      : streamTokenProblem(
+        token,
+        start.callSid,
+        start.customParameters ?? {},
+        now(),
+        STREAM_TOKEN_MAX_AGE_MS,
+      );
+    const callSid = start.callSid ?? "";
+    for (const [k, until] of streamed) if (until < now()) streamed.delete(k);
+    if (!reason && streamed.has(callSid)) reason = "replayed";
+    if (reason) {
+      failures.add(1, { route: "stream", reason });
+      return reason;
+    }
+    if (streamed.size < 100_000) streamed.set(callSid, now() + STREAM_TOKEN_MAX_AGE_MS);
+    return undefined;
+  };
+  const env = { deps, log, opts, live, admitStart };
   const resampler = loadResampler();
   resampler.catch((e) => log.error("cannot load the resampler", { error: e }));
 
   /** Signature check; undefined when fine, else the 403 to return. */
   const checkSignature = (c: Context, route: string, urls: string[], params?: URLSearchParams) => {
-    if (token === "") return undefined;
     const sig = c.req.header("x-twilio-signature");
     if (verifyTwilioSignature(token, sig, urls, params)) return undefined;
     const reason = sig ? "invalid" : "missing";
@@ -142,6 +179,8 @@ export function mountTwilio(
     }
     const base = publicBase(c, deps.config);
     const streamUrl = base.replace(/^http/, "ws") + TWILIO_PATHS.stream;
+    const callSid = params.get("CallSid") ?? "";
+    if (!/^CA[0-9a-zA-Z]{1,62}$/.test(callSid)) return c.json({ error: "Missing or invalid CallSid" }, 400);
     const parameters: Record<string, string> = {};
     const from = params.get("From");
     const to = params.get("To");
@@ -153,6 +192,7 @@ export function mountTwilio(
       parameters.tom_call_id = callId;
       parameters.tom_account_id = accountId;
     }
+    parameters[STREAM_TOKEN_PARAMETER] = streamToken(token, callSid, parameters, now());
     return xml(connectStreamTwiml(streamUrl, parameters));
   });
 

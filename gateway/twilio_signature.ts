@@ -4,6 +4,8 @@
  * as key then value, sorted by key. A WebSocket upgrade for Media Streams is signed the same way, over
  * the stream's URL and no parameters.
  *
+ * Also the call token that binds a media stream to the call whose TwiML issued it ({@linkcode streamToken}).
+ *
  * @module
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -56,4 +58,52 @@ export function verifyTwilioSignature(
     if (want.length === given.length && timingSafeEqual(want, given)) ok = true;
   }
   return ok;
+}
+
+/** The `<Parameter>`s of TOM's TwiML that the stream trusts, and so the ones its call token covers. */
+export const STREAM_BOUND_PARAMETERS = ["from", "to", "tom_call_id", "tom_account_id"] as const;
+/** The `<Parameter>` carrying the call token. */
+export const STREAM_TOKEN_PARAMETER = "tom_stream_token";
+
+function streamMac(authToken: string, callSid: string, issuedAt: number, params: Record<string, unknown>) {
+  const bound = STREAM_BOUND_PARAMETERS.map((k) => (typeof params[k] === "string" ? params[k] : ""));
+  return createHmac("sha256", authToken)
+    .update(JSON.stringify(["tom-twilio-stream-v1", callSid, issuedAt, ...bound]), "utf8")
+    .digest("base64url");
+}
+
+/**
+ * The call token TOM's TwiML hands a call's media stream (`<Parameter name="tom_stream_token">`; Twilio
+ * passes it back in the `start` message's `customParameters`): an HMAC keyed with the auth token over the
+ * CallSid, the time it was issued and the parameters the stream trusts. The upgrade's own signature is the
+ * same for every call (one URL, no parameters); this binds a stream to the call it was issued for.
+ */
+export function streamToken(
+  authToken: string,
+  callSid: string,
+  params: Record<string, string>,
+  issuedAtMs: number,
+): string {
+  const at = Math.floor(issuedAtMs / 1000);
+  return `v1.${at}.${streamMac(authToken, callSid, at, params)}`;
+}
+
+/** Why a stream's call token is refused, or undefined when it is good for `callSid` and `params`. */
+export function streamTokenProblem(
+  authToken: string,
+  callSid: string | undefined,
+  params: Record<string, unknown>,
+  nowMs: number,
+  maxAgeMs: number,
+): "missing" | "invalid" | "expired" | undefined {
+  const token = params[STREAM_TOKEN_PARAMETER];
+  if (typeof token !== "string" || token === "" || !callSid) return "missing";
+  const m = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!m || authToken === "") return "invalid";
+  const at = Number(m[1]);
+  const want = new TextEncoder().encode(streamMac(authToken, callSid, at, params));
+  const given = new TextEncoder().encode(m[2]);
+  if (want.length !== given.length || !timingSafeEqual(want, given)) return "invalid";
+  const age = nowMs - at * 1000;
+  return age > maxAgeMs || age < -60_000 ? "expired" : undefined;
 }

@@ -2,7 +2,7 @@
  * One Twilio Media Stream (bidirectional, from `<Connect><Stream>`): one call.
  *
  * - In: `start` opens the call (the `<Parameter>`s of TOM's TwiML carry the caller, the callee and, for
- *   calls TOM placed, the call row to continue); `media` payloads (base64 mu-law 8 kHz) are decoded,
+ *   calls TOM placed, the call row to continue; the transport first checks their call token); `media` payloads (base64 mu-law 8 kHz) are decoded,
  *   resampled to 16 kHz and cut into 20 ms frames; `dtmf` becomes a DTMF event; `stop` ends the call.
  *   Binary frames are not part of the protocol: the socket closes with 1003.
  * - Out: TOM's audio is resampled to 8 kHz, cut into 20 ms frames, mu-law encoded and paced at real time
@@ -60,6 +60,8 @@ export interface TwilioStreamEnv {
   opts: TwilioStreamOptions;
   /** Live streams by CallSid (the status callback leaves their end to them). */
   live: Map<string, TwilioStreamCall>;
+  /** Whether this `start` belongs to a call TOM answered (its call token): the reason to refuse it, if any. */
+  admitStart: (start: TwilioStart["start"]) => string | undefined;
 }
 
 /** One Media Streams WebSocket. */
@@ -149,6 +151,9 @@ export class TwilioStreamCall {
     ) {
       return this.#refuse(CLOSE.policy, `unsupported media format ${f.encoding}/${f.sampleRate}`);
     }
+    // The parameters choose the caller's number and the call row: only with the token TOM's TwiML issued.
+    const refused = this.#env.admitStart(s);
+    if (refused) return this.#refuse(CLOSE.policy, `start not bound to a call TOM answered (${refused})`);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#state = "call";
@@ -206,10 +211,11 @@ export class TwilioStreamCall {
     // deno-lint-ignore no-this-alias -- the getter needs the stream
     const call = this;
     return {
-      audio: (pcm) => {
+      audio: (pcm, sent) => {
         const down = this.#down;
         const pacer = this.#pacer;
         if (this.#state !== "call" || !down || !pacer) return;
+        if (sent) pacer.cue(sent);
         for (const frame of this.#outFrames.push(down.process(pcm))) pacer.enqueue(encodeMulaw(frame));
       },
       mark: (name) => {

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
+import { type Bounds, commonBounds, PIPELINE_BOUNDS as PB, scaledBounds } from "./pipeline_bounds.ts";
 
 const bool = () =>
   z.preprocess((v) => {
@@ -24,6 +25,7 @@ const int = (min: number, max: number) =>
     (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
     z.number().int().min(min).max(max),
   );
+const intIn = (b: Bounds) => int(b.min, b.max);
 const num = (min: number, max: number) =>
   z.preprocess(
     (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
@@ -75,6 +77,12 @@ export const ConfigSchema = z.object({
   http: z.object({
     host: host().default("127.0.0.1"),
     port: port().default(8080),
+    /** Seconds a client may take to send a request's headers; then 408 and the connection is closed. */
+    headersTimeoutSeconds: int(1, 600).default(10),
+    /** Seconds a client may take to send a whole request (headers and body). */
+    requestTimeoutSeconds: int(1, 3600).default(30),
+    /** Seconds an idle keep-alive connection stays open. */
+    keepAliveTimeoutSeconds: int(1, 600).default(5),
   }).prefault({}),
   audiosocket: z.object({
     host: host().default("127.0.0.1"),
@@ -119,7 +127,7 @@ export const ConfigSchema = z.object({
   vad: z.object({
     /** Empty: the provisioned Silero model. */
     model: z.string().default(""),
-    threshold: num(0.05, 0.99).default(0.5),
+    threshold: num(PB.vadThreshold.min, PB.vadThreshold.max).default(0.5),
   }).prefault({}),
   jwt: z.object({
     /** HS256 secret (at least 32 bytes). Empty: generated once into `<dataDir>/secrets/jwt.key`. */
@@ -211,31 +219,39 @@ export const ConfigSchema = z.object({
   ui: z.object({
     /** Send cookies with Secure (set when TOM sits behind a TLS reverse proxy). */
     secureCookies: bool().default(false),
+    /**
+     * Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For`/`Forwarded` names the client (login
+     * throttling per client); from any other peer those headers are ignored.
+     */
+    trustedProxies: list(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, "expected an IP address or CIDR"))
+      .default(["127.0.0.1/8", "::1"]),
     /** Session lifetime in hours. */
     sessionHours: int(1, 24 * 30).default(12),
     /** Transcript encryption key file (32 random bytes, base64); empty: `<dataDir>/secrets/transcripts.key`. */
     transcriptKeyFile: z.string().default(""),
   }).prefault({}),
+  /** Ranges from infra/pipeline_bounds.ts, the same ones the pipeline checks. */
   pipeline: z.object({
     /** Speech must last this long to count (ms). */
-    minSpeechMs: int(0, 2000).default(100),
+    minSpeechMs: intIn(PB.minSpeechMs).default(100),
     /** Silence that ends the caller's turn (ms). */
-    endOfTurnSilenceMs: int(20, 10_000).default(500),
+    endOfTurnSilenceMs: intIn(PB.endOfTurnSilenceMs).default(500),
     /** Speech while TOM talks interrupts at once from this length (ms); shorter bursts are checked for "ja", "mhm". */
-    bargeInMinMs: int(0, 5000).default(500),
+    bargeInMinMs: intIn(PB.bargeInMinMs).default(500),
     /** Caller silence before TOM asks again (s), and how often before a polite goodbye. */
-    silenceRepromptSeconds: int(1, 600).default(8),
-    maxReprompts: int(0, 10).default(1),
+    silenceRepromptSeconds: intIn(scaledBounds(PB.silenceRepromptMs, 1000)).default(8),
+    maxReprompts: intIn(PB.maxReprompts).default(1),
     /** Longest call (minutes). */
-    maxCallMinutes: int(1, 240).default(15),
+    maxCallMinutes: intIn(scaledBounds(PB.maxCallMs, 60_000)).default(15),
     /** Engine deadlines (ms): past them TOM apologises, retries once, then offers a callback. */
-    sttTimeoutMs: int(100, 600_000).default(5000),
-    llmTimeoutMs: int(100, 600_000).default(1800),
-    ttsTimeoutMs: int(100, 600_000).default(1800),
-    retryDelayMs: int(0, 60_000).default(1500),
+    sttTimeoutMs: intIn(PB.sttTimeoutMs).default(5000),
+    /** Both the first token's deadline and the longest gap between tokens. */
+    llmTimeoutMs: intIn(commonBounds(PB.llmFirstTokenTimeoutMs, PB.llmTokenGapMs)).default(1800),
+    ttsTimeoutMs: intIn(PB.ttsTimeoutMs).default(1800),
+    retryDelayMs: intIn(PB.retryDelayMs).default(1500),
     /** Longest answer (tokens) and sampling temperature. */
-    maxTokens: int(8, 4096).default(120),
-    temperature: num(0, 2).default(0.6),
+    maxTokens: intIn(PB.maxTokens).default(120),
+    temperature: num(PB.temperature.min, PB.temperature.max).default(0.6),
   }).prefault({}),
   rl: z.object({
     /** A JSON file of policy variants (empty: the 12 shipped in rl/variants.json). */

@@ -2,6 +2,9 @@
  * Structured logging: one JSON object per line with `time`, `level`, `message` and, inside a call,
  * `call_id`. Personal data never reaches a log line in clear: values under personal keys (phone,
  * name, ...) are replaced by a salted hash, and phone-number-like digit runs in any string are too.
+ * Ids are not phone numbers: UUIDs and hex ids are left as they are wherever they appear, and the values
+ * of id fields (`id`, `call_id`, `callId`, ...) are kept unless they carry an international number or
+ * are a national number (with a word prefix at most: `call-030123456`), so a call can be followed.
  *
  * @module
  */
@@ -48,7 +51,18 @@ export const PERSONAL_KEYS: ReadonlySet<string> = new Set([
 const SECRET_KEY = /(secret|password|token|authorization|cookie|api[_-]?key)/i;
 
 // E.164 (+ and 7-15 digits, optionally grouped) or a run of 7+ digits with separators, as dialled in Germany.
-const PHONE_LIKE = /(?:\+|\b00)\d[\d\s\-\/().]{5,18}\d|\b0\d{2,5}[\s\-\/]?\d[\d\s\-]{3,12}\d\b/g;
+const INTERNATIONAL = /(?:\+|\b00)\d[\d\s\-\/().]{5,18}\d/g;
+const NATIONAL = /\(?\b0\d{2,5}\)?[\s\-\/]?\d[\d\s\-]{3,12}\d\b/g; // "(030) 123 45 67" too
+const PHONE_LIKE = new RegExp(`${INTERNATIONAL.source}|${NATIONAL.source}`, "g");
+/** A national number as an id's whole value, or after a word prefix ("call-030123456"). */
+const NATIONAL_ID = new RegExp(`^([A-Za-z]+[-_:.])?(${NATIONAL.source})$`);
+
+/** Tokens that are ids, never phone numbers: UUIDs and hex ids (with a letter and a digit, 12+ long). */
+const ID_TOKEN =
+  /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,}\b/gi;
+
+/** Keys whose values are ids (`id`, `call_id`, `callId`, `job_uuid`, ...); personal keys come first. */
+const ID_KEY = /^(?:id|uuid)$|(?:_id|Id|_uuid|Uuid)$/;
 
 /** Options of {@linkcode createLogger}. */
 export interface LoggerOptions {
@@ -69,9 +83,30 @@ export function hashPersonal(value: string, salt: string): string {
     createHmac("sha256", salt).update(value.replace(/[\s\-\/().]/g, "")).digest("hex").slice(0, 16);
 }
 
-/** Replace phone-number-like runs in free text by their hashes. */
+/** Apply `replace` to the parts of `text` outside id tokens. */
+function outsideIds(text: string, replace: (part: string) => string): string {
+  let out = "";
+  let at = 0;
+  for (const m of text.matchAll(ID_TOKEN)) {
+    out += replace(text.slice(at, m.index)) + m[0];
+    at = m.index + m[0].length;
+  }
+  return out + replace(text.slice(at));
+}
+
+/** Replace phone-number-like runs in free text by their hashes (ids are left alone). */
 export function redactText(text: string, salt: string): string {
-  return text.replace(PHONE_LIKE, (m) => hashPersonal(m, salt));
+  return outsideIds(text, (part) => part.replace(PHONE_LIKE, (m) => hashPersonal(m, salt)));
+}
+
+/**
+ * The value of an id field: kept, unless it carries a phone number (an international one anywhere, or
+ * a national one as the whole value after at most a word prefix), which is hashed.
+ */
+export function redactId(id: string, salt: string): string {
+  const national = NATIONAL_ID.exec(id);
+  if (national) return (national[1] ?? "") + hashPersonal(national[2], salt);
+  return outsideIds(id, (part) => part.replace(INTERNATIONAL, (m) => hashPersonal(m, salt)));
 }
 
 function redact(value: unknown, salt: string, key: string | undefined, depth: number): unknown {
@@ -81,7 +116,9 @@ function redact(value: unknown, salt: string, key: string | undefined, depth: nu
       ? hashPersonal(String(value), salt)
       : "<redacted>";
   }
-  if (typeof value === "string") return redactText(value, salt);
+  if (typeof value === "string") {
+    return key !== undefined && ID_KEY.test(key) ? redactId(value, salt) : redactText(value, salt);
+  }
   if (value instanceof Error) {
     return { name: value.name, message: redactText(value.message, salt) };
   }

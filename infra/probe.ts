@@ -3,7 +3,8 @@
  * protocol (or AudioSocket, as Asterisk would) against a running TOM, speaking German utterances synthesized with espeak-ng at real time, and
  * measures the voice-to-voice latency (caller's last voiced sample sent -> TOM's first answer sample
  * received) plus TOM's own per-stage latencies (from `turn_end`). Prints p50/p95, compares them with the
- * budgets, writes JSON, and exits 1 when a budget is missed (2 on bad arguments).
+ * budgets, writes JSON, and exits 1 when a budget is missed, a turn went unanswered or a call failed (2 on
+ * bad arguments). An unanswered turn is counted and the call goes on; the answered turns' figures stay.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { applianceHmacKey } from "./token_cmd.ts";
 import { mintCallToken } from "../gateway/mod.ts";
 import { createEspeakTts } from "../pipeline/engines/espeak.ts";
 import { synthesizeAll } from "../pipeline/phrases.ts";
+import { PHRASES } from "../pipeline/texts.ts";
 import { probeCall, type ProbeCallResult } from "./probe_call.ts";
 import { probeAudioSocketCall } from "./probe_audiosocket.ts";
 import { type Budget, type BudgetResult, checkBudgets, summarize, type Summary } from "./probe_stats.ts";
@@ -56,9 +58,17 @@ export interface ProbeReport {
   wallMs: number;
   summaries: Record<string, Summary>;
   budgets: BudgetResult[];
+  /** Utterances TOM answered, and those it did not (their figures are left out, the run goes on). */
+  answered: number;
+  unanswered: number;
   errors: string[];
   results: ProbeCallResult[];
 }
+
+const UNANSWERED = {
+  prompted: "TOM re-prompted instead of answering",
+  timeout: "no answer within the answer timeout",
+} as const;
 
 function int(v: string | undefined, dflt: number, lo: number, hi: number, name: string): number {
   if (v === undefined) return dflt;
@@ -143,15 +153,20 @@ export async function probeMain(config: Config, args: ProbeArgs): Promise<number
       utterances,
       trailingSilenceMs: 1_200,
       answerTimeoutMs,
+      repromptText: PHRASES.reprompt,
     });
   }));
   await tts.close?.();
   const measures: Record<string, number[]> = { voice_to_voice_wire: [] };
   const errors: string[] = [];
+  let answered = 0;
+  let unanswered = 0;
   for (const r of results) {
     if (r.error) errors.push(`${r.callId}: ${r.error}`);
     for (const t of r.turns) {
       if (t.error) errors.push(`${r.callId}: ${t.error}`);
+      if (t.answered) answered++;
+      else if (t.unanswered) unanswered++;
       if (t.voiceToVoiceMs !== null) measures.voice_to_voice_wire.push(t.voiceToVoiceMs);
       for (const [k, v] of Object.entries(t.stages)) (measures[k] ??= []).push(v);
     }
@@ -170,6 +185,8 @@ export async function probeMain(config: Config, args: ProbeArgs): Promise<number
     wallMs: Math.round(performance.now() - t0),
     summaries,
     budgets: verdicts,
+    answered,
+    unanswered,
     errors,
     results,
   };
@@ -189,7 +206,16 @@ export async function probeMain(config: Config, args: ProbeArgs): Promise<number
         `${b.ok ? "ok  " : "MISS"} ${b.measure} ${b.percentile} ${b.actualMs} ms (budget ${b.maxMs} ms)`,
       );
     }
+    console.log(`turns: ${answered} answered, ${unanswered} unanswered`);
+    for (const r of results) {
+      r.turns.forEach((t, i) => {
+        if (t.unanswered) console.log(`unanswered: ${r.callId} turn ${i + 1} (${UNANSWERED[t.unanswered]})`);
+        if (t.unfinished) {
+          console.log(`still speaking: ${r.callId} turn ${i + 1} (answer longer than the answer wait)`);
+        }
+      });
+    }
     for (const e of errors.slice(0, 10)) console.log(`error: ${e}`);
   }
-  return verdicts.every((b) => b.ok) && errors.length === 0 ? 0 : 1;
+  return verdicts.every((b) => b.ok) && errors.length === 0 && unanswered === 0 ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 // One synthetic call of `tom probe --audiosocket`: TOM's AudioSocket server, called the way Asterisk does
 // (UUID, then 20 ms slin16 frames all the time, hang-up at the end). There are no pipeline events on this
 // transport: voice-to-voice is from the caller's last voiced sample sent to the first loud frame of TOM's
-// answer received; an answer ends after 1.5 s without a loud frame.
+// answer received; an answer ends after 1.5 s without a loud frame. Nothing loud within the answer wait
+// counts the utterance as unanswered (this transport cannot tell a re-prompt from an answer).
 import {
   AudioSocketParser,
   encodeAudio,
@@ -114,13 +115,22 @@ export async function probeAudioSocketCall(o: ProbeAudioSocketOptions): Promise<
     result.greetingMs = (firstLoudAfter.at ?? t0) - t0;
     await until(() => performance.now() - lastLoudAt > QUIET_MS, 60_000, "the end of the greeting");
     for (const pcm of o.utterances) {
-      const turn: ProbeTurn = { voiceToVoiceMs: null, stages: {}, interrupted: false };
+      const turn: ProbeTurn = { voiceToVoiceMs: null, stages: {}, interrupted: false, answered: false };
+      result.turns.push(turn);
       const all = new Int16Array(pcm.length + o.trailingSilenceMs * 16);
       all.set(pcm);
       const mark = { lastVoice: 0 };
       queue.push({ pcm: all, off: 0, voicedEnd: lastVoiced(pcm), turn: mark });
       try {
-        await until(() => queue.length === 0 && firstLoudAfter.at !== null, o.answerTimeoutMs, "answer");
+        try {
+          await until(() => queue.length === 0 && firstLoudAfter.at !== null, o.answerTimeoutMs, "answer");
+        } catch (e) {
+          if (closed) throw e;
+          // Nothing from TOM within the wait: count the utterance as unanswered and speak the next one.
+          turn.unanswered = "timeout";
+          continue;
+        }
+        turn.answered = true;
         turn.voiceToVoiceMs = (firstLoudAfter.at ?? 0) - mark.lastVoice;
         await until(
           () => performance.now() - lastLoudAt > QUIET_MS,
@@ -129,9 +139,8 @@ export async function probeAudioSocketCall(o: ProbeAudioSocketOptions): Promise<
         );
       } catch (e) {
         turn.error = (e as Error).message;
+        break;
       }
-      result.turns.push(turn);
-      if (turn.error) break;
     }
   } catch (e) {
     result.error = (e as Error).message;

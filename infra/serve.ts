@@ -9,6 +9,7 @@ import { type Config, ConfigError } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { initTelemetry, registerGpuMetrics, startTraceExport, type Telemetry } from "./telemetry.ts";
 import { createHttpApp, type ReadinessCheck } from "./http.ts";
+import { serveNode } from "./http_server.ts";
 import { CallRegistry } from "./calls.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
 import { egressSandboxed } from "./permissions.ts";
@@ -17,12 +18,12 @@ import { VERSION } from "./version.ts";
 import { engineSpecs } from "./engines/specs.ts";
 import { checkEngines } from "./engines/health.ts";
 import { Supervisor } from "./supervisor.ts";
-import { openStore, type Store } from "../store/mod.ts";
+import { isStorageFull, openStore, probeWrite, type Store } from "../store/mod.ts";
 import { mountUi, type UiHandle } from "./ui_mount.ts";
 import { startScheduledCalls } from "./schedule_runner.ts";
 import { callLearning, type Learning, startLearning } from "./learning.ts";
 import { usageLogger } from "./usage_log.ts";
-import { pipelineAnswerer } from "../pipeline/mod.ts";
+import { pipelineAnswerer, type PipelineOptions, pipelineOptionsOf } from "../pipeline/mod.ts";
 import { createLlm } from "../pipeline/engines/llm.ts";
 import { createStt } from "../pipeline/engines/stt.ts";
 import { createTts } from "../pipeline/engines/tts.ts";
@@ -42,6 +43,7 @@ import {
   mountFreeswitch,
   mountGateway,
   mountTwilio,
+  recoverInterruptedCalls,
   startAudioSocketServer,
   type TransportMount,
 } from "../gateway/mod.ts";
@@ -77,6 +79,7 @@ async function answeringStage(
     telemetry: Telemetry;
     keyring: UiHandle["keyring"];
     learning: Learning;
+    pipelineOptions: PipelineOptions;
   },
 ): Promise<{ answer: Answerer; close(): Promise<void> }> {
   const echo = { answer: echoAnswerer(), close: () => Promise.resolve() };
@@ -98,27 +101,12 @@ async function answeringStage(
     (p) => p.degraded && deps.log.warn("VAD fallback in use", { reason: p.degraded }),
     (e) => deps.log.error("no VAD available", { error: e }),
   );
-  const p = config.pipeline;
   const answer = pipelineAnswerer({
     stt,
     llm,
     tts,
     vad: async () => (await vad).createVad(),
-    options: {
-      minSpeechMs: p.minSpeechMs,
-      endOfTurnSilenceMs: p.endOfTurnSilenceMs,
-      bargeInMinMs: p.bargeInMinMs,
-      silenceRepromptMs: p.silenceRepromptSeconds * 1000,
-      maxReprompts: p.maxReprompts,
-      maxCallMs: p.maxCallMinutes * 60_000,
-      sttTimeoutMs: p.sttTimeoutMs,
-      llmFirstTokenTimeoutMs: p.llmTimeoutMs,
-      llmTokenGapMs: p.llmTimeoutMs,
-      ttsTimeoutMs: p.ttsTimeoutMs,
-      retryDelayMs: p.retryDelayMs,
-      maxTokens: p.maxTokens,
-      temperature: p.temperature,
-    },
+    options: deps.pipelineOptions,
     log: deps.log,
     meter: deps.telemetry.meter,
     tracer: deps.telemetry.tracer,
@@ -140,6 +128,7 @@ async function answeringStage(
 /** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
 export async function startAppliance(config: Config): Promise<Appliance> {
   assertGatewayConfig(config);
+  const pipelineOptions = pipelineOptionsOf(config); // before the first file is written
   const salt = config.log.hashSalt || loadOrCreateSecret(config.dataDir, "log.salt", 32);
   const log = createLogger({ level: config.log.level, salt, fields: { service: "tom" } });
   const telemetry = initTelemetry(VERSION);
@@ -147,6 +136,8 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   if (store.appliedMigrations.length > 0) {
     log.info("database migrated", { applied: store.appliedMigrations, path: store.path });
   }
+  // Calls a killed run left open are ended (and their recordings closed) before any call is taken.
+  recoverInterruptedCalls({ config, store, log });
   const calls = new CallRegistry();
   const specs = engineSpecs(config);
   const meter = telemetry.meter;
@@ -211,11 +202,14 @@ export async function startAppliance(config: Config): Promise<Appliance> {
         },
       );
     }
+    // A write, not SELECT 1: with a full disk reads pass while every page view (audit row) fails.
     try {
-      store.db.prepare("SELECT 1").get();
+      probeWrite(store);
       checks.push({ name: "database", ok: true });
     } catch (e) {
-      checks.push({ name: "database", ok: false, reason: e instanceof Error ? e.message : String(e) });
+      const message = e instanceof Error ? e.message : String(e);
+      const reason = isStorageFull(e) ? `disk full: cannot write ${store.path} (${message})` : message;
+      checks.push({ name: "database", ok: false, reason });
     }
     return checks;
   };
@@ -261,8 +255,24 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     return defaultAccountId(store);
   };
   learning = await startLearning(config, { store, log, keyring: ui.keyring });
-  const answering = await answeringStage(config, { store, log, telemetry, keyring: ui.keyring, learning });
-  const gatewayDeps: GatewayDeps = { config, store, log, meter, calls, answer: answering.answer, accountFor };
+  const answering = await answeringStage(config, {
+    store,
+    log,
+    telemetry,
+    keyring: ui.keyring,
+    learning,
+    pipelineOptions,
+  });
+  const gatewayDeps: GatewayDeps = {
+    config,
+    store,
+    log,
+    meter,
+    calls,
+    answer: answering.answer,
+    accountFor,
+    watch: ui.feed, // the live feed wraps every call's output, like the recorder
+  };
   let gateway: GatewayHandle;
   try {
     gateway = await mountGateway(app, gatewayDeps, { keys, transports });
@@ -272,18 +282,20 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     throw e;
   }
 
-  let resolveListening: (addr: Deno.NetAddr) => void;
-  const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
-  const server = Deno.serve({
-    hostname: config.http.host,
-    port: config.http.port,
-    onListen: (addr) => resolveListening(addr as Deno.NetAddr),
-    onError: (err) => {
-      log.error("HTTP request failed", { error: err });
-      return new Response("Internal error", { status: 500 });
+  // node:http, not Deno.serve: header, request and idle timeouts, and WebSocket size caps that hold
+  // before a message is buffered (infra/http_server.ts says why).
+  const h = config.http;
+  const server = await serveNode({
+    hostname: h.host,
+    port: h.port,
+    limits: {
+      headersTimeoutMs: h.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: Math.max(h.requestTimeoutSeconds, h.headersTimeoutSeconds) * 1000,
+      keepAliveTimeoutMs: h.keepAliveTimeoutSeconds * 1000,
     },
-  }, app.fetch);
-  const addr = await listening;
+    onError: (err) => log.error("HTTP request failed", { error: err }),
+  }, (req, env) => app.fetch(req, env));
+  const addr = server.addr;
   log.info("listening", { address: `http://${addr.hostname}:${addr.port}`, version: VERSION });
   if (!egressSandboxed() && !config.egress.allowAll) {
     log.warn("network egress is NOT sandboxed: start through `deno task start` or the compiled binary");

@@ -7,7 +7,7 @@
  */
 import type { Hono } from "hono";
 import { join } from "node:path";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Telemetry } from "./telemetry.ts";
 import type { CallRegistry } from "./calls.ts";
@@ -15,15 +15,17 @@ import type { Learning } from "./learning.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
 import { type DoctorReport, runDoctor } from "./doctor.ts";
 import { encodeBase64Url } from "./_base64.ts";
-import { hmacKey } from "../gateway/mod.ts";
-import type { Store } from "../store/mod.ts";
+import { type CallWatcher, hmacKey } from "../gateway/mod.ts";
+import { callConsent, type Store } from "../store/mod.ts";
 import { rekeyTranscripts, TranscriptKeyring } from "./crypto/mod.ts";
 import { ensureUiSchema } from "../ui/schema.ts";
 import { SessionStore } from "../ui/auth/sessions.ts";
 import { LoginThrottle, type ThrottleOptions } from "../ui/auth/throttle.ts";
+import { trustedProxyProblems } from "../ui/auth/client_ip.ts";
 import { IslandAssets } from "../ui/assets.ts";
 import { defaultRoot, type IslandManifest } from "../ui/islands_build.ts";
 import { LiveHub } from "../ui/live.ts";
+import { liveFeed } from "../ui/live_feed.ts";
 import { RetentionJob } from "../ui/data/retention_job.ts";
 import { anyUserExists } from "../ui/data/queries.ts";
 import { mountRoutes } from "../ui/router.ts";
@@ -77,8 +79,10 @@ export interface UiMountDeps {
 
 /** The mounted UI. */
 export interface UiHandle {
-  /** Publish live call events here (pipeline/gateway): `live.publish({ accountId, callId, type, at, data })`. */
+  /** The hub of the Live page; {@linkcode UiHandle.feed} publishes to it. */
   live: LiveHub;
+  /** The live feed: pass it to the gateway (GatewayDeps.watch) so every call shows on the Live page. */
+  feed: CallWatcher;
   /** The transcript keyring: pass it to `storeTranscriptTurn` from infra/crypto/mod.ts. */
   keyring: TranscriptKeyring;
   retention: RetentionJob;
@@ -92,6 +96,8 @@ export interface UiHandle {
 /** Mount the admin UI on `app`. Resolves once routes are mounted; island bundles build in the background. */
 export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
   const { config, store, log } = deps;
+  const proxyProblems = trustedProxyProblems(config.ui.trustedProxies);
+  if (proxyProblems.length > 0) throw new ConfigError(proxyProblems);
   const ulog = log.child({ component: "ui" });
   ensureUiSchema(store);
   const keyFile = config.ui.transcriptKeyFile || join(config.dataDir, "secrets", "transcripts.key");
@@ -162,5 +168,8 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
   app.get("/ui/*", (c) => assets.serve(c.req.path) ?? c.json({ error: "Not found" }, 404));
   const routes = mountRoutes(app, MANIFEST, uiDeps);
   if (deps.startJobs !== false) retention.start();
-  return { live, keyring, retention, assets, routes, close: () => retention.stop() };
+  const feed = liveFeed(live, {
+    transcripts: (accountId, callId) => callConsent(store, accountId, callId)?.transcript === true,
+  });
+  return { live, feed, keyring, retention, assets, routes, close: () => retention.stop() };
 }

@@ -39,11 +39,16 @@ export interface LiveCallsProps {
 
 function describe(e: { type: string; data?: Record<string, unknown> }): string {
   const d = e.data ?? {};
-  const text = typeof d.text === "string" ? d.text : typeof d.token === "string" ? d.token : "";
-  if (text) return text;
-  const parts = Object.entries(d).filter(([, v]) => typeof v === "number" || typeof v === "boolean")
-    .map(([k, v]) => `${k}=${v}`);
-  return parts.join(" ");
+  const said = [d.text, d.heardText, d.token].find((v) => typeof v === "string" && v !== "");
+  const facts: string[] = [];
+  for (const [k, v] of Object.entries(d)) {
+    if (k === "text" || k === "heardText" || k === "token") continue;
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") facts.push(`${k}=${v}`);
+    else if (v && typeof v === "object") {
+      for (const [k2, v2] of Object.entries(v)) if (typeof v2 === "number") facts.push(`${k2}=${v2}`);
+    }
+  }
+  return [typeof said === "string" ? `„${said}“` : "", facts.join(" ")].filter(Boolean).join(" ");
 }
 
 /** The island. */

@@ -28,6 +28,7 @@ import {
   transition,
 } from "./state.ts";
 import { CallUsage } from "./usage.ts";
+import { utteranceDecision } from "./decisions.ts";
 import { isBackchannel, type PhraseName, PHRASES } from "./texts.ts";
 import { Trace } from "./trace.ts";
 
@@ -113,6 +114,8 @@ export class PipelineCall implements CallHandler {
   #state: CallState;
   readonly #hearing: CallerAudio;
   #utterances = new Map<number, Int16Array>();
+  /** Per utterance, for its decision's log line: audio ms sent to STT and how long STT took. */
+  #heard = new Map<number, { utteranceMs: number; sttMs?: number }>();
   #traces = new Map<number, Trace>();
   #nextUtterance = 1;
   #stt = new Map<number, AbortController>();
@@ -232,10 +235,19 @@ export class PipelineCall implements CallHandler {
       this.#bargeDetectT = ev.arrived;
       this.#input({ type: "speech_long", at });
       this.#bargeDetectT = null;
+    } else if (ev.type === "noise") {
+      this.#ctx.log.debug("caller sound ignored as noise", {
+        sound_ms: Math.round(ev.durationMs),
+        min_speech_ms: this.#o.minSpeechMs,
+        phase: this.#state.phase,
+      });
     } else {
       emitPipelineEvent(this.#ctx.output, { type: "vad", state: "speech_end", atMs: ev.at });
       const u = this.#nextUtterance++;
       this.#utterances.set(u, ev.pcm);
+      const utteranceMs = Math.round((ev.pcm.length * 1000) / PIPELINE_RATE);
+      this.#heard.set(u, { utteranceMs });
+      this.#ctx.log.debug("caller utterance ended", { utterance: u, utterance_ms: utteranceMs });
       // The caller's last word was (ev.at - ev.lastSpeechAt) ms of audio before this frame arrived.
       const trace = new Trace(ev.arrived - (ev.at - ev.lastSpeechAt), this.#now);
       trace.mark("vad_end", ev.arrived);
@@ -277,6 +289,7 @@ export class PipelineCall implements CallHandler {
       while (this.#queue.length > 0) {
         const next = this.#queue.shift() as CallInput;
         const { state, effects } = transition(this.#state, next, this.#machine);
+        if (next.type === "transcript" || next.type === "stt_failed") this.#logUtterance(next, effects);
         this.#state = state;
         for (const e of effects) {
           try {
@@ -289,6 +302,22 @@ export class PipelineCall implements CallHandler {
     } finally {
       this.#dispatching = false;
     }
+  }
+
+  /** One line per utterance: its length, the transcript's length and what was decided (never the words). */
+  #logUtterance(input: Extract<CallInput, { type: "transcript" | "stt_failed" }>, effects: Effect[]): void {
+    const { decision, answerTurn } = utteranceDecision(this.#state, input, effects);
+    const heard = this.#heard.get(input.utterance);
+    if (input.type === "transcript") this.#heard.delete(input.utterance);
+    this.#ctx.log.info("caller utterance decided", {
+      utterance: input.utterance,
+      utterance_ms: heard?.utteranceMs,
+      stt_ms: heard?.sttMs,
+      transcript_chars: input.type === "transcript" ? input.text.trim().length : undefined,
+      phase: this.#state.phase,
+      decision,
+      answer_turn: answerTurn,
+    });
   }
 
   #effect(e: Effect): void {
@@ -431,6 +460,8 @@ export class PipelineCall implements CallHandler {
       else if (f.type === "error") error = f.error;
     }
     this.#usage.add("stt", this.#now() - started);
+    const heard = this.#heard.get(u);
+    if (heard) heard.sttMs = Math.round(this.#now() - started);
     if (this.#stt.get(u) === ac) this.#stt.delete(u);
     if (this.#ended || (ac.signal.aborted && !error)) return;
     if (error || text === null) {
@@ -594,6 +625,7 @@ export class PipelineCall implements CallHandler {
     for (const ac of this.#stt.values()) ac.abort(new Error("call ended"));
     this.#stt.clear();
     this.#utterances.clear();
+    this.#heard.clear();
     this.#hearing.close((e) => this.#ctx.log.warn("vad dispose failed", { error: e }));
     const onEnd = this.#d.onEnd;
     if (!onEnd) return;

@@ -1,8 +1,10 @@
 /**
- * The pipeline's tunables: one checked constant, the reason for each number beside it.
+ * The pipeline's tunables: one checked constant, the reason for each number beside it. Their ranges live in
+ * infra/pipeline_bounds.ts, shared with the configuration schema.
  *
  * @module
  */
+import { type BoundedOption, type Bounds, PIPELINE_BOUNDS } from "../infra/pipeline_bounds.ts";
 
 /** Turn-taking, timeouts and limits of one call. All times in milliseconds. */
 export interface PipelineOptions {
@@ -75,34 +77,20 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   ratingWaitMs: 8_000,
 });
 
-/** Merge and check options. @throws {RangeError} on a value out of range */
+/**
+ * Merge and check options against {@linkcode PIPELINE_BOUNDS} (the ranges the configuration schema also
+ * enforces, so a configured value never fails here). @throws {RangeError} on a value out of range
+ */
 export function resolvePipelineOptions(opts: Partial<PipelineOptions> = {}): PipelineOptions {
   const o: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
-  const check = (name: keyof PipelineOptions, lo: number, hi: number) => {
+  const check = (name: BoundedOption, lo: number, hi: number) => {
     const v = o[name];
     if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) {
       throw new RangeError(`Cannot use pipeline option ${name}: need a number from ${lo} to ${hi}, got ${v}`);
     }
   };
-  check("vadThreshold", 0.01, 0.99);
-  check("vadNegThreshold", 0, o.vadThreshold);
-  check("minSpeechMs", 0, 2_000);
-  check("endOfTurnSilenceMs", 20, 10_000);
-  check("bargeInMinMs", 0, 5_000);
-  check("preRollMs", 0, 2_000);
-  check("silenceRepromptMs", 100, 600_000);
-  check("maxReprompts", 0, 10);
-  check("maxCallMs", 1_000, 24 * 3_600_000);
-  check("sttTimeoutMs", 10, 600_000);
-  check("llmFirstTokenTimeoutMs", 10, 120_000);
-  check("llmTokenGapMs", 10, 120_000);
-  check("ttsTimeoutMs", 10, 120_000);
-  check("retries", 0, 5);
-  check("retryDelayMs", 0, 30_000);
-  check("maxTokens", 1, 4_096);
-  check("temperature", 0, 2);
-  check("historyTurns", 0, 200);
-  check("tickMs", 5, 10_000);
-  check("ratingWaitMs", 500, 120_000);
+  for (const [name, b] of Object.entries(PIPELINE_BOUNDS) as [BoundedOption, Bounds][]) {
+    check(name, b.min, name === "vadNegThreshold" ? Math.min(b.max, o.vadThreshold) : b.max);
+  }
   return o;
 }

@@ -17,7 +17,9 @@ export type HeardEvent =
   | { type: "speech_start"; onsetAt: number; probability: number; arrived: number }
   | { type: "speech_long"; arrived: number }
   /** `pcm`: the utterance from `preRollMs` before its onset to the end of its silence. */
-  | { type: "speech_end"; at: number; lastSpeechAt: number; arrived: number; pcm: Int16Array };
+  | { type: "speech_end"; at: number; lastSpeechAt: number; arrived: number; pcm: Int16Array }
+  /** A sound too short to be speech (`minSpeechMs`), ignored. */
+  | { type: "noise"; durationMs: number };
 
 /** Callbacks of {@linkcode CallerAudio}. */
 export interface HearingHooks {
@@ -109,6 +111,8 @@ export class CallerAudio {
         this.#h.onEvent({ type: "speech_start", onsetAt: ev.onsetAt, probability: p, arrived });
       } else if (ev.type === "speech_long") {
         this.#h.onEvent({ type: "speech_long", arrived });
+      } else if (ev.type === "noise") {
+        this.#h.onEvent({ type: "noise", durationMs: ev.durationMs });
       } else {
         const from = ev.onsetAt - this.#o.preRollMs;
         const parts = this.#frames.filter((f) => f.atMs >= from && f.atMs < ev.at).map((f) => f.pcm);

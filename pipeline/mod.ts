@@ -23,6 +23,7 @@ import { getCall, getMemory, getPerson, listAccounts, type Store } from "../stor
 import { recordTurnMetrics } from "../ui/data/turn_metrics.ts";
 import { type CallSummary, type FinishedTurn, PipelineCall, type RatingDialogue } from "./call.ts";
 import { type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
+import { vadNegThresholdFor } from "./config_options.ts";
 import type { LlmEngine, SttEngine, TtsEngine, Vad } from "./engines/types.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 import { PhraseCache } from "./phrases.ts";
@@ -39,6 +40,7 @@ export {
 export { CallUsage, type UsageStage } from "./usage.ts";
 export { energyProbability } from "./energy.ts";
 export { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
+export { pipelineOptionsOf, vadNegThresholdFor } from "./config_options.ts";
 export { createPipelineMetrics, type PipelineMetrics, STAGE_BUCKETS } from "./metrics.ts";
 export { PhraseCache, synthesizeAll } from "./phrases.ts";
 export {
@@ -61,7 +63,7 @@ export {
 export { BACKCHANNELS, isBackchannel, isFarewell, type PhraseName, PHRASES } from "./texts.ts";
 export { TurnDetector, type TurnEvent } from "./turn_detector.ts";
 export { heardText, type QueuedSentence } from "./heard.ts";
-export { SentenceChunker } from "./chunker.ts";
+export { SentenceSplitter, splitSentences } from "./sentences.ts";
 
 /** Who a call belongs to. */
 export interface CallOwner {
@@ -155,9 +157,7 @@ export function callerContext(store: Store, owner: CallOwner): CallerContext | u
 export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
   const options = resolvePipelineOptions({
     ...(deps.config ? { vadThreshold: deps.config.vad.threshold, language: deps.config.stt.language } : {}),
-    ...(deps.config && deps.config.vad.threshold - 0.15 >= 0.01
-      ? { vadNegThreshold: deps.config.vad.threshold - 0.15 }
-      : {}),
+    ...(deps.config ? { vadNegThreshold: vadNegThresholdFor(deps.config.vad.threshold) } : {}),
     ...deps.options,
   });
   const metrics: PipelineMetrics | undefined = deps.meter ? createPipelineMetrics(deps.meter) : undefined;

@@ -1,7 +1,8 @@
 /**
- * One reply of TOM: the LLM's token stream cut into sentences, each sentence synthesized while the LLM
- * goes on, the audio resampled to the pipeline rate and queued on the transport. Two stages joined by a
- * channel; an engine failure aborts both and is returned (never thrown).
+ * One reply of TOM: the LLM's token stream cut into sentences by the German splitter (sentences.ts: no
+ * cut inside "z. B.", "i. d. R.", "am 3. Mai"), each sentence synthesized while the LLM goes on, the audio
+ * resampled to the pipeline rate and queued on the transport. Two stages joined by a channel; an engine
+ * failure aborts both and is returned (never thrown).
  *
  * @module
  */
@@ -14,7 +15,7 @@ import { guarded } from "./guard.ts";
 import type { QueuedSentence } from "./heard.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 import type { CallUsage } from "./usage.ts";
-import { SentenceChunker } from "./chunker.ts";
+import { SentenceSplitter } from "./sentences.ts";
 import type { Trace } from "./trace.ts";
 
 /** A reply in flight. */
@@ -67,7 +68,8 @@ export async function runReply(
     ac.abort(new Error(e.message));
   };
   const speak = speakAll(w, sentences, fail, env);
-  const chunker = new SentenceChunker();
+  // A sentence goes to TTS as soon as the next word shows it ended; a long one is cut at a comma.
+  const splitter = new SentenceSplitter();
   const push = (parts: string[]) => {
     for (const s of parts) {
       if (!trace.has("first_sentence")) trace.mark("first_sentence");
@@ -92,12 +94,12 @@ export async function runReply(
       if (f.type === "token") {
         if (!trace.has("llm_first_token")) trace.mark("llm_first_token");
         emitPipelineEvent(env.ctx.output, { type: "llm_token", turn: w.turn, token: f.text.slice(0, 1_000) });
-        push(chunker.push(f.text));
+        push(splitter.push(f.text));
       } else if (f.type === "error") {
         fail(f.error);
       } else break;
     }
-    if (!ac.signal.aborted) push(chunker.flush());
+    if (!ac.signal.aborted) push(splitter.flush());
   } finally {
     env.usage?.add("llm", env.now() - llmStarted);
     sentences.close();
@@ -132,12 +134,15 @@ async function speakAll(
         durationMs: ms,
       });
       firstChunk = false;
-      env.ctx.output.audio(pcm);
+      const first = !trace.has("first_audio_out");
+      // The reply's first audio is stamped when the transport writes it to the peer (what the caller
+      // hears); until then, and with a transport that cannot tell, when it is queued.
+      env.ctx.output.audio(pcm, first ? () => trace.restamp("first_audio_out", env.now()) : undefined);
       const sentT = env.now();
       env.metrics?.handover("tts_to_output", (sentT - recvT) / 1000);
       samples += pcm.length;
       w.queuedMs += ms;
-      if (!trace.has("first_audio_out")) {
+      if (first) {
         trace.mark("first_audio_out", sentT);
         env.onAudible();
       }
@@ -155,8 +160,16 @@ async function speakAll(
         },
       );
       for await (const f of frames) {
-        if (f.type === "audio") out(rs.process(f.pcm).slice(), env.now());
-        else if (f.type === "error") fail(f.error);
+        if (f.type === "audio") {
+          // A chunk can hold seconds of speech: resample it in slices and let the transports' pacing
+          // timers run between them (all at once, the event loop is held past the next frame's slot).
+          const recvT = env.now();
+          const slice = Math.max(1, Math.round(tts.sampleRate * SLICE_S));
+          for (let at = 0; at < f.pcm.length && !ac.signal.aborted; at += slice) {
+            if (at > 0) await new Promise((r) => setTimeout(r, 0));
+            out(rs.process(f.pcm.subarray(at, at + slice)).slice(), recvT);
+          }
+        } else if (f.type === "error") fail(f.error);
         else break;
       }
       if (!ac.signal.aborted) out(rs.flush().slice(), env.now());
@@ -169,6 +182,9 @@ async function speakAll(
     w.spoken.push(s.text);
   }
 }
+
+/** Seconds of TTS audio resampled and queued in one go. */
+const SLICE_S = 0.25;
 
 /** A minimal unbounded async channel between the two stages. */
 class Channel<T> implements AsyncIterable<T> {

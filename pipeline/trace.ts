@@ -24,6 +24,11 @@ export class Trace {
     if (!this.#marks.has(stage)) this.#marks.set(stage, at);
   }
 
+  /** Move a stage already recorded to `at` (a provisional time made exact, e.g. queued -> on the wire). */
+  restamp(stage: string, at: number = this.#now()): void {
+    if (this.#marks.has(stage)) this.#marks.set(stage, at);
+  }
+
   has(stage: string): boolean {
     return this.#marks.has(stage);
   }

@@ -14,7 +14,9 @@ export type TurnEvent =
   | { type: "speech_start"; at: number; onsetAt: number; probability: number }
   | { type: "speech_long"; at: number; onsetAt: number }
   /** `lastSpeechAt`: end of the last speech frame (the caller's last word). */
-  | { type: "speech_end"; at: number; onsetAt: number; lastSpeechAt: number };
+  | { type: "speech_end"; at: number; onsetAt: number; lastSpeechAt: number }
+  /** A sound shorter than `minSpeechMs` (a click, line noise): ignored, reported for the log. */
+  | { type: "noise"; at: number; onsetAt: number; durationMs: number };
 
 /** Options of {@linkcode TurnDetector}. */
 export type TurnDetectorOptions = Pick<
@@ -52,8 +54,9 @@ export class TurnDetector {
     const o = this.#o;
     if (this.#onset === null) {
       if (probability < o.vadThreshold) {
+        const onsetAt = this.#candidate;
         this.#candidate = null;
-        return [];
+        return onsetAt === null ? [] : [{ type: "noise", at, onsetAt, durationMs: at - onsetAt }];
       }
       this.#candidate ??= at;
       if (end - this.#candidate < o.minSpeechMs) return [];

@@ -1,6 +1,7 @@
 /** @jsxImportSource preact */
 /** @jsxRuntime automatic */
-// Login: throttled per e-mail address and client, constant work for unknown addresses, a new session id.
+// Login: throttled per e-mail address and real client (attempts reserved before the password check),
+// constant work for unknown addresses, a new session id, and only a same-site path to go on to.
 import type { VNode } from "preact";
 import {
   appendAudit,
@@ -11,6 +12,7 @@ import {
 } from "../store/mod.ts";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../ui/auth/password.ts";
 import { anyUserExists } from "../ui/data/queries.ts";
+import { sameSitePath } from "../ui/auth/next.ts";
 import { clientAddress, startSession } from "../ui/router.ts";
 import { Csrf, Field } from "../ui/components.tsx";
 import { fill, T } from "../ui/texts_de.ts";
@@ -22,10 +24,6 @@ interface Data {
   error?: string;
   email: string;
   next: string;
-}
-
-function safeNext(raw: string | null): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "/";
 }
 
 async function check(ctx: RouteContext<Data>, email: string, password: string) {
@@ -52,18 +50,20 @@ export const handler: Handlers<Data> = {
   GET(ctx) {
     if (!anyUserExists(ctx.deps.store)) return ctx.redirect("/setup");
     if (ctx.auth) return ctx.redirect("/");
-    return ctx.render({ email: "", next: safeNext(ctx.url.searchParams.get("next")) }, {
+    return ctx.render({ email: "", next: sameSitePath(ctx.url.searchParams.get("next")) }, {
       title: T.login.title,
     });
   },
   async POST(ctx) {
     const email = (ctx.form.get("email") ?? "").trim().toLowerCase().slice(0, 320);
     const password = ctx.form.get("password") ?? "";
-    const next = safeNext(ctx.form.get("next"));
-    const client = clientAddress(ctx.c);
+    const next = sameSitePath(ctx.form.get("next"));
+    const client = clientAddress(ctx.c, ctx.deps.config.ui.trustedProxies);
     const throttle = ctx.deps.throttle;
-    const wait = throttle.retryAfterMs(email, client);
-    if (wait > 0) {
+    // Reserved before the slow password check, so concurrent attempts count at once.
+    const slot = throttle.reserve(email, client);
+    if (!slot.ok) {
+      const wait = slot.retryAfterMs;
       ctx.deps.log.warn("login throttled", { client });
       const minutes = Math.max(1, Math.ceil(wait / 60_000));
       return ctx.render({ email, next, error: fill(T.login.throttled, { minutes }) }, {
@@ -74,11 +74,10 @@ export const handler: Handlers<Data> = {
     }
     const user = await check(ctx, email, password);
     if (!user) {
-      throttle.fail(email, client);
       ctx.deps.log.info("login failed", { client });
       return ctx.render({ email, next, error: T.login.failed }, { title: T.login.title, status: 401 });
     }
-    throttle.succeed(email);
+    throttle.succeed(slot.attempt);
     startSession(ctx, user.accountId, user.id);
     appendAudit(ctx.deps.store, user.accountId, {
       actorUserId: user.id,

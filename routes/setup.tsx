@@ -2,8 +2,11 @@
 /** @jsxRuntime automatic */
 // First-run setup: creates the first account and its administrator. Offered only while no user exists,
 // and only with the one-time code TOM wrote to its data directory (no default password anywhere).
+// One practice, one account: when calls came in before setup, they created the account inbound calls
+// land in (the oldest one, gateway/session.ts defaultAccountId); setup adopts it (name and kind from the
+// form) instead of making a second account that would never see a call.
 import type { VNode } from "preact";
-import { appendAudit, createAccount, createUser } from "../store/mod.ts";
+import { appendAudit, createAccount, createUser, listAccounts, updateAccount } from "../store/mod.ts";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../ui/auth/password.ts";
 import { anyUserExists } from "../ui/data/queries.ts";
 import { Csrf, ErrorSummary, Field, Select } from "../ui/components.tsx";
@@ -71,10 +74,11 @@ export const handler: Handlers<Data> = {
     const store = ctx.deps.store;
     const created = store.transaction(() => {
       if (anyUserExists(store)) return false;
-      const account = createAccount(store, {
-        name: values.accountName,
-        kind: values.kind as "private" | "clinical",
-      });
+      const input = { name: values.accountName, kind: values.kind as "private" | "clinical" };
+      // listAccounts is oldest first: the account defaultAccountId routes inbound calls to.
+      const existing = listAccounts(store)[0];
+      if (existing) updateAccount(store, existing.id, input);
+      const account = existing ?? createAccount(store, input);
       const user = createUser(store, account.id, {
         email: values.email,
         displayName: values.adminName,
@@ -86,7 +90,9 @@ export const handler: Handlers<Data> = {
         action: "account.create",
         subjectType: "account",
         subjectId: account.id,
+        ...(existing ? { detail: { adopted: true } } : {}),
       });
+      if (existing) ctx.deps.log.info("first-run setup adopted the account calls already use");
       return true;
     });
     if (created) {

@@ -63,6 +63,15 @@ export function renameAccount(store: Store, accountId: string, name: string): bo
   return run(store.prepare("UPDATE accounts SET name = ? WHERE id = ?"), checked, accountId) === 1;
 }
 
+/** Sets the account's name and kind (first-run setup adopting the account calls already use); false if it does not exist. */
+export function updateAccount(store: Store, accountId: string, input: NewAccount): boolean {
+  const what = "Cannot update account";
+  const name = requireText(what, "name", input.name);
+  const kind = requireOneOf(what, "kind", input.kind, KINDS);
+  const sql = "UPDATE accounts SET name = ?, kind = ? WHERE id = ?";
+  return run(store.prepare(sql), name, kind, accountId) === 1;
+}
+
 /** Deletes the account and, by cascade, all its users, people, calls and derived data. */
 export function deleteAccount(store: Store, accountId: string): boolean {
   return run(store.prepare("DELETE FROM accounts WHERE id = ?"), accountId) === 1;

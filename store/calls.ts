@@ -209,3 +209,29 @@ export function attachRecording(store: Store, accountId: string, callId: string,
     AND person_id IN (SELECT id FROM people WHERE account_id = ? AND consent_recording = 1)`;
   return run(store.prepare(sql), file, accountId, callId, accountId) === 1;
 }
+
+/** A call a previous run of TOM left open (it was killed during the call), as start-up recovery sees it. */
+export interface InterruptedCall {
+  id: string;
+  accountId: string;
+  startedAt: number;
+  answeredAt: number | null;
+  recordingPath: string | null;
+  /** When its last transcript turn was stored, if any: the last sign of life the store has. */
+  lastTurnAt: number | null;
+}
+
+/**
+ * Every account's calls still marked as running: `active` ones, and inbound ones still `ringing` (an
+ * inbound call is answered as it starts). Outbound calls still ringing are left alone: the provider may
+ * still connect them or report their end. Only for start-up, before any call is taken.
+ */
+export function listInterruptedCalls(store: Store): InterruptedCall[] {
+  const sql = `SELECT c.id, c.account_id AS accountId, c.started_at AS startedAt, c.answered_at AS answeredAt,
+    c.recording_path AS recordingPath,
+    (SELECT max(t.created_at) FROM transcripts t WHERE t.account_id = c.account_id AND t.call_id = c.id)
+      AS lastTurnAt
+    FROM calls c WHERE c.status = 'active' OR (c.status = 'ringing' AND c.direction = 'inbound')
+    ORDER BY c.started_at, c.id`;
+  return many<InterruptedCall>(store.prepare(sql));
+}

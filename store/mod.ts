@@ -30,10 +30,18 @@ export { openStore, Store } from "./db.ts";
 export type { StoreOptions } from "./db.ts";
 export { migrate, MIGRATIONS, migrationStatus } from "./migrations.ts";
 export type { MigrateOptions, Migration, MigrationStatus } from "./migrations.ts";
-export { StoreConflictError, StoreNotFoundError } from "./errors.ts";
+export { isStorageFull, StoreConflictError, StoreNotFoundError } from "./errors.ts";
+export { probeWrite } from "./probe.ts";
 export type { AccountKind, Json, JsonObject, PageOptions } from "./types.ts";
 
-export { createAccount, deleteAccount, getAccount, listAccounts, renameAccount } from "./accounts.ts";
+export {
+  createAccount,
+  deleteAccount,
+  getAccount,
+  listAccounts,
+  renameAccount,
+  updateAccount,
+} from "./accounts.ts";
 export type { Account, NewAccount } from "./accounts.ts";
 export {
   createUser,
@@ -59,10 +67,19 @@ export {
   findCallByExternalId,
   getCall,
   listCalls,
+  listInterruptedCalls,
   markCallAnswered,
   setCallPolicy,
 } from "./calls.ts";
-export type { Call, CallDirection, CallEndStatus, CallStatus, CallTransport, NewCall } from "./calls.ts";
+export type {
+  Call,
+  CallDirection,
+  CallEndStatus,
+  CallStatus,
+  CallTransport,
+  InterruptedCall,
+  NewCall,
+} from "./calls.ts";
 export { appendTranscriptTurn, deleteTranscript, listTranscript } from "./transcripts.ts";
 export type { NewTranscriptTurn, Speaker, TranscriptTurn } from "./transcripts.ts";
 export { completeAnalysis, enqueueAnalysis, failAnalysis, getAnalysis, listDueAnalyses } from "./analysis.ts";

@@ -10,11 +10,14 @@
 import type { Context, Hono } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { appendAudit, getAccount, getUser } from "../store/mod.ts";
+import { appendAudit, getAccount, getUser, isStorageFull } from "../store/mod.ts";
 import { csrfTokenFor, randomToken, type Session } from "./auth/sessions.ts";
+import { sameSitePath } from "./auth/next.ts";
+import { clientIp } from "./auth/client_ip.ts";
 import { resolveApiToken } from "./data/api_tokens.ts";
 import { renderDocument } from "./render.tsx";
-import { T } from "./texts_de.ts";
+import { fill, T } from "./texts_de.ts";
+import { readBodyText } from "./body.ts";
 import {
   type AuthState,
   type Handler,
@@ -78,10 +81,14 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Opener-Policy": "same-origin",
 };
 
-/** Client address for throttling (the socket's peer; tests have none). */
-export function clientAddress(c: Context): string {
+/**
+ * Client address for throttling: the socket's peer, or, when the peer is one of `ui.trustedProxies`, the
+ * address that proxy forwarded (ui/auth/client_ip.ts). "local" when there is no socket (tests).
+ */
+export function clientAddress(c: Context, trustedProxies: readonly string[]): string {
   const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return env?.remoteAddr?.hostname ?? "local";
+  const peer = env?.remoteAddr?.hostname;
+  return peer === undefined ? "local" : clientIp(peer, c.req.raw.headers, trustedProxies);
 }
 
 /** Mount every route module on the app. */
@@ -173,11 +180,14 @@ async function dispatch(c: Context, path: string, module: RouteModule, deps: UiD
     let form = new URLSearchParams();
     let json: unknown = undefined;
     if (UNSAFE.has(method)) {
-      const length = Number(req.headers.get("content-length") ?? "0");
-      if (length > MAX_BODY) return fail(413, T.api.invalid);
       const type = req.headers.get("content-type") ?? "";
-      const text = await req.text();
-      if (text.length > MAX_BODY) return fail(413, T.api.invalid);
+      // Read at most MAX_BODY bytes, also of a chunked body, and stop reading there (ui/body.ts).
+      const body = await readBodyText(req, MAX_BODY);
+      if (!body.ok) {
+        const size = body.declared ? String(body.size) : `${T.api.atLeast} ${body.size}`;
+        return fail(413, fill(T.api.tooLarge, { size, max: MAX_BODY }));
+      }
+      const text = body.text;
       if (type.startsWith("application/x-www-form-urlencoded")) form = new URLSearchParams(text);
       else if (type.startsWith("application/json") && text !== "") {
         try {
@@ -264,15 +274,19 @@ async function dispatch(c: Context, path: string, module: RouteModule, deps: UiD
     return out;
   } catch (e) {
     if (e instanceof HttpError) return fail(e.status, e.message, e.detail);
+    if (isStorageFull(e)) {
+      // Every page view writes (audit row, session): say what is wrong instead of a bare 500.
+      deps.log.error("UI request failed: the disk is full", { path, method, error: e });
+      return fail(507, T.app.storageFull);
+    }
     deps.log.error("UI request failed", { path, method, error: e });
     return fail(500, T.app.serverError);
   }
 }
 
 function redirectWith(headers: Headers, setCookies: string[], to: string): Response {
-  const location = to.startsWith("/") && !to.startsWith("//") ? to : "/";
   const h = new Headers(headers);
-  h.set("Location", location);
+  h.set("Location", sameSitePath(to));
   for (const v of setCookies) h.append("Set-Cookie", v);
   return new Response(null, { status: 303, headers: h });
 }

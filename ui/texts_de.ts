@@ -27,6 +27,8 @@ export const T = {
     forbidden: "Dafür fehlt Ihnen die Berechtigung.",
     csrf: "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
     serverError: "Etwas ist schiefgelaufen. Bitte versuchen Sie es später noch einmal.",
+    storageFull:
+      "Der Speicher des TOM-Servers ist voll: TOM kann nichts mehr speichern, auch keine Anrufe. Bitte informieren Sie Ihre IT, damit sie Platz schafft.",
   },
   nav: {
     dashboard: "Übersicht",
@@ -450,6 +452,8 @@ export const T = {
     forbidden: "Keine Berechtigung",
     notFound: "Nicht gefunden",
     invalid: "Ungültige Eingabe",
+    tooLarge: "Inhalt zu groß: {size} Bytes, erlaubt sind höchstens {max} Bytes",
+    atLeast: "mindestens",
     csrf: "CSRF-Token fehlt oder ist falsch",
     throttled: "Zu viele Anfragen",
     adminOnly: "nur Administratoren",

@@ -38,6 +38,10 @@ const EPSILON_MS = 1e-6;
 class MarkEntry {
   constructor(readonly name: string) {}
 }
+/** A queued cue: `sent` fires right after the next frame is sent. */
+class CueEntry {
+  constructor(readonly sent: () => void) {}
+}
 
 /** Paces frames of type `T` (bytes, strings, anything the transport sends) at one per `frameMs`. */
 export class Pacer<T> {
@@ -47,7 +51,9 @@ export class Pacer<T> {
   #maxBurst: number;
   #leadMs: number;
   #ticker: Ticker;
-  #queue: (T | MarkEntry)[] = [];
+  #queue: (T | MarkEntry | CueEntry)[] = [];
+  /** Cues passed whose frame has not been sent yet. */
+  #cues: (() => void)[] = [];
   #head = 0;
   #frames = 0;
   /** Start of the current run and the index of its next frame; `anchored` is false between runs. */
@@ -133,6 +139,12 @@ export class Pacer<T> {
     this.#subscribe();
   }
 
+  /** Call `sent` right after the next frame queued after this point has been sent (TOM's audio on the wire). */
+  cue(sent: () => void): void {
+    if (this.#stopped) return;
+    this.#queue.push(new CueEntry(sent));
+  }
+
   /** Barge-in: drop every queued frame; pending marks fire with `cleared = true`, in order. */
   clear(): void {
     this.#epoch++;
@@ -141,6 +153,7 @@ export class Pacer<T> {
     this.#head = 0;
     this.#frames = 0;
     this.#anchored = false;
+    this.#cues = [];
     this.#unsubscribe();
     for (const entry of dropped) {
       if (entry instanceof MarkEntry) this.#onMark(entry.name, true);
@@ -184,6 +197,11 @@ export class Pacer<T> {
         this.#onMark(entry.name, false);
         continue;
       }
+      if (entry instanceof CueEntry) {
+        this.#head++;
+        this.#cues.push(entry.sent);
+        continue;
+      }
       const slot = this.#start + this.#n * this.frameMs;
       if (slot > tickMs + EPSILON_MS || burst >= this.#maxBurst) break;
       this.#head++;
@@ -192,6 +210,7 @@ export class Pacer<T> {
       this.#sent++;
       burst++;
       this.#send(entry, slot);
+      if (this.#cues.length > 0) { for (const sent of this.#cues.splice(0)) sent(); }
     }
     if (epoch !== this.#epoch) return;
     if (this.#head === this.#queue.length) {

@@ -140,6 +140,62 @@ export class WavFileWriter {
   }
 }
 
+/** What {@linkcode repairWavFile} did. */
+export interface WavRepair {
+  /** Whether the header's sizes (or a torn last frame) had to be fixed. */
+  repaired: boolean;
+  /** Bytes of samples the file holds now. */
+  dataBytes: number;
+}
+
+/**
+ * Write the real sizes into the header of a file {@linkcode WavFileWriter} left open (its process was
+ * killed: sizes {@linkcode WAV_SIZE_UNKNOWN}): the data is what the file holds after the 44-byte header,
+ * cut to whole frames (a torn last frame is dropped) and to the 4 GiB a WAV can hold. The file's
+ * modification time stays as it was (it says when the call was last heard, and the retention sweep
+ * reads it). A file whose sizes are right is left alone.
+ *
+ * @throws {WavReadError} when the file does not start with the canonical header TOM writes
+ * @throws {Deno.errors.NotFound} and other file system errors as they come
+ */
+export function repairWavFile(path: string): WavRepair {
+  const file = Deno.openSync(path, { read: true, write: true });
+  try {
+    const info = file.statSync();
+    const header = new Uint8Array(WAV_HEADER_BYTES);
+    let got = 0;
+    while (got < header.length) {
+      const n = file.readSync(header.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    const tag = (at: number) => String.fromCharCode(...header.subarray(at, at + 4));
+    const v = new DataView(header.buffer);
+    const ok = got === WAV_HEADER_BYTES && tag(0) === "RIFF" && tag(8) === "WAVE" && tag(12) === "fmt " &&
+      v.getUint32(16, true) === 16 && tag(36) === "data" && v.getUint16(32, true) > 0;
+    if (!ok) throw new WavReadError(`Cannot repair ${path}: not a WAV file with TOM's 44-byte header`);
+    const blockAlign = v.getUint16(32, true);
+    let dataBytes = Math.min(info.size - WAV_HEADER_BYTES, 0xffff_ffd3);
+    dataBytes -= dataBytes % blockAlign;
+    const right = v.getUint32(4, true) === 36 + dataBytes && v.getUint32(40, true) === dataBytes;
+    if (right && info.size === WAV_HEADER_BYTES + dataBytes) return { repaired: false, dataBytes };
+    if (info.size > WAV_HEADER_BYTES + dataBytes) file.truncateSync(WAV_HEADER_BYTES + dataBytes);
+    const sizes = new Uint8Array(4);
+    const sv = new DataView(sizes.buffer);
+    sv.setUint32(0, 36 + dataBytes, true);
+    file.seekSync(4, Deno.SeekMode.Start);
+    writeAll(file, sizes);
+    sv.setUint32(0, dataBytes, true);
+    file.seekSync(40, Deno.SeekMode.Start);
+    writeAll(file, sizes);
+    file.syncSync();
+    if (info.mtime) file.utimeSync(info.atime ?? info.mtime, info.mtime);
+    return { repaired: true, dataBytes };
+  } finally {
+    file.close();
+  }
+}
+
 /** Whether this machine stores Int16 little-endian (WAV's byte order): then samples are written as is. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -94,6 +94,20 @@ export interface UpgradeOptions {
   idleTimeout?: number;
 }
 
+/**
+ * How the appliance's server (infra/http_server.ts) offers an upgrade in `c.env.acceptWebSocket`: its
+ * socket refuses a message over `maxMessageBytes` from the frame header, before buffering it (close
+ * 1009). Without it (tests serving the app with `Deno.serve`) Deno's own upgrade is used, which buffers a
+ * whole message before {@linkcode guardSocket} can refuse it.
+ */
+export type AcceptWebSocket = (opts: {
+  protocol?: string;
+  idleTimeout?: number;
+  maxMessageBytes: number;
+  /** Called when a message over `maxMessageBytes` is refused. */
+  onTooBig?: () => void;
+}) => WebSocket;
+
 /** An upgraded socket and the 101 response the route must return. */
 export interface UpgradedSocket {
   socket: WebSocket;
@@ -121,10 +135,22 @@ export function upgradeWebSocket(
     protocol = opts.protocol;
   }
   try {
-    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
-      ...(protocol ? { protocol } : {}),
-      ...(opts.idleTimeout !== undefined ? { idleTimeout: opts.idleTimeout } : {}),
-    });
+    const accept = (c.env as { acceptWebSocket?: AcceptWebSocket } | undefined)?.acceptWebSocket;
+    const { socket, response } = accept
+      ? {
+        socket: accept({
+          ...(protocol ? { protocol } : {}),
+          ...(opts.idleTimeout !== undefined ? { idleTimeout: opts.idleTimeout } : {}),
+          maxMessageBytes: guard.limits.maxFrameBytes,
+          // Counted and logged like guardSocket's own size check (an oversize limiter verdict).
+          onTooBig: () => void guard.socketLimiter(transport).admit(Number.POSITIVE_INFINITY),
+        }),
+        response: new Response(null, { status: 200 }), // ignored: the server has answered 101 already
+      }
+      : Deno.upgradeWebSocket(c.req.raw, {
+        ...(protocol ? { protocol } : {}),
+        ...(opts.idleTimeout !== undefined ? { idleTimeout: opts.idleTimeout } : {}),
+      });
     socket.binaryType = "arraybuffer";
     socket.addEventListener("close", () => slot.release());
     return { socket, response, remote: slot.remote };

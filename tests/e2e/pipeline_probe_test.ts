@@ -107,3 +107,60 @@ Deno.test({
     }
   },
 });
+
+// A turn TOM leaves unanswered (STT hears nothing in the second utterance): the probe counts it and goes
+// on with the third; the answered turns' figures stay in the report. TOM either re-prompts (seen on the
+// browser protocol as a phrase of the current turn) or says nothing until the answer wait runs out.
+for (
+  const v of [
+    { how: "prompted", options: { silenceRepromptMs: 1_500 }, answerTimeout: "20000" },
+    { how: "timeout", options: { silenceRepromptMs: 600_000 }, answerTimeout: "4000" },
+  ] as const
+) {
+  Deno.test({
+    name: `tom probe: an unanswered turn (${v.how}) is counted, the run goes on, the other figures stay`,
+    ignore: ENGINES_MISSING === "espeak-ng not installed",
+    async fn() {
+      const tts = new FakeTts();
+      const phrases = new PhraseCache(tts);
+      for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(3200));
+      const answer = pipelineAnswerer({
+        stt: new FakeStt(["Ich hätte gern einen Termin.", "", "Danke schön."]),
+        llm: new FakeLlm(["Gern. Wann passt es Ihnen?", "Bitte sehr."]),
+        tts,
+        vad: () => new FakeVad(),
+        log: silentLogger,
+        phrases,
+        options: v.options,
+      });
+      const h = await startGateway({ answer });
+      const dir = await Deno.makeTempDir({ prefix: "tom-probe-unanswered-" });
+      try {
+        const out = join(dir, "probe.json");
+        const code = await probeMain(h.config, {
+          url: h.http,
+          turns: "3",
+          out,
+          budgetP50: "60000",
+          budgetP95: "60000",
+          answerTimeout: v.answerTimeout,
+          utterances: ["Guten Tag.", "Hm.", "Danke schön."],
+        });
+        const report = JSON.parse(await Deno.readTextFile(out)) as ProbeReport;
+        assert.deepStrictEqual(report.errors, []);
+        const turns = report.results[0].turns;
+        assert.deepStrictEqual(turns.map((t) => t.unanswered ?? "answered"), ["answered", v.how, "answered"]);
+        assert.deepStrictEqual(turns.map((t) => t.answered), [true, false, true]);
+        assert.equal(report.answered, 2);
+        assert.equal(report.unanswered, 1);
+        assert.equal(report.summaries.voice_to_voice_wire.n, 2, "the answered turns' figures are kept");
+        assert.equal(report.summaries.first_audio_out?.n, 2);
+        assert.equal(turns[1].voiceToVoiceMs, null);
+        assert.equal(code, 1, "an unanswered turn fails the probe");
+      } finally {
+        await h.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}

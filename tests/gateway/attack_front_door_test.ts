@@ -3,7 +3,7 @@
  * development bypass (loopback only), draining (503), not-a-WebSocket (426), bad call ids (400).
  */
 import assert from "node:assert/strict";
-import { metricValue, rawHandshake, startGateway, TestClient } from "./server_harness.ts";
+import { metricValue, rawHandshake, startGateway, TestClient, waitUntil } from "./server_harness.ts";
 
 const path = (callId: string, token: string) => `/ws/stream/${callId}?token=${encodeURIComponent(token)}`;
 
@@ -56,7 +56,7 @@ Deno.test("the N+1th concurrent connection from one address is refused with 429"
     );
     // A slot comes back when a connection closes; the refused token was not spent.
     await clients[0].close();
-    await clients[0].until(() => h.gateway.browser.size === 2, "the server to see the close");
+    await waitUntil(() => h.gateway.browser.size === 2, "the server to see the close");
     const again = new TestClient(`${h.ws}${path("cap-3", token)}`);
     clients.push(again);
     await again.event("connected");

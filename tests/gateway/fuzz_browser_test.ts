@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { parseClientMessage } from "../../gateway/messages.ts";
 import { fuzzMessages } from "./_fuzz.ts";
-import { startGateway, TestClient } from "./server_harness.ts";
+import { startGateway, TestClient, waitUntil } from "./server_harness.ts";
 
 const TEMPLATES = [
   { type: "start" },
@@ -90,7 +90,7 @@ Deno.test("10,000 random or malformed messages crash nothing and /healthz answer
     await c.event("mark");
     assert.equal(c.frames.length, 50);
     await c.close();
-    await c.until(() => h.calls.size === 0, "every call to end");
+    await waitUntil(() => h.calls.size === 0, "every call to end");
   } finally {
     await h.close();
   }

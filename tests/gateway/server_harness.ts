@@ -12,6 +12,7 @@ import { type Config, loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
 import { createHttpApp } from "../../infra/http.ts";
 import { CallRegistry } from "../../infra/calls.ts";
+import { serveNode } from "../../infra/http_server.ts";
 import { openStore, type Store } from "../../store/mod.ts";
 import type { Answerer } from "../../gateway/call.ts";
 import { echoAnswerer } from "../../gateway/echo.ts";
@@ -93,10 +94,12 @@ async function start(dir: string, opts: HarnessOptions): Promise<GatewayHarness>
   });
   const deps = { config, store, log, meter, calls, answer: opts.answer ?? echoAnswerer() };
   const gateway = await mountGateway(app, deps, opts);
-  const server = Deno.serve(
-    { hostname: opts.hostname ?? "127.0.0.1", port: 0, onListen() {} },
-    app.fetch,
-  );
+  // The appliance's own server (node:http with the front door's limits), as `tom serve` runs it.
+  const server = await serveNode({
+    hostname: opts.hostname ?? "127.0.0.1",
+    port: 0,
+    limits: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 },
+  }, (req, env) => app.fetch(req, env));
   const port = server.addr.port;
   return {
     port,
@@ -372,5 +375,17 @@ export class RawWsClient {
     } catch {
       // closed already
     }
+  }
+}
+
+/**
+ * Poll `cond` every 10 ms until it holds (fail after `timeoutMs`): for server-side state that follows a
+ * client's close, which the client may see complete before the server's socket reports it.
+ */
+export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -7,9 +7,12 @@ import assert from "node:assert/strict";
 import { echoAnswerer } from "../../gateway/echo.ts";
 import { mountTwilio } from "../../gateway/twilio.ts";
 import { startGateway } from "./server_harness.ts";
-import { TwilioStreamClient } from "./fixtures/twilio_stream_client.ts";
+import { signLikeTwilio, TwilioStreamClient, twimlParameters } from "./fixtures/twilio_stream_client.ts";
 
 const TOTAL = 10_000;
+const TOKEN = "twilio-fuzz-auth-token";
+const PUBLIC = "https://tom.praxis.example";
+const UPGRADE = { "X-Twilio-Signature": signLikeTwilio(TOKEN, "wss://tom.praxis.example/twilio/stream") };
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -22,7 +25,12 @@ function prng(seed: number): () => number {
   };
 }
 
-function fuzzMessage(rnd: () => number, client: TwilioStreamClient, first: boolean): string | Uint8Array {
+function fuzzMessage(
+  rnd: () => number,
+  client: TwilioStreamClient,
+  first: boolean,
+  issued: Record<string, string>,
+): string | Uint8Array {
   const int = (n: number) => Math.floor(rnd() * n);
   const junk = () => String.fromCharCode(...Array.from({ length: int(60) }, () => int(0x2fff)));
   const b64 = (n: number) => btoa(String.fromCharCode(...Array.from({ length: n }, () => int(256))));
@@ -35,7 +43,12 @@ function fuzzMessage(rnd: () => number, client: TwilioStreamClient, first: boole
       start: {
         streamSid: rnd() < 0.8 ? sid : any(),
         callSid: rnd() < 0.8 ? client.callSid : any(),
-        customParameters: rnd() < 0.7 ? { from: junk(), tom_call_id: junk(), tom_account_id: any() } : any(),
+        // Mostly the parameters TOM's TwiML issued for this call (so calls start), else junk.
+        customParameters: rnd() < 0.7
+          ? issued
+          : rnd() < 0.5
+          ? { ...issued, from: junk(), tom_call_id: junk(), tom_account_id: any() }
+          : any(),
         mediaFormat: rnd() < 0.8 ? { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } : any(),
       },
     }),
@@ -67,18 +80,35 @@ function fuzzMessage(rnd: () => number, client: TwilioStreamClient, first: boole
 Deno.test("10,000 random and malformed messages on /twilio/stream crash nothing and /healthz answers throughout", async () => {
   const gw = await startGateway({
     answer: echoAnswerer(),
+    env: { TOM_TWILIO_AUTH_TOKEN: TOKEN, TOM_TWILIO_PUBLIC_URL: PUBLIC },
     transports: [(app, deps, guard) => mountTwilio(app, deps, guard, { startTimeoutMs: 2000 })],
   });
   try {
     const rnd = prng(0x7a11);
     let sent = 0;
     let health = 0;
+    /** The TwiML parameters of a new call, as Twilio's voice webhook gets them. */
+    const voice = async (callSid: string) => {
+      const params = { CallSid: callSid, From: "+4930123456" };
+      const res = await fetch(`${gw.http}/twilio/voice`, {
+        method: "POST",
+        body: new URLSearchParams(params),
+        headers: { "X-Twilio-Signature": signLikeTwilio(TOKEN, `${PUBLIC}/twilio/voice`, params) },
+      });
+      return twimlParameters(await res.text());
+    };
     const connection = async () => {
-      const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`, { echoMarks: rnd() < 0.5 });
+      const callSid = "CA" + crypto.randomUUID().replaceAll("-", "");
+      const issued = await voice(callSid);
+      const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`, {
+        echoMarks: rnd() < 0.5,
+        headers: UPGRADE,
+        callSid,
+      });
       await client.opened;
       const n = 20 + Math.floor(rnd() * 80);
       for (let i = 0; i < n && sent < TOTAL && client.socket.readyState === WebSocket.OPEN; i++) {
-        client.socket.send(fuzzMessage(rnd, client, i === 0));
+        client.socket.send(fuzzMessage(rnd, client, i === 0, issued));
         sent++;
       }
       client.close();
@@ -102,21 +132,30 @@ Deno.test("10,000 random and malformed messages on /twilio/stream crash nothing 
     assert.ok(rows.reduce((n, r) => n + r.n, 0) > 20, "the fuzz also started calls");
     assert.ok(rows.every((r) => r.status === "completed" || r.status === "failed"), JSON.stringify(rows));
 
-    // Webhooks take junk too.
+    // Webhooks take junk too: unsigned it is refused, signed it is answered (400 without a CallSid).
     for (let i = 0; i < 50; i++) {
-      const res = await fetch(`${gw.http}/twilio/${i % 2 ? "voice" : "status"}`, {
+      const path = `/twilio/${i % 2 ? "voice" : "status"}`;
+      const junk = String.fromCharCode(...Array.from({ length: 200 }, () => Math.floor(rnd() * 0x2fff)));
+      const unsigned = await fetch(`${gw.http}${path}`, { method: "POST", body: junk });
+      assert.equal(unsigned.status, 403);
+      await unsigned.body?.cancel();
+      const params: Record<string, string> = { [junk.slice(0, 20)]: junk.slice(20) };
+      const res = await fetch(`${gw.http}${path}`, {
         method: "POST",
-        body: String.fromCharCode(...Array.from({ length: 200 }, () => Math.floor(rnd() * 0x2fff))),
+        body: new URLSearchParams(params),
+        headers: { "X-Twilio-Signature": signLikeTwilio(TOKEN, PUBLIC + path, params) },
       });
-      assert.ok(res.status === 200 || res.status === 204, `status ${res.status}`);
+      assert.ok([200, 204, 400].includes(res.status), `status ${res.status}`);
       await res.body?.cancel();
     }
 
     // And a proper stream still works.
-    const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`);
+    const callSid = "CA" + crypto.randomUUID().replaceAll("-", "");
+    const issued = await voice(callSid);
+    const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`, { headers: UPGRADE, callSid });
     await client.opened;
     client.connected();
-    client.start();
+    client.start(issued);
     await client.until(() => client.media.length >= 5, "greeting frames");
     client.stop();
     await client.closed;

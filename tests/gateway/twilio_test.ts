@@ -5,7 +5,12 @@ import { mountTwilio } from "../../gateway/twilio.ts";
 import { decodeMulaw, dominantFrequency, encodeMulaw } from "../../gateway/audio/mod.ts";
 import { createAccount, createCall, getCall } from "../../store/mod.ts";
 import { type GatewayHarness, metricValue, rawHandshake, startGateway } from "./server_harness.ts";
-import { signLikeTwilio, TwilioStreamClient } from "./fixtures/twilio_stream_client.ts";
+import {
+  signLikeTwilio,
+  type TwilioClientOptions,
+  TwilioStreamClient,
+  twimlParameters,
+} from "./fixtures/twilio_stream_client.ts";
 
 const TOKEN = "twilio-test-auth-token-0123456789";
 const PUBLIC = "https://tom.praxis.example";
@@ -13,7 +18,7 @@ const PUBLIC = "https://tom.praxis.example";
 async function gateway(answer: Answerer, env: Record<string, string> = {}): Promise<GatewayHarness> {
   return await startGateway({
     answer,
-    env: { TOM_TWILIO_PUBLIC_URL: PUBLIC, ...env },
+    env: { TOM_TWILIO_PUBLIC_URL: PUBLIC, TOM_TWILIO_AUTH_TOKEN: TOKEN, ...env },
     transports: [(app, deps, guard) => mountTwilio(app, deps, guard)],
   });
 }
@@ -74,10 +79,54 @@ const VOICE = {
   To: "+4989765432",
 };
 
+/** The close code of a stream, or "still open" after 5 s (a start TOM wrongly accepted). */
+async function closeCode(client: TwilioStreamClient): Promise<number | "still open"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const code = await Promise.race([
+    client.closed.then((e) => e.code),
+    new Promise<"still open">((r) => timer = setTimeout(() => r("still open"), 5000)),
+  ]);
+  clearTimeout(timer);
+  client.close();
+  await client.closed;
+  return code;
+}
+
+/** A stream as Twilio opens it: the upgrade signed over TOM's public stream URL. */
+function streamClient(gw: GatewayHarness, opts: TwilioClientOptions = {}): TwilioStreamClient {
+  return new TwilioStreamClient(`${gw.ws}/twilio/stream`, {
+    headers: { "X-Twilio-Signature": signLikeTwilio(TOKEN, "wss://tom.praxis.example/twilio/stream") },
+    ...opts,
+  });
+}
+
+/**
+ * A call as Twilio runs it: the signed voice webhook for a new CallSid, then that call's stream, whose
+ * `start` is to carry the TwiML's `<Parameter>`s (`parameters`).
+ */
+async function answered(
+  gw: GatewayHarness,
+  voice: Record<string, string> = VOICE,
+  path = "/twilio/voice",
+  opts: TwilioClientOptions = {},
+): Promise<{ client: TwilioStreamClient; parameters: Record<string, string> }> {
+  const callSid = "CA" + crypto.randomUUID().replaceAll("-", "");
+  const params = { ...voice, CallSid: callSid };
+  const res = await post(gw, path, params, signLikeTwilio(TOKEN, PUBLIC + path, params));
+  assert.equal(res.status, 200);
+  const parameters = twimlParameters(await res.text());
+  const client = streamClient(gw, { callSid, ...opts });
+  await client.opened;
+  client.connected();
+  return { client, parameters };
+}
+
 Deno.test("Twilio voice webhook answers TwiML that connects the call to wss://<public host>/twilio/stream", async () => {
   const gw = await gateway(echoAnswerer());
+  const signed = (path: string, params: Record<string, string>) =>
+    post(gw, path, params, signLikeTwilio(TOKEN, PUBLIC + path, params));
   try {
-    const res = await post(gw, "/twilio/voice", { ...VOICE, CallStatus: "ringing", Direction: "inbound" });
+    const res = await signed("/twilio/voice", { ...VOICE, CallStatus: "ringing", Direction: "inbound" });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/xml/);
     const xml = await res.text();
@@ -88,11 +137,12 @@ Deno.test("Twilio voice webhook answers TwiML that connects the call to wss://<p
     assert.ok(xml.includes('<Parameter name="from" value="+4930123456"/>'));
     assert.ok(xml.includes('<Parameter name="to" value="+4989765432"/>'));
     // A call TOM placed: its ids travel as parameters to the stream.
-    const placed = await post(gw, "/twilio/voice?call=c-1&account=a-1", VOICE);
+    assert.match(xml, /<Parameter name="tom_stream_token" value="v1\.\d+\.[\w-]{43}"\/>/);
+    const placed = await signed("/twilio/voice?call=c-1&account=a-1", VOICE);
     const x2 = await placed.text();
     assert.ok(x2.includes('<Parameter name="tom_call_id" value="c-1"/>'));
     assert.ok(x2.includes('<Parameter name="tom_account_id" value="a-1"/>'));
-    const huge = await post(gw, "/twilio/voice", { ...VOICE, Junk: "x".repeat(70_000) });
+    const huge = await signed("/twilio/voice", { ...VOICE, Junk: "x".repeat(70_000) });
     assert.equal(huge.status, 413);
     await huge.body?.cancel();
   } finally {
@@ -171,12 +221,8 @@ Deno.test("Twilio signatures: valid accepted, invalid and missing refused with 4
 Deno.test("Twilio stream + echo: greeting as paced 160-byte mu-law frames, a mark after it, then the caller's audio echoed", async () => {
   const gw = await gateway(echoAnswerer(), { TOM_TWILIO_AUTH_TOKEN: TOKEN });
   try {
-    const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`, {
-      headers: { "X-Twilio-Signature": signLikeTwilio(TOKEN, "wss://tom.praxis.example/twilio/stream") },
-    });
-    await client.opened;
-    client.connected();
-    client.start({ from: "+4930123456", to: "+4989765432" });
+    const { client, parameters } = await answered(gw);
+    client.start(parameters);
     await client.until(() => client.received.some((m) => m.event === "mark"), "the greeting's mark");
     const markAt = client.received.findIndex((m) => m.event === "mark");
     const greeting = client.media.slice(
@@ -215,10 +261,8 @@ Deno.test("Twilio stream: DTMF reaches the call, marks fire on Twilio's echo, cl
   });
   const gw = await gateway(rec.answer);
   try {
-    const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`);
-    await client.opened;
-    client.connected();
-    client.start();
+    const { client, parameters } = await answered(gw);
+    client.start(parameters);
     await until(() => rec.events.some((e) => e.type === "mark"), "the first mark");
     assert.deepEqual(rec.events.find((e) => e.type === "mark"), {
       type: "mark",
@@ -258,10 +302,8 @@ Deno.test("Twilio stream: caller audio arrives as 20 ms 16 kHz frames; stop ends
   });
   const gw = await gateway(rec.answer);
   try {
-    const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`);
-    await client.opened;
-    client.connected();
-    client.start({ from: "+4930123456" });
+    const { client, parameters } = await answered(gw);
+    client.start(parameters);
     client.mediaMulaw(encodeMulaw(tone(500, 8000, 400, 8000)));
     await until(() => rec.events.filter((e) => e.type === "audio").length >= 19, "audio frames");
     const audio = rec.events.filter((e): e is Extract<CallEvent, { type: "audio" }> => e.type === "audio");
@@ -278,10 +320,8 @@ Deno.test("Twilio stream: caller audio arrives as 20 ms 16 kHz frames; stop ends
     assert.equal(getCall(gw.store, account.a, callId)?.status, "completed");
     assert.equal(getCall(gw.store, account.a, callId)?.externalId, client.callSid);
 
-    const second = new TwilioStreamClient(`${gw.ws}/twilio/stream`);
-    await second.opened;
-    second.connected();
-    second.start();
+    const { client: second, parameters: p2 } = await answered(gw);
+    second.start(p2);
     await until(() => rec.contexts.length === 2, "second call");
     second.dtmf("#");
     assert.equal(
@@ -298,14 +338,12 @@ Deno.test("Twilio stream: binary frames close with 1003; media before start is i
   const rec = recorder();
   const gw = await gateway(rec.answer);
   try {
-    const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`);
-    await client.opened;
-    client.connected();
-    client.start();
+    const { client, parameters } = await answered(gw);
+    client.start(parameters);
     await until(() => rec.contexts.length === 1, "call");
     client.socket.send(new Uint8Array(160));
     assert.equal((await client.closed).code, 1003);
-    const early = new TwilioStreamClient(`${gw.ws}/twilio/stream`);
+    const early = streamClient(gw);
     await early.opened;
     for (let i = 0; i < 10; i++) early.mediaMulaw(new Uint8Array(160).fill(0xff));
     assert.equal((await early.closed).code, 1008);
@@ -350,16 +388,107 @@ Deno.test("a Twilio stream for a call TOM placed continues that call's row", asy
   try {
     const account = createAccount(gw.store, { name: "Familie", kind: "private" });
     const call = createCall(gw.store, account.id, { direction: "outbound", transport: "twilio" });
-    const client = new TwilioStreamClient(`${gw.ws}/twilio/stream`);
-    await client.opened;
-    client.connected();
-    client.start({ tom_call_id: call.id, tom_account_id: account.id });
+    const { client, parameters } = await answered(
+      gw,
+      VOICE,
+      `/twilio/voice?call=${call.id}&account=${account.id}`,
+    );
+    assert.equal(parameters.tom_call_id, call.id);
+    client.start(parameters);
     await until(() => getCall(gw.store, account.id, call.id)?.status === "active", "answered");
     const start = rec.events[0];
     assert.ok(start.type === "start" && start.direction === "outbound");
     client.stop();
     await client.closed;
     await until(() => getCall(gw.store, account.id, call.id)?.status === "completed", "completed");
+  } finally {
+    await gw.close();
+  }
+});
+
+Deno.test("without an auth token Twilio is off: voice, status and the stream answer 404, no call opens", async () => {
+  const rec = recorder();
+  const gw = await gateway(rec.answer, { TOM_TWILIO_AUTH_TOKEN: "" });
+  try {
+    for (const path of ["/twilio/voice", "/twilio/status"]) {
+      const res = await post(gw, path, { ...VOICE, CallStatus: "completed" });
+      assert.equal(res.status, 404, path);
+      await res.body?.cancel();
+    }
+    assert.equal((await rawHandshake(gw.port, "/twilio/stream")).status, 404);
+    assert.equal(rec.contexts.length, 0);
+  } finally {
+    await gw.close();
+  }
+});
+
+Deno.test("a stream's start must carry the call token of its own call: forged numbers, other CallSids, replays are refused", async () => {
+  const rec = recorder();
+  const gw = await gateway(rec.answer);
+  const refusedStart = async (client: TwilioStreamClient, custom: Record<string, string>, why: string) => {
+    client.start(custom);
+    assert.equal(await closeCode(client), 1008, why);
+  };
+  try {
+    // An unsigned-by-TwiML start: the signed upgrade alone (the same for every call) chooses nothing.
+    const bare = streamClient(gw);
+    await bare.opened;
+    await refusedStart(bare, { from: "+4930666666" }, "no call token");
+    // The caller's number changed after TOM issued the token.
+    const a = await answered(gw);
+    await refusedStart(a.client, { ...a.parameters, from: "+4930666666" }, "forged caller number");
+    // Another call's token: valid, but for a different CallSid.
+    const b = await answered(gw);
+    const other = streamClient(gw);
+    await other.opened;
+    await refusedStart(other, b.parameters, "token of another CallSid");
+    // A token for a call TOM placed cannot be moved to another call row.
+    const c = await answered(gw, VOICE, "/twilio/voice?call=c-1&account=a-1");
+    await refusedStart(c.client, { ...c.parameters, tom_call_id: "c-2" }, "another call row");
+    assert.equal(rec.contexts.length, 0, "no call was opened");
+    // The genuine start works once; replaying it on a second socket is refused.
+    b.client.start(b.parameters);
+    await until(() => rec.contexts.length === 1, "the genuine call");
+    const start = rec.events[0];
+    assert.ok(start.type === "start" && start.from === "+4930123456");
+    const replay = streamClient(gw, { callSid: b.client.callSid });
+    await replay.opened;
+    await refusedStart(replay, b.parameters, "replayed start");
+    assert.equal(rec.contexts.length, 1);
+    b.client.stop();
+    await b.client.closed;
+    const metrics = await gw.metrics();
+    assert.equal(
+      metricValue(metrics, "tom_twilio_signature_failures_total", { route: "stream", reason: "missing" }),
+      1,
+    );
+    assert.equal(
+      metricValue(metrics, "tom_twilio_signature_failures_total", { route: "stream", reason: "invalid" }),
+      3,
+    );
+    assert.equal(
+      metricValue(metrics, "tom_twilio_signature_failures_total", { route: "stream", reason: "replayed" }),
+      1,
+    );
+  } finally {
+    await gw.close();
+  }
+});
+
+Deno.test("a call token older than five minutes is refused (Twilio opens the stream at once)", async () => {
+  let now = Date.now();
+  const rec = recorder();
+  const gw = await startGateway({
+    answer: rec.answer,
+    env: { TOM_TWILIO_PUBLIC_URL: PUBLIC, TOM_TWILIO_AUTH_TOKEN: TOKEN },
+    transports: [(app, deps, guard) => mountTwilio(app, { ...deps, now: () => now }, guard)],
+  });
+  try {
+    const { client, parameters } = await answered(gw);
+    now += 5 * 60_000 + 1000;
+    client.start(parameters);
+    assert.equal(await closeCode(client), 1008);
+    assert.equal(rec.contexts.length, 0);
   } finally {
     await gw.close();
   }

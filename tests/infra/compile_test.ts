@@ -182,25 +182,22 @@ Deno.test("deno task compile embeds only what tom reads, with the egress policy 
       const src = join(tmp, "sim", "src");
       const denoDir = join(tmp, "sim", "deno");
       const registry = join(denoDir, "npm", "registry.npmjs.org");
-      const realRegistry = join(await npmCache(), "registry.npmjs.org");
       for (const [path, bytes] of files) {
         const dest = path.startsWith(NPM_DIR) ? join(registry, path.slice(NPM_DIR.length)) : join(src, path);
         await Deno.mkdir(dirname(dest), { recursive: true });
         await Deno.writeFile(dest, bytes);
       }
-      // Beside the packages, the metadata Deno keeps of each (no package contents). The packages main.ts's
-      // npm graph names that were left out get their package.json only, so that Deno sees them installed
-      // and any file of theirs the application loaded would be missing.
+      // The packages main.ts's npm graph names that were left out get their package.json only, so that
+      // Deno sees them installed and any file of theirs the application loaded would be missing. Deno
+      // resolves them from the lock file below: no registry metadata (registry.json) is needed, and none is
+      // read from this machine's cache, which keeps it only for what it once resolved without a lock file.
       const info = await denoInfo();
       for (const id of reachablePackages(info)) {
-        const { name, version } = info.npmPackages[id];
+        const { name, version, localPath } = info.npmPackages[id];
         await Deno.mkdir(join(registry, name, version), { recursive: true });
-        await Deno.copyFile(join(realRegistry, name, "registry.json"), join(registry, name, "registry.json"));
         if (!packages.has(name)) {
-          await Deno.copyFile(
-            join(realRegistry, name, version, "package.json"),
-            join(registry, name, version, "package.json"),
-          );
+          assert.ok(localPath, `deno info gives no local path of ${id}`);
+          await Deno.copyFile(join(localPath, "package.json"), join(registry, name, version, "package.json"));
         }
       }
       // The import map the binary carries, and the lock file's resolution of just those packages (the
@@ -250,11 +247,6 @@ Deno.test("deno task compile embeds only what tom reads, with the egress policy 
     await Deno.remove(tmp, { recursive: true });
   }
 });
-
-async function npmCache(): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" }).output();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).npmCache;
-}
 
 async function denoInfo(): Promise<DenoInfo> {
   const out = await new Deno.Command(Deno.execPath(), {

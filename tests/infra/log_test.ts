@@ -73,3 +73,54 @@ Deno.test("errors are logged with name and redacted message", () => {
   assert.equal(line.error.name, "Error");
   assert.match(line.error.message, /^busy: h:[0-9a-f]{16}$/);
 });
+
+/** [field, value, kept?]: ids stay as they are (a call can be followed through the log), numbers do not. */
+const ID_TABLE: [string, string, boolean][] = [
+  ["call_id", "probe-00112588-b227-46a3-b74a-c7684401ab21", true], // its first group looked like a number
+  ["callId", "probe-e2b3aaae-45fd-80e5-e2e8-012345678901", true],
+  ["call_id", "test-0e2b3aaa-0301-4567-8901-234567890123", true],
+  ["id", "00112588-b227-46a3-b74a-c7684401ab21", true],
+  ["job_id", "e2b3aaae45fd80e5e2e8", true], // a hex id
+  ["stream_sid", "MZ0123456789abcdef0123456789abcdef", true],
+  ["call_id", "1718000000.42", true], // Asterisk's uniqueid
+  ["call_id", "call-7", true],
+  ["variantId", "v-2026-01", true],
+  ["call_id", "+4930123456789", false], // a caller's number used as an id is still a number
+  ["call_id", "tel-+49 170 1234567", false],
+  ["call_id", "call-0301234567", false],
+  ["call_id", "030 1234 5678", false],
+  ["caller_id", "4930123456789", false], // the caller id is the caller's number: personal
+];
+
+for (const [field, value, kept] of ID_TABLE) {
+  Deno.test(`log: ${field}=${JSON.stringify(value)} is ${kept ? "kept" : "hashed"}`, () => {
+    const { log, lines, parsed } = capture();
+    log.child({ [field]: value }).info(`turn of ${value} done`, { note: `see ${value}` });
+    const [line] = parsed();
+    if (kept) {
+      assert.equal(line[field], value);
+      assert.equal(line.message, `turn of ${value} done`, "an id in free text is kept too");
+      assert.equal(line.note, `see ${value}`);
+    } else {
+      const digits = value.replace(/\D/g, "").slice(-7);
+      assert.match(line[field], /h:[0-9a-f]{16}/);
+      assert.ok(!line[field].includes(digits), `${digits} leaked: ${line[field]}`);
+      // In free text a number is recognised by its + or 00 or leading 0 (a bare digit run is not).
+      if (/^\D*(?:\+|0)/.test(value)) assert.ok(!lines[0].includes(digits), `${digits} leaked: ${lines[0]}`);
+    }
+  });
+}
+
+Deno.test("log: phone numbers beside ids are hashed, in fields and free text, E.164 and German formats", () => {
+  const { log, lines, parsed } = capture();
+  const id = "probe-00112588-b227-46a3-b74a-c7684401ab21";
+  const numbers = ["+49 30 1234567", "0049 170 1234567", "030/1234567", "0170-1234567", "(030) 123 45 67"];
+  log.child({ call_id: id }).info(`call ${id} from ${numbers[0]}`, {
+    note: `Rückruf unter ${numbers.slice(1).join(" oder ")} (${id})`,
+  });
+  const [line] = parsed();
+  assert.equal(line.call_id, id);
+  assert.ok(line.message.startsWith(`call ${id} from h:`), line.message);
+  assert.ok(line.note.endsWith(`(${id})`), line.note);
+  for (const n of ["1234567", "123 45 67"]) assert.ok(!lines[0].includes(n), `${n} leaked: ${lines[0]}`);
+});

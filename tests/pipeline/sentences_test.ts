@@ -55,6 +55,7 @@ const TABLE: [string, string[]][] = [
   ["Es dauert 10 Min. Danach sind Sie dran.", ["Es dauert 10 Min.", "Danach sind Sie dran."]],
   ["Preise inkl. MwSt. und zzgl. Versand.", ["Preise inkl. MwSt. und zzgl. Versand."]],
   ["Das ist i. d. R. kein Problem.", ["Das ist i. d. R. kein Problem."]],
+  ["Wir sind i. d. R. da. Gut.", ["Wir sind i. d. R. da.", "Gut."]],
   ["Vgl. Seite 3. Dort steht es.", ["Vgl. Seite 3.", "Dort steht es."]],
   ["Ohne Punkt am Ende", ["Ohne Punkt am Ende"]],
   ["   Leerzeichen   überall.   Ja  ", ["Leerzeichen überall.", "Ja"]],
@@ -97,6 +98,18 @@ Deno.test("sentences: a sentence comes out as soon as the next word's first lett
   assert.deepEqual(s.push("W"), ["Guten Tag."]);
   assert.deepEqual(s.push("ie geht es?"), []);
   assert.deepEqual(s.flush(), ["Wie geht es?"]);
+});
+
+Deno.test("sentences: LLM tokens word by word give whole sentences, not cut at abbreviations", () => {
+  const s = new SentenceSplitter();
+  const out: string[] = [];
+  for (
+    const t of ["Guten ", "Tag. ", "Dr. ", "Weber ", "ist ", "am ", "3. ", "Mai ", "da! ", "Bis ", "bald"]
+  ) {
+    out.push(...s.push(t));
+  }
+  out.push(...s.flush());
+  assert.deepEqual(out, ["Guten Tag.", "Dr. Weber ist am 3. Mai da!", "Bis bald"]);
 });
 
 Deno.test("sentences: a number and period waits for the whole next word (month or not)", () => {

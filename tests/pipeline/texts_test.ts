@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { SentenceChunker } from "../../pipeline/chunker.ts";
 import { heardText } from "../../pipeline/heard.ts";
 import { buildMessages, buildSystemPrompt, DEFAULT_POLICY } from "../../pipeline/prompt.ts";
 import { isBackchannel, PHRASES } from "../../pipeline/texts.ts";
@@ -17,24 +16,6 @@ Deno.test("German backchannels are recognised, real answers are not", () => {
 Deno.test("the phrases TOM says by itself are German and non-empty", () => {
   for (const [k, v] of Object.entries(PHRASES)) assert.ok(v.length > 10 && /[a-zäöüß]/.test(v), k);
   assert.match(PHRASES.callbackOffer, /zurück/);
-});
-
-Deno.test("the chunker cuts complete sentences as tokens arrive, not at abbreviations", () => {
-  const c = new SentenceChunker();
-  const out: string[] = [];
-  for (
-    const t of ["Guten ", "Tag. ", "Dr. ", "Weber ", "ist ", "am ", "3. ", "Mai ", "da! ", "Bis ", "bald"]
-  ) {
-    out.push(...c.push(t));
-  }
-  out.push(...c.flush());
-  assert.deepStrictEqual(out, ["Guten Tag.", "Dr. Weber ist am 3. Mai da!", "Bis bald"]);
-});
-
-Deno.test("the chunker cuts a very long sentence at a comma", () => {
-  const c = new SentenceChunker(40);
-  const out = c.push("Das ist ein sehr langer Satz, der einfach nicht aufhören will und weiter geht ");
-  assert.equal(out[0], "Das ist ein sehr langer Satz,");
 });
 
 Deno.test("heard text: whole sentences played, then the played share of the next one", () => {

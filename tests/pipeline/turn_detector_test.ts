@@ -16,9 +16,12 @@ Deno.test("speech starts after the minimum duration and ends after the configure
   assert.equal(end.at, 128 + 320);
 });
 
-Deno.test("a click shorter than the minimum speech duration is not speech", () => {
+Deno.test("a click shorter than the minimum speech duration is not speech, only noise for the log", () => {
   const d = new TurnDetector({ ...DEFAULT_PIPELINE_OPTIONS, minSpeechMs: 100 });
-  assert.deepStrictEqual(feed(d, [0.9, 0.9, 0.01, 0.9, 0.01, 0.01]), []);
+  assert.deepStrictEqual(feed(d, [0.9, 0.9, 0.01, 0.9, 0.01, 0.01]), [
+    { type: "noise", at: 64, onsetAt: 0, durationMs: 64 },
+    { type: "noise", at: 128, onsetAt: 96, durationMs: 32 },
+  ]);
 });
 
 Deno.test("speech past the barge-in minimum reports speech_long once", () => {

@@ -17,19 +17,29 @@ Deno.test("scrypt hashes verify, carry their parameters and differ per salt", as
 Deno.test("the throttle counts per address and per client in a sliding window", () => {
   let now = 0;
   const t = new LoginThrottle({ perAccount: 2, perClient: 3, windowMs: 1000, now: () => now });
-  t.fail("a@x", "1.2.3.4");
+  assert.ok(t.reserve("a@x", "1.2.3.4").ok);
   assert.equal(t.retryAfterMs("a@x", "1.2.3.4"), 0);
-  t.fail("A@X", "1.2.3.4");
+  assert.ok(t.reserve("A@X", "1.2.3.4").ok);
   assert.equal(t.retryAfterMs("a@x", "9.9.9.9"), 1000);
+  assert.deepEqual(t.reserve("a@x", "9.9.9.9"), { ok: false, retryAfterMs: 1000 });
   assert.equal(t.retryAfterMs("b@x", "1.2.3.4"), 0);
-  t.fail("c@x", "1.2.3.4");
+  assert.ok(t.reserve("c@x", "1.2.3.4").ok);
   assert.equal(t.retryAfterMs("d@x", "1.2.3.4"), 1000, "the client is blocked for every address");
   now = 600;
   assert.equal(t.retryAfterMs("a@x", "9.9.9.9"), 400);
-  t.succeed("a@x");
-  assert.equal(t.retryAfterMs("a@x", "9.9.9.9"), 0);
   now = 1001;
   assert.equal(t.retryAfterMs("d@x", "1.2.3.4"), 0);
+});
+
+Deno.test("a right password gives its reserved attempt back and clears the address's failures", () => {
+  const t = new LoginThrottle({ perAccount: 2, perClient: 2, windowMs: 1000, now: () => 0 });
+  assert.ok(t.reserve("a@x", "1.2.3.4").ok);
+  const right = t.reserve("a@x", "1.2.3.4");
+  assert.ok(right.ok);
+  assert.equal(t.retryAfterMs("a@x", "5.5.5.5"), 1000, "both attempts count while being checked");
+  t.succeed(right.attempt);
+  assert.equal(t.retryAfterMs("a@x", "5.5.5.5"), 0);
+  assert.equal(t.retryAfterMs("b@x", "1.2.3.4"), 0, "the successful attempt no longer counts for the client");
 });
 
 Deno.test("CSRF tokens are bound to the session id and the server key", () => {

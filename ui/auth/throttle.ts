@@ -1,7 +1,10 @@
 /**
- * Login throttling: failed logins are counted per e-mail address and per client address in a sliding
- * window; past the limit further attempts are refused (HTTP 429 with Retry-After) until the window has
- * room again, whether the password would be right or not. A successful login clears the e-mail's count.
+ * Login throttling: attempts are counted per e-mail address and per client address (the real client behind
+ * a trusted proxy, see client_ip.ts) in a sliding window; past the limit further attempts are refused
+ * (HTTP 429 with Retry-After) until the window has room again, whether the password would be right or
+ * not. An attempt is reserved before the (slow) password check, so concurrent attempts count at once: of
+ * 19 wrong passwords sent together for one address only the first five are checked. A successful login
+ * gives its reservation back and clears the e-mail's count.
  *
  * @module
  */
@@ -24,9 +27,19 @@ export interface ThrottleOptions {
   now?: () => number;
 }
 
-/** Sliding-window counters of failed logins, in memory. */
+/** A reserved attempt: give it back with {@linkcode LoginThrottle.succeed} when the password was right. */
+export interface Attempt {
+  readonly email: string;
+  readonly keys: readonly string[];
+  readonly at: number;
+}
+
+/** The outcome of {@linkcode LoginThrottle.reserve}. */
+export type Reservation = { ok: true; attempt: Attempt } | { ok: false; retryAfterMs: number };
+
+/** Sliding-window counters of login attempts, in memory. */
 export class LoginThrottle {
-  readonly #failures = new Map<string, number[]>();
+  readonly #attempts = new Map<string, number[]>();
   readonly #perAccount: number;
   readonly #perClient: number;
   readonly #windowMs: number;
@@ -38,48 +51,61 @@ export class LoginThrottle {
     this.#windowMs = opts.windowMs ?? THROTTLE_DEFAULTS.windowMs;
     this.#now = opts.now ?? Date.now;
     for (const [k, v] of [["perAccount", this.#perAccount], ["perClient", this.#perClient]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`Cannot create throttle: ${k} must be >= 1`);
+      if (!Number.isInteger(v) || v < 1 || v > 100) {
+        throw new RangeError(`Cannot create throttle: ${k} must be 1 to 100, got ${v}`);
+      }
     }
   }
 
   #recent(key: string): number[] {
     const cutoff = this.#now() - this.#windowMs;
-    const list = (this.#failures.get(key) ?? []).filter((t) => t > cutoff);
-    if (list.length === 0) this.#failures.delete(key);
-    else this.#failures.set(key, list);
+    const list = (this.#attempts.get(key) ?? []).filter((t) => t > cutoff);
+    if (list.length === 0) this.#attempts.delete(key);
+    else this.#attempts.set(key, list);
     return list;
+  }
+
+  #limits(email: string, client: string): [string, number][] {
+    return [[`a:${email.toLowerCase()}`, this.#perAccount], [`c:${client}`, this.#perClient]];
   }
 
   /** Milliseconds until another attempt is allowed for this e-mail and client; 0 when allowed now. */
   retryAfterMs(email: string, client: string): number {
     let wait = 0;
-    for (
-      const [key, limit] of [[`a:${email.toLowerCase()}`, this.#perAccount], [
-        `c:${client}`,
-        this.#perClient,
-      ]] as const
-    ) {
+    for (const [key, limit] of this.#limits(email, client)) {
       const list = this.#recent(key);
       if (list.length >= limit) {
-        wait = Math.max(wait, list[list.length - limit] + this.#windowMs - this.#now());
+        wait = Math.max(wait, list[list.length - limit] + this.#windowMs - this.#now(), 1);
       }
     }
-    return Math.max(0, wait);
+    return wait;
   }
 
-  /** Count a failed attempt. */
-  fail(email: string, client: string): void {
-    const now = this.#now();
-    for (const key of [`a:${email.toLowerCase()}`, `c:${client}`]) {
+  /**
+   * Count an attempt before its password is checked, or refuse it. Synchronous, so two requests cannot
+   * both take the last free attempt.
+   */
+  reserve(email: string, client: string): Reservation {
+    const wait = this.retryAfterMs(email, client);
+    if (wait > 0) return { ok: false, retryAfterMs: wait };
+    const at = this.#now();
+    const keys = this.#limits(email, client).map(([key]) => key);
+    for (const key of keys) {
       const list = this.#recent(key);
-      list.push(now);
-      this.#failures.set(key, list.slice(-100));
+      list.push(at);
+      this.#attempts.set(key, list.slice(-100));
     }
-    if (this.#failures.size > 10_000) this.#failures.delete(this.#failures.keys().next().value as string);
+    if (this.#attempts.size > 10_000) this.#attempts.delete(this.#attempts.keys().next().value as string);
+    return { ok: true, attempt: { email: email.toLowerCase(), keys, at } };
   }
 
-  /** Forget the e-mail's failures after a successful login. */
-  succeed(email: string): void {
-    this.#failures.delete(`a:${email.toLowerCase()}`);
+  /** The password was right: the attempt does not count, and the e-mail's failures are forgotten. */
+  succeed(attempt: Attempt): void {
+    for (const key of attempt.keys) {
+      const list = this.#attempts.get(key);
+      const i = list?.lastIndexOf(attempt.at) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    }
+    this.#attempts.delete(`a:${attempt.email}`);
   }
 }

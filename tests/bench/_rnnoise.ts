@@ -1,19 +1,14 @@
 /**
- * Optional noise suppression before the VAD and STT: RNNoise (`@echogarden/rnnoise-wasm`, xiph) at
- * 48 kHz on a 16 kHz stream (speex resampling up and down). Off unless the pipeline asks for it: it adds
- * about 10 ms of buffering plus the resamplers' delay and 150 us of CPU per 10 ms, and espeak-ng/Silero
- * already work on a clean phone line.
- *
- * The wasm is loaded from bytes (the npm package's file as Deno resolved it, or bytes the caller passes),
- * once per process; each {@linkcode Denoiser} has its own RNNoise state and resamplers.
+ * RNNoise (`@echogarden/rnnoise-wasm`, xiph) for the denoise benchmark only: a streaming suppressor for
+ * one 16 kHz stream, run at 48 kHz through speex resamplers. It was pipeline/engines/vad_denoise.ts, an
+ * optional stage before the VAD that nothing wired; denoise_bench.ts showed that on telephone audio with
+ * a TV in the room it makes the VAD hear more of the TV and find fewer of the caller's turns, so the
+ * product no longer carries it (issue 11, item 5).
  *
  * @module
  */
 import RnnoiseFactory from "@echogarden/rnnoise-wasm";
 import { createResampler, loadResampler, type Resampler } from "../../gateway/audio/mod.ts";
-
-/** Whether noise suppression is on when nothing says otherwise. */
-export const DENOISE_DEFAULT = false;
 
 interface RnnoiseModule {
   HEAPF32: Float32Array;
