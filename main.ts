@@ -1,11 +1,12 @@
 /**
- * `tom`: the command line of the TOM appliance. The only place that wires modules together.
+ * `tom`: the command line of the TOM appliance. It parses the arguments and the configuration and hands each
+ * subcommand to app/ (app/serve.ts for `tom serve`, app/commands/ for the rest), loaded lazily so a small
+ * command does not load the appliance. The wiring itself lives in app/.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { type Config, CONFIG_KEYS, ConfigError, envName, loadConfig } from "./infra/config.ts";
-import { VERSION } from "./infra/version.ts";
+import { type Config, CONFIG_KEYS, ConfigError, envName, loadConfig, VERSION } from "./infra/mod.ts";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -37,7 +38,7 @@ const COMMANDS: Record<string, Command> = {
       "stops the engines\nand closes the database.",
     options: {},
     async run(_v, config) {
-      const { serve } = await import("./infra/serve.ts");
+      const { serve } = await import("./app/serve.ts");
       return await serve(config);
     },
   },
@@ -48,7 +49,7 @@ const COMMANDS: Record<string, Command> = {
       "--status only shows the current and pending versions.",
     options: { status: { type: "boolean" } },
     async run(v, config) {
-      const { migrateMain } = await import("./infra/migrate_cmd.ts");
+      const { migrateMain } = await import("./app/commands/migrate.ts");
       return await migrateMain(config, { statusOnly: v.status === true });
     },
   },
@@ -60,7 +61,7 @@ const COMMANDS: Record<string, Command> = {
       "passes,\n1 otherwise.",
     options: { json: { type: "boolean" } },
     async run(v, config) {
-      const { doctorMain } = await import("./infra/doctor.ts");
+      const { doctorMain } = await import("./app/commands/doctor.ts");
       return await doctorMain(config, { json: v.json === true });
     },
   },
@@ -85,7 +86,7 @@ const COMMANDS: Record<string, Command> = {
       audiosocket: { type: "boolean" },
     },
     async run(v, config) {
-      const { probeMain } = await import("./infra/probe.ts");
+      const { probeMain } = await import("./app/commands/probe.ts");
       return await probeMain(config, {
         json: v.json === true,
         turns: v.turns as string | undefined,
@@ -111,7 +112,7 @@ const COMMANDS: Record<string, Command> = {
         console.error("tom rl: expected the subcommand report\n\nUsage: tom rl report [--json]");
         return EXIT.usage;
       }
-      const { rlReportMain } = await import("./infra/rl_cmd.ts");
+      const { rlReportMain } = await import("./app/commands/rl.ts");
       return await rlReportMain(config, { json: v.json === true });
     },
   },
@@ -128,7 +129,7 @@ const COMMANDS: Record<string, Command> = {
         console.error("tom qc: expected one WAV file\n\nUsage: tom qc FILE.wav [--json]");
         return EXIT.usage;
       }
-      const { qcMain } = await import("./infra/qc_cmd.ts");
+      const { qcMain } = await import("./app/commands/qc.ts");
       return await qcMain({ file: positionals[0], json: v.json === true });
     },
   },
@@ -145,7 +146,7 @@ const COMMANDS: Record<string, Command> = {
       alg: { type: "string" },
     },
     async run(v, config) {
-      const { tokenMain } = await import("./infra/token_cmd.ts");
+      const { tokenMain } = await import("./app/commands/token.ts");
       return await tokenMain(config, {
         callId: v["call-id"] as string | undefined,
         ttl: v.ttl as string | undefined,
@@ -164,7 +165,7 @@ const COMMANDS: Record<string, Command> = {
       "Cheap enough to run every minute (tom-selfcheck.timer). --timeout is in ms (default 5000).",
     options: { url: { type: "string" }, timeout: { type: "string" } },
     async run(v, config) {
-      const { selfcheckMain } = await import("./infra/selfcheck.ts");
+      const { selfcheckMain } = await import("./app/commands/selfcheck.ts");
       return await selfcheckMain(config, {
         url: v.url as string | undefined,
         timeout: v.timeout as string | undefined,
@@ -180,7 +181,7 @@ const COMMANDS: Record<string, Command> = {
       "foreign keys, schema version and transcript keys. Exit 0 when done or good, 1 otherwise.",
     options: { output: { type: "string" }, verify: { type: "string" } },
     async run(v, config) {
-      const { backupMain } = await import("./infra/backup_cmd.ts");
+      const { backupMain } = await import("./app/commands/backup.ts");
       return await backupMain(config, {
         output: v.output as string | undefined,
         verify: v.verify as string | undefined,
@@ -196,7 +197,7 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     positionals: true,
     async run(_v, config, positionals) {
-      const { restoreMain } = await import("./infra/backup_cmd.ts");
+      const { restoreMain } = await import("./app/commands/backup.ts");
       return await restoreMain(config, positionals);
     },
   },

@@ -17,7 +17,7 @@ export {
   type TokenAlgorithm,
   verifyCallToken,
   type VerifyOptions,
-} from "./token.ts";
+} from "./auth/token.ts";
 export {
   type Answerer,
   type CallContext,
@@ -27,7 +27,7 @@ export {
   PIPELINE_FRAME_SAMPLES,
   PIPELINE_RATE,
   type TransportKind,
-} from "./call.ts";
+} from "./call/contract.ts";
 export {
   CallSession,
   type CallStartInfo,
@@ -36,8 +36,8 @@ export {
   defaultAccountId,
   type GatewayDeps,
   type WatchedCall,
-} from "./session.ts";
-export { echoAnswerer, GREETING_TONE, tone } from "./echo.ts";
+} from "./call/session.ts";
+export { echoAnswerer, GREETING_TONE, tone } from "./call/echo.ts";
 export { CallRecorder, recordingsDir, sweepRecordingFiles } from "./recording.ts";
 export { encodeWav, readWav, type WavAudio, WavReadError } from "./audio/mod.ts";
 export { INTERRUPTED_REASON, recoverInterruptedCalls, type Recovery } from "./recovery.ts";
@@ -63,7 +63,7 @@ export {
   refuse,
   remoteAddress,
   upgradeWebSocket,
-} from "./guard.ts";
+} from "./guard/front_door.ts";
 export {
   type Authenticator,
   type AuthResult,
@@ -71,7 +71,7 @@ export {
   loadVerificationKeys,
   tokenFromRequest,
   type VerificationKeys,
-} from "./auth.ts";
+} from "./auth/handshake.ts";
 export {
   BROWSER_PROTOCOL_VERSION,
   ClientMessage,
@@ -83,27 +83,40 @@ export {
   PipelineEvent,
   ServerEvent,
   tapOutput,
-} from "./messages.ts";
+} from "./call/messages.ts";
 export {
   FREESWITCH_WS_PATH,
   FREESWITCH_WS_PROTOCOL,
   type FreeswitchOptions,
   type FreeswitchTransport,
   mountFreeswitch,
-} from "./freeswitch.ts";
-export { EslClient } from "./esl.ts";
-export { mountTwilio, TWILIO_PATHS, type TwilioTransport } from "./twilio.ts";
+} from "./freeswitch/fork.ts";
+export { EslClient } from "./freeswitch/esl.ts";
+export { mountTwilio, TWILIO_PATHS, type TwilioTransport } from "./twilio/webhook.ts";
 export {
   ASTERISK_WS_PATH,
   ASTERISK_WS_PROTOCOL,
   type AsteriskWebSocket,
   mountAsteriskWebSocket,
-} from "./asterisk_ws.ts";
-export { type AudioSocketOptions, type AudioSocketServer, startAudioSocketServer } from "./audiosocket.ts";
+} from "./asterisk/websocket.ts";
+export {
+  type AudioSocketOptions,
+  type AudioSocketServer,
+  startAudioSocketServer,
+} from "./asterisk/audiosocket.ts";
 export {
   type OutboundVia,
   placeCall,
   type PlaceCallRequest,
   type PlaceCallResult,
   TWILIO_EGRESS_DENIED,
-} from "./outbound.ts";
+} from "./outbound/place.ts";
+export { canonicalIp, type Cidr, inCidr, parseCidr, parseIp } from "./guard/ip.ts";
+export {
+  AudioSocketParser,
+  encodeAudio,
+  encodeMessage,
+  KIND,
+  uuidBytes,
+} from "./asterisk/audiosocket_wire.ts";
+export { type CallSchedule, OutboundScheduler } from "./outbound/schedule.ts";

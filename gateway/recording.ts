@@ -25,13 +25,13 @@
  * @module
  */
 import { join } from "node:path";
-import type { Config } from "../infra/config.ts";
-import type { Logger } from "../infra/log.ts";
+import type { Config } from "../infra/mod.ts";
+import type { Logger } from "../infra/mod.ts";
 import { attachRecording, callConsent, clearRecording, type Store } from "../store/mod.ts";
-import { getSettings } from "../ui/data/settings.ts";
-import type { CallOutput } from "./call.ts";
-import { PIPELINE_RATE } from "./call.ts";
-import { tapOutput } from "./messages.ts";
+import { getSettings } from "../ui/mod.ts";
+import type { CallOutput } from "./call/contract.ts";
+import { PIPELINE_RATE } from "./call/contract.ts";
+import { tapOutput } from "./call/messages.ts";
 import { WavFileWriter } from "./audio/wav.ts";
 
 /** Samples per millisecond on the recording's clock. */

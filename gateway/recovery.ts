@@ -9,8 +9,8 @@
  * @module
  */
 import { join } from "node:path";
-import type { Config } from "../infra/config.ts";
-import type { Logger } from "../infra/log.ts";
+import type { Config } from "../infra/mod.ts";
+import type { Logger } from "../infra/mod.ts";
 import { endCall, listInterruptedCalls, type Store } from "../store/mod.ts";
 import { recordingRelativePath, recordingsDir } from "./recording.ts";
 import { repairWavFile } from "./audio/wav.ts";

@@ -1,6 +1,6 @@
 /**
  * Mount the gateway on the appliance's hono app: one {@linkcode Guard} and one token check for every
- * transport, the browser route ({@linkcode mountBrowser}: the handshake; gateway/browser.ts: the
+ * transport, the browser route ({@linkcode mountBrowser}: the handshake; gateway/browser/stream.ts: the
  * protocol), and the other transports through {@linkcode TransportMount} hooks.
  *
  * A transport's mount function receives the app, the deps and the shared guard. A WebSocket route uses
@@ -25,7 +25,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import type { GatewayDeps } from "./session.ts";
+import type { GatewayDeps } from "./call/session.ts";
 import {
   admit,
   CLOSE,
@@ -34,15 +34,15 @@ import {
   type GuardOptions,
   refuse,
   upgradeWebSocket,
-} from "./guard.ts";
+} from "./guard/front_door.ts";
 import {
   type Authenticator,
   type AuthOptions,
   createAuthenticator,
   loadVerificationKeys,
   type VerificationKeys,
-} from "./auth.ts";
-import { BrowserConnection, type BrowserOptions, CALL_ID_PATTERN } from "./browser.ts";
+} from "./auth/handshake.ts";
+import { BrowserConnection, type BrowserOptions, CALL_ID_PATTERN } from "./browser/stream.ts";
 
 /** A transport's mount function; a returned object with `close()` is closed at shutdown. */
 export type TransportMount = (app: Hono, deps: GatewayDeps, guard: Guard) => unknown;

@@ -9,7 +9,7 @@ import {
   type AudioContextLike,
   browser,
   type MediaStreamLike,
-} from "../ui/client/browser.ts";
+} from "../ui/client/mod.ts";
 
 /** Props of {@linkcode TestCall}. */
 export interface TestCallProps {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Config, ConfigError, envName } from "../infra/config.ts";
+import { type Config, ConfigError, envName } from "../infra/mod.ts";
 import { type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
 
 /** The configuration key behind each pipeline option, named when the pipeline refuses a value. */

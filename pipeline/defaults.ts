@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type BoundedOption, type Bounds, PIPELINE_BOUNDS } from "../infra/pipeline_bounds.ts";
+import { type BoundedOption, type Bounds, PIPELINE_BOUNDS } from "../infra/mod.ts";
 
 /** Turn-taking, timeouts and limits of one call. All times in milliseconds. */
 export interface PipelineOptions {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { PIPELINE_RATE } from "../gateway/call.ts";
+import { PIPELINE_RATE } from "../gateway/mod.ts";
 import type { Vad } from "./engines/types.ts";
 import type { PipelineOptions } from "./defaults.ts";
 import { energyProbability } from "./energy.ts";

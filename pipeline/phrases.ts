@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { PIPELINE_RATE } from "../gateway/call.ts";
+import { PIPELINE_RATE } from "../gateway/mod.ts";
 import { createResampler, loadResampler } from "../gateway/audio/mod.ts";
 import type { TtsEngine } from "./engines/types.ts";
-import { guarded } from "./guard.ts";
+import { guarded } from "./engines/deadline.ts";
 import { type PhraseName, PHRASES } from "./texts.ts";
 
 /** Synthesize `text` completely at {@linkcode PIPELINE_RATE}; null on failure or timeout. */

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { type CallContext, PIPELINE_RATE } from "../gateway/call.ts";
-import { emitPipelineEvent } from "../gateway/messages.ts";
+import { type CallContext, PIPELINE_RATE } from "../gateway/mod.ts";
+import { emitPipelineEvent } from "../gateway/mod.ts";
 import { createResampler, loadResampler } from "../gateway/audio/mod.ts";
 import type { ChatMessage, EngineError, LlmEngine, TtsEngine } from "./engines/types.ts";
 import type { PipelineOptions } from "./defaults.ts";
-import { guarded } from "./guard.ts";
+import { guarded } from "./engines/deadline.ts";
 import type { QueuedSentence } from "./heard.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 import type { CallUsage } from "./usage.ts";

@@ -1,13 +1,13 @@
 /**
  * What one call used: engine time per stage (STT, LLM, TTS, summed over the call, including work that
  * was later cancelled by barge-in, because the GPU spent it) and audio seconds in and out. The appliance
- * writes one JSON line per call from it (infra/usage_log.ts), for capacity planning and billing.
+ * writes one JSON line per call from it (app/usage_log.ts), for capacity planning and billing.
  *
  * @module
  */
-import type { CallOutput } from "../gateway/call.ts";
-import { PIPELINE_RATE } from "../gateway/call.ts";
-import { tapOutput } from "../gateway/messages.ts";
+import type { CallOutput } from "../gateway/mod.ts";
+import { PIPELINE_RATE } from "../gateway/mod.ts";
+import { tapOutput } from "../gateway/mod.ts";
 
 /** Stages whose engine time is counted. */
 export type UsageStage = "stt" | "llm" | "tts";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { Store } from "../store/db.ts";
-import { clearBlacklist, getVariant, listVariants, setVariantEnabled } from "../store/bandit.ts";
-import { appendRlDecision, type RlDecision } from "../store/rewards.ts";
+import type { Store } from "../store/mod.ts";
+import { clearBlacklist, getVariant, listVariants, setVariantEnabled } from "../store/mod.ts";
+import { appendRlDecision, type RlDecision } from "../store/mod.ts";
 import type { RlMetrics } from "./metrics.ts";
 
 /** Why an administrator action did nothing. */

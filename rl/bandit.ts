@@ -6,13 +6,13 @@
  *
  * @module
  */
-import type { Logger } from "../infra/log.ts";
-import type { Store } from "../store/db.ts";
-import { applyReward, blacklistVariant, listArms, listVariants } from "../store/bandit.ts";
-import { appendRlDecision } from "../store/rewards.ts";
+import type { Logger } from "../infra/mod.ts";
+import type { Store } from "../store/mod.ts";
+import { applyReward, blacklistVariant, listArms, listVariants } from "../store/mod.ts";
+import { appendRlDecision } from "../store/mod.ts";
 import { reenableVariant, VariantActionError } from "./admin.ts";
-import type { BanditArm } from "../store/bandit.ts";
-import { many } from "../store/_util.ts";
+import type { BanditArm } from "../store/mod.ts";
+import { many } from "../store/mod.ts";
 import {
   type ArmStats,
   blacklistReason,
@@ -21,7 +21,7 @@ import {
   guardState,
   resolveGuard,
   trafficCap,
-} from "./guard.ts";
+} from "./deploy_guard.ts";
 import type { RlMetrics } from "./metrics.ts";
 import { type Random, sampleBeta } from "./random.ts";
 import { rewardToBeta } from "./reward.ts";

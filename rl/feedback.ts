@@ -6,9 +6,9 @@
  * @module
  */
 import { z } from "zod";
-import type { Store } from "../store/db.ts";
-import { type Call, getCall } from "../store/calls.ts";
-import { type Feedback, recordFeedback } from "../store/feedback.ts";
+import type { Store } from "../store/mod.ts";
+import { type Call, getCall } from "../store/mod.ts";
+import { type Feedback, recordFeedback } from "../store/mod.ts";
 import type { PolicyBandit, RewardOutcome } from "./bandit.ts";
 import type { RlMetrics } from "./metrics.ts";
 import { computeReward, type Reward } from "./reward.ts";

@@ -42,7 +42,7 @@ export {
   type ParsedRating,
   parseDtmfRating,
   parseRating,
-} from "./rating.ts";
+} from "../pipeline/mod.ts";
 /** Policy variants: schema, the 12 shipped ones, mapping to prompt/greeting/pipeline, store sync. */
 export {
   type AppliedPolicy,
@@ -67,7 +67,7 @@ export {
   guardState,
   resolveGuard,
   trafficCap,
-} from "./guard.ts";
+} from "./deploy_guard.ts";
 /** Thompson sampling with the guard, state in the store. */
 export {
   type BanditOptions,
@@ -93,8 +93,8 @@ export {
   type MemoryUpdate,
   parseAnalysis,
   toAnalysisResult,
-} from "./analysis_schema.ts";
-export { createJsonChat, type JsonChat, type JsonChatOptions } from "./json_llm.ts";
+} from "../pipeline/mod.ts";
+export { createJsonChat, type JsonChat, type JsonChatOptions } from "../pipeline/mod.ts";
 export {
   analysisMessages,
   AnalysisWorker,
@@ -102,8 +102,8 @@ export {
   analyzeTranscript,
   type TickResult,
   type TranscriptLine,
-} from "./analysis.ts";
-export { MEMORY_BOUNDS, mergeMemory, type MergeOptions } from "./memory_merge.ts";
+} from "../pipeline/mod.ts";
+export { MEMORY_BOUNDS, mergeMemory, type MergeOptions } from "../pipeline/mod.ts";
 /** `tom rl report` and the metrics. */
 export { buildReport, formatReport, type ReportRow, rlReportCommand } from "./report.ts";
 export { REWARD_BUCKETS, RlMetrics, type RlMetricsSnapshot } from "./metrics.ts";
@@ -118,8 +118,8 @@ export {
   createRatingDialogue,
   FEEDBACK_GOODBYE,
   FEEDBACK_REASK,
-} from "./closing.ts";
-export { type CallPolicy, chooseCallPolicy } from "./session.ts";
+} from "../pipeline/mod.ts";
+export { type CallPolicy, chooseCallPolicy } from "./policy_choice.ts";
 /** Administrator actions on variants, with the decision log. */
 export {
   reenableVariant,

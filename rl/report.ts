@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Store } from "../store/db.ts";
-import { listVariants } from "../store/bandit.ts";
-import { many } from "../store/_util.ts";
-import { armInterval, type GuardOptions, type GuardState, guardState, resolveGuard } from "./guard.ts";
+import type { Store } from "../store/mod.ts";
+import { listVariants } from "../store/mod.ts";
+import { many } from "../store/mod.ts";
+import { armInterval, type GuardOptions, type GuardState, guardState, resolveGuard } from "./deploy_guard.ts";
 
 /** One row of the report. */
 export interface ReportRow {

@@ -6,11 +6,11 @@
  * @module
  */
 import { z } from "zod";
-import type { PipelineOptions } from "../pipeline/defaults.ts";
+import type { PipelineOptions } from "../pipeline/mod.ts";
 import shipped from "./variants.json" with { type: "json" };
-import type { Store } from "../store/db.ts";
-import { listVariants, setVariantEnabled, upsertVariant } from "../store/bandit.ts";
-import { many } from "../store/_util.ts";
+import type { Store } from "../store/mod.ts";
+import { listVariants, setVariantEnabled, upsertVariant } from "../store/mod.ts";
+import { many } from "../store/mod.ts";
 
 /** The slot values. */
 export const SLOT_VALUES = {

@@ -3,9 +3,9 @@
 // The audit log of the account (administrators): who saw, exported, changed or erased personal data.
 import type { VNode } from "preact";
 import { type AuditEntry, listAudit, listUsers } from "../store/mod.ts";
-import { dateTime } from "../ui/format.ts";
-import { T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig } from "../ui/types.ts";
+import { dateTime } from "../ui/mod.ts";
+import { T } from "../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig } from "../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "admin" };
 

@@ -3,15 +3,15 @@
 // Dashboard of the account: key figures, the 7-day sentiment trend, the newest people.
 import type { VNode } from "preact";
 import { callStats } from "../store/mod.ts";
-import { countCalls, countPeople, recentPeople } from "../ui/data/queries.ts";
-import { Island } from "../ui/island.tsx";
-import { Stats } from "../ui/components.tsx";
-import { date, duration, score } from "../ui/format.ts";
-import { startOfWeek } from "../ui/time.ts";
-import { sentimentPoints } from "../ui/trend.ts";
-import { T } from "../ui/texts_de.ts";
-import type { ChartPoint } from "../islands/SentimentChart.tsx";
-import type { Handlers, PageProps } from "../ui/types.ts";
+import { countCalls, countPeople, recentPeople } from "../ui/mod.ts";
+import { Island } from "../ui/mod.ts";
+import { Stats } from "../ui/mod.ts";
+import { date, duration, score } from "../ui/mod.ts";
+import { startOfWeek } from "../ui/mod.ts";
+import { sentimentPoints } from "../ui/mod.ts";
+import { T } from "../ui/mod.ts";
+import type { ChartPoint } from "../islands/mod.ts";
+import type { Handlers, PageProps } from "../ui/mod.ts";
 
 interface Data {
   people: number;

@@ -2,12 +2,12 @@
 /** @jsxRuntime automatic */
 // Live calls: the island follows /api/live/events (server-sent events of this account's calls).
 import type { VNode } from "preact";
-import { listCallRows } from "../ui/data/queries.ts";
-import { Island } from "../ui/island.tsx";
-import { dateTime } from "../ui/format.ts";
-import { T } from "../ui/texts_de.ts";
-import type { LiveCallItem } from "../islands/LiveCalls.tsx";
-import type { Handlers, PageProps } from "../ui/types.ts";
+import { listCallRows } from "../ui/mod.ts";
+import { Island } from "../ui/mod.ts";
+import { dateTime } from "../ui/mod.ts";
+import { T } from "../ui/mod.ts";
+import type { LiveCallItem } from "../islands/mod.ts";
+import type { Handlers, PageProps } from "../ui/mod.ts";
 
 interface Data {
   calls: LiveCallItem[];

@@ -10,13 +10,13 @@ import {
   listAccounts,
   setPasswordHash,
 } from "../store/mod.ts";
-import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../ui/auth/password.ts";
-import { anyUserExists } from "../ui/data/queries.ts";
-import { sameSitePath } from "../ui/auth/next.ts";
-import { clientAddress, startSession } from "../ui/router.ts";
-import { Csrf, Field } from "../ui/components.tsx";
-import { fill, T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig, RouteContext } from "../ui/types.ts";
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../ui/mod.ts";
+import { anyUserExists } from "../ui/mod.ts";
+import { sameSitePath } from "../ui/mod.ts";
+import { clientAddress, startSession } from "../ui/mod.ts";
+import { Csrf, Field } from "../ui/mod.ts";
+import { fill, T } from "../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig, RouteContext } from "../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "public" };
 

@@ -1,6 +1,6 @@
 // Logout (POST only, with CSRF token): ends the session and its cookie.
-import { endSession } from "../ui/router.ts";
-import type { Handlers, RouteConfig } from "../ui/types.ts";
+import { endSession } from "../ui/mod.ts";
+import type { Handlers, RouteConfig } from "../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "public" };
 

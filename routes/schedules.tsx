@@ -10,10 +10,10 @@ import {
   type Schedule,
   setScheduleEnabled,
   validateSchedule,
-} from "../ui/data/schedules.ts";
-import { Csrf, ErrorSummary, PostButton, Select } from "../ui/components.tsx";
-import { T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteContext } from "../ui/types.ts";
+} from "../ui/mod.ts";
+import { Csrf, ErrorSummary, PostButton, Select } from "../ui/mod.ts";
+import { T } from "../ui/mod.ts";
+import type { Handlers, PageProps, RouteContext } from "../ui/mod.ts";
 
 interface Data {
   schedules: Schedule[];

@@ -3,15 +3,15 @@
 // Settings (administrators): retention and recording, retention run, engines and models (read-only with
 // how to change them), key rotation (call tokens, transcripts), the egress policy (read-only), API tokens.
 import type { VNode } from "preact";
-import { allowedNetHosts } from "../infra/permissions.ts";
-import { envName } from "../infra/config.ts";
-import { rekeyTranscripts } from "../infra/crypto/mod.ts";
-import { type AccountSettings, getSettings, setSettings } from "../ui/data/settings.ts";
-import { type ApiToken, createApiToken, deleteApiToken, listApiTokens } from "../ui/data/api_tokens.ts";
-import { Check, Csrf, ErrorSummary, Field, PostButton } from "../ui/components.tsx";
-import { dateTime } from "../ui/format.ts";
-import { fill, T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig, RouteContext } from "../ui/types.ts";
+import { allowedNetHosts } from "../infra/mod.ts";
+import { envName } from "../infra/mod.ts";
+import { rekeyTranscripts } from "../store/crypto/mod.ts";
+import { type AccountSettings, getSettings, setSettings } from "../ui/mod.ts";
+import { type ApiToken, createApiToken, deleteApiToken, listApiTokens } from "../ui/mod.ts";
+import { Check, Csrf, ErrorSummary, Field, PostButton } from "../ui/mod.ts";
+import { dateTime } from "../ui/mod.ts";
+import { fill, T } from "../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig, RouteContext } from "../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "admin" };
 

@@ -3,15 +3,15 @@
 // First-run setup: creates the first account and its administrator. Offered only while no user exists,
 // and only with the one-time code TOM wrote to its data directory (no default password anywhere).
 // One practice, one account: when calls came in before setup, they created the account inbound calls
-// land in (the oldest one, gateway/session.ts defaultAccountId); setup adopts it (name and kind from the
+// land in (the oldest one, gateway/call/session.ts defaultAccountId); setup adopts it (name and kind from the
 // form) instead of making a second account that would never see a call.
 import type { VNode } from "preact";
 import { appendAudit, createAccount, createUser, listAccounts, updateAccount } from "../store/mod.ts";
-import { hashPassword, MIN_PASSWORD_LENGTH } from "../ui/auth/password.ts";
-import { anyUserExists } from "../ui/data/queries.ts";
-import { Csrf, ErrorSummary, Field, Select } from "../ui/components.tsx";
-import { fill, T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig } from "../ui/types.ts";
+import { hashPassword, MIN_PASSWORD_LENGTH } from "../ui/mod.ts";
+import { anyUserExists } from "../ui/mod.ts";
+import { Csrf, ErrorSummary, Field, Select } from "../ui/mod.ts";
+import { fill, T } from "../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig } from "../ui/mod.ts";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 

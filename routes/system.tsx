@@ -2,10 +2,10 @@
 /** @jsxRuntime automatic */
 // System (administrators): the doctor report (hardware, engines, gates) and engine health.
 import type { VNode } from "preact";
-import { type DoctorReport, formatDoctor } from "../infra/doctor.ts";
-import { VERSION } from "../infra/version.ts";
-import { T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig } from "../ui/types.ts";
+import { type DoctorReport, formatDoctor } from "../infra/mod.ts";
+import { VERSION } from "../infra/mod.ts";
+import { T } from "../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig } from "../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "admin" };
 

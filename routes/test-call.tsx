@@ -2,9 +2,9 @@
 /** @jsxRuntime automatic */
 // Test call: talk to TOM with this computer's microphone over the browser protocol (/ws/stream).
 import type { VNode } from "preact";
-import { Island } from "../ui/island.tsx";
-import { T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps } from "../ui/types.ts";
+import { Island } from "../ui/mod.ts";
+import { T } from "../ui/mod.ts";
+import type { Handlers, PageProps } from "../ui/mod.ts";
 
 interface Data {
   workletUrl: string | null;

@@ -11,10 +11,10 @@ import {
   StoreConflictError,
   type User,
 } from "../store/mod.ts";
-import { hashPassword, MIN_PASSWORD_LENGTH } from "../ui/auth/password.ts";
-import { Csrf, ErrorSummary, Field, PostButton, Select } from "../ui/components.tsx";
-import { fill, T } from "../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig, RouteContext } from "../ui/types.ts";
+import { hashPassword, MIN_PASSWORD_LENGTH } from "../ui/mod.ts";
+import { Csrf, ErrorSummary, Field, PostButton, Select } from "../ui/mod.ts";
+import { fill, T } from "../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig, RouteContext } from "../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "admin" };
 

@@ -82,8 +82,14 @@ export type {
 } from "./calls.ts";
 export { appendTranscriptTurn, deleteTranscript, listTranscript } from "./transcripts.ts";
 export type { NewTranscriptTurn, Speaker, TranscriptTurn } from "./transcripts.ts";
-export { completeAnalysis, enqueueAnalysis, failAnalysis, getAnalysis, listDueAnalyses } from "./analysis.ts";
-export type { AnalysisResult, AnalysisStatus, CallAnalysis, SentimentLabel } from "./analysis.ts";
+export {
+  completeAnalysis,
+  enqueueAnalysis,
+  failAnalysis,
+  getAnalysis,
+  listDueAnalyses,
+} from "./call_analysis.ts";
+export type { AnalysisResult, AnalysisStatus, CallAnalysis, SentimentLabel } from "./call_analysis.ts";
 export { deleteMemory, getMemory, MAX_MEMORY_BYTES, saveMemory } from "./memory.ts";
 export type { MemoryState } from "./memory.ts";
 export { deleteFeedback, feedbackByVariant, getFeedback, recordFeedback } from "./feedback.ts";
@@ -111,3 +117,5 @@ export type { RetentionResult } from "./retention.ts";
 export { callStats, sentimentTrend } from "./stats.ts";
 export type { CallStats, SentimentDay } from "./stats.ts";
 export type { WriteQueueOptions } from "./write_queue.ts";
+export { keyIdOf } from "./crypto/keyring.ts";
+export { many } from "./_util.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { Logger } from "../infra/log.ts";
+import type { Logger } from "../infra/mod.ts";
 import { buildIslands, type IslandManifest } from "./islands_build.ts";
 import { join } from "./_path.ts";
 import { STYLES } from "./styles.ts";

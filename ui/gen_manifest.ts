@@ -14,7 +14,8 @@ export function routeFiles(root = ROOT): string[] {
   const out: string[] = [];
   const walk = (dir: string, rel: string) => {
     for (const e of Deno.readDirSync(dir)) {
-      if (e.name.startsWith("_")) continue;
+      // `_*` files are private helpers; routes/mod.ts is the folder's face for app/, not a page.
+      if (e.name.startsWith("_") || (rel === "" && e.name === "mod.ts")) continue;
       if (e.isDirectory) walk(join(dir, e.name), `${rel}/${e.name}`);
       else if (/\.(ts|tsx)$/.test(e.name)) out.push(`./routes${rel}/${e.name}`);
     }

@@ -2,7 +2,7 @@
 /** @jsxRuntime automatic */
 // A transcript as a conversation; utterances cut short by a barge-in are marked.
 import type { VNode } from "preact";
-import type { PlainTurn } from "../infra/crypto/mod.ts";
+import type { PlainTurn } from "../store/crypto/mod.ts";
 import { T } from "./texts_de.ts";
 
 /** The conversation. */

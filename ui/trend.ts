@@ -1,6 +1,6 @@
 // Chart points of sentiment per day (Berlin days), from the calls' analyses.
 import type { Store } from "../store/mod.ts";
-import type { ChartPoint } from "../islands/SentimentChart.tsx";
+import type { ChartPoint } from "../islands/mod.ts";
 import { berlinDay, berlinMidnight, berlinParts } from "./time.ts";
 import { T } from "./texts_de.ts";
 

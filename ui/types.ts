@@ -1,18 +1,18 @@
 // Types of the Fresh-style layer: route modules, their context, and the dependencies they get.
 import type { Context } from "hono";
 import type { FunctionComponent } from "preact";
-import type { Config } from "../infra/config.ts";
-import type { Logger } from "../infra/log.ts";
-import type { Telemetry } from "../infra/telemetry.ts";
-import type { CallRegistry } from "../infra/calls.ts";
+import type { Config } from "../infra/mod.ts";
+import type { Logger } from "../infra/mod.ts";
+import type { Telemetry } from "../infra/mod.ts";
+import type { CallRegistry } from "../infra/mod.ts";
 import type { Account, Store, User } from "../store/mod.ts";
-import type { TranscriptKeyring } from "../infra/crypto/mod.ts";
+import type { TranscriptKeyring } from "../store/crypto/mod.ts";
 import type { SessionStore } from "./auth/sessions.ts";
 import type { LoginThrottle } from "./auth/throttle.ts";
 import type { IslandAssets } from "./assets.ts";
 import type { LiveHub } from "./live.ts";
 import type { RetentionJob } from "./data/retention_job.ts";
-import type { DoctorReport } from "../infra/doctor.ts";
+import type { DoctorReport } from "../infra/mod.ts";
 
 /** Everything routes may use. */
 export interface UiDeps {

@@ -6,9 +6,9 @@
  * @module
  */
 import type { Context } from "hono";
-import type { Logger } from "../../infra/log.ts";
-import type { TransportKind } from "../call.ts";
-import type { Guard } from "../guard.ts";
+import type { Logger } from "../../infra/mod.ts";
+import type { TransportKind } from "../call/contract.ts";
+import type { Guard } from "./front_door.ts";
 import { type SocketLimiter, textSizeFor } from "./bucket.ts";
 
 /** WebSocket close codes the gateway uses. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Config } from "../../infra/config.ts";
+import type { Config } from "../../infra/mod.ts";
 import type { LlmEngine } from "./types.ts";
 import { OpenAiChatLlm } from "./openai_chat.ts";
 import { OllamaChatLlm } from "./ollama_chat.ts";

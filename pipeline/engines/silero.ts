@@ -141,7 +141,7 @@ export class SileroModel {
 /** File name of the Silero model TOM uses. */
 export const SILERO_MODEL_FILE = "silero_vad_16k_op15.onnx";
 
-/** The copy `deno task compile` embeds in the binary (infra/compile.ts stages it at this path). */
+/** The copy `deno task compile` embeds in the binary (app/compile.ts stages it at this path). */
 export const EMBEDDED_SILERO_MODEL: URL = new URL(
   `../../.cache/embedded/${SILERO_MODEL_FILE}`,
   import.meta.url,

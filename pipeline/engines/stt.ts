@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Config } from "../../infra/config.ts";
+import type { Config } from "../../infra/mod.ts";
 import type { SttEngine } from "./types.ts";
 import { FairQueue, type QueueEvent } from "./queue.ts";
 import { STT_DEFAULTS, WhisperServerStt } from "./whisper_server.ts";

@@ -1,8 +1,8 @@
 // GET /api/audit: the account's audit log (administrators).
 import { z } from "zod";
 import { listAudit } from "../../store/mod.ts";
-import { type ApiDoc, json, query } from "../../ui/api.ts";
-import type { Handlers, RouteConfig } from "../../ui/types.ts";
+import { type ApiDoc, json, query } from "../../ui/mod.ts";
+import type { Handlers, RouteConfig } from "../../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "admin" };
 

@@ -2,10 +2,10 @@
 /** @jsxRuntime automatic */
 // The API documentation page (/api): every endpoint with its JSON Schemas.
 import type { VNode } from "preact";
-import { type Endpoint, endpoints } from "../../ui/api_docs.ts";
+import { type Endpoint, endpoints } from "../../ui/mod.ts";
 import { MANIFEST } from "../_manifest.ts";
-import { T } from "../../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig } from "../../ui/types.ts";
+import { T } from "../../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig } from "../../ui/mod.ts";
 
 export const config: RouteConfig = { api: false };
 

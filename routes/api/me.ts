@@ -1,6 +1,6 @@
 // GET /api/me: who is asking (user, role, account).
-import { type ApiDoc, json } from "../../ui/api.ts";
-import type { Handlers } from "../../ui/types.ts";
+import { type ApiDoc, json } from "../../ui/mod.ts";
+import type { Handlers } from "../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   GET: { summary: "Der angemeldete Benutzer und sein Konto", returns: "{ user, account }" },

@@ -1,9 +1,9 @@
 // GET /api/openapi.json: the API as OpenAPI 3.1.
-import { VERSION } from "../../infra/version.ts";
-import { type ApiDoc, json } from "../../ui/api.ts";
-import { endpoints, openApi } from "../../ui/api_docs.ts";
+import { VERSION } from "../../infra/mod.ts";
+import { type ApiDoc, json } from "../../ui/mod.ts";
+import { endpoints, openApi } from "../../ui/mod.ts";
 import { MANIFEST } from "../_manifest.ts";
-import type { Handlers } from "../../ui/types.ts";
+import type { Handlers } from "../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   GET: { summary: "Diese Beschreibung als OpenAPI 3.1", returns: "OpenAPI-Dokument" },

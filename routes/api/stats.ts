@@ -1,10 +1,10 @@
 // GET /api/stats: the dashboard's figures and the 7-day sentiment trend.
 import { callStats } from "../../store/mod.ts";
-import { type ApiDoc, json } from "../../ui/api.ts";
-import { countCalls, countPeople } from "../../ui/data/queries.ts";
-import { startOfWeek } from "../../ui/time.ts";
-import { sentimentPoints } from "../../ui/trend.ts";
-import type { Handlers } from "../../ui/types.ts";
+import { type ApiDoc, json } from "../../ui/mod.ts";
+import { countCalls, countPeople } from "../../ui/mod.ts";
+import { startOfWeek } from "../../ui/mod.ts";
+import { sentimentPoints } from "../../ui/mod.ts";
+import type { Handlers } from "../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   GET: {

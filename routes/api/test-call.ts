@@ -1,7 +1,7 @@
 // POST /api/test-call: a call id and a short-lived gateway token for WS /ws/stream/:callId.
 import { mintCallToken } from "../../gateway/mod.ts";
-import { type ApiDoc, json } from "../../ui/api.ts";
-import type { Handlers } from "../../ui/types.ts";
+import { type ApiDoc, json } from "../../ui/mod.ts";
+import type { Handlers } from "../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   POST: {

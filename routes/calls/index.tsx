@@ -2,10 +2,10 @@
 /** @jsxRuntime automatic */
 // Calls of the account, newest first.
 import type { VNode } from "preact";
-import { type CallRow, listCallRows } from "../../ui/data/queries.ts";
-import { dateTime, duration, score } from "../../ui/format.ts";
-import { T } from "../../ui/texts_de.ts";
-import type { Handlers, PageProps } from "../../ui/types.ts";
+import { type CallRow, listCallRows } from "../../ui/mod.ts";
+import { dateTime, duration, score } from "../../ui/mod.ts";
+import { T } from "../../ui/mod.ts";
+import type { Handlers, PageProps } from "../../ui/mod.ts";
 
 interface Data {
   calls: CallRow[];

@@ -5,10 +5,10 @@
 import type { VNode } from "preact";
 import type { ReportRow } from "../../rl/mod.ts";
 import type { CallReward, RlDecision } from "../../store/mod.ts";
-import { Csrf, IntervalBar, PostButton, Stats } from "../../ui/components.tsx";
-import { dateTime, score } from "../../ui/format.ts";
-import { fill, T } from "../../ui/texts_de.ts";
-import type { PageProps } from "../../ui/types.ts";
+import { Csrf, IntervalBar, PostButton, Stats } from "../../ui/mod.ts";
+import { dateTime, score } from "../../ui/mod.ts";
+import { fill, T } from "../../ui/mod.ts";
+import type { PageProps } from "../../ui/mod.ts";
 
 /** The slots in the order they are shown. */
 const SLOTS = ["greeting", "tone", "length", "inquiry_mode", "barge_in_sensitivity"] as const;
@@ -48,7 +48,7 @@ export interface Data {
 
 const PCT = new Intl.NumberFormat("de-DE", { style: "percent", maximumFractionDigits: 1 });
 
-/** The guard's reason (rl/guard.ts `blacklistReason`) in German wherever it appears, the rest as written. */
+/** The guard's reason (rl/deploy_guard.ts `blacklistReason`) in German wherever it appears, the rest as written. */
 function reasonText(reason: string): string {
   return reason.replace(
     /Mean reward (-?[\d.]+) below (-?[\d.]+) after (\d+) rewards/g,

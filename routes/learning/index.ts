@@ -3,10 +3,10 @@
 // recent calls with their components, and the actions re-enable / disable / enable.
 import { buildReport, reenableVariant, setVariantActive, VariantActionError } from "../../rl/mod.ts";
 import { getVariant, listRewards, listRlDecisions, listUsers, listVariants } from "../../store/mod.ts";
-import { variantsOf } from "../../infra/learning.ts";
-import type { UiLearningDeps } from "../../infra/ui_mount.ts";
-import { fill, T } from "../../ui/texts_de.ts";
-import type { Handlers, RouteConfig, RouteContext } from "../../ui/types.ts";
+import { variantsOf } from "../../app/learning.ts";
+import type { UiLearningDeps } from "../../app/admin_ui.ts";
+import { fill, T } from "../../ui/mod.ts";
+import type { Handlers, RouteConfig, RouteContext } from "../../ui/mod.ts";
 import { type Data, MAX_REASON } from "./_view.tsx";
 
 // Admin only, like settings, system and audit: the strategies are global to the box, and the actions

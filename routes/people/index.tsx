@@ -3,10 +3,10 @@
 // People of the account: search and list.
 import type { VNode } from "preact";
 import type { Person } from "../../store/mod.ts";
-import { searchPeople } from "../../ui/data/queries.ts";
-import { date } from "../../ui/format.ts";
-import { T } from "../../ui/texts_de.ts";
-import type { Handlers, PageProps } from "../../ui/types.ts";
+import { searchPeople } from "../../ui/mod.ts";
+import { date } from "../../ui/mod.ts";
+import { T } from "../../ui/mod.ts";
+import type { Handlers, PageProps } from "../../ui/mod.ts";
 
 interface Data {
   q: string;

@@ -3,12 +3,12 @@
 // Create a person (senior or patient) with E.164 validation, consent and retention.
 import type { VNode } from "preact";
 import { createPerson, StoreConflictError } from "../../store/mod.ts";
-import { getSettings } from "../../ui/data/settings.ts";
-import { parsePersonForm, type PersonFormValues, personFormValues } from "../../ui/person_form.ts";
-import { PersonFields } from "../../ui/person_fields.tsx";
-import { Csrf, ErrorSummary } from "../../ui/components.tsx";
-import { T } from "../../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteContext } from "../../ui/types.ts";
+import { getSettings } from "../../ui/mod.ts";
+import { parsePersonForm, type PersonFormValues, personFormValues } from "../../ui/mod.ts";
+import { PersonFields } from "../../ui/mod.ts";
+import { Csrf, ErrorSummary } from "../../ui/mod.ts";
+import { T } from "../../ui/mod.ts";
+import type { Handlers, PageProps, RouteContext } from "../../ui/mod.ts";
 
 interface Data {
   values: PersonFormValues;

@@ -18,8 +18,8 @@
  */
 import { parseArgs } from "node:util";
 import { createResampler, loadResampler, sineWave } from "../../gateway/audio/mod.ts";
-import { OutboundAudio, slinFormat } from "../../gateway/asterisk_media.ts";
-import { Playout } from "../../gateway/asterisk_playout.ts";
+import { OutboundAudio, slinFormat } from "../../gateway/asterisk/media.ts";
+import { Playout } from "../../gateway/asterisk/playout.ts";
 
 const args = parseArgs({
   args: Deno.args,

@@ -11,14 +11,14 @@
  *
  * Usage: deno run -A tests/bench/pipeline_bench.ts [--calls 20] [--rounds 3] [--engines] [--json FILE]
  */
-import { PipelineCall } from "../../pipeline/call.ts";
+import { PipelineCall } from "../../pipeline/call_pipeline.ts";
 import { resolvePipelineOptions } from "../../pipeline/defaults.ts";
 import { PhraseCache } from "../../pipeline/phrases.ts";
 import { type PhraseName, PHRASES } from "../../pipeline/texts.ts";
 import type { PipelineMetrics } from "../../pipeline/metrics.ts";
 import type { Vad } from "../../pipeline/engines/types.ts";
 import { openVad } from "../../pipeline/engines/vad.ts";
-import { percentile } from "../../infra/probe_stats.ts";
+import { percentile } from "../../app/probe/stats.ts";
 import { fakeContext, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad } from "../pipeline/_fakes.ts";
 import { ENGINES_DIR, PATHS } from "../infra/fixtures/engines.ts";
 
@@ -192,7 +192,7 @@ if (args.includes("--engines")) {
     const { pipelineAnswerer } = await import("../../pipeline/mod.ts");
     const { silentLogger } = await import("../../infra/log.ts");
     const { startGateway } = await import("../gateway/server_harness.ts");
-    const { probeMain } = await import("../../infra/probe.ts");
+    const { probeMain } = await import("../../app/commands/probe.ts");
     const engines = await startEngines({}, { sttTimeoutMs: 300_000 });
     const answer = pipelineAnswerer({
       stt: engines.stt,

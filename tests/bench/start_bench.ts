@@ -62,7 +62,7 @@ for (let i = 0; i < RUNS; i++) {
     TOM_LLM_URL: `http://127.0.0.1:${freePort()}`,
     TOM_DATA_DIR: data,
   });
-  const t = await measure(["run", "-A", join(ROOT, "infra/launch.ts"), "serve"], env, p1, true);
+  const t = await measure(["run", "-A", join(ROOT, "app/launch.ts"), "serve"], env, p1, true);
   rows[1].healthz.push(t.healthz);
   rows[1].readyz.push(t.readyz);
   await Deno.remove(data, { recursive: true });

@@ -22,7 +22,7 @@ import {
   markCallAnswered,
   saveMemory,
 } from "../../store/mod.ts";
-import { storeTranscriptTurn } from "../../infra/crypto/mod.ts";
+import { storeTranscriptTurn } from "../../store/crypto/mod.ts";
 import { recordTurnMetrics } from "../../ui/data/turn_metrics.ts";
 import { setupAndLogin, startTestUi } from "../ui/_harness.ts";
 

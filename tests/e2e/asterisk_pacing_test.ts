@@ -18,11 +18,11 @@
 import assert from "node:assert/strict";
 import { asteriskDir } from "../../infra/asterisk/cli.ts";
 import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
-import { AsteriskInstance, CALLER_TONE } from "../../infra/asterisk/instance.ts";
-import { type Route, ROUTES } from "../../infra/asterisk/config.ts";
-import type { Answerer, CallOutput } from "../../gateway/call.ts";
-import { mountAsteriskWebSocket } from "../../gateway/asterisk_ws.ts";
-import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/audiosocket.ts";
+import { AsteriskInstance, CALLER_TONE } from "../_rigs/asterisk/instance.ts";
+import { type Route, ROUTES } from "../_rigs/asterisk/config.ts";
+import type { Answerer, CallOutput } from "../../gateway/call/contract.ts";
+import { mountAsteriskWebSocket } from "../../gateway/asterisk/websocket.ts";
+import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/asterisk/audiosocket.ts";
 import { decodeBase64 } from "../../gateway/audio/_base64.ts";
 import { createEspeakTts } from "../../pipeline/engines/espeak.ts";
 import type { LlmEngine, TtsEngine } from "../../pipeline/engines/types.ts";

@@ -11,7 +11,7 @@ import {
   ROUTES,
   tomDialplan,
   websocketClientConf,
-} from "../../infra/asterisk/config.ts";
+} from "../_rigs/asterisk/config.ts";
 import {
   asteriskProvisioned,
   AsteriskProvisionError,
@@ -20,7 +20,7 @@ import {
   provisionAsterisk,
   REQUIRED_MODULES,
 } from "../../infra/asterisk/provision.ts";
-import { CALLER_TONE, callerSound } from "../../infra/asterisk/instance.ts";
+import { CALLER_TONE, callerSound } from "../_rigs/asterisk/instance.ts";
 import { encodeWav, readWav } from "../../gateway/mod.ts";
 import { formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
 

@@ -16,14 +16,14 @@
 import assert from "node:assert/strict";
 import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
 import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
-import { AsteriskInstance, CALLER_TONE } from "../../infra/asterisk/instance.ts";
-import { type Route, ROUTES } from "../../infra/asterisk/config.ts";
-import type { Answerer, CallEvent } from "../../gateway/call.ts";
-import { echoAnswerer, GREETING_TONE } from "../../gateway/echo.ts";
-import { mountAsteriskWebSocket } from "../../gateway/asterisk_ws.ts";
-import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/audiosocket.ts";
+import { AsteriskInstance, CALLER_TONE } from "../_rigs/asterisk/instance.ts";
+import { type Route, ROUTES } from "../_rigs/asterisk/config.ts";
+import type { Answerer, CallEvent } from "../../gateway/call/contract.ts";
+import { echoAnswerer, GREETING_TONE } from "../../gateway/call/echo.ts";
+import { mountAsteriskWebSocket } from "../../gateway/asterisk/websocket.ts";
+import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/asterisk/audiosocket.ts";
 import { getCall, type Store } from "../../store/mod.ts";
-import { defaultAccountId } from "../../gateway/session.ts";
+import { defaultAccountId } from "../../gateway/call/session.ts";
 import { startGateway } from "../gateway/server_harness.ts";
 import { findTone, levelBetween, sineDb, type ToneSegment } from "./asterisk_audio.ts";
 

@@ -2,7 +2,7 @@
  * The Asterisk files in infra/deploy/asterisk, loaded into the real Asterisk 22 of the end-to-end tests
  * (the Debian sid chroot, infra/asterisk/provision.ts; same harness as tests/e2e/asterisk_test.ts):
  * they load without a warning, `dialplan show tom` is the dialplan the gateway's end-to-end test checks
- * (infra/asterisk/config.ts), every application they use exists, and a call on each route reaches TOM
+ * (tests/_rigs/asterisk/config.ts), every application they use exists, and a call on each route reaches TOM
  * over the transport it names and ends. Negative controls: a syntax slip and a misspelt application.
  *
  * TOM's default addresses in the shipped files (127.0.0.1:9092, 127.0.0.1:8080) are replaced by the test
@@ -17,13 +17,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
 import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
-import { AsteriskInstance } from "../../infra/asterisk/instance.ts";
-import { callerDialplan, MODULES, type Route, ROUTES } from "../../infra/asterisk/config.ts";
+import { AsteriskInstance } from "../_rigs/asterisk/instance.ts";
+import { callerDialplan, MODULES, type Route, ROUTES } from "../_rigs/asterisk/config.ts";
 import { ConfigSchema } from "../../infra/config.ts";
-import type { Answerer } from "../../gateway/call.ts";
-import { echoAnswerer } from "../../gateway/echo.ts";
-import { ASTERISK_WS_PATH, ASTERISK_WS_PROTOCOL, mountAsteriskWebSocket } from "../../gateway/asterisk_ws.ts";
-import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/audiosocket.ts";
+import type { Answerer } from "../../gateway/call/contract.ts";
+import { echoAnswerer } from "../../gateway/call/echo.ts";
+import {
+  ASTERISK_WS_PATH,
+  ASTERISK_WS_PROTOCOL,
+  mountAsteriskWebSocket,
+} from "../../gateway/asterisk/websocket.ts";
+import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/asterisk/audiosocket.ts";
 import { startGateway } from "../gateway/server_harness.ts";
 import { ROOT } from "../_helpers.ts";
 
@@ -32,7 +36,7 @@ const DIR = join(ROOT, "infra/deploy/asterisk");
 const DEFAULTS = ConfigSchema.parse({});
 const AS_DEFAULT = `${DEFAULTS.audiosocket.host}:${DEFAULTS.audiosocket.port}`;
 const HTTP_DEFAULT = `${DEFAULTS.http.host}:${DEFAULTS.http.port}`;
-/** Modules only the test caller needs (infra/asterisk/config.ts); a deployment does not. */
+/** Modules only the test caller needs (tests/_rigs/asterisk/config.ts); a deployment does not. */
 const TEST_CALLER_MODULES = new Set([
   "app_playback.so",
   "app_senddtmf.so",
@@ -133,7 +137,7 @@ Deno.test({
       throw e;
     });
     try {
-      // The reference: the dialplan infra/asterisk/config.ts generates, which asterisk_test.ts verifies.
+      // The reference: the dialplan tests/_rigs/asterisk/config.ts generates, which asterisk_test.ts verifies.
       const reference = await showContext(asterisk, "tom");
       const files = await shippedFiles(as, `127.0.0.1:${gw.port}`);
       const caller = callerDialplan({

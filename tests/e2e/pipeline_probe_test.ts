@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { silentLogger } from "../../infra/log.ts";
-import { probeMain, type ProbeReport } from "../../infra/probe.ts";
+import { probeMain, type ProbeReport } from "../../app/commands/probe.ts";
 import { PhraseCache, type PhraseName, PHRASES, pipelineAnswerer } from "../../pipeline/mod.ts";
 import { startGateway } from "../gateway/server_harness.ts";
-import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/audiosocket.ts";
+import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/asterisk/audiosocket.ts";
 import { FakeLlm, FakeStt, FakeTts, FakeVad } from "../pipeline/_fakes.ts";
 import { ENGINES_MISSING } from "./pipeline_engines.ts";
 

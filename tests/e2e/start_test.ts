@@ -57,7 +57,7 @@ Deno.test({
     });
     // Exactly what `deno task start` runs.
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", join(ROOT, "infra/launch.ts"), "serve"],
+      args: ["run", "--allow-all", join(ROOT, "app/launch.ts"), "serve"],
       env,
       clearEnv: true,
       cwd: ROOT,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CallRegistry } from "../../infra/calls.ts";
 import { mountGateway } from "../../gateway/server.ts";
-import { echoAnswerer } from "../../gateway/echo.ts";
+import { echoAnswerer } from "../../gateway/call/echo.ts";
 import { listAccounts, listCalls } from "../../store/mod.ts";
 import { setupAndLogin } from "../ui/_harness.ts";
 import { assertAccessible, launch, serve, shot, skipBrowser } from "./ui_browser_harness.ts";

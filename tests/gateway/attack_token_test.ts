@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { base64url, exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { hmacKey, mintCallToken } from "../../gateway/token.ts";
+import { hmacKey, mintCallToken } from "../../gateway/auth/token.ts";
 import { KEY, metricValue, rawHandshake, startGateway } from "./server_harness.ts";
 
 const nowS = () => Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { metricValue, startGateway } from "./server_harness.ts";
-import { mountFreeswitch } from "../../gateway/freeswitch.ts";
+import { mountFreeswitch } from "../../gateway/freeswitch/fork.ts";
 
 const enc = new TextEncoder();
 

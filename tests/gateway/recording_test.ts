@@ -10,7 +10,7 @@ import { metrics } from "@opentelemetry/api";
 import { loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
 import { CallRegistry } from "../../infra/calls.ts";
-import { qcMain } from "../../infra/qc_cmd.ts";
+import { qcMain } from "../../app/commands/qc.ts";
 import { readWav } from "../../gateway/mod.ts";
 import {
   createCall,
@@ -21,8 +21,8 @@ import {
   type Store,
   updatePerson,
 } from "../../store/mod.ts";
-import type { Answerer, CallContext, CallOutput } from "../../gateway/call.ts";
-import { CallSession, defaultAccountId, type GatewayDeps } from "../../gateway/session.ts";
+import type { Answerer, CallContext, CallOutput } from "../../gateway/call/contract.ts";
+import { CallSession, defaultAccountId, type GatewayDeps } from "../../gateway/call/session.ts";
 import { dominantFrequency, rmsDbfs, sineWave, toneDbfs } from "../../gateway/audio/analysis.ts";
 import { startGateway, TestClient } from "./server_harness.ts";
 

@@ -14,9 +14,9 @@ import { createHttpApp } from "../../infra/http.ts";
 import { CallRegistry } from "../../infra/calls.ts";
 import { serveNode } from "../../infra/http_server.ts";
 import { openStore, type Store } from "../../store/mod.ts";
-import type { Answerer } from "../../gateway/call.ts";
-import { echoAnswerer } from "../../gateway/echo.ts";
-import { hmacKey, mintCallToken, type MintOptions } from "../../gateway/token.ts";
+import type { Answerer } from "../../gateway/call/contract.ts";
+import { echoAnswerer } from "../../gateway/call/echo.ts";
+import { hmacKey, mintCallToken, type MintOptions } from "../../gateway/auth/token.ts";
 import { type GatewayHandle, mountGateway, type MountGatewayOptions } from "../../gateway/server.ts";
 
 /** The HS256 secret every harness uses. */

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
-import { admitWebSocket, type Guard, guardSocket } from "../../gateway/guard.ts";
-import type { GatewayDeps } from "../../gateway/session.ts";
+import { admitWebSocket, type Guard, guardSocket } from "../../gateway/guard/front_door.ts";
+import type { GatewayDeps } from "../../gateway/call/session.ts";
 import { metricValue, rawHandshake, startGateway, TestClient } from "./server_harness.ts";
 
 /** A stand-in for mountFreeswitch: echo server on /ws/test-fork with mod_audio_fork's subprotocol. */

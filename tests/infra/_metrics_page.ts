@@ -16,10 +16,10 @@
  */
 import { join } from "node:path";
 import { loadConfig } from "../../infra/config.ts";
-import { startAppliance } from "../../infra/serve.ts";
+import { startAppliance } from "../../app/serve.ts";
 import { findBinary } from "../../infra/engines/files.ts";
 import { createPipelineMetrics } from "../../pipeline/metrics.ts";
-import { hmacKey, mintCallToken } from "../../gateway/token.ts";
+import { hmacKey, mintCallToken } from "../../gateway/auth/token.ts";
 import { freePort } from "../_helpers.ts";
 import { clientFrame, rawHandshake, RawWsClient, TestClient } from "../gateway/server_harness.ts";
 
@@ -36,7 +36,7 @@ if (promtoolMissing && promtoolIgnore) console.error(`skipping promtool tests: $
 
 /** Every family TOM exposes, by the module that defines it. */
 export const TOM_FAMILIES: Record<string, "counter" | "gauge" | "histogram"> = {
-  // infra/http.ts, infra/serve.ts, infra/telemetry.ts
+  // infra/http.ts, app/serve.ts, infra/telemetry.ts
   tom_http_requests_total: "counter",
   tom_engine_restarts_total: "counter",
   tom_engine_up: "gauge",

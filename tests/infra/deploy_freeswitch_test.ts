@@ -13,10 +13,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigSchema } from "../../infra/config.ts";
 import { testToolMissing } from "../../infra/engines/test_tools.ts";
-import { FREESWITCH_WS_PATH, FREESWITCH_WS_PROTOCOL, mountFreeswitch } from "../../gateway/freeswitch.ts";
-import type { FreeswitchTransport } from "../../gateway/freeswitch.ts";
-import { type ForkMetadata, parseForkMetadata } from "../../gateway/freeswitch_meta.ts";
-import type { Answerer, CallEvent } from "../../gateway/call.ts";
+import {
+  FREESWITCH_WS_PATH,
+  FREESWITCH_WS_PROTOCOL,
+  mountFreeswitch,
+} from "../../gateway/freeswitch/fork.ts";
+import type { FreeswitchTransport } from "../../gateway/freeswitch/fork.ts";
+import { type ForkMetadata, parseForkMetadata } from "../../gateway/freeswitch/meta.ts";
+import type { Answerer, CallEvent } from "../../gateway/call/contract.ts";
 import { startGateway } from "../gateway/server_harness.ts";
 import { startEslStandIn } from "../gateway/fixtures/fs_esl_server.ts";
 import { AudioForkClient } from "../gateway/fixtures/fs_audio_fork_client.ts";
@@ -261,7 +265,7 @@ Deno.test({
     "outbound originate and inbound transfer land on the tom extension; the event socket matches TOM's defaults",
   ignore,
   async fn() {
-    // gateway/outbound.ts dials `... tom XML <freeswitch.context>`: destination "tom" in that context.
+    // gateway/outbound/place.ts dials `... tom XML <freeswitch.context>`: destination "tom" in that context.
     const contexts = await xpath(DIALPLAN, "string(//context/@name)");
     assert.equal(contexts, DEFAULTS.freeswitch.context);
     const expr = await xpath(

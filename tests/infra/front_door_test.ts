@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../infra/config.ts";
-import { type Appliance, startAppliance } from "../../infra/serve.ts";
+import { type Appliance, startAppliance } from "../../app/serve.ts";
 import { freePort } from "../_helpers.ts";
 
 const MIB = 1024 * 1024;

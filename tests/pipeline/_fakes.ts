@@ -1,6 +1,6 @@
 // Deterministic, abortable fakes of the engine adapters and the transport, for the pipeline's tests.
-import type { CallContext, CallEvent, CallOutput } from "../../gateway/call.ts";
-import type { PipelineEvent } from "../../gateway/messages.ts";
+import type { CallContext, CallEvent, CallOutput } from "../../gateway/call/contract.ts";
+import type { PipelineEvent } from "../../gateway/call/messages.ts";
 import { silentLogger } from "../../infra/log.ts";
 import type {
   ChatMessage,

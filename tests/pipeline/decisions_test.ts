@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createLogger } from "../../infra/log.ts";
-import { PipelineCall } from "../../pipeline/call.ts";
+import { PipelineCall } from "../../pipeline/call_pipeline.ts";
 import { resolvePipelineOptions } from "../../pipeline/defaults.ts";
 import { utteranceDecision, type UtteranceInput } from "../../pipeline/decisions.ts";
 import { PhraseCache } from "../../pipeline/phrases.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readTranscript, TranscriptKeyring } from "../../infra/crypto/mod.ts";
+import { readTranscript, TranscriptKeyring } from "../../store/crypto/mod.ts";
 import { silentLogger } from "../../infra/log.ts";
 import { createAccount, createCall, createPerson, openStore, saveMemory } from "../../store/mod.ts";
 import { listTurnMetrics } from "../../ui/data/turn_metrics.ts";

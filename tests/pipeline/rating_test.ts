@@ -1,13 +1,13 @@
 // The end of a call: a caller's goodbye leads to the rating question (learning loop on) or a goodbye,
 // the answer (spoken or by key) closes the call; the call's summary reports how it ended and what it used.
 import assert from "node:assert/strict";
-import { type CallSummary, PipelineCall, type RatingDialogue } from "../../pipeline/call.ts";
+import { type CallSummary, PipelineCall, type RatingDialogue } from "../../pipeline/call_pipeline.ts";
 import { resolvePipelineOptions } from "../../pipeline/defaults.ts";
 import { PhraseCache } from "../../pipeline/phrases.ts";
 import { type CallState, initialState, type MachineOptions, transition } from "../../pipeline/state.ts";
 import { isFarewell, type PhraseName, PHRASES } from "../../pipeline/texts.ts";
-import { countRepeats } from "../../pipeline/call.ts";
-import { createRatingDialogue } from "../../rl/closing.ts";
+import { countRepeats } from "../../pipeline/call_pipeline.ts";
+import { createRatingDialogue } from "../../pipeline/rating/closing.ts";
 import { Caller, fakeContext, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad, until } from "./_fakes.ts";
 
 const M: MachineOptions = {

@@ -8,7 +8,7 @@ import { PolicyBandit } from "../../rl/bandit.ts";
 import { recordCallFeedback } from "../../rl/feedback.ts";
 import { RlMetrics } from "../../rl/metrics.ts";
 import { mulberry32 } from "../../rl/random.ts";
-import { parseRating } from "../../rl/rating.ts";
+import { parseRating } from "../../pipeline/rating/rating.ts";
 
 function setup() {
   const store = openStore(":memory:");

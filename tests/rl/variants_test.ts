@@ -73,7 +73,7 @@ Deno.test("syncVariants writes the file into the store and disables variants no 
 
 Deno.test("chooseCallPolicy turns the bandit's choice into prompt, greeting and pipeline parameters", async () => {
   const { PolicyBandit } = await import("../../rl/bandit.ts");
-  const { chooseCallPolicy } = await import("../../rl/session.ts");
+  const { chooseCallPolicy } = await import("../../rl/policy_choice.ts");
   const { mulberry32 } = await import("../../rl/random.ts");
   const store = openStore(":memory:");
   assert.equal(

@@ -10,7 +10,7 @@ import { loadConfig } from "../../infra/config.ts";
 import { createHttpApp } from "../../infra/http.ts";
 import { createLogger, type Logger } from "../../infra/log.ts";
 import { initTelemetry } from "../../infra/telemetry.ts";
-import { mountUi, type UiHandle, type UiMountDeps } from "../../infra/ui_mount.ts";
+import { mountUi, type UiHandle, type UiMountDeps } from "../../app/admin_ui.ts";
 import { openStore, type Store } from "../../store/mod.ts";
 import type { DoctorReport } from "../../infra/doctor.ts";
 import { ROOT } from "../_helpers.ts";

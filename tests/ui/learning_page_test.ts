@@ -25,7 +25,7 @@ import { createHttpApp } from "../../infra/http.ts";
 import { loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
 import { initTelemetry } from "../../infra/telemetry.ts";
-import { mountUi, type UiLearning } from "../../infra/ui_mount.ts";
+import { mountUi, type UiLearning } from "../../app/admin_ui.ts";
 import { openStore } from "../../store/mod.ts";
 import {
   Client,

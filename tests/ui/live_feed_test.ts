@@ -18,9 +18,9 @@ import {
   openStore,
   updatePerson,
 } from "../../store/mod.ts";
-import type { Answerer, CallContext, CallOutput } from "../../gateway/call.ts";
-import { emitPipelineEvent } from "../../gateway/messages.ts";
-import { CallSession, defaultAccountId, type GatewayDeps } from "../../gateway/session.ts";
+import type { Answerer, CallContext, CallOutput } from "../../gateway/call/contract.ts";
+import { emitPipelineEvent } from "../../gateway/call/messages.ts";
+import { CallSession, defaultAccountId, type GatewayDeps } from "../../gateway/call/session.ts";
 import { type LiveEvent, LiveHub, type LiveSubscription } from "../../ui/live.ts";
 import { liveFeed } from "../../ui/live_feed.ts";
 

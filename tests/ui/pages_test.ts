@@ -14,7 +14,7 @@ import {
   recordFeedback,
   saveMemory,
 } from "../../store/mod.ts";
-import { readTranscript, storeTranscriptTurn } from "../../infra/crypto/mod.ts";
+import { readTranscript, storeTranscriptTurn } from "../../store/crypto/mod.ts";
 import { recordTurnMetrics } from "../../ui/data/turn_metrics.ts";
 import { setupAndLogin, startTestUi, type TestUi } from "./_harness.ts";
 

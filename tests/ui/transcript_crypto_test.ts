@@ -8,7 +8,7 @@ import {
   storeTranscriptTurn,
   TranscriptKeyring,
   turnAad,
-} from "../../infra/crypto/mod.ts";
+} from "../../store/crypto/mod.ts";
 
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "tom-keys-" });

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { canonicalIp, type Cidr, inCidr, parseCidr, parseIp } from "../../gateway/guard/ip.ts";
+import { canonicalIp, type Cidr, inCidr, parseCidr, parseIp } from "../../gateway/mod.ts";
 
 const compiled = new Map<string, Cidr[]>();
 

@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import type { Store } from "../../store/mod.ts";
-import { encodeBase64Url } from "../../infra/_base64.ts";
+import { encodeBase64Url } from "../../infra/mod.ts";
 
 /** A live session. */
 export interface Session {

@@ -14,7 +14,7 @@ import {
   listCalls,
   type Store,
 } from "../../store/mod.ts";
-import { readTranscript, type TranscriptKeyring } from "../../infra/crypto/mod.ts";
+import { readTranscript, type TranscriptKeyring } from "../../store/crypto/mod.ts";
 import { listSchedules } from "./schedules.ts";
 import { listTurnMetrics } from "./turn_metrics.ts";
 import { join, resolve } from "../_path.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Config } from "../../infra/config.ts";
-import type { Logger } from "../../infra/log.ts";
+import type { Config } from "../../infra/mod.ts";
+import type { Logger } from "../../infra/mod.ts";
 import {
   appendAudit,
   listAccounts,

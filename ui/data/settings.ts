@@ -1,5 +1,5 @@
 // Per-account settings of the admin UI (ui_settings), with the configuration as default and ceiling.
-import type { Config } from "../../infra/config.ts";
+import type { Config } from "../../infra/mod.ts";
 import type { Store } from "../../store/mod.ts";
 
 /** Settings as the pages and jobs use them. */

@@ -1,11 +1,11 @@
 // GET /api/calls/:id: one call with its transcript (decrypted, when stored), turn timings and analysis.
 import { getAnalysis } from "../../../store/mod.ts";
-import { readTranscript } from "../../../infra/crypto/mod.ts";
-import { type ApiDoc, found, json } from "../../../ui/api.ts";
-import { callJson } from "../../../ui/api_views.ts";
-import { getCallRow } from "../../../ui/data/queries.ts";
-import { listTurnMetrics } from "../../../ui/data/turn_metrics.ts";
-import type { Handlers } from "../../../ui/types.ts";
+import { readTranscript } from "../../../store/crypto/mod.ts";
+import { type ApiDoc, found, json } from "../../../ui/mod.ts";
+import { callJson } from "../../../ui/mod.ts";
+import { getCallRow } from "../../../ui/mod.ts";
+import { listTurnMetrics } from "../../../ui/mod.ts";
+import type { Handlers } from "../../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   GET: {

@@ -1,9 +1,9 @@
 // GET /api/calls: the account's calls, newest first (optionally of one person, or only live ones).
 import { z } from "zod";
-import { type ApiDoc, json, PageQuery, query } from "../../../ui/api.ts";
-import { callJson } from "../../../ui/api_views.ts";
-import { listCallRows } from "../../../ui/data/queries.ts";
-import type { Handlers } from "../../../ui/types.ts";
+import { type ApiDoc, json, PageQuery, query } from "../../../ui/mod.ts";
+import { callJson } from "../../../ui/mod.ts";
+import { listCallRows } from "../../../ui/mod.ts";
+import type { Handlers } from "../../../ui/mod.ts";
 
 const CallsQuery = PageQuery.extend({
   personId: z.string().max(100).optional(),

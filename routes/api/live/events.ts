@@ -1,10 +1,10 @@
 // GET /api/live/events: server-sent events of the account's live calls ("calls" snapshots, "event"s).
 // The stream is pulled: an event is taken from the hub's bounded queue only when the client reads, so a
 // stalled client cannot make the server buffer without limit (the hub disconnects it instead).
-import { type ApiDoc } from "../../../ui/api.ts";
-import { listCallRows } from "../../../ui/data/queries.ts";
+import { type ApiDoc } from "../../../ui/mod.ts";
+import { listCallRows } from "../../../ui/mod.ts";
 import { liveCallItems } from "../../live.tsx";
-import type { Handlers } from "../../../ui/types.ts";
+import type { Handlers } from "../../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   GET: {

@@ -1,12 +1,12 @@
 // GET /api/people (search, paging), POST /api/people (create).
 import { z } from "zod";
 import { createPerson, StoreConflictError } from "../../../store/mod.ts";
-import { type ApiDoc, body, json, PageQuery, query } from "../../../ui/api.ts";
-import { personJson } from "../../../ui/api_views.ts";
-import { searchPeople } from "../../../ui/data/queries.ts";
-import { PersonInput } from "../../../ui/person_form.ts";
-import { type Handlers, HttpError } from "../../../ui/types.ts";
-import { T } from "../../../ui/texts_de.ts";
+import { type ApiDoc, body, json, PageQuery, query } from "../../../ui/mod.ts";
+import { personJson } from "../../../ui/mod.ts";
+import { searchPeople } from "../../../ui/mod.ts";
+import { PersonInput } from "../../../ui/mod.ts";
+import { type Handlers, HttpError } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
 
 const ListQuery = PageQuery.extend({ q: z.string().max(200).default("") });
 

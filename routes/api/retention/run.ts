@@ -1,6 +1,6 @@
 // POST /api/retention/run: apply retention now (administrators).
-import { type ApiDoc, json } from "../../../ui/api.ts";
-import type { Handlers, RouteConfig } from "../../../ui/types.ts";
+import { type ApiDoc, json } from "../../../ui/mod.ts";
+import type { Handlers, RouteConfig } from "../../../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "admin" };
 

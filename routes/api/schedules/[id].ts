@@ -1,8 +1,8 @@
 // DELETE /api/schedules/:id.
-import { type ApiDoc, json } from "../../../ui/api.ts";
-import { deleteSchedule } from "../../../ui/data/schedules.ts";
-import { type Handlers, HttpError } from "../../../ui/types.ts";
-import { T } from "../../../ui/texts_de.ts";
+import { type ApiDoc, json } from "../../../ui/mod.ts";
+import { deleteSchedule } from "../../../ui/mod.ts";
+import { type Handlers, HttpError } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
 
 export const doc: ApiDoc = { DELETE: { summary: "Geplanten Anruf löschen", returns: "{ deleted: true }" } };
 

@@ -1,8 +1,8 @@
 // GET and POST /api/schedules: scheduled companion calls.
 import { z } from "zod";
-import { type ApiDoc, body, found, json } from "../../../ui/api.ts";
-import { createSchedule, listSchedules } from "../../../ui/data/schedules.ts";
-import type { Handlers } from "../../../ui/types.ts";
+import { type ApiDoc, body, found, json } from "../../../ui/mod.ts";
+import { createSchedule, listSchedules } from "../../../ui/mod.ts";
+import type { Handlers } from "../../../ui/mod.ts";
 
 const ScheduleInput = z.object({
   personId: z.string().min(1).max(100),

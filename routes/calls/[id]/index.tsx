@@ -3,14 +3,14 @@
 // Call detail: transcript with barge-ins marked, per-turn latencies, rating, analysis, recording player.
 import type { VNode } from "preact";
 import { type CallAnalysis, getAnalysis } from "../../../store/mod.ts";
-import { type PlainTurn, readTranscript } from "../../../infra/crypto/mod.ts";
-import { type CallRow, getCallRow } from "../../../ui/data/queries.ts";
-import { listTurnMetrics, type TurnMetrics } from "../../../ui/data/turn_metrics.ts";
-import { found } from "../../../ui/api.ts";
-import { Transcript } from "../../../ui/transcript_view.tsx";
-import { dateTime, duration, score } from "../../../ui/format.ts";
-import { T } from "../../../ui/texts_de.ts";
-import type { Handlers, PageProps } from "../../../ui/types.ts";
+import { type PlainTurn, readTranscript } from "../../../store/crypto/mod.ts";
+import { type CallRow, getCallRow } from "../../../ui/mod.ts";
+import { listTurnMetrics, type TurnMetrics } from "../../../ui/mod.ts";
+import { found } from "../../../ui/mod.ts";
+import { Transcript } from "../../../ui/mod.ts";
+import { dateTime, duration, score } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
+import type { Handlers, PageProps } from "../../../ui/mod.ts";
 
 interface Data {
   call: CallRow;

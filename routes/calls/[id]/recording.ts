@@ -1,10 +1,10 @@
 // The call's recording (WAV), only when it was recorded with consent and is still kept; audited.
 import { callConsent } from "../../../store/mod.ts";
-import { getCallRow } from "../../../ui/data/queries.ts";
-import { found } from "../../../ui/api.ts";
-import { join, resolve } from "../../../ui/_path.ts";
-import { type Handlers, HttpError } from "../../../ui/types.ts";
-import { T } from "../../../ui/texts_de.ts";
+import { getCallRow } from "../../../ui/mod.ts";
+import { found } from "../../../ui/mod.ts";
+import { join, resolve } from "../../../ui/mod.ts";
+import { type Handlers, HttpError } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
 
 export const handler: Handlers = {
   async GET(ctx) {

@@ -3,12 +3,12 @@
 // Edit a person.
 import type { VNode } from "preact";
 import { getPerson, StoreConflictError, updatePerson } from "../../../store/mod.ts";
-import { found } from "../../../ui/api.ts";
-import { parsePersonForm, type PersonFormValues, personFormValues } from "../../../ui/person_form.ts";
-import { PersonFields } from "../../../ui/person_fields.tsx";
-import { Csrf, ErrorSummary } from "../../../ui/components.tsx";
-import { T } from "../../../ui/texts_de.ts";
-import type { Handlers, PageProps } from "../../../ui/types.ts";
+import { found } from "../../../ui/mod.ts";
+import { parsePersonForm, type PersonFormValues, personFormValues } from "../../../ui/mod.ts";
+import { PersonFields } from "../../../ui/mod.ts";
+import { Csrf, ErrorSummary } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
+import type { Handlers, PageProps } from "../../../ui/mod.ts";
 
 interface Data {
   id: string;

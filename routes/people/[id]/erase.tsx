@@ -3,11 +3,11 @@
 // Erasure of a person (GDPR Art. 17), administrators only, confirmed by typing the name; audited.
 import type { VNode } from "preact";
 import { getPerson } from "../../../store/mod.ts";
-import { erasePersonCompletely } from "../../../ui/data/privacy.ts";
-import { found } from "../../../ui/api.ts";
-import { Csrf, Field } from "../../../ui/components.tsx";
-import { T } from "../../../ui/texts_de.ts";
-import type { Handlers, PageProps, RouteConfig } from "../../../ui/types.ts";
+import { erasePersonCompletely } from "../../../ui/mod.ts";
+import { found } from "../../../ui/mod.ts";
+import { Csrf, Field } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
+import type { Handlers, PageProps, RouteConfig } from "../../../ui/mod.ts";
 
 export const config: RouteConfig = { auth: "admin" };
 

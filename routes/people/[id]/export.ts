@@ -1,7 +1,7 @@
 // Export of everything stored about a person as JSON (GDPR Art. 15); audited.
-import { exportPerson } from "../../../ui/data/privacy.ts";
-import { found } from "../../../ui/api.ts";
-import type { Handlers } from "../../../ui/types.ts";
+import { exportPerson } from "../../../ui/mod.ts";
+import { found } from "../../../ui/mod.ts";
+import type { Handlers } from "../../../ui/mod.ts";
 
 export const handler: Handlers = {
   async GET(ctx) {

@@ -4,18 +4,18 @@
 // schedules, export and erasure. Every view is written to the audit log.
 import type { VNode } from "preact";
 import { getMemory, getPerson, type JsonObject, type Person } from "../../../store/mod.ts";
-import { type PlainTurn, readTranscript } from "../../../infra/crypto/mod.ts";
-import { type CallRow, listCallRows } from "../../../ui/data/queries.ts";
-import { listSchedules, type Schedule } from "../../../ui/data/schedules.ts";
-import { found } from "../../../ui/api.ts";
-import { Island } from "../../../ui/island.tsx";
-import { MemoryView } from "../../../ui/memory_view.tsx";
-import { Transcript } from "../../../ui/transcript_view.tsx";
-import { dateTime, duration, score } from "../../../ui/format.ts";
-import { sentimentPoints } from "../../../ui/trend.ts";
-import { T } from "../../../ui/texts_de.ts";
-import type { ChartPoint } from "../../../islands/SentimentChart.tsx";
-import type { Handlers, PageProps } from "../../../ui/types.ts";
+import { type PlainTurn, readTranscript } from "../../../store/crypto/mod.ts";
+import { type CallRow, listCallRows } from "../../../ui/mod.ts";
+import { listSchedules, type Schedule } from "../../../ui/mod.ts";
+import { found } from "../../../ui/mod.ts";
+import { Island } from "../../../ui/mod.ts";
+import { MemoryView } from "../../../ui/mod.ts";
+import { Transcript } from "../../../ui/mod.ts";
+import { dateTime, duration, score } from "../../../ui/mod.ts";
+import { sentimentPoints } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
+import type { ChartPoint } from "../../../islands/mod.ts";
+import type { Handlers, PageProps } from "../../../ui/mod.ts";
 
 interface Data {
   person: Person;

@@ -7,10 +7,10 @@ import {
   saveMemory,
   StoreConflictError,
 } from "../../../store/mod.ts";
-import { found } from "../../../ui/api.ts";
-import { MEMORY_LISTS } from "../../../ui/memory_view.tsx";
-import { type Handlers, HttpError } from "../../../ui/types.ts";
-import { T } from "../../../ui/texts_de.ts";
+import { found } from "../../../ui/mod.ts";
+import { MEMORY_LISTS } from "../../../ui/mod.ts";
+import { type Handlers, HttpError } from "../../../ui/mod.ts";
+import { T } from "../../../ui/mod.ts";
 
 export const handler: Handlers = {
   POST(ctx) {

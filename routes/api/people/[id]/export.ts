@@ -1,7 +1,7 @@
 // GET /api/people/:id/export: everything about the person (GDPR Art. 15).
-import { type ApiDoc, found, json } from "../../../../ui/api.ts";
-import { exportPerson } from "../../../../ui/data/privacy.ts";
-import type { Handlers } from "../../../../ui/types.ts";
+import { type ApiDoc, found, json } from "../../../../ui/mod.ts";
+import { exportPerson } from "../../../../ui/mod.ts";
+import type { Handlers } from "../../../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   GET: {

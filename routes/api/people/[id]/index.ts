@@ -1,11 +1,11 @@
 // GET, PATCH and DELETE (erasure, Art. 17; administrators) of one person.
 import { getPerson, StoreConflictError, updatePerson } from "../../../../store/mod.ts";
-import { type ApiDoc, body, found, json } from "../../../../ui/api.ts";
-import { personJson } from "../../../../ui/api_views.ts";
-import { erasePersonCompletely } from "../../../../ui/data/privacy.ts";
-import { PersonPatchInput } from "../../../../ui/person_form.ts";
-import { type Handlers, HttpError } from "../../../../ui/types.ts";
-import { T } from "../../../../ui/texts_de.ts";
+import { type ApiDoc, body, found, json } from "../../../../ui/mod.ts";
+import { personJson } from "../../../../ui/mod.ts";
+import { erasePersonCompletely } from "../../../../ui/mod.ts";
+import { PersonPatchInput } from "../../../../ui/mod.ts";
+import { type Handlers, HttpError } from "../../../../ui/mod.ts";
+import { T } from "../../../../ui/mod.ts";
 
 export const doc: ApiDoc = {
   GET: { summary: "Eine Person", returns: "{ person }" },

@@ -8,9 +8,9 @@ import {
   saveMemory,
   StoreConflictError,
 } from "../../../../store/mod.ts";
-import { type ApiDoc, body, found, json } from "../../../../ui/api.ts";
-import { type Handlers, HttpError } from "../../../../ui/types.ts";
-import { T } from "../../../../ui/texts_de.ts";
+import { type ApiDoc, body, found, json } from "../../../../ui/mod.ts";
+import { type Handlers, HttpError } from "../../../../ui/mod.ts";
+import { T } from "../../../../ui/mod.ts";
 
 const MemoryPut = z.object({ memory: z.record(z.string(), z.json()), version: z.number().int().min(0) });
 

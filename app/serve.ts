@@ -1,0 +1,384 @@
+/**
+ * `tom serve`: open and migrate the store, start the engines, serve HTTP, and on SIGTERM/SIGINT drain
+ * calls, stop the engines and close the database.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type Config, ConfigError } from "../infra/mod.ts";
+import { createLogger, type Logger } from "../infra/mod.ts";
+import { initTelemetry, registerGpuMetrics, startTraceExport, type Telemetry } from "../infra/mod.ts";
+import { createHttpApp, type ReadinessCheck } from "../infra/mod.ts";
+import { serveNode } from "../infra/mod.ts";
+import { CallRegistry } from "../infra/mod.ts";
+import { loadOrCreateSecret } from "../infra/mod.ts";
+import { egressSandboxed } from "../infra/mod.ts";
+import { databasePath } from "./commands/migrate.ts";
+import { VERSION } from "../infra/mod.ts";
+import { engineSpecs } from "../infra/mod.ts";
+import { checkEngines } from "../infra/mod.ts";
+import { Supervisor } from "../infra/mod.ts";
+import { isStorageFull, openStore, probeWrite, type Store } from "../store/mod.ts";
+import { mountUi, type UiHandle } from "./admin_ui.ts";
+import { startScheduledCalls } from "./schedules.ts";
+import { callLearning, type Learning, startLearning } from "./learning.ts";
+import { usageLogger } from "./usage_log.ts";
+import { pipelineAnswerer, type PipelineOptions, pipelineOptionsOf } from "../pipeline/mod.ts";
+import { createLlm } from "../pipeline/mod.ts";
+import { createStt } from "../pipeline/mod.ts";
+import { createTts } from "../pipeline/mod.ts";
+import { openVad } from "../pipeline/mod.ts";
+import { getAccount } from "../store/mod.ts";
+import {
+  type Answerer,
+  assertGatewayConfig,
+  type CallStartInfo,
+  defaultAccountId,
+  echoAnswerer,
+  type FreeswitchTransport,
+  type GatewayDeps,
+  type GatewayHandle,
+  loadVerificationKeys,
+  mountAsteriskWebSocket,
+  mountFreeswitch,
+  mountGateway,
+  mountTwilio,
+  recoverInterruptedCalls,
+  startAudioSocketServer,
+  type TransportMount,
+} from "../gateway/mod.ts";
+
+/** A running appliance, as tests and the CLI see it. */
+export interface Appliance {
+  /** The bound HTTP address. */
+  addr: Deno.NetAddr;
+  log: Logger;
+  store: Store;
+  telemetry: Telemetry;
+  calls: CallRegistry;
+  /** The gateway (all transports). */
+  gateway: GatewayHandle;
+  /** The admin UI: live-call hub and transcript keyring for the pipeline. */
+  ui: UiHandle;
+  /** Resolves when the server has stopped. */
+  finished: Promise<void>;
+  /** Drain calls, stop engines, close the database (idempotent). */
+  shutdown(reason: string): Promise<void>;
+}
+
+/**
+ * The answering stage: the conversation pipeline on the configured engines, or the diagnostic echo
+ * (`TOM_ANSWER=echo`, or when an engine kind is `none`). Engines that are still starting are fine: the
+ * adapters report them as unavailable and the call apologises. Silero loads in the background.
+ */
+async function answeringStage(
+  config: Config,
+  deps: {
+    store: Store;
+    log: Logger;
+    telemetry: Telemetry;
+    keyring: UiHandle["keyring"];
+    learning: Learning;
+    pipelineOptions: PipelineOptions;
+  },
+): Promise<{ answer: Answerer; close(): Promise<void> }> {
+  const echo = { answer: echoAnswerer(), close: () => Promise.resolve() };
+  if (config.answer === "echo") {
+    deps.log.warn("diagnostic answering stage: calls hear a tone and their own echo (TOM_ANSWER=echo)");
+    return echo;
+  }
+  const stt = createStt(config);
+  const llm = createLlm(config);
+  const tts = await createTts(config.tts);
+  if (!stt || !llm || !tts) {
+    deps.log.warn("an engine kind is none: calls get the diagnostic echo instead of the pipeline");
+    await tts?.close?.();
+    return echo;
+  }
+  // A compiled binary carries the Silero model: used when the configured file is missing.
+  const vad = openVad(config.vad, { fallback: true, embeddedModel: true });
+  vad.then(
+    (p) => p.degraded && deps.log.warn("VAD fallback in use", { reason: p.degraded }),
+    (e) => deps.log.error("no VAD available", { error: e }),
+  );
+  const answer = pipelineAnswerer({
+    stt,
+    llm,
+    tts,
+    vad: async () => (await vad).createVad(),
+    options: deps.pipelineOptions,
+    log: deps.log,
+    meter: deps.telemetry.meter,
+    tracer: deps.telemetry.tracer,
+    config,
+    store: deps.store,
+    keyring: deps.keyring,
+    learning: callLearning(config, deps.learning, { store: deps.store, log: deps.log }),
+    onCallEnd: usageLogger(config.dataDir, deps.log),
+  });
+  return {
+    answer,
+    async close() {
+      await tts.close?.();
+      await vad.then((v) => v.dispose(), () => {});
+    },
+  };
+}
+
+/** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
+export async function startAppliance(config: Config): Promise<Appliance> {
+  assertGatewayConfig(config);
+  const pipelineOptions = pipelineOptionsOf(config); // before the first file is written
+  const salt = config.log.hashSalt || loadOrCreateSecret(config.dataDir, "log.salt", 32);
+  const log = createLogger({ level: config.log.level, salt, fields: { service: "tom" } });
+  const telemetry = initTelemetry(VERSION);
+  const store = openStore(databasePath(config));
+  if (store.appliedMigrations.length > 0) {
+    log.info("database migrated", { applied: store.appliedMigrations, path: store.path });
+  }
+  // Calls a killed run left open are ended (and their recordings closed) before any call is taken.
+  recoverInterruptedCalls({ config, store, log });
+  const calls = new CallRegistry();
+  const specs = engineSpecs(config);
+  const meter = telemetry.meter;
+  const restarts = meter.createCounter("tom_engine_restarts_total", {
+    description: "Engine process restarts by TOM's supervisor (always 0 for engines TOM does not manage)",
+  });
+  // Every engine's series exists from the start, so increase() sees the first restart.
+  for (const s of specs) restarts.add(0, { engine: s.name });
+  const engineUp = meter.createObservableGauge("tom_engine_up", {
+    description: "1 when the engine is healthy",
+  });
+  const activeCalls = meter.createObservableGauge("tom_active_calls", { description: "Calls in progress" });
+  activeCalls.addCallback((r) => r.observe(calls.size));
+  meter.createObservableCounter("tom_calls_total", {
+    description: "Calls accepted (inbound, outbound and test calls)",
+  }).addCallback((r) => r.observe(calls.started));
+  meter.createObservableGauge("tom_build_info", { description: "Version of the running appliance" })
+    .addCallback((r) => r.observe(1, { version: VERSION }));
+  registerGpuMetrics(meter);
+  try {
+    startTraceExport(config, { serviceVersion: VERSION }); // stopped by telemetry.shutdown()
+  } catch (e) {
+    store.close();
+    throw e; // a ConfigError when the OTLP endpoint is outside the egress policy: exit 2
+  }
+
+  const newSupervisor = () =>
+    new Supervisor(specs, {
+      log: log.child({ component: "supervisor" }),
+      logDir: join(config.dataDir, "logs"),
+      onEvent: (e) => {
+        if (e.type === "restarted") restarts.add(1, { engine: e.name });
+      },
+    });
+  let supervisor = newSupervisor();
+  engineUp.addCallback((r) => {
+    for (const s of supervisor.status()) r.observe(s.state === "healthy" ? 1 : 0, { engine: s.name });
+  });
+
+  let draining = false;
+  // deno-lint-ignore prefer-const -- assigned after the HTTP app exists; /metrics reads it lazily
+  let learning: Learning | undefined;
+  let freeswitch: FreeswitchTransport | undefined;
+  const readiness = async (): Promise<ReadinessCheck[]> => {
+    const engines = await checkEngines(specs);
+    const checks: ReadinessCheck[] = engines.map((h) => ({
+      name: h.name,
+      kind: h.kind,
+      ok: h.ok,
+      ...(h.reason ? { reason: h.reason } : {}),
+      ...(h.url ? { url: h.url } : {}),
+      latency_ms: h.latencyMs,
+    }));
+    if (freeswitch) {
+      const esl = freeswitch.esl;
+      checks.push(
+        esl.connected ? { name: "freeswitch", ok: true } : {
+          name: "freeswitch",
+          ok: false,
+          reason: `event socket ${config.freeswitch.eslHost}:${config.freeswitch.eslPort} not connected` +
+            (esl.status.lastError ? `: ${esl.status.lastError}` : ""),
+        },
+      );
+    }
+    // A write, not SELECT 1: with a full disk reads pass while every page view (audit row) fails.
+    try {
+      probeWrite(store);
+      checks.push({ name: "database", ok: true });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      const reason = isStorageFull(e) ? `disk full: cannot write ${store.path} (${message})` : message;
+      checks.push({ name: "database", ok: false, reason });
+    }
+    return checks;
+  };
+
+  const app = createHttpApp({
+    version: VERSION,
+    telemetry,
+    log,
+    readiness,
+    draining: () => draining,
+    activeCalls: () => calls.size,
+    extraMetrics: () => learning?.metrics.toPrometheus() ?? "",
+  });
+
+  // The gateway's token keys are shared with the UI, so a key rotation on the settings page takes effect
+  // for new calls at once.
+  const keys = await loadVerificationKeys(config);
+  const ui = await mountUi(app, {
+    config,
+    store,
+    log,
+    telemetry,
+    calls,
+    learning: () => learning,
+    onJwtKeyRotated: (k) => {
+      keys.hmac = k;
+    },
+  });
+  const transports: TransportMount[] = [
+    (app, deps, guard) => mountTwilio(app, deps, guard),
+    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard),
+    (_app, deps, guard) => startAudioSocketServer(deps, guard),
+  ];
+  if (config.freeswitch.enabled) {
+    transports.unshift((app, deps, guard) => (freeswitch = mountFreeswitch(app, deps, guard)));
+  }
+  // Test calls from the admin UI carry `ui:<accountId>` as their (signed) subject.
+  const accountFor = (info: CallStartInfo): string => {
+    const sub = info.meta?.subject;
+    if (typeof sub === "string" && sub.startsWith("ui:") && getAccount(store, sub.slice(3))) {
+      return sub.slice(3);
+    }
+    return defaultAccountId(store);
+  };
+  learning = await startLearning(config, { store, log, keyring: ui.keyring });
+  const answering = await answeringStage(config, {
+    store,
+    log,
+    telemetry,
+    keyring: ui.keyring,
+    learning,
+    pipelineOptions,
+  });
+  const gatewayDeps: GatewayDeps = {
+    config,
+    store,
+    log,
+    meter,
+    calls,
+    answer: answering.answer,
+    accountFor,
+    watch: ui.feed, // the live feed wraps every call's output, like the recorder
+  };
+  let gateway: GatewayHandle;
+  try {
+    gateway = await mountGateway(app, gatewayDeps, { keys, transports });
+  } catch (e) {
+    ui.close();
+    store.close();
+    throw e;
+  }
+
+  // node:http, not Deno.serve: header, request and idle timeouts, and WebSocket size caps that hold
+  // before a message is buffered (infra/http_server.ts says why).
+  const h = config.http;
+  const server = await serveNode({
+    hostname: h.host,
+    port: h.port,
+    limits: {
+      headersTimeoutMs: h.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: Math.max(h.requestTimeoutSeconds, h.headersTimeoutSeconds) * 1000,
+      keepAliveTimeoutMs: h.keepAliveTimeoutSeconds * 1000,
+    },
+    onError: (err) => log.error("HTTP request failed", { error: err }),
+  }, (req, env) => app.fetch(req, env));
+  const addr = server.addr;
+  log.info("listening", { address: `http://${addr.hostname}:${addr.port}`, version: VERSION });
+  if (!egressSandboxed() && !config.egress.allowAll) {
+    log.warn("network egress is NOT sandboxed: start through `deno task start` or the compiled binary");
+  }
+
+  // Engines come up in the background: /healthz answers at once, /readyz says what is still missing.
+  // A failed start (binary missing, port taken, model broken) is retried every 30 s until shutdown, so a
+  // box whose engine is fixed by an administrator recovers without a restart of TOM.
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let wakeRetry: (() => void) | undefined;
+  const scheduler = startScheduledCalls(config, gatewayDeps, freeswitch?.esl, log);
+
+  const enginesStarted = (async () => {
+    for (;;) {
+      try {
+        await supervisor.start();
+        log.info("engines ready", { engines: supervisor.status().map((s) => `${s.name}:${s.state}`) });
+        return;
+      } catch (e) {
+        if (draining) return;
+        log.error("engines failed to start; retrying in 30 s", { error: e });
+      }
+      await new Promise<void>((r) => {
+        wakeRetry = r;
+        retryTimer = setTimeout(r, 30_000);
+      });
+      if (draining) return;
+      supervisor = newSupervisor();
+    }
+  })();
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      draining = true;
+      await scheduler?.stop();
+      log.info("shutting down", { reason, active_calls: calls.size, drain_s: config.shutdown.drainSeconds });
+      const forced = await calls.drain(config.shutdown.drainSeconds * 1000);
+      if (forced > 0) log.warn("calls ended by shutdown", { count: forced });
+      await gateway.close();
+      await server.shutdown();
+      clearTimeout(retryTimer);
+      wakeRetry?.();
+      await supervisor.stop();
+      await enginesStarted;
+      await answering.close();
+      await learning?.stop();
+      ui.close();
+      store.close();
+      await telemetry.shutdown().catch(() => {});
+      log.info("stopped");
+    })();
+    return stopping;
+  };
+
+  return { addr, log, store, telemetry, calls, gateway, ui, finished: server.finished, shutdown };
+}
+
+/** Run `tom serve` until a signal; returns the exit code. */
+export async function serve(config: Config): Promise<number> {
+  let appliance: Appliance;
+  try {
+    appliance = await startAppliance(config);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`tom: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const done = new Promise<number>((resolve) => {
+    const onSignal = (sig: Deno.Signal) => () => {
+      appliance.shutdown(sig).then(() => resolve(0), (e) => {
+        appliance.log.error("shutdown failed", { error: e });
+        resolve(1);
+      });
+    };
+    Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
+    Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
+  });
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    appliance.log.error("unhandled promise rejection", { error: e.reason });
+  });
+  return await done;
+}

@@ -1,0 +1,82 @@
+/**
+ * The one internal shape of a call, whatever transport carried it. Every serializer (browser,
+ * mod_audio_fork, Twilio, AudioSocket, chan_websocket) turns its peer's messages into {@linkcode CallEvent}s
+ * and implements {@linkcode CallOutput} in its peer's format; the answering stage (the pipeline, or the
+ * diagnostic echo) only ever sees these.
+ *
+ * Audio inside TOM is 16-bit signed PCM, mono, at {@linkcode PIPELINE_RATE}. Serializers decode, downmix,
+ * resample and re-frame on the way in, and resample, encode and pace on the way out.
+ *
+ * @module
+ */
+import type { Logger } from "../../infra/mod.ts";
+
+/** Sample rate of all audio inside TOM. */
+export const PIPELINE_RATE = 16_000;
+/** Samples in one 20 ms frame at {@linkcode PIPELINE_RATE}. */
+export const PIPELINE_FRAME_SAMPLES = 320;
+
+/** Which peer carried the call. */
+export type TransportKind = "browser" | "freeswitch" | "twilio" | "audiosocket" | "chan_websocket";
+
+/** What a transport tells the answering stage. */
+export type CallEvent =
+  | {
+    type: "start";
+    callId: string;
+    transport: TransportKind;
+    direction: "inbound" | "outbound";
+    /** Caller (E.164 or SIP user) when the peer says; personal data: log only hashed. */
+    from?: string;
+    /** Called number or extension when the peer says. */
+    to?: string;
+    /** The peer's own sample rate (informational; audio events are always at PIPELINE_RATE). */
+    peerRate: number;
+    /** Transport-specific details (stream sid, channel id, custom parameters). */
+    meta: Record<string, unknown>;
+  }
+  /** 20 ms of caller audio (PIPELINE_FRAME_SAMPLES samples) at PIPELINE_RATE; `atMs` = call time of its first sample. */
+  | { type: "audio"; pcm: Int16Array; atMs: number }
+  | { type: "dtmf"; digit: string }
+  /** Everything queued before `output.mark(name)` has been played to the caller (or was cleared). */
+  | { type: "mark"; name: string; cleared: boolean }
+  | { type: "stop"; reason: string };
+
+/** What the answering stage can do to the call; the transport does it in its peer's format. */
+export interface CallOutput {
+  /**
+   * Queue PIPELINE_RATE PCM for the caller (any length; the transport re-frames and paces it).
+   *
+   * @param sent called once the first frame holding these samples has been written to the peer's socket
+   *   (what the caller hears from then on); never when it is cleared first. A transport that cannot tell
+   *   calls it when it hands the audio on.
+   */
+  audio(pcm: Int16Array, sent?: () => void): void;
+  /** Ask for a `mark` event once everything queued so far has been played. */
+  mark(name: string): void;
+  /** Barge-in: drop everything queued or playing, at once (`clear`, `killAudio`+`uuid_break`, `FLUSH_MEDIA`...). */
+  clear(): void;
+  /** End the call from TOM's side. */
+  hangup(reason: string): void;
+  /** Milliseconds of queued audio not yet played (as far as TOM can tell). */
+  readonly queuedMs: number;
+}
+
+/** What the answering stage gets for one call. */
+export interface CallContext {
+  callId: string;
+  transport: TransportKind;
+  output: CallOutput;
+  /** A logger with `call_id` set. */
+  log: Logger;
+  /** Aborted when the call ends, from either side. */
+  signal: AbortSignal;
+}
+
+/** The answering stage's side of one call: it receives the call's events in order. */
+export interface CallHandler {
+  handle(event: CallEvent): void;
+}
+
+/** Creates the answering stage for a new call (the pipeline, or the diagnostic echo). */
+export type Answerer = (ctx: CallContext) => CallHandler;

@@ -1,0 +1,324 @@
+/**
+ * One Twilio Media Stream (bidirectional, from `<Connect><Stream>`): one call.
+ *
+ * - In: `start` opens the call (the `<Parameter>`s of TOM's TwiML carry the caller, the callee and, for
+ *   calls TOM placed, the call row to continue; the transport first checks their call token); `media` payloads (base64 mu-law 8 kHz) are decoded,
+ *   resampled to 16 kHz and cut into 20 ms frames; `dtmf` becomes a DTMF event; `stop` ends the call.
+ *   Binary frames are not part of the protocol: the socket closes with 1003.
+ * - Out: TOM's audio is resampled to 8 kHz, cut into 20 ms frames, mu-law encoded and paced at real time
+ *   (Twilio would buffer a burst, but then `clear` could not take much back). A mark goes to Twilio as
+ *   `{"event":"mark"}` right after the audio it follows; the call's mark event fires when Twilio echoes
+ *   it (the audio has played). `clear` empties TOM's queue and sends `{"event":"clear"}`; marks not yet
+ *   echoed fire at once with `cleared: true` (Twilio's later echoes of them are ignored).
+ * - Hang-up from TOM closes the socket: with nothing after `<Connect>` in the TwiML, Twilio ends the call.
+ *
+ * @module
+ */
+import type { Logger } from "../../infra/mod.ts";
+import { type CallOutput, PIPELINE_FRAME_SAMPLES, PIPELINE_RATE } from "../call/contract.ts";
+import type { CallSession, GatewayDeps } from "../call/session.ts";
+import { CLOSE } from "../guard/front_door.ts";
+import {
+  createResampler,
+  decodeMulaw,
+  encodeMulaw,
+  FrameAssembler,
+  Pacer,
+  type Resampler,
+  type Ticker,
+} from "../audio/mod.ts";
+import {
+  clearMessage,
+  decodeBase64,
+  markMessage,
+  mediaMessage,
+  parseTwilioMessage,
+  type TwilioStart,
+} from "./wire.ts";
+import { isSafeId, openTelephonySession } from "../outbound/attach.ts";
+
+const TWILIO_RATE = 8000;
+const TWILIO_FRAME = 160;
+const FRAME_MS = (PIPELINE_FRAME_SAMPLES * 1000) / PIPELINE_RATE;
+/** Close code for an unsupported data type (binary on a JSON-only protocol). */
+export const CLOSE_UNSUPPORTED = 1003;
+
+/** Options of a stream. */
+export interface TwilioStreamOptions {
+  /** `start` must arrive this many ms after the upgrade (default 10000). */
+  startTimeoutMs?: number;
+  /** Invalid messages tolerated before closing with 1008 (default 10). */
+  maxInvalidMessages?: number;
+  /** Pacing grid (default the shared 10 ms ticker). */
+  ticker?: Ticker;
+}
+
+/** What a stream needs from its transport. */
+export interface TwilioStreamEnv {
+  deps: GatewayDeps;
+  log: Logger;
+  opts: TwilioStreamOptions;
+  /** Live streams by CallSid (the status callback leaves their end to them). */
+  live: Map<string, TwilioStreamCall>;
+  /** Whether this `start` belongs to a call TOM answered (its call token): the reason to refuse it, if any. */
+  admitStart: (start: TwilioStart["start"]) => string | undefined;
+}
+
+/** One Media Streams WebSocket. */
+export class TwilioStreamCall {
+  readonly #socket: WebSocket;
+  readonly #env: TwilioStreamEnv;
+  #log: Logger;
+  #state: "open" | "call" | "ended" = "open";
+  #streamSid = "";
+  #callSid = "";
+  #session: CallSession | undefined;
+  #up: Resampler | undefined;
+  #down: Resampler | undefined;
+  #inFrames = new FrameAssembler(PIPELINE_FRAME_SAMPLES);
+  #outFrames = new FrameAssembler(TWILIO_FRAME);
+  #pacer: Pacer<Uint8Array> | undefined;
+  #sentMarks = new Map<string, string>();
+  #markSeq = 0;
+  #inCount = 0;
+  #invalid = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(socket: WebSocket, env: TwilioStreamEnv) {
+    this.#socket = socket;
+    this.#env = env;
+    this.#log = env.log;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#state === "open") this.#refuse(CLOSE.policy, "no start message in time");
+    }, env.opts.startTimeoutMs ?? 10_000);
+    socket.addEventListener("close", (ev) => this.#onClose(ev.code));
+  }
+
+  /** A message from Twilio (already admitted by the guard). */
+  receive(data: string | ArrayBuffer): void {
+    if (this.#state === "ended") return;
+    if (typeof data !== "string") {
+      return this.#refuse(CLOSE_UNSUPPORTED, "binary frames are not part of Media Streams");
+    }
+    const m = parseTwilioMessage(data);
+    if (!m) return this.#invalidMessage("not a Media Streams message");
+    if (this.#state === "open") {
+      if (m.event === "connected") return;
+      if (m.event !== "start") return this.#invalidMessage(`${m.event} before start`);
+      return this.#start(m);
+    }
+    switch (m.event) {
+      case "media":
+        if (m.media.track === undefined || m.media.track === "inbound" || m.media.track === "inbound_track") {
+          const bytes = decodeBase64(m.media.payload);
+          if (!bytes) return this.#invalidMessage("media payload is not base64");
+          this.#inbound(bytes);
+        }
+        return;
+      case "dtmf":
+        this.#session?.deliver({ type: "dtmf", digit: m.dtmf.digit.toUpperCase() });
+        return;
+      case "mark":
+        return this.#markEchoed(m.mark.name);
+      case "stop":
+        this.#end("caller hung up (stream stopped)");
+        return this.#close(CLOSE.normal, "stopped");
+      case "start":
+        return this.#invalidMessage("second start");
+      case "connected":
+        return;
+    }
+  }
+
+  /** The guard is closing the socket: stop the pacer so the close frame is not stuck behind audio. */
+  stopSending(): void {
+    this.#pacer?.stop();
+  }
+
+  /** End the call from TOM's side: closing the stream ends a `<Connect><Stream>` call. */
+  hangup(reason: string): void {
+    if (this.#state === "ended") return;
+    this.#end(reason);
+    this.#close(CLOSE.normal, "hangup");
+  }
+
+  #start(m: TwilioStart): void {
+    const s = m.start;
+    const f = s.mediaFormat;
+    if (
+      f && ((f.encoding && f.encoding !== "audio/x-mulaw") || (f.sampleRate && f.sampleRate !== TWILIO_RATE))
+    ) {
+      return this.#refuse(CLOSE.policy, `unsupported media format ${f.encoding}/${f.sampleRate}`);
+    }
+    // The parameters choose the caller's number and the call row: only with the token TOM's TwiML issued.
+    const refused = this.#env.admitStart(s);
+    if (refused) return this.#refuse(CLOSE.policy, `start not bound to a call TOM answered (${refused})`);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#state = "call";
+    this.#streamSid = s.streamSid;
+    this.#callSid = s.callSid ?? "";
+    const custom = s.customParameters ?? {};
+    const str = (
+      k: string,
+    ) => (typeof custom[k] === "string" && custom[k] !== "" ? custom[k] as string : undefined);
+    this.#up = createResampler(TWILIO_RATE, PIPELINE_RATE);
+    this.#down = createResampler(PIPELINE_RATE, TWILIO_RATE);
+    this.#pacer = new Pacer<Uint8Array>({
+      send: (frame) => this.#send(mediaMessage(this.#streamSid, frame)),
+      onMark: (name, cleared) => this.#markReached(name, cleared),
+      ...(this.#env.opts.ticker ? { ticker: this.#env.opts.ticker } : {}),
+    });
+    const callId = str("tom_call_id");
+    const accountId = str("tom_account_id");
+    try {
+      this.#session = openTelephonySession(
+        this.#env.deps,
+        {
+          transport: "twilio",
+          direction: "inbound",
+          externalId: this.#callSid || undefined,
+          from: str("from"),
+          to: str("to"),
+          peerRate: TWILIO_RATE,
+          meta: { streamSid: s.streamSid, callSid: this.#callSid, tracks: s.tracks ?? [] },
+        },
+        this.#makeOutput(),
+        { callId: isSafeId(callId) ? callId : undefined, accountId },
+      );
+    } catch (e) {
+      const draining = this.#env.deps.calls.draining;
+      if (!draining) this.#log.error("cannot open the call", { error: e });
+      this.#end("call refused");
+      return this.#close(draining ? CLOSE.tryAgain : CLOSE.internal, "call refused");
+    }
+    this.#log = this.#session.log.child({ component: "gateway" });
+    if (this.#callSid) this.#env.live.set(this.#callSid, this);
+  }
+
+  #inbound(mulaw: Uint8Array): void {
+    const up = this.#up;
+    const session = this.#session;
+    if (!up || !session) return;
+    for (const frame of this.#inFrames.push(up.process(decodeMulaw(mulaw)))) {
+      session.deliver({ type: "audio", pcm: frame, atMs: this.#inCount * FRAME_MS });
+      this.#inCount++;
+    }
+  }
+
+  #makeOutput(): CallOutput {
+    // deno-lint-ignore no-this-alias -- the getter needs the stream
+    const call = this;
+    return {
+      audio: (pcm, sent) => {
+        const down = this.#down;
+        const pacer = this.#pacer;
+        if (this.#state !== "call" || !down || !pacer) return;
+        if (sent) pacer.cue(sent);
+        for (const frame of this.#outFrames.push(down.process(pcm))) pacer.enqueue(encodeMulaw(frame));
+      },
+      mark: (name) => {
+        const pacer = this.#pacer;
+        if (this.#state !== "call" || !pacer) {
+          queueMicrotask(() => this.#session?.deliver({ type: "mark", name, cleared: true }));
+          return;
+        }
+        const rest = this.#outFrames.flush();
+        if (rest) pacer.enqueue(encodeMulaw(rest));
+        pacer.mark(name);
+      },
+      clear: () => {
+        if (this.#state !== "call") return;
+        this.#outFrames.clear();
+        this.#pacer?.clear();
+        this.#send(clearMessage(this.#streamSid));
+        const dropped = [...this.#sentMarks.values()];
+        this.#sentMarks.clear();
+        if (dropped.length > 0) {
+          queueMicrotask(() =>
+            dropped.forEach((name) => this.#session?.deliver({ type: "mark", name, cleared: true }))
+          );
+        }
+      },
+      hangup: (reason) => this.hangup(reason),
+      get queuedMs() {
+        const pending = (call.#outFrames.pendingSamples * 1000) / TWILIO_RATE;
+        return Math.round((call.#pacer?.queuedMs ?? 0) + pending);
+      },
+    };
+  }
+
+  /** The pacer passed a mark: tell Twilio, which echoes it once the audio before it has played. */
+  #markReached(name: string, cleared: boolean): void {
+    if (cleared || this.#state !== "call") {
+      queueMicrotask(() => this.#session?.deliver({ type: "mark", name, cleared: true }));
+      return;
+    }
+    const wire = `m${++this.#markSeq}`;
+    this.#sentMarks.set(wire, name);
+    this.#send(markMessage(this.#streamSid, wire));
+  }
+
+  /** Twilio echoed mark `wire`: it and every mark sent before it have played. */
+  #markEchoed(wire: string): void {
+    if (!this.#sentMarks.has(wire)) return; // cleared already, or not ours
+    for (const [k, name] of this.#sentMarks) {
+      this.#sentMarks.delete(k);
+      this.#session?.deliver({ type: "mark", name, cleared: false });
+      if (k === wire) break;
+    }
+  }
+
+  #invalidMessage(why: string): void {
+    this.#invalid++;
+    this.#log.debug("invalid message from Twilio", { reason: why });
+    if (this.#invalid >= (this.#env.opts.maxInvalidMessages ?? 10)) {
+      this.#refuse(CLOSE.policy, `too many invalid messages: ${why}`);
+    }
+  }
+
+  #refuse(code: number, why: string): void {
+    this.#log.warn("Twilio stream closed", { reason: why });
+    this.#end(why);
+    this.#close(code, why.slice(0, 100));
+  }
+
+  /** The call is over (idempotent). */
+  #end(reason: string, status: "completed" | "failed" = "completed"): void {
+    if (this.#state === "ended") return;
+    this.#state = "ended";
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#callSid && this.#env.live.get(this.#callSid) === this) this.#env.live.delete(this.#callSid);
+    this.#pacer?.stop();
+    this.#sentMarks.clear();
+    this.#up?.dispose();
+    this.#down?.dispose();
+    this.#up = this.#down = undefined;
+    const session = this.#session;
+    if (session && !session.ended) session.end(reason, status);
+  }
+
+  #onClose(code: number): void {
+    const normal = code === CLOSE.normal || code === CLOSE.goingAway || code === 1005;
+    this.#end(
+      normal ? "stream closed" : `stream socket closed (${code})`,
+      code === CLOSE.internal ? "failed" : "completed",
+    );
+  }
+
+  #send(text: string): void {
+    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(text);
+  }
+
+  #close(code: number, reason: string): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      this.#socket.close(code, reason);
+    } catch {
+      // already closing
+    }
+  }
+}

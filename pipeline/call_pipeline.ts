@@ -1,0 +1,672 @@
+/**
+ * One call's pipeline at run time: audio -> VAD -> turn detector -> state machine; the machine's effects
+ * run the engines (STT, LLM streamed into sentences, TTS per sentence) with abort controllers and
+ * deadlines, play TOM's phrases, flush playback on barge-in and report every stage. All decisions are
+ * in {@linkcode ./state.ts}; this file only moves frames and keeps time.
+ *
+ * @module
+ */
+import { type CallContext, type CallEvent, type CallHandler, PIPELINE_RATE } from "../gateway/mod.ts";
+import { emitPipelineEvent } from "../gateway/mod.ts";
+import type { EngineError, LlmEngine, SttEngine, TtsEngine, Vad } from "./engines/types.ts";
+import type { Tracer } from "@opentelemetry/api";
+import type { PipelineOptions } from "./defaults.ts";
+import { guarded } from "./engines/deadline.ts";
+import { heardText } from "./heard.ts";
+import type { PipelineMetrics, Stage } from "./metrics.ts";
+import type { PhraseCache } from "./phrases.ts";
+import { buildMessages, type HistoryTurn } from "./prompt.ts";
+import { type ReplyWork, runReply } from "./reply.ts";
+import { CallerAudio, type HeardEvent } from "./hearing.ts";
+import {
+  type CallInput,
+  type CallState,
+  type Effect,
+  initialState,
+  type MachineOptions,
+  type RatingEvent,
+  transition,
+} from "./state.ts";
+import { CallUsage } from "./usage.ts";
+import { utteranceDecision } from "./decisions.ts";
+import { isBackchannel, type PhraseName, PHRASES } from "./texts.ts";
+import { Trace } from "./trace.ts";
+
+/** What one call's pipeline needs. */
+export interface CallDeps {
+  stt: SttEngine;
+  llm: LlmEngine;
+  tts: TtsEngine;
+  vad: () => Vad | Promise<Vad>;
+  phrases: PhraseCache;
+  options: PipelineOptions;
+  metrics?: PipelineMetrics;
+  /** One span per turn (`tom.turn`), from the caller's last word to the turn's end, stages as attributes. */
+  tracer?: Tracer;
+  /** The system prompt for this call (policy + caller memory); resolved once at the start. */
+  systemPrompt: () => string | Promise<string>;
+  /** Called for each finished turn (store transcripts and turn metrics). Errors are logged. */
+  onTurn?: (t: FinishedTurn) => void | Promise<void>;
+  /** Monotonic clock in ms (default `performance.now`). */
+  now?: () => number;
+  /** Said instead of PHRASES.greeting (the call's policy variant); synthesized once and cached by text. */
+  greeting?: string;
+  /** The end-of-call rating dialogue; without it a caller's goodbye gets a goodbye, no question. */
+  rating?: () => RatingDialogue;
+  /** Called once after the call ended, with what happened (learning loop, usage log). Errors are logged. */
+  onEnd?: (summary: CallSummary) => void | Promise<void>;
+}
+
+/** One call's rating dialogue, as the pipeline drives it (the learning loop implements it). */
+export interface RatingDialogue {
+  /** Take a step: which phrase TOM says now (if any) and whether the dialogue is over. */
+  step(event: RatingEvent): { say?: PhraseName; done: boolean };
+}
+
+/** How a call ended, as the pipeline saw it. */
+export type CallEnding =
+  /** The caller said goodbye (then the rating question, if asked). */
+  | "farewell"
+  /** Nobody spoke after the re-prompt. */
+  | "silence"
+  | "max_duration"
+  /** Engines failed after the retries: TOM offered a callback (a hand-over to the practice). */
+  | "callback"
+  /** The line went down or the caller hung up while TOM was still in the conversation. */
+  | "hangup";
+
+/** What happened in a call, for the learning loop and the usage log. */
+export interface CallSummary {
+  callId: string;
+  /** Call time in ms from the start event to the end. */
+  durationMs: number;
+  ending: CallEnding;
+  /** TOM's answers (turns), those interrupted by the caller, those that failed. */
+  turns: number;
+  bargeIns: number;
+  failedTurns: number;
+  /** Times the caller said (nearly) the same thing again, i.e. TOM had not understood. */
+  repeats: number;
+  /** Whether the rating question was asked. */
+  ratingAsked: boolean;
+  usage: CallUsage;
+}
+
+/** A turn as it is recorded. */
+export interface FinishedTurn {
+  turn: number;
+  callerText: string;
+  /** What the caller heard of TOM's answer. */
+  assistantText: string;
+  interrupted: boolean;
+  failed: boolean;
+  /** Stage latencies in ms from the caller's last word. */
+  latencies: Record<string, number>;
+}
+
+/** The pipeline's handler of one call. */
+export class PipelineCall implements CallHandler {
+  readonly #ctx: CallContext;
+  readonly #d: CallDeps;
+  readonly #o: PipelineOptions;
+  readonly #now: () => number;
+  readonly #t0: number;
+  #state: CallState;
+  readonly #hearing: CallerAudio;
+  #utterances = new Map<number, Int16Array>();
+  /** Per utterance, for its decision's log line: audio ms sent to STT and how long STT took. */
+  #heard = new Map<number, { utteranceMs: number; sttMs?: number }>();
+  #traces = new Map<number, Trace>();
+  #nextUtterance = 1;
+  #stt = new Map<number, AbortController>();
+  #reply: ReplyWork | null = null;
+  #cancelled: ReplyWork | null = null;
+  #history: HistoryTurn[] = [];
+  #system: string | null = null;
+  #markSeq = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #queue: CallInput[] = [];
+  #dispatching = false;
+  #bargeDetectT: number | null = null;
+  #lastTrace: Trace | null = null;
+  #ended = false;
+  #retryGen = 0;
+  #retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #machine: MachineOptions;
+  readonly #usage = new CallUsage();
+  #rating: RatingDialogue | null = null;
+  #ratingPlaying = false;
+  #ending: CallEnding = "hangup";
+  #turns: FinishedTurn[] = [];
+
+  constructor(ctx: CallContext, deps: CallDeps) {
+    this.#ctx = { ...ctx, output: this.#usage.wrap(ctx.output) };
+    this.#d = deps;
+    this.#o = deps.options;
+    this.#machine = { ...deps.options, askRating: deps.rating !== undefined };
+    this.#now = deps.now ?? (() => performance.now());
+    this.#t0 = this.#now();
+    this.#state = initialState(0);
+    this.#hearing = new CallerAudio(this.#o, {
+      now: this.#now,
+      onEvent: (e) => this.#onHeard(e),
+      onVadFailed: (e) => this.#vadDown(e),
+    });
+    ctx.signal.addEventListener(
+      "abort",
+      () => this.#input({ type: "hangup", at: this.#at(), reason: "aborted" }),
+      {
+        once: true,
+      },
+    );
+  }
+
+  /** The machine's current state (for tests and diagnostics). */
+  get state(): CallState {
+    return this.#state;
+  }
+
+  /** The call's pipeline options (the defaults with its policy variant's parameters). */
+  get options(): Readonly<PipelineOptions> {
+    return this.#o;
+  }
+
+  /** The conversation so far, as the caller heard it. */
+  get history(): readonly HistoryTurn[] {
+    return this.#history;
+  }
+
+  handle(event: CallEvent): void {
+    if (this.#ended) return;
+    switch (event.type) {
+      case "start":
+        this.#start();
+        break;
+      case "audio":
+        this.#usage.samplesIn += event.pcm.length;
+        this.#hearing.push(event.pcm, event.atMs);
+        break;
+      case "mark":
+        this.#onMark(event.name, event.cleared);
+        break;
+      case "dtmf":
+        // Keys matter only for the rating; the digit itself is not logged (it may be part of a PIN).
+        this.#input({ type: "dtmf", at: this.#at(), digit: event.digit });
+        break;
+      case "stop":
+        this.#input({ type: "hangup", at: this.#at(), reason: event.reason });
+        break;
+    }
+  }
+
+  #at(): number {
+    return this.#now() - this.#t0;
+  }
+
+  #start(): void {
+    this.#input({ type: "start", at: this.#at() });
+    this.#timer = setInterval(() => this.#input({ type: "tick", at: this.#at() }), this.#o.tickMs);
+    Promise.resolve().then(() => this.#d.vad()).then((v) => this.#hearing.attach(v)).catch((e) =>
+      this.#hearing.fail(e)
+    );
+    Promise.resolve().then(() => this.#d.systemPrompt()).then((s) => (this.#system = s)).catch((e) => {
+      this.#ctx.log.warn("could not build the system prompt", { error: e });
+    });
+  }
+
+  #vadDown(e: unknown): void {
+    this.#ctx.log.error("vad failed; using the energy fallback", { error: e });
+    this.#d.metrics?.engineError({ engine: "vad", kind: "crashed", message: String(e), retryable: false });
+  }
+
+  // ------------------------------------------------------------------ audio in
+
+  #onHeard(ev: HeardEvent): void {
+    const at = this.#at();
+    if (ev.type === "speech_start") {
+      emitPipelineEvent(this.#ctx.output, {
+        type: "vad",
+        state: "speech_start",
+        atMs: ev.onsetAt,
+        probability: ev.probability,
+      });
+      this.#input({ type: "speech_start", at });
+    } else if (ev.type === "speech_long") {
+      this.#bargeDetectT = ev.arrived;
+      this.#input({ type: "speech_long", at });
+      this.#bargeDetectT = null;
+    } else if (ev.type === "noise") {
+      this.#ctx.log.debug("caller sound ignored as noise", {
+        sound_ms: Math.round(ev.durationMs),
+        min_speech_ms: this.#o.minSpeechMs,
+        phase: this.#state.phase,
+      });
+    } else {
+      emitPipelineEvent(this.#ctx.output, { type: "vad", state: "speech_end", atMs: ev.at });
+      const u = this.#nextUtterance++;
+      this.#utterances.set(u, ev.pcm);
+      const utteranceMs = Math.round((ev.pcm.length * 1000) / PIPELINE_RATE);
+      this.#heard.set(u, { utteranceMs });
+      this.#ctx.log.debug("caller utterance ended", { utterance: u, utterance_ms: utteranceMs });
+      // The caller's last word was (ev.at - ev.lastSpeechAt) ms of audio before this frame arrived.
+      const trace = new Trace(ev.arrived - (ev.at - ev.lastSpeechAt), this.#now);
+      trace.mark("vad_end", ev.arrived);
+      this.#traces.set(u, trace);
+      this.#input({ type: "speech_end", at, utterance: u });
+    }
+  }
+
+  // ------------------------------------------------------------------ marks
+
+  #onMark(name: string, cleared: boolean): void {
+    const m = /^tom:(p|r):([^:]+):\d+$/.exec(name);
+    if (!m || cleared) return;
+    if (m[1] === "p") {
+      if (m[2].startsWith("rating")) this.#ratingPlaying = false;
+      this.#input({ type: "phrase_played", at: this.#at(), phrase: m[2] as PhraseName });
+    } else {
+      const turn = Number(m[2]);
+      const r = this.#reply;
+      if (r && r.turn === turn) {
+        this.#reply = null;
+        this.#finishTurn(r, r.spoken.join(" "), false, false);
+      }
+      this.#input({ type: "reply_played", at: this.#at(), turn });
+    }
+  }
+
+  #mark(kind: "p" | "r", what: string | number): void {
+    this.#ctx.output.mark(`tom:${kind}:${what}:${++this.#markSeq}`);
+  }
+
+  // ------------------------------------------------------------------ the machine
+
+  #input(input: CallInput): void {
+    this.#queue.push(input);
+    if (this.#dispatching) return;
+    this.#dispatching = true;
+    try {
+      while (this.#queue.length > 0) {
+        const next = this.#queue.shift() as CallInput;
+        const { state, effects } = transition(this.#state, next, this.#machine);
+        if (next.type === "transcript" || next.type === "stt_failed") this.#logUtterance(next, effects);
+        this.#state = state;
+        for (const e of effects) {
+          try {
+            this.#effect(e);
+          } catch (err) {
+            this.#ctx.log.error("pipeline effect failed", { effect: e.type, error: err });
+          }
+        }
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  /** One line per utterance: its length, the transcript's length and what was decided (never the words). */
+  #logUtterance(input: Extract<CallInput, { type: "transcript" | "stt_failed" }>, effects: Effect[]): void {
+    const { decision, answerTurn } = utteranceDecision(this.#state, input, effects);
+    const heard = this.#heard.get(input.utterance);
+    if (input.type === "transcript") this.#heard.delete(input.utterance);
+    this.#ctx.log.info("caller utterance decided", {
+      utterance: input.utterance,
+      utterance_ms: heard?.utteranceMs,
+      stt_ms: heard?.sttMs,
+      transcript_chars: input.type === "transcript" ? input.text.trim().length : undefined,
+      phase: this.#state.phase,
+      decision,
+      answer_turn: answerTurn,
+    });
+  }
+
+  #effect(e: Effect): void {
+    switch (e.type) {
+      case "say":
+        return this.#say(e.phrase);
+      case "transcribe":
+        return this.#later(e.attempt ?? 0, () => this.#transcribe(e.utterance));
+      case "reply":
+        return this.#later(e.attempt, () => this.#startReply(e.turn, e.text, e.attempt));
+      case "cancel_reply":
+        return this.#cancelReply(e.turn);
+      case "clear":
+        return this.#clear();
+      case "barge_in":
+        return this.#bargeIn(e.turn);
+      case "rating":
+        return this.#ratingStep(e.event);
+      case "hangup":
+        this.#ctx.output.hangup(e.reason);
+        return;
+      case "end":
+        return this.#end();
+    }
+  }
+
+  /** Run a first attempt now, a retry after `retryDelayMs` (unless the call ended or moved on). */
+  #later(attempt: number, run: () => void): void {
+    if (attempt === 0 || this.#o.retryDelayMs === 0) return run();
+    const gen = ++this.#retryGen;
+    const t = setTimeout(() => {
+      this.#retryTimers.delete(t);
+      if (!this.#ended && gen === this.#retryGen) run();
+    }, this.#o.retryDelayMs);
+    this.#retryTimers.add(t);
+  }
+
+  #ratingStep(event: RatingEvent): void {
+    if (event.type === "start") this.#ending = "farewell";
+    this.#rating ??= this.#d.rating?.() ?? null;
+    let step: { say?: PhraseName; done: boolean } = { done: true };
+    try {
+      if (this.#rating) step = this.#rating.step(event);
+    } catch (e) {
+      this.#ctx.log.error("rating dialogue failed", { error: e });
+    }
+    // An answer while the question still plays (a key pressed early): stop the question first.
+    if (step.say && this.#ratingPlaying && event.type !== "start") this.#ctx.output.clear();
+    if (step.say) {
+      this.#ratingPlaying = true;
+      this.#say(step.say);
+    }
+    this.#input({ type: "rating_said", at: this.#at(), phrase: step.say, done: step.done });
+  }
+
+  #say(phrase: PhraseName): void {
+    if (phrase === "goodbyeCaller") this.#ending = "farewell";
+    else if (phrase === "goodbyeSilence") this.#ending = "silence";
+    else if (phrase === "goodbyeMaxDuration") this.#ending = "max_duration";
+    else if (phrase === "callbackOffer") this.#ending = "callback";
+    const custom = phrase === "greeting" ? this.#d.greeting : undefined;
+    const play = (pcm: Int16Array | null | undefined, text: string = custom ?? PHRASES[phrase]) => {
+      if (this.#ended) return;
+      if (pcm && pcm.length > 0) {
+        emitPipelineEvent(this.#ctx.output, {
+          type: "tts_audio",
+          turn: this.#state.turn,
+          text,
+          durationMs: (pcm.length * 1000) / PIPELINE_RATE,
+        });
+        this.#ctx.output.audio(pcm);
+      }
+      // The mark comes back even without audio, so the call never waits on a phrase that cannot play.
+      this.#mark("p", phrase);
+    };
+    if (custom !== undefined) {
+      const have = this.#d.phrases.getText(custom);
+      if (have) return play(have);
+      // The variant's greeting is not synthesized yet: fall back to the default greeting's cache rather
+      // than keep the caller waiting, and synthesize it for the next call.
+      const fallback = this.#d.phrases.get(phrase);
+      if (fallback) {
+        // Not tied to this call: the next caller should get it even if this one hangs up at once.
+        this.#d.phrases.loadText(custom, new AbortController().signal).catch(() => undefined);
+        return play(fallback, PHRASES[phrase]);
+      }
+      this.#d.phrases.loadText(custom, this.#ctx.signal).then(play, () => play(null));
+      return;
+    }
+    const cached = this.#d.phrases.get(phrase);
+    if (cached) return play(cached);
+    this.#d.phrases.load(phrase, this.#ctx.signal).then(play, () => play(null));
+  }
+
+  #clear(): void {
+    const r = this.#reply;
+    if (r && r.playedAtClear === null) r.playedAtClear = Math.max(0, r.queuedMs - this.#ctx.output.queuedMs);
+    this.#ctx.output.clear();
+    if (this.#bargeDetectT !== null) this.#d.metrics?.bargeIn((this.#now() - this.#bargeDetectT) / 1000);
+  }
+
+  #transcribe(u: number): void {
+    const pcm = this.#utterances.get(u);
+    const trace = this.#traces.get(u);
+    if (!pcm) return this.#input({ type: "stt_failed", at: this.#at(), utterance: u });
+    const ac = new AbortController();
+    this.#stt.get(u)?.abort();
+    this.#stt.set(u, ac);
+    this.#runStt(u, pcm, ac, trace).catch((e) => {
+      this.#ctx.log.error("stt stage failed", { error: e });
+      this.#input({ type: "stt_failed", at: this.#at(), utterance: u });
+    });
+  }
+
+  async #runStt(u: number, pcm: Int16Array, ac: AbortController, trace: Trace | undefined): Promise<void> {
+    const started = this.#now();
+    if (trace?.has("vad_end")) {
+      this.#d.metrics?.handover("speech_end_to_stt", (started - trace.get("vad_end")) / 1000);
+    }
+    let text: string | null = null;
+    let error: EngineError | null = null;
+    const frames = guarded(
+      "stt",
+      () =>
+        this.#d.stt.transcribe(pcm, {
+          signal: ac.signal,
+          language: this.#o.language,
+          callId: this.#ctx.callId,
+        }),
+      {
+        signal: ac.signal,
+        abort: (r) => ac.abort(r),
+        firstMs: this.#o.sttTimeoutMs,
+        gapMs: this.#o.sttTimeoutMs,
+      },
+    );
+    for await (const f of frames) {
+      if (f.type === "queued") this.#d.metrics?.queueWait(f.waitMs / 1000);
+      else if (f.type === "final") text = f.text;
+      else if (f.type === "error") error = f.error;
+    }
+    this.#usage.add("stt", this.#now() - started);
+    const heard = this.#heard.get(u);
+    if (heard) heard.sttMs = Math.round(this.#now() - started);
+    if (this.#stt.get(u) === ac) this.#stt.delete(u);
+    if (this.#ended || (ac.signal.aborted && !error)) return;
+    if (error || text === null) {
+      const err = error ?? { engine: "stt", kind: "bad_response", message: "No transcript", retryable: true };
+      this.#engineError(err);
+      return this.#input({ type: "stt_failed", at: this.#at(), utterance: u });
+    }
+    this.#utterances.delete(u);
+    const probe = this.#state.probes.includes(u);
+    if (trace) {
+      trace.mark("stt");
+      if (!probe) this.#lastTrace = trace;
+    }
+    if (!(probe && isBackchannel(text)) && text.trim() !== "") {
+      emitPipelineEvent(this.#ctx.output, {
+        type: "stt_final",
+        turn: this.#state.turn + 1,
+        text: text.slice(0, 10_000),
+        atMs: Math.round(this.#at()),
+      });
+    }
+    this.#input({ type: "transcript", at: this.#at(), utterance: u, text });
+  }
+
+  #engineError(e: EngineError): void {
+    this.#ctx.log.warn("engine failed in a call", { engine: e.engine, kind: e.kind, message: e.message });
+    this.#d.metrics?.engineError(e);
+    emitPipelineEvent(this.#ctx.output, {
+      type: "error",
+      code: `${e.engine}_${e.kind}`,
+      message: `The ${e.engine} engine failed (${e.kind})`,
+    });
+  }
+
+  // ------------------------------------------------------------------ replies
+
+  #startReply(turn: number, text: string, attempt: number): void {
+    this.#reply?.ac.abort();
+    const trace = (attempt === 0 ? this.#lastTrace : this.#reply?.trace) ?? new Trace(this.#now(), this.#now);
+    const work: ReplyWork = {
+      turn,
+      text,
+      ac: new AbortController(),
+      sentences: [],
+      queuedMs: 0,
+      playedAtClear: null,
+      spoken: [],
+      trace,
+    };
+    this.#reply = work;
+    this.#runReply(work).catch((e) => {
+      this.#ctx.log.error("reply stage failed", { error: e });
+      if (this.#reply === work) this.#input({ type: "reply_failed", at: this.#at(), turn });
+    });
+  }
+
+  async #runReply(w: ReplyWork): Promise<void> {
+    if (w.trace.has("stt")) {
+      this.#d.metrics?.handover("stt_to_llm", (this.#now() - w.trace.get("stt")) / 1000);
+    }
+    const system = this.#system ?? (await Promise.resolve(this.#d.systemPrompt()).catch(() => ""));
+    const messages = buildMessages(system, this.#history, w.text, this.#o.historyTurns);
+    const failure = await runReply(w, messages, {
+      ctx: this.#ctx,
+      llm: this.#d.llm,
+      tts: this.#d.tts,
+      metrics: this.#d.metrics,
+      options: this.#o,
+      now: this.#now,
+      usage: this.#usage,
+      isCurrent: () => this.#reply === w && !this.#ended,
+      onAudible: () => this.#input({ type: "reply_audio", at: this.#at(), turn: w.turn }),
+    });
+    if (this.#reply !== w || this.#ended) return;
+    if (failure) {
+      this.#engineError(failure);
+      return this.#input({ type: "reply_failed", at: this.#at(), turn: w.turn });
+    }
+    if (w.sentences.length === 0) {
+      // The model said nothing: count it as a failure rather than leaving the caller in silence.
+      this.#engineError({ engine: "llm", kind: "bad_response", message: "Empty answer", retryable: true });
+      return this.#input({ type: "reply_failed", at: this.#at(), turn: w.turn });
+    }
+    this.#mark("r", w.turn);
+  }
+
+  #cancelReply(turn: number): void {
+    const r = this.#reply;
+    if (!r || r.turn !== turn) return;
+    r.ac.abort(new Error("reply cancelled"));
+    this.#reply = null;
+    this.#cancelled = r;
+    // Retries exhausted, call closing: the turn is recorded as failed, with what the caller heard.
+    if (this.#state.phase === "closing" || this.#state.phase === "ended") {
+      const played = r.playedAtClear ?? Math.max(0, r.queuedMs - this.#ctx.output.queuedMs);
+      this.#finishTurn(r, heardText(r.sentences, played), false, this.#state.phase === "closing");
+    }
+  }
+
+  #bargeIn(turn: number): void {
+    const r = this.#reply?.turn === turn
+      ? this.#reply
+      : this.#cancelled?.turn === turn
+      ? this.#cancelled
+      : null;
+    const played = r ? (r.playedAtClear ?? Math.max(0, r.queuedMs - this.#ctx.output.queuedMs)) : 0;
+    const heard = r ? heardText(r.sentences, played) : "";
+    emitPipelineEvent(this.#ctx.output, {
+      type: "barge_in",
+      turn,
+      atMs: Math.round(this.#at()),
+      heardText: heard.slice(0, 10_000),
+    });
+    if (r) this.#finishTurn(r, heard, true, false);
+  }
+
+  #finishTurn(r: ReplyWork, assistant: string, interrupted: boolean, failed: boolean): void {
+    this.#history.push({ caller: r.text, assistant });
+    const latencies = r.trace.latencies();
+    this.#d.metrics?.turn(failed ? "failed" : interrupted ? "interrupted" : "answered");
+    for (const [stage, ms] of Object.entries(latencies)) this.#d.metrics?.stage(stage as Stage, ms / 1000);
+    emitPipelineEvent(this.#ctx.output, { type: "turn_end", turn: r.turn, interrupted, latencies });
+    if (this.#d.tracer) {
+      const attributes: Record<string, string | number | boolean> = {
+        "tom.call_id": this.#ctx.callId,
+        "tom.turn": r.turn,
+        "tom.interrupted": interrupted,
+        "tom.failed": failed,
+      };
+      for (const [k, v] of Object.entries(latencies)) attributes[`tom.latency_ms.${k}`] = v;
+      const span = this.#d.tracer.startSpan("tom.turn", {
+        startTime: performance.timeOrigin + r.trace.origin,
+        attributes,
+      });
+      span.end(performance.timeOrigin + this.#now());
+    }
+    const done: FinishedTurn = {
+      turn: r.turn,
+      callerText: r.text,
+      assistantText: assistant,
+      interrupted,
+      failed,
+      latencies,
+    };
+    this.#turns.push(done);
+    Promise.resolve().then(() => this.#d.onTurn?.(done)).catch((e) =>
+      this.#ctx.log.error("could not record a turn", { error: e })
+    );
+  }
+
+  // ------------------------------------------------------------------ the end
+
+  #end(): void {
+    if (this.#ended) return;
+    const r = this.#reply;
+    this.#ended = true;
+    clearInterval(this.#timer);
+    for (const t of this.#retryTimers) clearTimeout(t);
+    this.#retryTimers.clear();
+    if (r) r.ac.abort(new Error("call ended"));
+    for (const ac of this.#stt.values()) ac.abort(new Error("call ended"));
+    this.#stt.clear();
+    this.#utterances.clear();
+    this.#heard.clear();
+    this.#hearing.close((e) => this.#ctx.log.warn("vad dispose failed", { error: e }));
+    const onEnd = this.#d.onEnd;
+    if (!onEnd) return;
+    const summary: CallSummary = {
+      callId: this.#ctx.callId,
+      durationMs: Math.max(0, this.#at()),
+      ending: this.#ending,
+      turns: this.#turns.length,
+      bargeIns: this.#turns.filter((t) => t.interrupted).length,
+      failedTurns: this.#turns.filter((t) => t.failed).length,
+      repeats: countRepeats(this.#turns.map((t) => t.callerText)),
+      ratingAsked: this.#rating !== null,
+      usage: this.#usage,
+    };
+    // After the transport has recorded the end of the call (it delivers `stop` before it does).
+    setTimeout(() => {
+      Promise.resolve().then(() => onEnd(summary)).catch((e) =>
+        this.#ctx.log.error("could not finish the call's bookkeeping", { error: e })
+      );
+    }, 0);
+  }
+}
+
+/** Words of a transcript, normalised. */
+function words(text: string): string[] {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, " ").split(/\s+/).filter((w) => w.length > 0);
+}
+
+/**
+ * How often the caller said (nearly) the same as in the turn before: a sign TOM did not understand.
+ * Two turns count as a repeat when they share at least 70 % of their words (Jaccard) and have 2+ words.
+ */
+export function countRepeats(callerTexts: readonly string[]): number {
+  let n = 0;
+  for (let i = 1; i < callerTexts.length; i++) {
+    const a = new Set(words(callerTexts[i - 1]));
+    const b = new Set(words(callerTexts[i]));
+    if (a.size < 2 || b.size < 2) continue;
+    let inter = 0;
+    for (const w of a) if (b.has(w)) inter++;
+    if (inter / (a.size + b.size - inter) >= 0.7) n++;
+  }
+  return n;
+}
