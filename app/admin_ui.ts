@@ -1,7 +1,10 @@
 /**
- * Mounts the admin UI on the appliance's hono app: pages (routes/), the JSON API (/api), island bundles
- * and the stylesheet (/ui/...), and starts the retention job. Also opens the transcript keyring, which
- * the pipeline uses to store transcripts (see {@linkcode UiHandle.keyring}).
+ * The admin UI wing of the composition root: joins ui/'s kit and routes/' manifest on the appliance's
+ * hono app: the pages and the JSON API (/api), the island bundles and the stylesheet (/ui/...). It opens
+ * the transcript keyring (re-encrypting after a key rotation), which the pipeline uses to store
+ * transcripts ({@linkcode UiHandle.keyring}), creates the setup code while no user exists, starts the
+ * retention job, and returns the live feed that the gateway wraps around every call
+ * ({@linkcode UiHandle.feed}).
  *
  * @module
  */
@@ -11,14 +14,12 @@ import { type Config, ConfigError } from "../infra/mod.ts";
 import type { Logger } from "../infra/mod.ts";
 import type { Telemetry } from "../infra/mod.ts";
 import type { CallRegistry } from "../infra/mod.ts";
-import type { Learning } from "./learning.ts";
 import { loadOrCreateSecret } from "../infra/mod.ts";
 import { type DoctorReport, runDoctor } from "../infra/mod.ts";
 import { encodeBase64Url } from "../infra/mod.ts";
 import { type CallWatcher, hmacKey } from "../gateway/mod.ts";
-import { callConsent, type Store } from "../store/mod.ts";
+import { anyUserExists, callConsent, type Store } from "../store/mod.ts";
 import { rekeyTranscripts, TranscriptKeyring } from "../store/crypto/mod.ts";
-import { ensureUiSchema } from "../ui/mod.ts";
 import { SessionStore } from "../ui/mod.ts";
 import { LoginThrottle, type ThrottleOptions } from "../ui/mod.ts";
 import { trustedProxyProblems } from "../ui/mod.ts";
@@ -27,22 +28,10 @@ import { defaultRoot, type IslandManifest } from "../ui/mod.ts";
 import { LiveHub } from "../ui/mod.ts";
 import { liveFeed } from "../ui/mod.ts";
 import { RetentionJob } from "../ui/mod.ts";
-import { anyUserExists } from "../ui/mod.ts";
 import { mountRoutes } from "../ui/mod.ts";
 import type { UiDeps } from "../ui/mod.ts";
 import { MANIFEST } from "../routes/mod.ts";
-
-/** What the learning page reads from the running learning loop (see app/learning.ts). */
-export type UiLearning = Pick<Learning, "variants" | "metrics">;
-
-/**
- * The UI's dependencies plus the learning loop. Kept beside {@linkcode UiDeps} until `learning` moves into
- * it (ui/types.ts); routes read it with `(ctx.deps as UiLearningDeps).learning?.()`.
- */
-export interface UiLearningDeps extends UiDeps {
-  /** The running learning loop, if any (it starts after the UI, so this is read per request). */
-  learning?: () => UiLearning | undefined;
-}
+import type { LearningView } from "../rl/mod.ts";
 
 /** What {@linkcode mountUi} needs. */
 export interface UiMountDeps {
@@ -59,7 +48,7 @@ export interface UiMountDeps {
   now?: () => number;
   /** Where island bundles are cached (default `<dataDir>/cache/ui-islands`). */
   islandsCacheDir?: string;
-  /** A prebuilt island folder to fall back on (default `.cache/ui-dist` in the code's root; see ui/islands_build.ts). */
+  /** Prebuilt island bundles to fall back on (default `.cache/ui-dist` in the code's root, built by app/compile.ts). */
   prebuiltIslandsDir?: string;
   /** Replace the island builder (tests that do not need scripts). */
   buildIslands?: (opts: { root: string; cacheDir: string }) => Promise<IslandManifest>;
@@ -74,7 +63,7 @@ export interface UiMountDeps {
    * UI, so pass a getter: `learning: () => learning`. Without it the page reads the variants file in force
    * and shows no in-process metrics.
    */
-  learning?: () => UiLearning | undefined;
+  learning?: () => LearningView | undefined;
 }
 
 /** The mounted UI. */
@@ -99,7 +88,6 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
   const proxyProblems = trustedProxyProblems(config.ui.trustedProxies);
   if (proxyProblems.length > 0) throw new ConfigError(proxyProblems);
   const ulog = log.child({ component: "ui" });
-  ensureUiSchema(store);
   const keyFile = config.ui.transcriptKeyFile || join(config.dataDir, "secrets", "transcripts.key");
   const keyring = await TranscriptKeyring.open(keyFile);
   if (keyring.retiredKeyIds.length > 0) {
@@ -134,7 +122,7 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
     prebuiltDir: deps.prebuiltIslandsDir ?? join(defaultRoot(), ".cache", "ui-dist"),
   });
   assets.ready();
-  const uiDeps: UiLearningDeps = {
+  const uiDeps: UiDeps = {
     config,
     store,
     log: ulog,

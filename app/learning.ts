@@ -1,8 +1,9 @@
 /**
- * The learning loop's appliance side: policy variants synced into the store at start, the bandit, the
- * post-call analysis worker on a timer (never inside a call), and the learning metrics for `/metrics`.
- * The per-call hooks (choosing a variant at call start, the rating dialogue and feedback at the end) live
- * in the pipeline.
+ * The learning loop's appliance side, wiring only: policy variants synced into the store at start, the
+ * bandit, the post-call analysis worker on a timer (never inside a call), the learning metrics for
+ * `/metrics`, and the per-call hooks the pipeline calls (choosing a variant at call start, the rating
+ * dialogue and feedback at the end). The rules that turn a call into reward signals, a feedback event and
+ * a reward record are rl/'s (rl/call_signals.ts).
  *
  * @module
  */
@@ -18,7 +19,7 @@ import {
   setCallPolicy,
   type Store,
 } from "../store/mod.ts";
-import type { CallLearning, CallSummary, LearningCall } from "../pipeline/mod.ts";
+import type { CallLearning, LearningCall } from "../pipeline/mod.ts";
 import { readTranscript, type TranscriptKeyring } from "../store/crypto/mod.ts";
 import {
   AnalysisWorker,
@@ -27,15 +28,15 @@ import {
   chooseCallPolicy,
   createJsonChat,
   createRatingDialogue,
-  DEFAULT_VARIANTS,
-  type FeedbackEvent,
-  loadVariantsFile,
+  feedbackEvent,
   PolicyBandit,
   recordCallFeedback,
   refreshBlacklistGauge,
+  rewardRecord,
   RlMetrics,
   syncVariants,
   type VariantsFile,
+  variantsOf,
 } from "../rl/mod.ts";
 
 /** The running learning loop. */
@@ -45,11 +46,6 @@ export interface Learning {
   metrics: RlMetrics;
   /** Stop the analysis timer. */
   stop(): Promise<void>;
-}
-
-/** The variants file in force: `TOM_RL_VARIANTS_FILE`, else the shipped one. */
-export async function variantsOf(config: Config): Promise<VariantsFile> {
-  return config.rl.variantsFile ? await loadVariantsFile(config.rl.variantsFile) : DEFAULT_VARIANTS;
 }
 
 /** Sync the variants, build the bandit and start the analysis worker. */
@@ -101,44 +97,6 @@ export async function startLearning(
 }
 
 /**
- * The reward signals of a finished call, from what the pipeline saw. Resolution is judged by how the call
- * ended: the caller said goodbye -> resolved (half when a turn failed on the way), TOM had to offer a
- * callback or the time ran out -> not resolved; silence or a hang-up mid-conversation -> unknown
- * (missing, listed as such). A callback offer is the hand-over to the practice's staff.
- */
-export function rewardSignals(summary: CallSummary): FeedbackEvent["signals"] {
-  const resolution = summary.ending === "farewell"
-    ? (summary.failedTurns === 0 ? 1 : 0.5)
-    : summary.ending === "callback" || summary.ending === "max_duration"
-    ? 0
-    : null;
-  return {
-    resolution,
-    bargeIns: summary.bargeIns,
-    repeats: summary.repeats,
-    handover: summary.ending === "callback",
-    durationSec: Math.min(86_400, summary.durationMs / 1000),
-  };
-}
-
-/** The feedback event of a finished call (no personal data: the call id, the rating and counts). */
-export function feedbackEvent(
-  summary: CallSummary,
-  dialogue: CallRatingDialogue | undefined,
-): FeedbackEvent {
-  const st = dialogue?.state;
-  const result = st?.result ?? null;
-  return {
-    callId: summary.callId,
-    rating: result?.rating ?? null,
-    ratingValue: result?.value ?? null,
-    // Asked and answered unclearly: voice/dtmf with no rating; asked but silent or never asked: none.
-    source: st && summary.ratingAsked ? st.source : "none",
-    signals: rewardSignals(summary),
-  };
-}
-
-/**
  * The learning loop's per-call hooks for the pipeline: the bandit chooses the call's policy variant
  * (recorded on the call), the caller is asked for a rating when they say goodbye, and after the call the
  * feedback event is stored, the reward computed (kept with its components) and given to the bandit,
@@ -185,17 +143,7 @@ export function callLearning(
             metrics: learning.metrics,
           });
           const { call } = out;
-          recordReward(store, owner.accountId, {
-            callId,
-            variantId: call.policyVariantId,
-            context: call.banditContext,
-            reward: out.reward.reward,
-            components: out.reward.components,
-            missing: out.reward.missing,
-            rating: event.ratingValue ?? event.rating,
-            source: event.source,
-            applied: out.bandit !== undefined,
-          });
+          recordReward(store, owner.accountId, rewardRecord(out));
           log.info("call feedback recorded", {
             variant: call.policyVariantId ?? "-",
             reward: out.reward.reward,

@@ -1,14 +1,14 @@
 /**
- * Scheduled companion calls: the admin UI keeps the schedules (ui/data/schedules.ts, weekdays as a bit
- * mask); the gateway's {@linkcode OutboundScheduler} decides what is due (retry floor, attempts per day)
- * and places the calls through FreeSWITCH's event socket, or Twilio when that is the configured way out.
+ * Scheduled companion calls: the admin UI edits the schedules and the store keeps them (store/schedules.ts,
+ * weekdays as a bit mask); the gateway's {@linkcode OutboundScheduler} decides what is due (retry floor,
+ * attempts per day) and places the calls through FreeSWITCH's event socket, or Twilio when that is the
+ * configured way out.
  *
  * @module
  */
 import type { Config } from "../infra/mod.ts";
 import type { Logger } from "../infra/mod.ts";
-import { listAccounts, type Store } from "../store/mod.ts";
-import { listSchedules } from "../ui/mod.ts";
+import { listAccounts, listSchedules, type Store } from "../store/mod.ts";
 import type { CallSchedule } from "../gateway/mod.ts";
 import { OutboundScheduler } from "../gateway/mod.ts";
 import { type GatewayDeps, type OutboundVia, placeCall } from "../gateway/mod.ts";

@@ -1,7 +1,11 @@
 /**
- * The gateway: every telephony transport (browser, FreeSWITCH mod_audio_fork + ESL, Twilio Media
- * Streams, Asterisk AudioSocket and chan_websocket), their front door (tokens, guard), call sessions,
- * outbound calls, and the diagnostic echo answerer. Other folders import only this module.
+ * The media edge: the call contract every peer and the pipeline share (call/: events, outputs, the
+ * answerer, the call session, the echo answerer); the audio kit (audio/: G.711, resampler, the media path
+ * in and out, pacing, WAV); one folder per peer (browser/, twilio/, freeswitch/, asterisk/), each with its
+ * wire format and socket glue; the front door (guard/: peer and Origin allow-lists, caps, WebSocket
+ * admission; auth/: call tokens and the handshake); outbound calls and their schedule (outbound/); the
+ * call recorder and the recovery of calls a crash interrupted. The gateway stands on store/ and infra/;
+ * other folders import it only through this module.
  *
  * @module
  */
@@ -63,7 +67,7 @@ export {
   refuse,
   remoteAddress,
   upgradeWebSocket,
-} from "./guard/front_door.ts";
+} from "./guard/mod.ts";
 export {
   type Authenticator,
   type AuthResult,
@@ -111,7 +115,7 @@ export {
   type PlaceCallResult,
   TWILIO_EGRESS_DENIED,
 } from "./outbound/place.ts";
-export { canonicalIp, type Cidr, inCidr, parseCidr, parseIp } from "./guard/ip.ts";
+export { canonicalIp, type Cidr, inCidr, parseCidr, parseIp } from "./guard/mod.ts";
 export {
   AudioSocketParser,
   encodeAudio,

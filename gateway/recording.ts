@@ -27,8 +27,13 @@
 import { join } from "node:path";
 import type { Config } from "../infra/mod.ts";
 import type { Logger } from "../infra/mod.ts";
-import { attachRecording, callConsent, clearRecording, type Store } from "../store/mod.ts";
-import { getSettings } from "../ui/mod.ts";
+import {
+  accountAllowsRecording,
+  attachRecording,
+  callConsent,
+  clearRecording,
+  type Store,
+} from "../store/mod.ts";
 import type { CallOutput } from "./call/contract.ts";
 import { PIPELINE_RATE } from "./call/contract.ts";
 import { tapOutput } from "./call/messages.ts";
@@ -88,7 +93,7 @@ export function startRecording(
   let created: { path: string; writer: WavFileWriter } | undefined;
   try {
     if (!callConsent(store, call.accountId, call.callId)?.recording) return undefined;
-    if (!accountAllowsRecording(store, config, call.accountId)) return undefined;
+    if (!accountAllowsRecording(store, call.accountId)) return undefined;
     const rel = recordingRelativePath(call.accountId, call.callId);
     const base = recordingsDir(config.dataDir);
     const dir = join(base, call.accountId);
@@ -118,12 +123,6 @@ function discard(path: string, writer: WavFileWriter): void {
   } catch {
     // best effort: the retention sweep deletes what is left
   }
-}
-
-/** The account's admin setting (ui_settings, created with the admin UI; without it, allowed). */
-function accountAllowsRecording(store: Store, config: Config, accountId: string): boolean {
-  const sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ui_settings'";
-  return store.prepare(sql).get() === undefined || getSettings(store, config, accountId).recordingAllowed;
 }
 
 /** The recorder of one call: feed it both directions; close it when the call ends. */

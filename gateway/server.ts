@@ -34,7 +34,7 @@ import {
   type GuardOptions,
   refuse,
   upgradeWebSocket,
-} from "./guard/front_door.ts";
+} from "./guard/mod.ts";
 import {
   type Authenticator,
   type AuthOptions,

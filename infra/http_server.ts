@@ -9,7 +9,7 @@
  * - a response sent while the request body is still arriving (e.g. the router's 413) ends the connection
  *   instead of reading the rest (`@hono/node-server` drains at most 500 ms, then closes);
  * - WebSocket upgrades run through the app like any request; a route accepts one with
- *   `c.env.acceptWebSocket` (see gateway/guard/websocket.ts), which the `ws` library serves with
+ *   `c.env.acceptWebSocket` (see gateway/guard/ws_admission.ts), which the `ws` library serves with
  *   `maxPayload`: a message over the cap is refused from its frame header (close 1009), before any of it
  *   is buffered, fragments included.
  *

@@ -1,13 +1,18 @@
 /**
- * The face of infra/: what other folders may import from it (re-exports only).
+ * The foundation and the box: the configuration and its bounds, the log, telemetry (Prometheus metrics,
+ * traces), the HTTP server (node:http + ws, with its caps and timeouts), permissions, secrets, the
+ * registry of live calls, and the engines on this machine (provisioning, model specs, supervision,
+ * health, the doctor). Beside the code: the Asterisk chroot for tests (asterisk/) and the deployment files
+ * (deploy/: systemd, FreeSWITCH and Asterisk dialplans, Prometheus rules, Grafana). infra/ imports nothing
+ * of ours outside itself; every other folder imports it only through this module.
  *
  * @module
  */
-export { encodeBase64Url } from "./_base64.ts";
+export { encodeBase64Url } from "./_base64url.ts";
 export { createLogger, type Logger } from "./log.ts";
 export { type Config, CONFIG_KEYS, ConfigError, envName, loadConfig } from "./config.ts";
 export { initTelemetry, registerGpuMetrics, startTraceExport, type Telemetry } from "./telemetry.ts";
-export { CallRegistry } from "./calls.ts";
+export { CallRegistry } from "./call_registry.ts";
 export { type DoctorReport, formatDoctor, runDoctor } from "./doctor.ts";
 export { loadOrCreateSecret } from "./secrets.ts";
 export { createHttpApp, type ReadinessCheck } from "./http.ts";

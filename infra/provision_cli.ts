@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "./config.ts";
-import { ensureChromium } from "./engines/browser.ts";
+import { ensureChromium } from "./engines/chromium.ts";
 import { ensureTestTools } from "./engines/test_tools.ts";
 import { asteriskDir, formatAsteriskProgress } from "./asterisk/cli.ts";
 import { asteriskProvisioned, provisionAsterisk } from "./asterisk/provision.ts";

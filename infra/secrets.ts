@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { encodeBase64Url } from "./_base64.ts";
+import { encodeBase64Url } from "./_base64url.ts";
 
 /**
  * Read the secret `name` from `<dataDir>/secrets/`, creating it with `bytes` random bytes if missing.

@@ -4,17 +4,7 @@
 // follows), and after hydration each point shows its value on hover or keyboard focus.
 import type { VNode } from "preact";
 import { useState } from "preact/hooks";
-
-/** One day of the chart. */
-export interface ChartPoint {
-  /** Label under the axis, e.g. "Mo 17.11.". */
-  label: string;
-  /** -1..1, or null when no call of that day was analysed. */
-  score: number | null;
-  calls: number;
-  /** Spoken description, e.g. "Mo 17.11.: +0,50, 3 Anrufe". */
-  description: string;
-}
+import type { ChartPoint } from "../ui/client/mod.ts";
 
 /** Props of {@linkcode SentimentChart}. */
 export interface SentimentChartProps {

@@ -1,7 +1,11 @@
 /**
- * The face of islands/: what other folders may import from it (re-exports only).
+ * The islands: Preact components that render on the server and hydrate in the browser, one per file
+ * (PascalCase, serializable props only, browser code behind a check). Each file is also the entry of its
+ * browser bundle (ui/islands_build.ts). routes/ imports them from here (routes/_islands.ts is their
+ * registry); islands import only ui/client/ (browser code).
  *
  * @module
  */
-export { type ChartPoint } from "./SentimentChart.tsx";
-export { type LiveCallItem } from "./LiveCalls.tsx";
+export { default as LiveCalls, type LiveCallItem } from "./LiveCalls.tsx";
+export { default as SentimentChart } from "./SentimentChart.tsx";
+export { default as TestCall } from "./TestCall.tsx";

@@ -12,8 +12,7 @@ import type { Config } from "../infra/mod.ts";
 import type { TranscriptKeyring } from "../store/crypto/mod.ts";
 import { storeTranscriptTurn } from "../store/crypto/mod.ts";
 import type { Logger } from "../infra/mod.ts";
-import { getCall, getMemory, getPerson, listAccounts, type Store } from "../store/mod.ts";
-import { recordTurnMetrics } from "../ui/mod.ts";
+import { getMemory, getPerson, recordTurnMetrics, type Store } from "../store/mod.ts";
 import { type CallSummary, type FinishedTurn, PipelineCall, type RatingDialogue } from "./call_pipeline.ts";
 import { type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
 import { vadNegThresholdFor } from "./config_options.ts";
@@ -22,7 +21,7 @@ import { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 import { PhraseCache } from "./phrases.ts";
 import { buildSystemPrompt, type CallerContext, DEFAULT_POLICY } from "./prompt.ts";
 
-/** Who a call belongs to. */
+/** Who a call belongs to, as the gateway's session decided when it opened the call (its CallContext). */
 export interface CallOwner {
   accountId: string;
   personId: string | null;
@@ -79,20 +78,9 @@ export interface PipelineAnswererDeps {
   /** The learning loop: policy per call, rating question, feedback (default: none, DEFAULT_POLICY). */
   learning?: CallLearning;
   /** After every call, with what it used (the usage log). Errors are logged. */
-  onCallEnd?: (summary: CallSummary, owner: CallOwner | undefined) => void | Promise<void>;
-  /** Find a call's account and person (default: look the call up in each account of the store). */
-  resolveCall?: (callId: string) => CallOwner | undefined;
+  onCallEnd?: (summary: CallSummary, owner: CallOwner) => void | Promise<void>;
   /** Share one phrase cache between answerers (default: a new one, warmed in the background). */
   phrases?: PhraseCache;
-}
-
-/** Find the account and person of a call by asking each account (an appliance has few accounts). */
-export function findCallOwner(store: Store, callId: string): CallOwner | undefined {
-  for (const a of listAccounts(store)) {
-    const call = getCall(store, a.id, callId);
-    if (call) return { accountId: a.id, personId: call.personId };
-  }
-  return undefined;
 }
 
 /** The caller's context for the prompt: name and memory, only when the person consented. */
@@ -126,14 +114,10 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
   }
   const { store, keyring } = deps;
   return (ctx) => {
-    let owner: CallOwner | undefined;
-    try {
-      owner = deps.resolveCall?.(ctx.callId) ?? (store ? findCallOwner(store, ctx.callId) : undefined);
-    } catch (e) {
-      ctx.log.warn("could not find the call's owner", { error: e });
-    }
+    // The session decided whose call it is when it opened it; the pipeline carries that on.
+    const owner: CallOwner = { accountId: ctx.accountId, personId: ctx.personId };
     let learned: LearningCall = {};
-    if (deps.learning && owner) {
+    if (deps.learning) {
       try {
         learned = deps.learning.begin(ctx.callId, owner);
       } catch (e) {
@@ -150,7 +134,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
     }
     const systemPrompt = () => {
       const policy = learned.policy?.policy ?? DEFAULT_POLICY;
-      return buildSystemPrompt(policy, store && owner ? callerContext(store, owner) : undefined);
+      return buildSystemPrompt(policy, store ? callerContext(store, owner) : undefined);
     };
     const onEnd = async (summary: CallSummary) => {
       try {
@@ -161,7 +145,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       await learned.end?.(summary);
     };
     const onTurn = async (t: FinishedTurn) => {
-      if (!store || !owner) return;
+      if (!store) return;
       const l = t.latencies;
       const n = (k: string) => (l[k] === undefined ? null : l[k]);
       try {

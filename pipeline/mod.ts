@@ -1,14 +1,18 @@
 /**
- * TOM's conversation pipeline: the answering stage that turns a call's audio into turns (VAD ->
- * STT -> LLM -> sentences -> TTS), with turn-taking, backchannels, barge-in, failure handling, the
- * system prompt with the caller's memory, per-turn traces and Prometheus metrics.
+ * The conversation: the answering stage that turns a call's audio into turns (VAD -> STT -> LLM ->
+ * sentences -> TTS) with turn-taking, backchannels, barge-in and failure handling; the engine adapters
+ * (engines/); the system prompt with the conversation policy and the caller's memory; per-turn traces and
+ * Prometheus metrics; the end-of-call rating dialogue (rating/) and the after-call analysis with its
+ * memory merge (analysis/). It stands on the gateway's call contract and store/; rl/ and app/ import it
+ * only through this module.
  *
  * @example
  * ```ts ignore
- * import { pipelineAnswerer } from "./mod.ts";
+ * import { openVad, pipelineAnswerer } from "./mod.ts";
  *
- * const answer = pipelineAnswerer({ stt, llm, tts, vad: () => openVad(config), log, meter, store, keyring });
- * mountGateway(app, { ...deps, answer });
+ * const vad = await openVad(config.vad, { fallback: true });
+ * const answer = pipelineAnswerer({ stt, llm, tts, vad: () => vad.createVad(), config, log, meter, store, keyring });
+ * await mountGateway(app, { ...gatewayDeps, answer }); // gateway/mod.ts
  * ```
  *
  * @module
@@ -18,7 +22,6 @@ export {
   type CallLearning,
   type CallOwner,
   type CallPolicyChoice,
-  findCallOwner,
   type LearningCall,
   pipelineAnswerer,
   type PipelineAnswererDeps,

@@ -1,6 +1,6 @@
 /**
  * Thompson sampling over policy variants, one posterior Beta(alpha, beta) per (context, variant) in the
- * store's `bandit_state`, behind the deploy guard ({@link ./guard.ts}). Rewards in -1..1 are mapped to
+ * store's `bandit_state`, behind the deploy guard (deploy_guard.ts). Rewards in -1..1 are mapped to
  * [0, 1] and added as fractional Beta increments (`rewardToBeta`), atomically by the store, so the state
  * survives restarts and concurrent calls lose no update. Randomness is injected (`random`).
  *
@@ -12,7 +12,7 @@ import { applyReward, blacklistVariant, listArms, listVariants } from "../store/
 import { appendRlDecision } from "../store/mod.ts";
 import { reenableVariant, VariantActionError } from "./admin.ts";
 import type { BanditArm } from "../store/mod.ts";
-import { many } from "../store/mod.ts";
+import { recentPolicySelections } from "../store/mod.ts";
 import {
   type ArmStats,
   blacklistReason,
@@ -22,6 +22,7 @@ import {
   resolveGuard,
   trafficCap,
 } from "./deploy_guard.ts";
+import type { CandidateInfo, Decision } from "./decision.ts";
 import type { RlMetrics } from "./metrics.ts";
 import { type Random, sampleBeta } from "./random.ts";
 import { rewardToBeta } from "./reward.ts";
@@ -44,32 +45,6 @@ export interface BanditOptions {
   keepDecisions?: number;
 }
 
-/** One candidate's numbers at a selection. */
-export interface CandidateInfo {
-  variantId: string;
-  state: GuardState;
-  /** Share of the window if chosen now. */
-  share: number;
-  cap: number;
-  capped: boolean;
-  sample?: number;
-}
-
-/** A selection and why it was made. */
-export interface Decision {
-  context: string;
-  variantId: string;
-  /** thompson: highest posterior sample among arms under their cap; explore_new: forced try of a new arm;
-   * all_capped: every arm at its cap (no base variant active), least-used arm taken. */
-  reason: "thompson" | "explore_new" | "all_capped";
-  /** The choice differs from the arm with the highest posterior mean (exploration). */
-  explore: boolean;
-  /** Arms left out because they were at their traffic cap. */
-  capped: string[];
-  candidates: CandidateInfo[];
-  at: number;
-}
-
 /** What a reward did. */
 export interface RewardOutcome {
   arm: BanditArm;
@@ -79,10 +54,7 @@ export interface RewardOutcome {
 
 /** The selections of a context, most recent last, from the calls table (for the traffic window). */
 export function recentSelections(store: Store, context: string, limit: number): string[] {
-  const sql =
-    `SELECT policy_variant_id AS v FROM calls WHERE bandit_context = ? AND policy_variant_id IS NOT NULL
-    ORDER BY started_at DESC LIMIT ?`;
-  return many<{ v: string }>(store.prepare(sql), context, limit).map((r) => r.v).reverse();
+  return recentPolicySelections(store, context, limit).reverse();
 }
 
 /** Thompson sampling with the deploy guard; state in the store. */

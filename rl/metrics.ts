@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Decision } from "./bandit.ts";
+import type { Decision } from "./decision.ts";
 
 /** Upper bounds of the reward histogram buckets. */
 export const REWARD_BUCKETS: readonly number[] = [-0.8, -0.6, -0.4, -0.2, 0, 0.2, 0.4, 0.6, 0.8, 1];

@@ -1,6 +1,8 @@
 /**
- * TOM's learning loop: end-of-call rating, reward, policy variants, Thompson sampling behind a deploy
- * guard, post-call analysis with memory merge, report and metrics.
+ * TOM's learning loop, and nothing else: feedback, reward, policy variants, Thompson sampling behind a
+ * deploy guard, the `tom rl` report and the loop's metrics. It stands on pipeline/ (whose end-of-call
+ * rating dialogue and after-call analysis it re-exports here, for app/ and ui/), store/ and infra/;
+ * other folders import it only through this module.
  *
  * Flow of one call: {@linkcode PolicyBandit.select} picks a variant for the context (account kind),
  * {@linkcode applyVariant} turns it into the system prompt, greeting and pipeline parameters; at the end
@@ -10,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { openStore } from "../store/db.ts";
+ * import { openStore } from "../store/mod.ts";
  * import { DEFAULT_VARIANTS, mulberry32, PolicyBandit, syncVariants } from "./mod.ts";
  *
  * const store = openStore(":memory:");
@@ -55,6 +57,7 @@ export {
   SLOT_VALUES,
   syncVariants,
   type VariantsFile,
+  variantsOf,
   type VariantSpec,
 } from "./variants.ts";
 /** Deploy guard definitions and thresholds. */
@@ -69,14 +72,8 @@ export {
   trafficCap,
 } from "./deploy_guard.ts";
 /** Thompson sampling with the guard, state in the store. */
-export {
-  type BanditOptions,
-  type CandidateInfo,
-  type Decision,
-  PolicyBandit,
-  recentSelections,
-  type RewardOutcome,
-} from "./bandit.ts";
+export { type BanditOptions, PolicyBandit, recentSelections, type RewardOutcome } from "./bandit.ts";
+export { type CandidateInfo, type Decision } from "./decision.ts";
 /** Feedback events (zod) and the end-of-call update. */
 export {
   type FeedbackEvent,
@@ -84,6 +81,8 @@ export {
   type FeedbackOutcome,
   recordCallFeedback,
 } from "./feedback.ts";
+/** The rules that turn a finished call into reward signals, a feedback event and a reward record. */
+export { feedbackEvent, rewardRecord, rewardSignals } from "./call_signals.ts";
 /** Post-call analysis: schema, constrained JSON request, worker, memory merge. */
 export {
   ANALYSIS_JSON_SCHEMA,
@@ -107,6 +106,8 @@ export { MEMORY_BOUNDS, mergeMemory, type MergeOptions } from "../pipeline/mod.t
 /** `tom rl report` and the metrics. */
 export { buildReport, formatReport, type ReportRow, rlReportCommand } from "./report.ts";
 export { REWARD_BUCKETS, RlMetrics, type RlMetricsSnapshot } from "./metrics.ts";
+/** What the admin UI reads of the running loop. */
+export { type LearningView } from "./learning_view.ts";
 /** The end-of-call rating dialogue and the policy choice of a new call. */
 export {
   type CallRatingDialogue,

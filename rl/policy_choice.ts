@@ -6,7 +6,8 @@
  */
 import type { Store } from "../store/mod.ts";
 import { getVariant } from "../store/mod.ts";
-import type { Decision, PolicyBandit } from "./bandit.ts";
+import type { PolicyBandit } from "./bandit.ts";
+import type { Decision } from "./decision.ts";
 import { type AppliedPolicy, applyVariant } from "./variants.ts";
 
 /** The call's policy. */

@@ -5,8 +5,7 @@
  * @module
  */
 import type { Store } from "../store/mod.ts";
-import { listVariants } from "../store/mod.ts";
-import { many } from "../store/mod.ts";
+import { listAllArms, listVariants, recentPolicySelections } from "../store/mod.ts";
 import { armInterval, type GuardOptions, type GuardState, guardState, resolveGuard } from "./deploy_guard.ts";
 
 /** One row of the report. */
@@ -32,23 +31,11 @@ export function buildReport(
 ): ReportRow[] {
   const g = resolveGuard(opts.guard);
   const variants = listVariants(store);
-  const arms = many<
-    { context: string; variantId: string; alpha: number; beta: number; pulls: number; rewardSum: number }
-  >(
-    store.prepare(`SELECT context, variant_id AS variantId, alpha, beta, pulls, reward_sum AS rewardSum
-      FROM bandit_state ORDER BY context, variant_id`),
-  );
+  const arms = listAllArms(store);
   const contexts = [...new Set(arms.map((a) => a.context))];
   const rows: ReportRow[] = [];
   for (const context of contexts.length > 0 ? contexts : ["-"]) {
-    const recent = many<{ v: string }>(
-      store.prepare(
-        `SELECT policy_variant_id AS v FROM calls WHERE bandit_context = ? AND policy_variant_id IS
-        NOT NULL ORDER BY started_at DESC LIMIT ?`,
-      ),
-      context,
-      g.windowSize,
-    );
+    const recent = recentPolicySelections(store, context, g.windowSize);
     for (const v of variants) {
       const arm = arms.find((a) => a.context === context && a.variantId === v.id) ??
         { pulls: 0, alpha: 1, beta: 1, rewardSum: 0 };
@@ -60,7 +47,7 @@ export function buildReport(
         pulls: arm.pulls,
         meanReward: arm.pulls > 0 ? arm.rewardSum / arm.pulls : null,
         ci95: [ci.low, ci.high],
-        trafficShare: recent.length === 0 ? 0 : recent.filter((r) => r.v === v.id).length / recent.length,
+        trafficShare: recent.length === 0 ? 0 : recent.filter((id) => id === v.id).length / recent.length,
         guard: v.blacklisted
           ? "blacklisted"
           : !v.enabled

@@ -7,10 +7,11 @@
  */
 import { z } from "zod";
 import type { PipelineOptions } from "../pipeline/mod.ts";
+import type { Config } from "../infra/mod.ts";
 import shipped from "./variants.json" with { type: "json" };
 import type { Store } from "../store/mod.ts";
 import { listVariants, setVariantEnabled, upsertVariant } from "../store/mod.ts";
-import { many } from "../store/mod.ts";
+import { adminDisabledVariants } from "../store/mod.ts";
 
 /** The slot values. */
 export const SLOT_VALUES = {
@@ -86,6 +87,11 @@ export async function loadVariantsFile(path: string): Promise<VariantsFile> {
     throw new Error(`Cannot load policy variants from ${path}: ${(err as Error).message}`);
   }
   return parseVariants(doc);
+}
+
+/** The variants file in force: `TOM_RL_VARIANTS_FILE` (`rl.variantsFile`), else the shipped one. */
+export async function variantsOf(config: Pick<Config, "rl">): Promise<VariantsFile> {
+  return config.rl.variantsFile ? await loadVariantsFile(config.rl.variantsFile) : DEFAULT_VARIANTS;
 }
 
 const ROLE =
@@ -167,13 +173,7 @@ export function syncVariants(store: Store, file: VariantsFile): string[] {
   return store.transaction(() => {
     const ids = new Set(file.variants.map((v) => v.id));
     // An administrator's last enable/disable decision outlives restarts: the file can only switch off.
-    const adminOff = new Set(
-      many<{ id: string }>(
-        store.prepare(`SELECT variant_id AS id FROM rl_decisions d WHERE kind IN ('enable', 'disable')
-          AND created_at = (SELECT max(created_at) FROM rl_decisions WHERE variant_id = d.variant_id
-            AND kind IN ('enable', 'disable')) AND kind = 'disable'`),
-      ).map((r) => r.id),
-    );
+    const adminOff = new Set(adminDisabledVariants(store));
     for (const v of file.variants) {
       upsertVariant(store, {
         id: v.id,

@@ -3,14 +3,14 @@
 // Dashboard of the account: key figures, the 7-day sentiment trend, the newest people.
 import type { VNode } from "preact";
 import { callStats } from "../store/mod.ts";
-import { countCalls, countPeople, recentPeople } from "../ui/mod.ts";
-import { Island } from "../ui/mod.ts";
+import { countCalls, countPeople, recentPeople } from "../store/mod.ts";
+import { Island } from "./_islands.ts";
 import { Stats } from "../ui/mod.ts";
 import { date, duration, score } from "../ui/mod.ts";
 import { startOfWeek } from "../ui/mod.ts";
 import { sentimentPoints } from "../ui/mod.ts";
 import { T } from "../ui/mod.ts";
-import type { ChartPoint } from "../islands/mod.ts";
+import type { ChartPoint } from "../ui/mod.ts";
 import type { Handlers, PageProps } from "../ui/mod.ts";
 
 interface Data {

@@ -2,8 +2,8 @@
 /** @jsxRuntime automatic */
 // Live calls: the island follows /api/live/events (server-sent events of this account's calls).
 import type { VNode } from "preact";
-import { listCallRows } from "../ui/mod.ts";
-import { Island } from "../ui/mod.ts";
+import { listCallRows } from "../store/mod.ts";
+import { Island } from "./_islands.ts";
 import { dateTime } from "../ui/mod.ts";
 import { T } from "../ui/mod.ts";
 import type { LiveCallItem } from "../islands/mod.ts";

@@ -11,7 +11,7 @@ import {
   setPasswordHash,
 } from "../store/mod.ts";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../ui/mod.ts";
-import { anyUserExists } from "../ui/mod.ts";
+import { anyUserExists } from "../store/mod.ts";
 import { sameSitePath } from "../ui/mod.ts";
 import { clientAddress, startSession } from "../ui/mod.ts";
 import { Csrf, Field } from "../ui/mod.ts";

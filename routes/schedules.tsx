@@ -3,14 +3,8 @@
 // Scheduled companion calls: person, weekdays, time window.
 import type { VNode } from "preact";
 import { listPeople } from "../store/mod.ts";
-import {
-  createSchedule,
-  deleteSchedule,
-  listSchedules,
-  type Schedule,
-  setScheduleEnabled,
-  validateSchedule,
-} from "../ui/mod.ts";
+import { deleteSchedule, listSchedules, type Schedule, setScheduleEnabled } from "../store/mod.ts";
+import { createSchedule, validateSchedule } from "../ui/mod.ts";
 import { Csrf, ErrorSummary, PostButton, Select } from "../ui/mod.ts";
 import { T } from "../ui/mod.ts";
 import type { Handlers, PageProps, RouteContext } from "../ui/mod.ts";

@@ -8,7 +8,7 @@
 import type { VNode } from "preact";
 import { appendAudit, createAccount, createUser, listAccounts, updateAccount } from "../store/mod.ts";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../ui/mod.ts";
-import { anyUserExists } from "../ui/mod.ts";
+import { anyUserExists } from "../store/mod.ts";
 import { Csrf, ErrorSummary, Field, Select } from "../ui/mod.ts";
 import { fill, T } from "../ui/mod.ts";
 import type { Handlers, PageProps, RouteConfig } from "../ui/mod.ts";

@@ -2,7 +2,7 @@
 /** @jsxRuntime automatic */
 // Test call: talk to TOM with this computer's microphone over the browser protocol (/ws/stream).
 import type { VNode } from "preact";
-import { Island } from "../ui/mod.ts";
+import { Island } from "./_islands.ts";
 import { T } from "../ui/mod.ts";
 import type { Handlers, PageProps } from "../ui/mod.ts";
 

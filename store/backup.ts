@@ -155,6 +155,23 @@ export function checkDatabaseFile(
 }
 
 /**
+ * The key ids the transcript rows of a database file use (none when the file predates the transcripts
+ * table); opened read-only, for checking that a backup's key files can decrypt it.
+ */
+export function transcriptKeyIdsOfFile(path: string): string[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transcripts'")
+      .get();
+    if (!table) return [];
+    return (db.prepare("SELECT DISTINCT key_id FROM transcripts").all() as { key_id: string }[])
+      .map((r) => r.key_id);
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Whether another connection (another process, such as a running `tom serve` or `tom migrate`) has the
  * database open. Probes with an exclusive lock that is released at once; a missing file is not in use.
  */

@@ -140,6 +140,24 @@ export function listArms(store: Store, context: string): BanditArm[] {
   return many<BanditArm>(store.prepare(sql), context);
 }
 
+/** Every context's arms, by context and variant (for `tom rl report`). */
+export function listAllArms(store: Store): BanditArm[] {
+  return many<BanditArm>(
+    store.prepare(`SELECT ${ARM_COLUMNS} FROM bandit_state ORDER BY context, variant_id`),
+  );
+}
+
+/**
+ * The variants chosen for a context's most recent calls, newest first (the deploy guard's traffic window).
+ * Like the bandit it spans every account: it reads only variant ids, no personal data.
+ */
+export function recentPolicySelections(store: Store, context: string, limit: number): string[] {
+  const sql =
+    `SELECT policy_variant_id AS v FROM calls WHERE bandit_context = ? AND policy_variant_id IS NOT NULL
+    ORDER BY started_at DESC LIMIT ?`;
+  return many<{ v: string }>(store.prepare(sql), context, limit).map((r) => r.v);
+}
+
 /**
  * Adds one reward to the arm atomically, creating it from the prior (default Beta(1, 1)) on first use.
  * Throws StoreNotFoundError if the variant does not exist.

@@ -2,6 +2,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { SQL_V1 } from "./schema_v1.ts";
 import { SQL_V2 } from "./schema_v2.ts";
+import { SQL_V3 } from "./schema_v3.ts";
 
 /** One schema step. Versions are 1, 2, 3, ... in order; a released migration is never edited. */
 export interface Migration {
@@ -14,7 +15,16 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: "initial", sql: SQL_V1 },
   { version: 2, name: "learning", sql: SQL_V2 },
+  { version: 3, name: "admin_ui", sql: SQL_V3 },
 ]);
+
+const CREATES_TABLE = /\bCREATE\s+(?:VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?["`]?(\w+)/gi;
+
+/** The tables a migration creates, in the order of its SQL (for `tom migrate --status`). */
+export function migrationTables(migration: Migration): string[] {
+  const code = migration.sql.replace(/--[^\n]*/g, "");
+  return [...code.matchAll(CREATES_TABLE)].map((m) => m[1]);
+}
 
 /** Where a database stands against the migrations of this build. */
 export interface MigrationStatus {

@@ -1,9 +1,15 @@
 /**
- * TOM's SQLite store (node:sqlite, one file, WAL): versioned migrations and one module per aggregate.
+ * TOM's SQLite store (node:sqlite, one file, WAL), and the only folder with SQL: the whole schema in
+ * versioned migrations, one module per aggregate (accounts, people, calls, transcripts, analyses, memory,
+ * feedback, the bandit, the admin UI's sessions, API tokens, schedules and settings, ...), backup,
+ * retention, and transcript encryption at rest (crypto/, with its own face). The store stands on infra/
+ * alone; other folders import it only through this module and crypto/mod.ts.
  *
  * Every function on tenant data takes the store and then the `accountId`, and every statement filters
  * by it: a row of account A cannot be read, changed or deleted through account B, even by id.
- * Variants, bandit state and nonces are global and take no account (they hold no personal data).
+ * Variants, bandit state and nonces are global and take no account (they hold no personal data). Login
+ * sessions and API tokens are looked up by the hash of their secret, before any account is known, and
+ * `anyUserExists` asks across accounts (first-run setup).
  *
  * Writes: node:sqlite is synchronous, so in one process writes are serialised by the event loop;
  * {@linkcode Store.transaction} groups statements (BEGIN IMMEDIATE, savepoints when nested) and refuses
@@ -28,10 +34,10 @@
 
 export { openStore, Store } from "./db.ts";
 export type { StoreOptions } from "./db.ts";
-export { migrate, MIGRATIONS, migrationStatus } from "./migrations.ts";
+export { migrate, MIGRATIONS, migrationStatus, migrationTables } from "./migrations.ts";
 export type { MigrateOptions, Migration, MigrationStatus } from "./migrations.ts";
 export { isStorageFull, StoreConflictError, StoreNotFoundError } from "./errors.ts";
-export { probeWrite } from "./probe.ts";
+export { probeWrite } from "./write_probe.ts";
 export type { AccountKind, Json, JsonObject, PageOptions } from "./types.ts";
 
 export {
@@ -44,6 +50,7 @@ export {
 } from "./accounts.ts";
 export type { Account, NewAccount } from "./accounts.ts";
 export {
+  anyUserExists,
   createUser,
   deleteUser,
   findUserByEmail,
@@ -54,8 +61,17 @@ export {
   setUserDisabled,
 } from "./users.ts";
 export type { NewUser, User, UserRole } from "./users.ts";
-export { createPerson, findPersonByPhone, getPerson, listPeople, updatePerson } from "./people.ts";
-export type { NewPerson, Person, PersonKind, PersonPatch } from "./people.ts";
+export {
+  countPeople,
+  createPerson,
+  findPeopleIdsByName,
+  findPersonByPhone,
+  getPerson,
+  listPeople,
+  recentPeople,
+  updatePerson,
+} from "./people.ts";
+export type { NewPerson, Person, PersonKind, PersonPatch, RecentPerson } from "./people.ts";
 export { erasePerson } from "./erasure.ts";
 export type { Erasure } from "./erasure.ts";
 export {
@@ -80,6 +96,8 @@ export type {
   InterruptedCall,
   NewCall,
 } from "./calls.ts";
+export { countCalls, getCallRow, listCallRows } from "./call_rows.ts";
+export type { CallRow } from "./call_rows.ts";
 export { appendTranscriptTurn, deleteTranscript, listTranscript } from "./transcripts.ts";
 export type { NewTranscriptTurn, Speaker, TranscriptTurn } from "./transcripts.ts";
 export {
@@ -99,23 +117,48 @@ export {
   blacklistVariant,
   clearBlacklist,
   getVariant,
+  listAllArms,
   listArms,
   listVariants,
+  recentPolicySelections,
   setVariantEnabled,
   upsertVariant,
 } from "./bandit.ts";
 export type { BanditArm, NewVariant, RewardUpdate, Variant } from "./bandit.ts";
-export { appendRlDecision, getReward, listRewards, listRlDecisions, recordReward } from "./rewards.ts";
+export {
+  adminDisabledVariants,
+  appendRlDecision,
+  getReward,
+  listRewards,
+  listRlDecisions,
+  recordReward,
+} from "./rewards.ts";
 export type { CallReward, NewCallReward, RewardSource, RlDecision } from "./rewards.ts";
-export { backupDatabase, checkDatabaseFile, databaseInUse } from "./backup.ts";
+export { backupDatabase, checkDatabaseFile, databaseInUse, transcriptKeyIdsOfFile } from "./backup.ts";
 export type { DatabaseBackup, DatabaseCheck } from "./backup.ts";
 export { purgeExpiredNonces, useNonce } from "./nonces.ts";
 export { appendAudit, listAudit } from "./audit.ts";
 export type { AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";
 export { purgeExpiredCallData, purgeExpiredRecordings } from "./retention.ts";
 export type { RetentionResult } from "./retention.ts";
-export { callStats, sentimentTrend } from "./stats.ts";
-export type { CallStats, SentimentDay } from "./stats.ts";
+export { callStats, sentimentScores, sentimentTrend } from "./stats.ts";
+export type { CallStats, SentimentDay, SentimentScore } from "./stats.ts";
+export {
+  deleteSession,
+  deleteUserSessions,
+  findLiveSession,
+  insertSession,
+  purgeExpiredSessions,
+  touchSession,
+} from "./sessions.ts";
+export type { Session, SessionRow } from "./sessions.ts";
+export { deleteApiToken, insertApiToken, listApiTokens, useApiToken } from "./api_tokens.ts";
+export type { ApiToken, NewApiToken } from "./api_tokens.ts";
+export { deleteSchedule, insertSchedule, listSchedules, setScheduleEnabled } from "./schedules.ts";
+export type { NewSchedule, Schedule } from "./schedules.ts";
+export { accountAllowsRecording, getStoredSettings, saveSettings } from "./settings.ts";
+export type { StoredSettings } from "./settings.ts";
+export { listTurnMetrics, recordTurnMetrics } from "./turn_metrics.ts";
+export type { TurnMetrics } from "./turn_metrics.ts";
 export type { WriteQueueOptions } from "./write_queue.ts";
 export { keyIdOf } from "./crypto/keyring.ts";
-export { many } from "./_util.ts";

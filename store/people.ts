@@ -192,6 +192,35 @@ export function listPeople(
   return many<PersonRow>(store.prepare(sql), accountId, opts.kind ?? null, limit, offset).map(toPerson);
 }
 
+/** Number of the account's people (optionally of one kind). */
+export function countPeople(store: Store, accountId: string, kind?: PersonKind): number {
+  const sql = "SELECT count(*) AS n FROM people WHERE account_id = ?1 AND (?2 IS NULL OR kind = ?2)";
+  return one<{ n: number }>(store.prepare(sql), accountId, kind ?? null)?.n ?? 0;
+}
+
+/** Ids of the account's people whose name contains `text` (case-insensitive), by name. */
+export function findPeopleIdsByName(store: Store, accountId: string, text: string, limit: number): string[] {
+  const like = "%" + text.toLowerCase().replace(/[\\%_]/g, (m) => "\\" + m) + "%";
+  const sql = `SELECT id FROM people WHERE account_id = ? AND lower(display_name) LIKE ? ESCAPE '\\'
+    ORDER BY display_name, id LIMIT ?`;
+  return many<{ id: string }>(store.prepare(sql), accountId, like, limit).map((r) => r.id);
+}
+
+/** A person as the dashboard's "recently added" list shows them. */
+export interface RecentPerson {
+  id: string;
+  displayName: string;
+  kind: PersonKind;
+  createdAt: number;
+}
+
+/** The account's most recently created people. */
+export function recentPeople(store: Store, accountId: string, limit = 5): RecentPerson[] {
+  const sql = `SELECT id, display_name AS displayName, kind, created_at AS createdAt FROM people
+    WHERE account_id = ? ORDER BY created_at DESC, id LIMIT ?`;
+  return many<RecentPerson>(store.prepare(sql), accountId, limit);
+}
+
 /** Changes the given fields; undefined if the person is not in this account. */
 export function updatePerson(
   store: Store,

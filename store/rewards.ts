@@ -156,3 +156,12 @@ export function listRlDecisions(store: Store, opts: PageOptions = {}): RlDecisio
     offset,
   );
 }
+
+/** Variants whose latest enable/disable decision by an administrator is "disable". */
+export function adminDisabledVariants(store: Store): string[] {
+  return many<{ id: string }>(
+    store.prepare(`SELECT variant_id AS id FROM rl_decisions d WHERE kind IN ('enable', 'disable')
+      AND created_at = (SELECT max(created_at) FROM rl_decisions WHERE variant_id = d.variant_id
+        AND kind IN ('enable', 'disable')) AND kind = 'disable'`),
+  ).map((r) => r.id);
+}

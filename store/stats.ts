@@ -43,3 +43,22 @@ export function sentimentTrend(
     GROUP BY day ORDER BY day`;
   return many<SentimentDay>(store.prepare(sql), accountId, opts.since, opts.personId ?? null);
 }
+
+/** One analysed call's sentiment, for charts that group by local day (see {@linkcode sentimentScores}). */
+export interface SentimentScore {
+  /** When the call started (unix ms). */
+  at: number;
+  score: number;
+}
+
+/** The sentiment of each analysed call of the account since a time (optionally of one person). */
+export function sentimentScores(
+  store: Store,
+  accountId: string,
+  opts: { since: number; personId?: string },
+): SentimentScore[] {
+  const sql = `SELECT c.started_at AS at, a.sentiment_score AS score FROM calls c
+    JOIN call_analysis a ON a.call_id = c.id AND a.account_id = c.account_id
+    WHERE c.account_id = ?1 AND c.started_at >= ?2 AND (?3 IS NULL OR c.person_id = ?3) AND a.status = 'done'`;
+  return many<SentimentScore>(store.prepare(sql), accountId, opts.since, opts.personId ?? null);
+}

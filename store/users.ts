@@ -132,3 +132,8 @@ export function setUserDisabled(store: Store, accountId: string, userId: string,
 export function deleteUser(store: Store, accountId: string, userId: string): boolean {
   return run(store.prepare("DELETE FROM users WHERE account_id = ? AND id = ?"), accountId, userId) === 1;
 }
+
+/** Whether any user exists in any account (first-run setup is offered only when none does). */
+export function anyUserExists(store: Store): boolean {
+  return store.prepare("SELECT 1 FROM users LIMIT 1").get() !== undefined;
+}

@@ -1,6 +1,5 @@
 // JSON shapes of the API (what leaves the box through /api): no hashes, no internal paths.
-import type { Person } from "../store/mod.ts";
-import type { CallRow } from "./data/queries.ts";
+import type { CallRow, Person } from "../store/mod.ts";
 
 /** A person as the API shows it. */
 export function personJson(p: Person): Record<string, unknown> {

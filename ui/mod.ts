@@ -1,19 +1,17 @@
 /**
- * The face of ui/: what other folders may import from it (re-exports only).
+ * The admin UI's Fresh-style kit: the file-route layer (router, render, layout, the route types), the
+ * components and views of the pages, the islands' bundling and the `<Island>` renderer (given the island
+ * registry by routes/), the /api helpers and their documentation, the live feed of calls, login sessions,
+ * passwords and the login throttle, the German texts and formats. No SQL: the rows are store/'s. ui/
+ * stands on rl/, pipeline/, gateway/, store/ and infra/ and never imports routes/ or islands/; its browser
+ * code is client/, whose own face (client/mod.ts) is all that islands may import. routes/ and app/ import
+ * ui/ only through this module.
  *
  * @module
  */
 export { type AccountSettings, getSettings, setSettings } from "./data/settings.ts";
-export {
-  createSchedule,
-  deleteSchedule,
-  listSchedules,
-  type Schedule,
-  setScheduleEnabled,
-  validateSchedule,
-} from "./data/schedules.ts";
+export { createSchedule, validateSchedule } from "./data/schedules.ts";
 export { buildIslands, defaultRoot, type IslandManifest } from "./islands_build.ts";
-export { ensureUiSchema } from "./schema.ts";
 export { SessionStore } from "./auth/sessions.ts";
 export { LoginThrottle, type ThrottleOptions } from "./auth/throttle.ts";
 export { trustedProxyProblems } from "./auth/client_ip.ts";
@@ -21,16 +19,7 @@ export { IslandAssets } from "./assets.ts";
 export { LiveHub } from "./live.ts";
 export { liveFeed } from "./live_feed.ts";
 export { RetentionJob } from "./data/retention_job.ts";
-export {
-  anyUserExists,
-  type CallRow,
-  countCalls,
-  countPeople,
-  getCallRow,
-  listCallRows,
-  recentPeople,
-  searchPeople,
-} from "./data/queries.ts";
+export { searchPeople } from "./data/queries.ts";
 export { clientAddress, endSession, mountRoutes, startSession } from "./router.ts";
 export {
   type Handlers,
@@ -41,7 +30,6 @@ export {
   type RouteModule,
   type UiDeps,
 } from "./types.ts";
-export { listTurnMetrics, recordTurnMetrics, type TurnMetrics } from "./data/turn_metrics.ts";
 export { Check, Csrf, ErrorSummary, Field, IntervalBar, PostButton, Select, Stats } from "./components.tsx";
 export { fill, T } from "./texts_de.ts";
 export {
@@ -53,7 +41,7 @@ export {
 } from "./auth/password.ts";
 export { type ApiDoc, body, found, json, PageQuery, query } from "./api.ts";
 export { sameSitePath } from "./auth/next.ts";
-export { Island } from "./island.tsx";
+export { type IslandProps, type IslandRegistry, islandRenderer } from "./island.tsx";
 export { date, dateTime, duration, score } from "./format.ts";
 export { join, resolve } from "./_path.ts";
 export { Transcript } from "./transcript_view.tsx";
@@ -61,6 +49,7 @@ export { type Endpoint, endpoints, openApi } from "./api_docs.ts";
 export { callJson, personJson } from "./api_views.ts";
 export { startOfWeek } from "./time.ts";
 export { sentimentPoints } from "./trend.ts";
+export { type ChartPoint } from "./client/mod.ts";
 export {
   parsePersonForm,
   type PersonFormValues,
@@ -69,6 +58,6 @@ export {
   PersonPatchInput,
 } from "./person_form.ts";
 export { erasePersonCompletely, exportPerson } from "./data/privacy.ts";
-export { type ApiToken, createApiToken, deleteApiToken, listApiTokens } from "./data/api_tokens.ts";
+export { createApiToken } from "./data/api_tokens.ts";
 export { MEMORY_LISTS, MemoryView } from "./memory_view.tsx";
 export { PersonFields } from "./person_fields.tsx";

@@ -10,8 +10,8 @@
 import type { Context, Hono } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { appendAudit, getAccount, getUser, isStorageFull } from "../store/mod.ts";
-import { csrfTokenFor, randomToken, type Session } from "./auth/sessions.ts";
+import { appendAudit, getAccount, getUser, isStorageFull, type Session } from "../store/mod.ts";
+import { csrfTokenFor, randomToken } from "./auth/sessions.ts";
 import { sameSitePath } from "./auth/next.ts";
 import { clientIp } from "./auth/client_ip.ts";
 import { resolveApiToken } from "./data/api_tokens.ts";
@@ -93,6 +93,7 @@ export function clientAddress(c: Context, trustedProxies: readonly string[]): st
 
 /** Mount every route module on the app. */
 export function mountRoutes(app: Hono, manifest: Record<string, RouteModule>, deps: UiDeps): string[] {
+  deps.routes = manifest;
   const entries = Object.entries(manifest).map(([file, module]) => ({ path: routePath(file), module }));
   // Static segments first, so /people/new wins over /people/:id.
   entries.sort((a, b) =>

@@ -1,6 +1,7 @@
 // Chart points of sentiment per day (Berlin days), from the calls' analyses.
 import type { Store } from "../store/mod.ts";
-import type { ChartPoint } from "../islands/mod.ts";
+import { sentimentScores } from "../store/mod.ts";
+import type { ChartPoint } from "./client/mod.ts";
 import { berlinDay, berlinMidnight, berlinParts } from "./time.ts";
 import { T } from "./texts_de.ts";
 
@@ -13,11 +14,7 @@ export function sentimentPoints(
   personId?: string,
 ): ChartPoint[] {
   const since = berlinMidnight(now, days - 1);
-  const rows = store.prepare(
-    `SELECT c.started_at AS at, a.sentiment_score AS score FROM calls c
-     JOIN call_analysis a ON a.call_id = c.id AND a.account_id = c.account_id
-     WHERE c.account_id = ?1 AND c.started_at >= ?2 AND (?3 IS NULL OR c.person_id = ?3) AND a.status = 'done'`,
-  ).all(accountId, since, personId ?? null) as { at: number; score: number }[];
+  const rows = sentimentScores(store, accountId, { since, personId });
   const byDay = new Map<string, number[]>();
   for (const r of rows) {
     const d = berlinDay(r.at);

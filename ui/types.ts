@@ -13,9 +13,15 @@ import type { IslandAssets } from "./assets.ts";
 import type { LiveHub } from "./live.ts";
 import type { RetentionJob } from "./data/retention_job.ts";
 import type { DoctorReport } from "../infra/mod.ts";
+import type { LearningView } from "../rl/mod.ts";
 
 /** Everything routes may use. */
 export interface UiDeps {
+  /**
+   * Every mounted route module by file (set by {@linkcode mountRoutes}), so the API can document itself
+   * without importing the manifest that imports it.
+   */
+  routes?: Readonly<Record<string, RouteModule>>;
   config: Config;
   store: Store;
   log: Logger;
@@ -38,6 +44,12 @@ export interface UiDeps {
   /** Rotate the call-token key; false when it is configured (TOM_JWT_SECRET). */
   rotateJwtKey: () => boolean;
   now: () => number;
+  /**
+   * The running learning loop (its variants file and metrics), for the learning page; read per request
+   * because the loop starts after the UI. Absent or undefined: the page reads the variants file in force
+   * and shows no in-process metrics.
+   */
+  learning?: () => LearningView | undefined;
 }
 
 /** Who is asking. */

@@ -12,14 +12,13 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { DatabaseSync } from "node:sqlite";
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { z } from "zod";
 import type { Config } from "../../infra/mod.ts";
 import { VERSION } from "../../infra/mod.ts";
 import { databasePath } from "./migrate.ts";
 import { keyIdOf } from "../../store/mod.ts";
-import { backupDatabase, checkDatabaseFile, databaseInUse } from "../../store/mod.ts";
+import { backupDatabase, checkDatabaseFile, databaseInUse, transcriptKeyIdsOfFile } from "../../store/mod.ts";
 
 const FORMAT = "tom-backup";
 const DB_FILE = "tom.db";
@@ -138,21 +137,7 @@ function keyIds(dir: string, keyRel: string): Set<string> {
 /** Transcript key ids the database uses that the backup's key files cannot supply. */
 function missingTranscriptKeys(dir: string, keyRel: string): string[] {
   const have = keyIds(dir, keyRel);
-  return usedKeyIds(join(dir, DB_FILE)).filter((id) => !have.has(id));
-}
-
-/** The key ids of the transcript rows (none when the copy predates the transcripts table). */
-function usedKeyIds(dbFile: string): string[] {
-  const db = new DatabaseSync(dbFile, { readOnly: true });
-  try {
-    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transcripts'")
-      .get();
-    if (!table) return [];
-    return (db.prepare("SELECT DISTINCT key_id FROM transcripts").all() as { key_id: string }[])
-      .map((r) => r.key_id);
-  } finally {
-    db.close();
-  }
+  return transcriptKeyIdsOfFile(join(dir, DB_FILE)).filter((id) => !have.has(id));
 }
 
 /**

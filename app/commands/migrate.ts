@@ -1,11 +1,12 @@
 /**
- * `tom migrate`: apply pending migrations (or show them with `--status`).
+ * `tom migrate`: apply pending migrations (or show them with `--status`: every migration, applied or
+ * pending, with the tables it creates).
  *
  * @module
  */
 import { join } from "node:path";
 import type { Config } from "../../infra/mod.ts";
-import { MIGRATIONS, migrationStatus, openStore } from "../../store/mod.ts";
+import { MIGRATIONS, migrationStatus, migrationTables, openStore } from "../../store/mod.ts";
 
 /** The database file of a configuration. */
 export function databasePath(config: Config): string {
@@ -20,7 +21,13 @@ export function migrateMain(config: Config, opts: { statusOnly: boolean }): Prom
     const status = migrationStatus(store.db);
     if (opts.statusOnly) {
       console.log(`Database ${path}: version ${status.current} of ${status.latest}`);
-      for (const p of status.pending) console.log(`  pending: ${p.version} ${p.name}`);
+      const done = new Set(status.applied.map((a) => a.version));
+      for (const m of MIGRATIONS) {
+        const state = done.has(m.version) ? "applied" : "pending";
+        console.log(
+          `  ${state}: ${m.version} ${m.name} (tables: ${migrationTables(m).join(", ") || "none"})`,
+        );
+      }
       return Promise.resolve(status.pending.length === 0 ? 0 : 1);
     }
     const applied = store.appliedMigrations;

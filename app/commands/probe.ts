@@ -15,8 +15,14 @@ import { createEspeakTts } from "../../pipeline/mod.ts";
 import { synthesizeAll } from "../../pipeline/mod.ts";
 import { PHRASES } from "../../pipeline/mod.ts";
 import { probeCall, type ProbeCallResult } from "../probe/call.ts";
-import { probeAudioSocketCall } from "../probe/audiosocket.ts";
-import { type Budget, type BudgetResult, checkBudgets, summarize, type Summary } from "../probe/stats.ts";
+import { probeAudioSocketCall } from "../probe/audiosocket_call.ts";
+import {
+  type Budget,
+  type BudgetResult,
+  checkBudgets,
+  summarize,
+  type Summary,
+} from "../probe/percentiles.ts";
 
 /** Arguments as typed on the command line (strings), or set by tests. */
 export interface ProbeArgs {

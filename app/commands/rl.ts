@@ -6,8 +6,7 @@
 import type { Config } from "../../infra/mod.ts";
 import { databasePath } from "./migrate.ts";
 import { openStore } from "../../store/mod.ts";
-import { rlReportCommand, syncVariants } from "../../rl/mod.ts";
-import { variantsOf } from "../learning.ts";
+import { rlReportCommand, syncVariants, variantsOf } from "../../rl/mod.ts";
 
 /** Print the report; returns the exit code. */
 export async function rlReportMain(config: Config, opts: { json: boolean }): Promise<number> {

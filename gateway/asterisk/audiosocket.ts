@@ -19,8 +19,8 @@ import type { Logger } from "../../infra/mod.ts";
 import { type CallOutput, PIPELINE_RATE } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { openAsteriskCall } from "./open_call.ts";
-import { createGuard, type Guard, type SocketLimiter } from "../guard/front_door.ts";
-import { loadResampler, type Ticker } from "../audio/mod.ts";
+import { createGuard, type Guard, type SocketLimiter } from "../guard/mod.ts";
+import { InboundAudio, loadResampler, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
 import {
   type AudioSocketMessage,
   AudioSocketParser,
@@ -28,8 +28,6 @@ import {
   KIND,
   slinKindFor,
 } from "./audiosocket_wire.ts";
-import { InboundAudio, OutboundAudio, slinFormat } from "./media.ts";
-import { Playout } from "./playout.ts";
 
 /** Options of {@linkcode startAudioSocketServer}. */
 export interface AudioSocketOptions {
@@ -178,7 +176,7 @@ class AudioSocketCall {
   readonly #limiter: SocketLimiter;
   readonly #opts: CallOptions;
   readonly #parser: AudioSocketParser;
-  readonly #playout: Playout;
+  readonly #pacer: Pacer<Uint8Array>;
   readonly #output: CallOutput;
   #log: Logger;
   #session: CallSession | undefined;
@@ -204,7 +202,7 @@ class AudioSocketCall {
     this.#limiter = limiter;
     this.#opts = opts;
     this.#parser = new AudioSocketParser({ slinRate: opts.slinRate, maxPayloadBytes: limiter.maxBytes });
-    this.#playout = new Playout({
+    this.#pacer = new Pacer<Uint8Array>({
       send: (frames) => this.#write(frames.length === 1 ? frames[0] : concat(frames)),
       // TOM's audio is converted a few frames per tick, as the schedule needs it (a long TTS chunk
       // converted at once would hold the event loop past the next frame's slot).
@@ -251,14 +249,14 @@ class AudioSocketCall {
         this.#outbound.mark(name);
       },
       clear: () => {
-        // In stream order: the playout's marks, then those still waiting for conversion, then the pending.
+        // In stream order: the pacer's marks, then those still waiting for conversion, then the pending.
         const dropped = [
           ...(this.#outbound?.clear() ?? []),
           ...this.#pending.filter((p): p is string => typeof p === "string"),
         ];
         this.#pending = [];
         this.#pendingMs = 0;
-        this.#playout.clear();
+        this.#pacer.clear();
         if (dropped.length > 0) {
           queueMicrotask(() => {
             for (const name of dropped) this.#session?.deliver({ type: "mark", name, cleared: true });
@@ -267,7 +265,7 @@ class AudioSocketCall {
       },
       hangup: (reason) => this.hangup(reason),
       get queuedMs() {
-        return call.#pendingMs + call.#playout.queuedMs + (call.#outbound?.pendingMs ?? 0);
+        return call.#pendingMs + call.#pacer.queuedMs + (call.#outbound?.pendingMs ?? 0);
       },
     };
   }
@@ -280,20 +278,18 @@ class AudioSocketCall {
     this.#outbound?.fill(Infinity);
     this.#outbound?.flush();
     this.#outbound?.dispose();
-    const out = new OutboundAudio(
-      slinFormat(rate),
-      20,
-      (frame) => this.#playout.enqueue(frame),
-      (bytes) => wrapAudio(kind, bytes),
-      {
-        sliceFrames: SLICE_FRAMES,
-        onMark: (name) => this.#playout.mark(name),
-        onCue: (sent) => this.#playout.cue(sent),
-      },
-    );
+    const out = new OutboundAudio({
+      codec: "l16",
+      rate,
+      sliceFrames: SLICE_FRAMES,
+      wrap: (bytes) => wrapAudio(kind, bytes),
+      onFrame: (frame) => this.#pacer.enqueue(frame),
+      onMark: (name) => this.#pacer.mark(name),
+      onCue: (sent) => this.#pacer.cue(sent),
+    });
     this.#outbound = out;
     this.#outKind = kind;
-    this.#playout.silence = out.encode(new Int16Array(out.frameSamples));
+    this.#pacer.silence = out.encode(new Int16Array(out.frameSamples));
     for (const p of this.#pending.splice(0)) {
       if (typeof p === "string") out.mark(p);
       else out.push(p.pcm, p.sent);
@@ -339,7 +335,7 @@ class AudioSocketCall {
       this.#session?.end("internal error", "failed");
     } finally {
       clearTimeout(this.#uuidTimer);
-      this.#playout.stop();
+      this.#pacer.stop();
       await this.#writing;
       this.#inbound?.dispose();
       this.#outbound?.dispose();
@@ -404,8 +400,12 @@ class AudioSocketCall {
   #audio(kind: number, rate: number, pcm: Int16Array): void {
     if (kind !== this.#inKind) {
       this.#inbound?.dispose();
-      this.#inbound = new InboundAudio(slinFormat(rate), (frame, atMs) => {
-        this.#session?.deliver({ type: "audio", pcm: frame, atMs });
+      // Asterisk sends nothing while the far side is silent on some channels: time frames by arrival.
+      this.#inbound = new InboundAudio({
+        codec: "l16",
+        rate,
+        timing: "arrival",
+        onFrame: (pcm, atMs) => this.#session?.deliver({ type: "audio", pcm, atMs }),
       });
       this.#inKind = kind;
       if (kind !== this.#outKind) {
@@ -455,7 +455,7 @@ class AudioSocketCall {
     this.#state = "ended";
     clearTimeout(this.#uuidTimer);
     clearTimeout(this.#formatTimer);
-    this.#playout.stop();
+    this.#pacer.stop();
     if (sendHangup) this.#write(HANGUP_MESSAGE, true);
     // Closing wakes the read loop; writes already queued (the hang-up) go out first.
     this.#writing = this.#writing.then(() => {
@@ -467,8 +467,8 @@ class AudioSocketCall {
     });
     this.#log.debug("AudioSocket call finished", {
       reason,
-      frames_sent: this.#playout.sentFrames,
-      frames_slipped: this.#playout.slippedFrames,
+      frames_sent: this.#pacer.sentFrames,
+      frames_slipped: this.#pacer.slippedFrames,
     });
   }
 

@@ -25,17 +25,9 @@ import type { Logger } from "../../infra/mod.ts";
 import type { CallOutput } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { openAsteriskCall } from "./open_call.ts";
-import {
-  admitWebSocket,
-  CLOSE,
-  closeSocket,
-  createGuard,
-  type Guard,
-  guardSocket,
-} from "../guard/front_door.ts";
-import { loadResampler, type Ticker } from "../audio/mod.ts";
-import { formatByName, InboundAudio, KNOWN_FORMATS, OutboundAudio } from "./media.ts";
-import { Playout } from "./playout.ts";
+import { admitWebSocket, CLOSE, closeSocket, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
+import { InboundAudio, loadResampler, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
+import { formatByName, KNOWN_FORMATS } from "./formats.ts";
 import {
   type Command,
   type ControlEvent,
@@ -140,7 +132,7 @@ class AsteriskWsCall {
   #session: CallSession | undefined;
   #inbound: InboundAudio | undefined;
   #outbound: OutboundAudio | undefined;
-  #playout: Playout | undefined;
+  #pacer: Pacer<Uint8Array> | undefined;
   #invalid = 0;
   #markSeq = 0;
   #marksConfirmed = false;
@@ -165,7 +157,7 @@ class AsteriskWsCall {
     if (this.#state === "ended") return;
     if (typeof data !== "string") {
       if (this.#state === "call" && data.byteLength > 0) {
-        this.#inbound?.pushBytes(new Uint8Array(data), this.#now() - this.#startedAt);
+        this.#inbound?.push(new Uint8Array(data), this.#now() - this.#startedAt);
       }
       return;
     }
@@ -185,9 +177,9 @@ class AsteriskWsCall {
         return this.#markProcessed(markId(e));
       case "MEDIA_XOFF":
         this.#log.debug("Asterisk's queue is full: pausing");
-        return this.#playout?.pause();
+        return this.#pacer?.pause();
       case "MEDIA_XON":
-        return this.#playout?.resume();
+        return this.#pacer?.resume();
       case "ERROR":
         this.#log.warn("Asterisk reported an error", { error_text: String(e.fields.error_text ?? "") });
         return;
@@ -233,7 +225,7 @@ class AsteriskWsCall {
         const unconverted = this.#outbound?.clear() ?? [];
         // Marks already in Asterisk's queue come first in the stream: they fire (cleared) first.
         this.#dropSentMarks();
-        this.#playout?.clear();
+        this.#pacer?.clear();
         if (unconverted.length > 0) {
           queueMicrotask(() => {
             for (const name of unconverted) this.#session?.deliver({ type: "mark", name, cleared: true });
@@ -243,7 +235,7 @@ class AsteriskWsCall {
       },
       hangup: (reason) => this.hangup(reason),
       get queuedMs() {
-        const p = call.#playout;
+        const p = call.#pacer;
         return p ? p.queuedMs + p.aheadMs + (call.#outbound?.pendingMs ?? 0) : 0;
       },
     };
@@ -269,7 +261,7 @@ class AsteriskWsCall {
     this.#timer = undefined;
     this.#state = "call";
     this.#startedAt = this.#now();
-    const playout = new Playout({
+    const pacer = new Pacer<Uint8Array>({
       frameMs,
       leadMs: this.#opts.leadMs ?? 400,
       maxBurst: 3,
@@ -279,18 +271,25 @@ class AsteriskWsCall {
       onMark: (name, cleared) => this.#markPassed(name, cleared),
       refill: (frames) => this.#outbound?.fill(frames),
     });
-    this.#playout = playout;
-    const outbound = new OutboundAudio(format, frameMs, (frame) => playout.enqueue(frame), undefined, {
+    this.#pacer = pacer;
+    const outbound = new OutboundAudio({
+      codec: format.codec,
+      rate: format.rate,
+      frameMs,
       sliceFrames: 5,
-      onMark: (name) => playout.mark(name),
-      onCue: (sent) => playout.cue(sent),
+      onFrame: (frame) => pacer.enqueue(frame),
+      onMark: (name) => pacer.mark(name),
+      onCue: (sent) => pacer.cue(sent),
     });
     this.#outbound = outbound;
-    playout.silence = outbound.encode(new Int16Array(outbound.frameSamples));
-    this.#inbound = new InboundAudio(
-      format,
-      (pcm, atMs) => this.#session?.deliver({ type: "audio", pcm, atMs }),
-    );
+    pacer.silence = outbound.encode(new Int16Array(outbound.frameSamples));
+    // Asterisk sends nothing while the far side is silent on some channels: time frames by arrival.
+    this.#inbound = new InboundAudio({
+      codec: format.codec,
+      rate: format.rate,
+      timing: "arrival",
+      onFrame: (pcm, atMs) => this.#session?.deliver({ type: "audio", pcm, atMs }),
+    });
     try {
       this.#session = openAsteriskCall(this.#deps, {
         transport: "chan_websocket",
@@ -325,14 +324,14 @@ class AsteriskWsCall {
     }
   }
 
-  /** The playout passed a mark: ask Asterisk to confirm when it has played the audio before it. */
+  /** The pacer passed a mark: ask Asterisk to confirm when it has played the audio before it. */
   #markPassed(name: string, cleared: boolean): void {
     if (cleared || this.#state !== "call") {
       queueMicrotask(() => this.#session?.deliver({ type: "mark", name, cleared: true }));
       return;
     }
     const id = `m${++this.#markSeq}`;
-    const wait = (this.#playout?.aheadMs ?? 0) + (this.#opts.markTimeoutMs ?? 2000);
+    const wait = (this.#pacer?.aheadMs ?? 0) + (this.#opts.markTimeoutMs ?? 2000);
     const timer = setTimeout(() => {
       if (!this.#marks.has(id)) return;
       if (!this.#marksConfirmed) this.#log.debug("no MEDIA_MARK_PROCESSED from Asterisk: mark fired by time");
@@ -392,7 +391,7 @@ class AsteriskWsCall {
     this.#state = "ended";
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#playout?.stop();
+    this.#pacer?.stop();
     for (const m of this.#marks.values()) clearTimeout(m.timer);
     this.#marks.clear();
   }

@@ -22,7 +22,7 @@ import {
   type TokenAlgorithm,
   verifyCallToken,
 } from "./token.ts";
-import { isLoopbackHost, isLoopbackIp } from "../guard/ip.ts";
+import { isLoopbackHost, isLoopbackIp } from "../guard/mod.ts";
 
 /** Why a token was refused (a metric label; never shown to the peer). */
 export type AuthFailureReason =

@@ -18,9 +18,9 @@
  */
 import type { Logger } from "../../infra/mod.ts";
 import { StoreConflictError } from "../../store/mod.ts";
-import { PIPELINE_FRAME_SAMPLES, PIPELINE_RATE } from "../call/contract.ts";
+import { PIPELINE_RATE } from "../call/contract.ts";
 import { CallSession, type GatewayDeps } from "../call/session.ts";
-import { CLOSE, closeSocket, type Guard, guardSocket } from "../guard/front_door.ts";
+import { CLOSE, closeSocket, type Guard, guardSocket } from "../guard/mod.ts";
 import type { CallTokenClaims } from "../auth/token.ts";
 import {
   BROWSER_PROTOCOL_VERSION,
@@ -29,14 +29,10 @@ import {
   PipelineEvent,
   type ServerEvent,
 } from "../call/messages.ts";
-import { Pacer } from "../audio/pacer.ts";
-import type { Ticker } from "../audio/ticker.ts";
-import { FrameAssembler, Reframer } from "../audio/reframe.ts";
-import { bytesToInt16, int16ToBytes } from "../audio/pcm.ts";
+import { InboundAudio, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
 
 /** Call ids a URL may carry (the same set `mintCallToken` accepts). */
 export const CALL_ID_PATTERN: RegExp = /^[A-Za-z0-9._:-]{1,128}$/;
-const FRAME_MS = (PIPELINE_FRAME_SAMPLES * 1000) / PIPELINE_RATE;
 
 /** Options of the browser transport. */
 export interface BrowserOptions {
@@ -59,13 +55,12 @@ export class BrowserConnection {
   readonly #callId: string;
   readonly #claims: CallTokenClaims;
   readonly #maxInvalid: number;
-  readonly #inbound = new Reframer(PIPELINE_FRAME_SAMPLES * 2);
-  readonly #outbound = new FrameAssembler(PIPELINE_FRAME_SAMPLES);
-  readonly #pacer: Pacer<Int16Array>;
+  readonly #inbound: InboundAudio;
+  readonly #outbound: OutboundAudio;
+  readonly #pacer: Pacer<Uint8Array>;
   readonly #output: EventfulOutput;
   #session: CallSession | undefined;
   #state: "open" | "streaming" | "ended" = "open";
-  #framesIn = 0;
   #invalid = 0;
   #startedAt = 0;
   #startTimer: ReturnType<typeof setTimeout> | undefined;
@@ -88,11 +83,20 @@ export class BrowserConnection {
     this.#callId = callId;
     this.#claims = claims;
     this.#maxInvalid = opts.maxInvalidMessages ?? 10;
-    this.#pacer = new Pacer<Int16Array>({
-      frameMs: FRAME_MS,
+    // The browser speaks the pipeline's own format (PCM16LE mono 16 kHz): no resampling either way.
+    this.#inbound = new InboundAudio({
+      codec: "l16",
+      rate: PIPELINE_RATE,
+      onFrame: (pcm, atMs) => {
+        if (this.#state === "streaming") this.#session?.deliver({ type: "audio", pcm, atMs });
+      },
+    });
+    const pacer = new Pacer<Uint8Array>({
       ...(opts.ticker ? { ticker: opts.ticker } : {}),
-      send: (frame) => {
-        if (!this.#quiet && socket.readyState === WebSocket.OPEN) socket.send(int16ToBytes(frame));
+      send: (frames) => {
+        for (const frame of frames) {
+          if (!this.#quiet && socket.readyState === WebSocket.OPEN) socket.send(frame);
+        }
       },
       onMark: (name, cleared) => {
         if (!cleared) this.#send({ type: "mark", name: name.slice(0, 200) });
@@ -101,6 +105,14 @@ export class BrowserConnection {
         if (cleared) queueMicrotask(deliver);
         else deliver();
       },
+    });
+    this.#pacer = pacer;
+    this.#outbound = new OutboundAudio({
+      codec: "l16",
+      rate: PIPELINE_RATE,
+      onFrame: (frame) => pacer.enqueue(frame),
+      onMark: (name) => pacer.mark(name),
+      onCue: (sent) => pacer.cue(sent),
     });
     this.#output = this.#makeOutput();
     this.#startTimer = setTimeout(() => {
@@ -138,15 +150,9 @@ export class BrowserConnection {
     const conn = this;
     return {
       audio: (pcm, sent) => {
-        if (this.#state !== "streaming") return;
-        if (sent) this.#pacer.cue(sent);
-        for (const frame of this.#outbound.push(pcm)) this.#pacer.enqueue(frame);
+        if (this.#state === "streaming") this.#outbound.push(pcm, sent);
       },
-      mark: (name) => {
-        const tail = this.#outbound.flush();
-        if (tail) this.#pacer.enqueue(tail);
-        this.#pacer.mark(name);
-      },
+      mark: (name) => this.#outbound.mark(name),
       clear: () => {
         this.#outbound.clear();
         this.#pacer.clear();
@@ -154,7 +160,7 @@ export class BrowserConnection {
       },
       hangup: (reason) => this.hangup(reason),
       get queuedMs() {
-        return conn.#pacer.queuedMs + (conn.#outbound.pendingSamples * 1000) / PIPELINE_RATE;
+        return conn.#pacer.queuedMs + conn.#outbound.pendingMs;
       },
       event: (e) => {
         const r = PipelineEvent.safeParse(e);
@@ -193,12 +199,7 @@ export class BrowserConnection {
   #onAudio(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     if (this.#state !== "streaming") return this.#invalidMessage("Cannot accept audio: send start first");
-    for (const frame of this.#inbound.push(bytes)) {
-      const atMs = this.#framesIn * FRAME_MS;
-      this.#framesIn++;
-      this.#session?.deliver({ type: "audio", pcm: bytesToInt16(frame), atMs });
-      if (this.#state !== "streaming") return;
-    }
+    this.#inbound.push(bytes);
   }
 
   #invalidMessage(message: string): void {

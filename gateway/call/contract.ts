@@ -62,10 +62,22 @@ export interface CallOutput {
   readonly queuedMs: number;
 }
 
-/** What the answering stage gets for one call. */
+/**
+ * What the answering stage gets for one call. The session decides once, when it opens the call, whose call
+ * it is; the answering stage takes that as given and never looks the call up again.
+ */
 export interface CallContext {
   callId: string;
   transport: TransportKind;
+  direction: "inbound" | "outbound";
+  /** The account the call belongs to (the session's decision: transport, token, placed call or default). */
+  accountId: string;
+  /**
+   * The person the call's record names (a placed call's callee, the person of a ringing record the call
+   * continues, or the person whose stored number the caller ID matched); null: not known. Taken from the
+   * record as the session wrote or adopted it; never re-derived downstream.
+   */
+  personId: string | null;
   output: CallOutput;
   /** A logger with `call_id` set. */
   log: Logger;

@@ -11,6 +11,7 @@ import type { Config } from "../../infra/mod.ts";
 import type { Logger } from "../../infra/mod.ts";
 import type { CallRegistry } from "../../infra/mod.ts";
 import {
+  type Call,
   createAccount,
   createCall,
   endCall,
@@ -47,6 +48,12 @@ export interface CallStartInfo {
   externalId?: string;
   /** TOM's call id when it is already known (browser URL, outbound calls TOM placed). */
   callId?: string;
+  /**
+   * The ringing record of a call TOM placed, as the transport read it (gateway/outbound/attach.ts):
+   * the session continues it (same id, account and person) instead of starting another, without reading
+   * it again. Without it, a known `callId` is looked up once.
+   */
+  placed?: Call;
   /** Account, when already known (outbound calls, browser tokens). */
   accountId?: string;
   personId?: string;
@@ -86,6 +93,8 @@ export function defaultAccountId(store: Store): string {
 export class CallSession {
   readonly id: string;
   readonly accountId: string;
+  /** The person the call's record names (null: not known); what the answering stage is told. */
+  readonly personId: string | null;
   readonly transport: TransportKind;
   readonly log: Logger;
   readonly #abort = new AbortController();
@@ -110,7 +119,10 @@ export class CallSession {
       personId = findPersonByPhone(deps.store, this.accountId, info.from)?.id ?? null;
     }
     // A call TOM placed itself already has its (ringing) row: continue it instead of starting another.
-    const placed = info.callId ? getCall(deps.store, this.accountId, info.callId) : undefined;
+    // The transport hands over the row it already read (gateway/outbound/attach.ts); with only the id
+    // (a browser URL), the session reads it once.
+    const placed = info.placed ??
+      (info.callId ? getCall(deps.store, this.accountId, info.callId) : undefined);
     const adopt = placed && placed.status === "ringing" && placed.direction === info.direction &&
       placed.transport === info.transport;
     const call = adopt ? placed : createCall(deps.store, this.accountId, {
@@ -123,6 +135,7 @@ export class CallSession {
     });
     markCallAnswered(deps.store, this.accountId, call.id, this.#started);
     this.id = call.id;
+    this.personId = call.personId;
     this.log = deps.log.child({ call_id: this.id, transport: info.transport });
     const recorded = { accountId: this.accountId, callId: this.id, startedAt: this.#started };
     this.#recorder = startRecording({ ...deps, log: this.log }, recorded);
@@ -139,6 +152,9 @@ export class CallSession {
     this.#handler = deps.answer({
       callId: this.id,
       transport: info.transport,
+      direction: info.direction,
+      accountId: this.accountId,
+      personId: this.personId,
       output: this.#watch?.output ?? recordedOutput,
       log: this.log,
       signal: this.#abort.signal,

@@ -37,11 +37,10 @@ import { join } from "node:path";
 import type { Logger } from "../../infra/mod.ts";
 import type { CallOutput } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
-import { admitWebSocket, CLOSE, createGuard, type Guard, guardSocket } from "../guard/front_door.ts";
-import { type Clock, loadResampler } from "../audio/mod.ts";
+import { admitWebSocket, CLOSE, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
+import { type Clock, InboundAudio, loadResampler } from "../audio/mod.ts";
 import { EslClient, type EslEvent } from "./esl.ts";
 import { type ForkMetadata, parseForkMetadata } from "./meta.ts";
-import { ForkInbound } from "./inbound.ts";
 import { FsPlayback } from "./playback.ts";
 import { openTelephonySession } from "../outbound/attach.ts";
 
@@ -155,7 +154,7 @@ class ForkCall {
   #state: "open" | "call" | "ended" = "open";
   #meta: ForkMetadata | undefined;
   #session: CallSession | undefined;
-  #inbound: ForkInbound | undefined;
+  #inbound: InboundAudio | undefined;
   #playback: FsPlayback | undefined;
   #invalid = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -280,11 +279,15 @@ class ForkCall {
     if (meta.mix === "mixed") {
       this.#log.warn("mod_audio_fork sends mixed audio: TOM will hear itself (use mono)");
     }
-    this.#inbound = new ForkInbound(
-      meta.rate,
-      meta.mix === "stereo" ? 2 : 1,
-      (pcm, atMs) => session.deliver({ type: "audio", pcm, atMs }),
-    );
+    // L16 of any size (coalesced, split mid-sample), mono or stereo (caller first); timed by sample count,
+    // so a burst of coalesced frames keeps its true timing.
+    this.#inbound = new InboundAudio({
+      codec: "l16",
+      rate: meta.rate,
+      channels: meta.mix === "stereo" ? 2 : 1,
+      channel: 0,
+      onFrame: (pcm, atMs) => session.deliver({ type: "audio", pcm, atMs }),
+    });
   }
 
   #makeOutput(): CallOutput {

@@ -2,7 +2,8 @@
  * The gateway's front door, shared by every transport: the telephony peer allow-list, the per-address
  * connection cap, the per-connection token bucket and frame-size cap, the browser Origin allow-list, and
  * the metrics and log lines for every refusal. One guard is built per appliance ({@linkcode createGuard})
- * and handed to each transport's mount function.
+ * and handed to each transport's mount function; the WebSocket admission that uses it is ws_admission.ts,
+ * and the guard's face for the rest of the gateway is mod.ts.
  *
  * Log lines name a refused peer only by its kind (loopback/private/public) and a keyed hash that is
  * stable for the life of the process: repeated attacks from one address can be correlated, the address
@@ -17,25 +18,6 @@ import type { Logger } from "../../infra/mod.ts";
 import type { TransportKind } from "../call/contract.ts";
 import { canonicalIp, type Cidr, inCidr, isLoopbackHost, isLoopbackIp, parseCidr, parseIp } from "./ip.ts";
 import { limiter, type SocketLimiter, TokenBucket } from "./bucket.ts";
-
-export { type Admission, type SocketLimiter, TokenBucket } from "./bucket.ts";
-export { canonicalIp, isLoopbackHost, isLoopbackIp, parseCidr, parseIp } from "./ip.ts";
-export {
-  admit,
-  type AdmitOptions,
-  admitWebSocket,
-  CLOSE,
-  closeSocket,
-  type CloseSocketOptions,
-  guardSocket,
-  type GuardSocketOptions,
-  refuse,
-  remoteAddress,
-  type Slot,
-  type UpgradedSocket,
-  type UpgradeOptions,
-  upgradeWebSocket,
-} from "./websocket.ts";
 
 /** Why a connection was refused before authentication (a metric label). */
 export type RejectReason =

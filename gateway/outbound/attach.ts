@@ -28,7 +28,7 @@ export function isSafeId(s: unknown): s is string {
 /**
  * Open the session for a call a transport starts. When `placed` names a ringing outbound call of the
  * same transport, the session continues that row (same id, account and person: {@linkcode CallSession}
- * adopts a ringing row it is given); otherwise it is a new call.
+ * adopts the ringing row it is given, without reading it again); otherwise it is a new call.
  *
  * @throws {Error} when the appliance is shutting down (from {@linkcode CallSession.open}).
  */
@@ -55,6 +55,7 @@ export function openTelephonySession(
     callId,
     accountId,
     ...(row.personId ? { personId: row.personId } : {}),
+    placed: row,
   };
   return CallSession.open(deps, outbound, output);
 }

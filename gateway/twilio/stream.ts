@@ -15,18 +15,10 @@
  * @module
  */
 import type { Logger } from "../../infra/mod.ts";
-import { type CallOutput, PIPELINE_FRAME_SAMPLES, PIPELINE_RATE } from "../call/contract.ts";
+import type { CallOutput } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
-import { CLOSE } from "../guard/front_door.ts";
-import {
-  createResampler,
-  decodeMulaw,
-  encodeMulaw,
-  FrameAssembler,
-  Pacer,
-  type Resampler,
-  type Ticker,
-} from "../audio/mod.ts";
+import { CLOSE } from "../guard/mod.ts";
+import { InboundAudio, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
 import {
   clearMessage,
   decodeBase64,
@@ -38,8 +30,6 @@ import {
 import { isSafeId, openTelephonySession } from "../outbound/attach.ts";
 
 const TWILIO_RATE = 8000;
-const TWILIO_FRAME = 160;
-const FRAME_MS = (PIPELINE_FRAME_SAMPLES * 1000) / PIPELINE_RATE;
 /** Close code for an unsupported data type (binary on a JSON-only protocol). */
 export const CLOSE_UNSUPPORTED = 1003;
 
@@ -73,14 +63,11 @@ export class TwilioStreamCall {
   #streamSid = "";
   #callSid = "";
   #session: CallSession | undefined;
-  #up: Resampler | undefined;
-  #down: Resampler | undefined;
-  #inFrames = new FrameAssembler(PIPELINE_FRAME_SAMPLES);
-  #outFrames = new FrameAssembler(TWILIO_FRAME);
+  #inbound: InboundAudio | undefined;
+  #outbound: OutboundAudio | undefined;
   #pacer: Pacer<Uint8Array> | undefined;
   #sentMarks = new Map<string, string>();
   #markSeq = 0;
-  #inCount = 0;
   #invalid = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -113,7 +100,7 @@ export class TwilioStreamCall {
         if (m.media.track === undefined || m.media.track === "inbound" || m.media.track === "inbound_track") {
           const bytes = decodeBase64(m.media.payload);
           if (!bytes) return this.#invalidMessage("media payload is not base64");
-          this.#inbound(bytes);
+          this.#inboundAudio(bytes);
         }
         return;
       case "dtmf":
@@ -163,12 +150,25 @@ export class TwilioStreamCall {
     const str = (
       k: string,
     ) => (typeof custom[k] === "string" && custom[k] !== "" ? custom[k] as string : undefined);
-    this.#up = createResampler(TWILIO_RATE, PIPELINE_RATE);
-    this.#down = createResampler(PIPELINE_RATE, TWILIO_RATE);
-    this.#pacer = new Pacer<Uint8Array>({
-      send: (frame) => this.#send(mediaMessage(this.#streamSid, frame)),
+    const pacer = new Pacer<Uint8Array>({
+      send: (frames) => {
+        for (const frame of frames) this.#send(mediaMessage(this.#streamSid, frame));
+      },
       onMark: (name, cleared) => this.#markReached(name, cleared),
       ...(this.#env.opts.ticker ? { ticker: this.#env.opts.ticker } : {}),
+    });
+    this.#pacer = pacer;
+    this.#outbound = new OutboundAudio({
+      codec: "mulaw",
+      rate: TWILIO_RATE,
+      onFrame: (frame) => pacer.enqueue(frame),
+      onMark: (name) => pacer.mark(name),
+      onCue: (sent) => pacer.cue(sent),
+    });
+    this.#inbound = new InboundAudio({
+      codec: "mulaw",
+      rate: TWILIO_RATE,
+      onFrame: (pcm, atMs) => this.#session?.deliver({ type: "audio", pcm, atMs }),
     });
     const callId = str("tom_call_id");
     const accountId = str("tom_account_id");
@@ -197,14 +197,8 @@ export class TwilioStreamCall {
     if (this.#callSid) this.#env.live.set(this.#callSid, this);
   }
 
-  #inbound(mulaw: Uint8Array): void {
-    const up = this.#up;
-    const session = this.#session;
-    if (!up || !session) return;
-    for (const frame of this.#inFrames.push(up.process(decodeMulaw(mulaw)))) {
-      session.deliver({ type: "audio", pcm: frame, atMs: this.#inCount * FRAME_MS });
-      this.#inCount++;
-    }
+  #inboundAudio(mulaw: Uint8Array): void {
+    if (this.#session) this.#inbound?.push(mulaw);
   }
 
   #makeOutput(): CallOutput {
@@ -212,25 +206,19 @@ export class TwilioStreamCall {
     const call = this;
     return {
       audio: (pcm, sent) => {
-        const down = this.#down;
-        const pacer = this.#pacer;
-        if (this.#state !== "call" || !down || !pacer) return;
-        if (sent) pacer.cue(sent);
-        for (const frame of this.#outFrames.push(down.process(pcm))) pacer.enqueue(encodeMulaw(frame));
+        if (this.#state === "call") this.#outbound?.push(pcm, sent);
       },
       mark: (name) => {
-        const pacer = this.#pacer;
-        if (this.#state !== "call" || !pacer) {
+        const outbound = this.#outbound;
+        if (this.#state !== "call" || !outbound) {
           queueMicrotask(() => this.#session?.deliver({ type: "mark", name, cleared: true }));
           return;
         }
-        const rest = this.#outFrames.flush();
-        if (rest) pacer.enqueue(encodeMulaw(rest));
-        pacer.mark(name);
+        outbound.mark(name);
       },
       clear: () => {
         if (this.#state !== "call") return;
-        this.#outFrames.clear();
+        this.#outbound?.clear();
         this.#pacer?.clear();
         this.#send(clearMessage(this.#streamSid));
         const dropped = [...this.#sentMarks.values()];
@@ -243,8 +231,7 @@ export class TwilioStreamCall {
       },
       hangup: (reason) => this.hangup(reason),
       get queuedMs() {
-        const pending = (call.#outFrames.pendingSamples * 1000) / TWILIO_RATE;
-        return Math.round((call.#pacer?.queuedMs ?? 0) + pending);
+        return Math.round((call.#pacer?.queuedMs ?? 0) + (call.#outbound?.pendingMs ?? 0));
       },
     };
   }
@@ -293,9 +280,9 @@ export class TwilioStreamCall {
     if (this.#callSid && this.#env.live.get(this.#callSid) === this) this.#env.live.delete(this.#callSid);
     this.#pacer?.stop();
     this.#sentMarks.clear();
-    this.#up?.dispose();
-    this.#down?.dispose();
-    this.#up = this.#down = undefined;
+    this.#inbound?.dispose();
+    this.#outbound?.dispose();
+    this.#inbound = this.#outbound = undefined;
     const session = this.#session;
     if (session && !session.ended) session.end(reason, status);
   }

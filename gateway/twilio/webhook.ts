@@ -33,7 +33,7 @@ import {
   guardSocket,
   remoteAddress,
   upgradeWebSocket,
-} from "../guard/front_door.ts";
+} from "../guard/mod.ts";
 import { loadResampler } from "../audio/mod.ts";
 import {
   STREAM_TOKEN_PARAMETER,

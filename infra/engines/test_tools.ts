@@ -1,7 +1,7 @@
 /**
  * Command-line tools only the tests need, to check the files TOM ships for deployment with the tools that
  * will read them: `promtool` (Prometheus rules), `xmllint` (FreeSWITCH XML) and `systemd-analyze`
- * (systemd units), and Chromium for the browser tests (browser.ts). Debian packages, installed with apt-get.
+ * (systemd units), and Chromium for the browser tests (chromium.ts). Debian packages, installed with apt-get.
  *
  * @module
  */

@@ -3,7 +3,6 @@
 // The API documentation page (/api): every endpoint with its JSON Schemas.
 import type { VNode } from "preact";
 import { type Endpoint, endpoints } from "../../ui/mod.ts";
-import { MANIFEST } from "../_manifest.ts";
 import { T } from "../../ui/mod.ts";
 import type { Handlers, PageProps, RouteConfig } from "../../ui/mod.ts";
 
@@ -11,7 +10,7 @@ export const config: RouteConfig = { api: false };
 
 export const handler: Handlers<Endpoint[]> = {
   GET(ctx) {
-    return ctx.render(endpoints(MANIFEST), { title: T.api.title });
+    return ctx.render(endpoints(ctx.deps.routes ?? {}), { title: T.api.title });
   },
 };
 

@@ -2,7 +2,6 @@
 import { VERSION } from "../../infra/mod.ts";
 import { type ApiDoc, json } from "../../ui/mod.ts";
 import { endpoints, openApi } from "../../ui/mod.ts";
-import { MANIFEST } from "../_manifest.ts";
 import type { Handlers } from "../../ui/mod.ts";
 
 export const doc: ApiDoc = {
@@ -10,7 +9,7 @@ export const doc: ApiDoc = {
 };
 
 export const handler: Handlers = {
-  GET() {
-    return json(openApi(endpoints(MANIFEST), VERSION));
+  GET(ctx) {
+    return json(openApi(endpoints(ctx.deps.routes ?? {}), VERSION));
   },
 };

@@ -1,7 +1,7 @@
 // GET /api/stats: the dashboard's figures and the 7-day sentiment trend.
 import { callStats } from "../../store/mod.ts";
 import { type ApiDoc, json } from "../../ui/mod.ts";
-import { countCalls, countPeople } from "../../ui/mod.ts";
+import { countCalls, countPeople } from "../../store/mod.ts";
 import { startOfWeek } from "../../ui/mod.ts";
 import { sentimentPoints } from "../../ui/mod.ts";
 import type { Handlers } from "../../ui/mod.ts";

@@ -2,7 +2,7 @@
 /** @jsxRuntime automatic */
 // Calls of the account, newest first.
 import type { VNode } from "preact";
-import { type CallRow, listCallRows } from "../../ui/mod.ts";
+import { type CallRow, listCallRows } from "../../store/mod.ts";
 import { dateTime, duration, score } from "../../ui/mod.ts";
 import { T } from "../../ui/mod.ts";
 import type { Handlers, PageProps } from "../../ui/mod.ts";

@@ -1,10 +1,14 @@
 // Learning (administrators): the conversation strategies (policy variants) the bandit chooses from, per
 // context their figures as `tom rl report` shows them, the decision log, the rewards of the account's
 // recent calls with their components, and the actions re-enable / disable / enable.
-import { buildReport, reenableVariant, setVariantActive, VariantActionError } from "../../rl/mod.ts";
+import {
+  buildReport,
+  reenableVariant,
+  setVariantActive,
+  VariantActionError,
+  variantsOf,
+} from "../../rl/mod.ts";
 import { getVariant, listRewards, listRlDecisions, listUsers, listVariants } from "../../store/mod.ts";
-import { variantsOf } from "../../app/learning.ts";
-import type { UiLearningDeps } from "../../app/admin_ui.ts";
 import { fill, T } from "../../ui/mod.ts";
 import type { Handlers, RouteConfig, RouteContext } from "../../ui/mod.ts";
 import { type Data, MAX_REASON } from "./_view.tsx";
@@ -20,7 +24,7 @@ const DECISIONS_SHOWN = 100;
 async function data(ctx: RouteContext<Data>, error?: string): Promise<Data> {
   const { account } = ctx.need();
   const store = ctx.deps.store;
-  const learning = (ctx.deps as UiLearningDeps).learning?.();
+  const learning = ctx.deps.learning?.();
   const baseVariant = (learning?.variants ?? await variantsOf(ctx.deps.config)).baseVariant;
   const rows = buildReport(store, { baseVariant });
   const contexts = [...new Set(rows.map((r) => r.context))].filter((c) => c !== "-");
@@ -82,7 +86,7 @@ export const handler: Handlers<Data> = {
     if (reason.length > MAX_REASON) return await fail(400, T.learning.errReason);
     const before = getVariant(ctx.deps.store, variantId);
     if (!before) return await fail(400, T.learning.errUnknown);
-    const metrics = (ctx.deps as UiLearningDeps).learning?.()?.metrics;
+    const metrics = ctx.deps.learning?.()?.metrics;
     try {
       // The decision and its audit entry are written together or not at all.
       ctx.deps.store.transaction(() => {

@@ -1,5 +1,7 @@
 /**
- * Transcript encryption at rest: AES-256-GCM with keys from a key file, rotation with re-encryption.
+ * Transcript encryption at rest: AES-256-GCM with keys from a key file (keyring.ts), each utterance sealed
+ * to its account, call, turn and speaker (sealed_transcripts.ts), rotation with re-encryption. Part of
+ * store/, with its own face.
  *
  * @example
  * ```ts
@@ -20,4 +22,4 @@ export {
   storeTranscriptTurn,
   turnAad,
   type TurnBinding,
-} from "./transcripts.ts";
+} from "./sealed_transcripts.ts";

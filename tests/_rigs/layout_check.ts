@@ -5,11 +5,15 @@
  * - direction: `main.ts -> app/ -> routes/ -> islands/, ui/ -> rl/ -> pipeline/ -> gateway/ -> store/ ->
  *   infra/`; a folder imports only folders below it (ui/ never imports islands/; islands/ only ui/);
  * - faces: another top-level folder is imported only through a `mod.ts`, and a `mod.ts` only re-exports;
+ *   a file never imports the `mod.ts` of its own folder (or of a folder above it in the same wing);
  *   a private `_file.ts` is imported only from its own folder;
  * - app/ is imported by nothing but main.ts;
  * - no import cycle between files (tests included);
  * - no product file is reachable only from tests (test-only code lives under tests/);
- * - no SQL outside store/ (a statement keyword in code, or a `.prepare(` call, in another product folder).
+ * - no SQL outside store/ (a statement keyword in code, or a `.prepare(` call, in another product folder);
+ * - names: no two product files share a base name with different meanings (mod.ts and the route files of
+ *   routes/, named by their URL, are exempt; a name that means the same thing in each place is listed in
+ *   {@linkcode SAME_MEANING} with the reason).
  *
  * Usage: `deno run -A tests/_rigs/layout_check.ts [ROOT] [--json]` (exit 1 and one line per violation,
  * naming the file and the import). The library face `checkLayout` is what tests/layout_test.ts drives.
@@ -42,7 +46,8 @@ export type ViolationKind =
   | "mod-only-reexports"
   | "cycle"
   | "test-only"
-  | "sql";
+  | "sql"
+  | "name";
 
 /** One broken rule: the importing file, the imported file (when there is one) and why. */
 export interface Violation {
@@ -71,10 +76,23 @@ function base(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
+/** The folder of a path, with a trailing slash (`""` at the root). */
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/") + 1);
+}
+
 /** Check the direction, face, private and app rules of one import. */
 export function checkImport(from: string, to: string): Violation[] {
   const a = folderOf(from);
   const b = folderOf(to);
+  if (a !== null && a === b && base(to) === "mod.ts" && from !== to && dirOf(from).startsWith(dirOf(to))) {
+    return [{
+      kind: "face",
+      file: from,
+      imports: to,
+      why: "a file never imports the face of its own folder: import the file that defines it",
+    }];
+  }
   if (a === null || b === null || a === b) {
     if (a !== null && b === null && !to.startsWith("tests/")) return [];
     if (a !== null && to.startsWith("tests/")) {
@@ -149,6 +167,106 @@ export function checkSql(path: string, text: string): Violation[] {
       why: `SQL belongs in store/: ${line.trim().slice(0, 80)}`,
     }]
   );
+}
+
+/**
+ * Base names that product files share on purpose, because the name means the same thing in each place:
+ * the files that may carry it, and why. A file not listed here that takes one of these names is reported.
+ */
+export const SAME_MEANING: Readonly<Record<string, { files: readonly string[]; why: string }>> = {
+  backup: {
+    files: ["app/commands/backup.ts", "store/backup.ts"],
+    why: "`tom backup` (a subcommand is named by its command) runs the store's database backup",
+  },
+  doctor: {
+    files: ["app/commands/doctor.ts", "infra/doctor.ts"],
+    why: "`tom doctor` (a subcommand is named by its command) prints infra's doctor report",
+  },
+  token: {
+    files: ["app/commands/token.ts", "gateway/auth/token.ts"],
+    why: "`tom token` (a subcommand is named by its command) mints the gateway's call token",
+  },
+  bandit: {
+    files: ["rl/bandit.ts", "store/bandit.ts"],
+    why: "store/ names a module by the aggregate it keeps: the rows of the policy bandit in rl/",
+  },
+  feedback: {
+    files: ["rl/feedback.ts", "store/feedback.ts"],
+    why: "store/ names a module by the aggregate it keeps: the caller feedback that rl/ collects",
+  },
+  api_tokens: {
+    files: ["store/api_tokens.ts", "ui/data/api_tokens.ts"],
+    why: "store/ names a module by the aggregate it keeps: the /api tokens that ui/ issues and checks",
+  },
+  sessions: {
+    files: ["store/sessions.ts", "ui/auth/sessions.ts"],
+    why: "store/ names a module by the aggregate it keeps: the admin UI's login sessions",
+  },
+  settings: {
+    files: ["store/settings.ts", "ui/data/settings.ts"],
+    why: "store/ names a module by the aggregate it keeps: the per-account settings that ui/ bounds",
+  },
+  schedules: {
+    files: ["app/schedules.ts", "store/schedules.ts", "ui/data/schedules.ts"],
+    why: "the scheduled companion calls: their rows (store/), their form and due check (ui/), their wiring",
+  },
+  metrics: {
+    files: ["pipeline/metrics.ts", "rl/metrics.ts"],
+    why: "each wing's own Prometheus instruments (the turn and stage metrics; the learning loop's tom_rl_*)",
+  },
+  provision: {
+    files: ["infra/asterisk/provision.ts", "infra/engines/provision.ts"],
+    why: "the same idempotent provisioning steps (progress, log, error naming the step), one per subject",
+  },
+  stream: {
+    files: ["gateway/browser/stream.ts", "gateway/twilio/stream.ts"],
+    why: "each peer folder's media stream socket (the same role, one per peer)",
+  },
+  types: {
+    files: ["pipeline/engines/types.ts", "store/types.ts", "ui/types.ts"],
+    why: "the shared type vocabulary of its folder, like mod.ts is its face",
+  },
+};
+
+/**
+ * Product files that share a base name (`x.ts`, `x.tsx`) with different meanings: one violation per name.
+ * mod.ts (every folder's face) and routes/ (route files are named by their URL) are exempt, and so are
+ * the files `same` ({@linkcode SAME_MEANING}) lists for their name; a file listed there that is gone is
+ * reported too, so the list stays true.
+ */
+export function checkNames(
+  files: string[],
+  same: Readonly<Record<string, { files: readonly string[] }>> = SAME_MEANING,
+): Violation[] {
+  const byName = new Map<string, string[]>();
+  for (const f of files) {
+    if (!isProduct(f) || folderOf(f) === "routes" || base(f) === "mod.ts") continue;
+    const name = base(f).replace(/\.tsx?$/, "");
+    byName.set(name, [...(byName.get(name) ?? []), f]);
+  }
+  const out: Violation[] = [];
+  for (const [name, { files: listed }] of Object.entries(same)) {
+    for (const f of listed.filter((f) => !files.includes(f))) {
+      out.push({
+        kind: "name",
+        file: f,
+        why: `SAME_MEANING lists it for "${name}", but there is no such file`,
+      });
+    }
+  }
+  for (const [name, paths] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
+    if (paths.length < 2) continue;
+    const allowed = Object.hasOwn(same, name) ? same[name].files : [];
+    if (paths.every((p) => allowed.includes(p))) continue;
+    const sorted = [...paths].sort();
+    out.push({
+      kind: "name",
+      file: sorted[0],
+      why: `the base name "${name}" is also ${sorted.slice(1).join(", ")}: one name, one meaning ` +
+        `(rename one, or list the name in SAME_MEANING with why it means the same)`,
+    });
+  }
+  return out;
 }
 
 /** Every import cycle between files (strongly connected components of more than one file, or a self-import). */
@@ -294,6 +412,7 @@ export async function checkLayout(root: string): Promise<Violation[]> {
     }
   }
   for (const f of files) out.push(...checkSql(f, await Deno.readTextFile(join(root, f))));
+  out.push(...checkNames(files));
   for (const cycle of findCycles(graph)) {
     out.push({ kind: "cycle", file: cycle[0], why: `import cycle: ${cycle.join(" <-> ")}` });
   }

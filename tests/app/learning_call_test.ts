@@ -4,7 +4,7 @@
 // usage log gets one line per call without personal data.
 import assert from "node:assert/strict";
 import { loadConfig } from "../../infra/config.ts";
-import { callLearning, feedbackEvent, type Learning, rewardSignals } from "../../app/learning.ts";
+import { callLearning, type Learning } from "../../app/learning.ts";
 import { silentLogger } from "../../infra/log.ts";
 import { usageFile, usageLogger } from "../../app/usage_log.ts";
 import {
@@ -104,6 +104,9 @@ async function runCall(
   const handler = answer({
     callId: call.id,
     transport: "browser",
+    direction: "inbound",
+    accountId: call.accountId,
+    personId: call.personId,
     output: out,
     log: silentLogger,
     signal: ac.signal,
@@ -254,38 +257,4 @@ Deno.test("a usage log that cannot be written is reported once and never throws"
   await write(summary, undefined);
   await write(summary, undefined);
   assert.deepEqual(warnings, ["could not write the usage log"]);
-});
-
-Deno.test("reward signals: how the call ended decides resolution and hand-over; unknown stays missing", () => {
-  const base: CallSummary = {
-    callId: "c",
-    durationMs: 90_000,
-    ending: "farewell",
-    turns: 3,
-    bargeIns: 1,
-    failedTurns: 0,
-    repeats: 0,
-    ratingAsked: true,
-    usage: new CallUsage(),
-  };
-  assert.deepEqual(rewardSignals(base), {
-    resolution: 1,
-    bargeIns: 1,
-    repeats: 0,
-    handover: false,
-    durationSec: 90,
-  });
-  assert.equal(rewardSignals({ ...base, failedTurns: 1 }).resolution, 0.5);
-  assert.deepEqual(
-    [
-      rewardSignals({ ...base, ending: "callback" }).resolution,
-      rewardSignals({ ...base, ending: "callback" }).handover,
-    ],
-    [0, true],
-  );
-  assert.equal(rewardSignals({ ...base, ending: "max_duration" }).resolution, 0);
-  assert.equal(rewardSignals({ ...base, ending: "hangup" }).resolution, null);
-  assert.equal(rewardSignals({ ...base, ending: "silence" }).resolution, null);
-  // Never asked: source none even if a dialogue object exists.
-  assert.equal(feedbackEvent({ ...base, ratingAsked: false }, undefined).source, "none");
 });

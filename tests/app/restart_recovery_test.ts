@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { loadConfig } from "../../infra/config.ts";
 import { databasePath } from "../../app/commands/migrate.ts";
 import { createAccount, createPerson, createUser, getCall, openStore } from "../../store/mod.ts";
-import { ensureUiSchema } from "../../ui/schema.ts";
 import { createApiToken } from "../../ui/data/api_tokens.ts";
 import { INTERRUPTED_REASON, readWav } from "../../gateway/mod.ts";
 import { encodeMulaw } from "../../gateway/audio/mod.ts";
@@ -20,7 +19,6 @@ const PHONE = "+4917012345678";
 function seed(dataDir: string): { accountId: string; token: string } {
   const store = openStore(databasePath(loadConfig({ env: { TOM_DATA_DIR: dataDir } })));
   try {
-    ensureUiSchema(store);
     const account = createAccount(store, { name: "Praxis Dr. Weber", kind: "clinical" });
     const user = createUser(store, account.id, {
       email: "admin@praxis.test",

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../infra/config.ts";
 import { allSchedules, outboundVia, weekdaysFromMask } from "../../app/schedules.ts";
-import { createAccount, createPerson, openStore } from "../../store/mod.ts";
-import { ensureUiSchema } from "../../ui/schema.ts";
-import { createSchedule, setScheduleEnabled } from "../../ui/data/schedules.ts";
+import { createAccount, createPerson, openStore, setScheduleEnabled } from "../../store/mod.ts";
+import { createSchedule } from "../../ui/data/schedules.ts";
 import { due } from "../../gateway/outbound/schedule.ts";
 
 Deno.test("the UI's weekday bit mask becomes ISO weekdays", () => {
@@ -27,7 +26,6 @@ Deno.test("scheduled calls go out through FreeSWITCH, else Twilio, else not at a
 Deno.test("every account's enabled schedules reach the scheduler, and a due one is found", () => {
   const store = openStore(":memory:");
   try {
-    ensureUiSchema(store);
     const a = createAccount(store, { name: "A", kind: "private" });
     const b = createAccount(store, { name: "B", kind: "clinical" });
     const pa = createPerson(store, a.id, { kind: "senior", displayName: "Erika", phoneE164: "+4930111111" });

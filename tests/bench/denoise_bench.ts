@@ -17,7 +17,8 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { defaultEnginesDir } from "../../infra/config.ts";
-import { InboundAudio, loadResampler, OutboundAudio, rmsDbfs } from "../../gateway/audio/mod.ts";
+import { InboundAudio, loadResampler, OutboundAudio } from "../../gateway/audio/mod.ts";
+import { rmsDbfs } from "../_rigs/levels.ts";
 import { createEspeakTts } from "../../pipeline/engines/espeak.ts";
 import { presynthesize } from "../../pipeline/engines/tts_cache.ts";
 import { loadSilero, SILERO_MODEL_FILE } from "../../pipeline/engines/silero.ts";
@@ -137,13 +138,11 @@ function callerTrack(samples: number, clips: Float32Array[]): { pcm: Float32Arra
 
 /** 16 kHz -> the gateway's mu-law 8 kHz encoder -> the inbound decoder: 320-sample frames at 16 kHz. */
 function telephone(mix: Float32Array): Int16Array[] {
-  const out = new OutboundAudio({ codec: "mulaw", rate: 8000 });
-  const inb = new InboundAudio({ codec: "mulaw", rate: 8000 });
-  const pcm = Int16Array.from(mix, (s) => Math.max(-32768, Math.min(32767, Math.round(s * 32768))));
   const frames: Int16Array[] = [];
-  for (let at = 0; at < pcm.length; at += 320) {
-    for (const b of out.push(pcm.subarray(at, at + 320))) frames.push(...inb.push(b));
-  }
+  const inb = new InboundAudio({ codec: "mulaw", rate: 8000, onFrame: (f) => frames.push(f) });
+  const out = new OutboundAudio({ codec: "mulaw", rate: 8000, onFrame: (b) => inb.push(b) });
+  const pcm = Int16Array.from(mix, (s) => Math.max(-32768, Math.min(32767, Math.round(s * 32768))));
+  for (let at = 0; at < pcm.length; at += 320) out.push(pcm.subarray(at, at + 320));
   out.dispose();
   inb.dispose();
   return frames;

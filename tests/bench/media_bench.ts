@@ -1,17 +1,21 @@
 /**
  * Media path capacity: N concurrent simulated calls at real-time pacing, TOM's media path beside a bare
- * Deno WebSocket echo of the same frames, in the same run on the same machine.
+ * Deno WebSocket echo of the same frames and beside the media path of a baseline tree (default the
+ * commit before the one media path, 5756996), in the same run on the same machine.
  *
  *   deno run -A tests/bench/media_bench.ts [--max N] [--seconds S] [--quick] [--nice N | --rt P]
+ *     [--baseline=<commit or directory> | --baseline=none]
  *   deno run -A tests/bench/media_bench.ts --role case --mode tom|echo|tom-timer-per-call --calls N
  *
  * Each case starts a fresh server in a child process (so the clients' load is not in its CPU figure) and
  * the clients in a second child. Every call sends 160 B mu-law frames every 20 ms over its own WebSocket
- * on loopback, on one of ten 2 ms phases. The TOM server runs the real path per call (InboundAudio:
- * decode, resample 8k -> 16k; the pipeline would sit here; OutboundAudio: resample 16k -> 8k, encode,
- * re-frame) and sends the frames back through a Pacer on the shared 10 ms ticker, one frame of lead. The
- * echo server sends each message straight back. "tom-timer-per-call" is TOM with a 20 ms ticker per call
- * instead of the shared one (one timer per call).
+ * on loopback, on one of ten 2 ms phases. The TOM server runs the path every peer uses
+ * (gateway/audio/: InboundAudio: decode, resample 8k -> 16k, 20 ms frames with their call time; the
+ * pipeline would sit here; OutboundAudio: resample 16k -> 8k, encode, re-frame) and sends the frames
+ * back through the Pacer on the shared 10 ms ticker, one frame of start delay. The echo server sends each
+ * message straight back. "tom-timer-per-call" is TOM with a 20 ms ticker per call instead of the shared
+ * one (one timer per call). The baseline row ("tom@<commit>") is that tree's own bench server (its "tom"
+ * mode), driven by this file's clients.
  *
  * Columns: late = frames the pacer sent more than 5 ms after their slot, plus slots it gave up; p99 / max
  * = that lateness (server side, the primary figure); tick max = the shared ticker's own worst wake-up
@@ -24,6 +28,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { join } from "node:path";
 import {
   encodeMulaw,
   InboundAudio,
@@ -31,15 +36,21 @@ import {
   OutboundAudio,
   Pacer,
   sharedTicker,
-  sineWave,
   Ticker,
 } from "../../gateway/audio/mod.ts";
+import { sineWave } from "../_rigs/levels.ts";
+import { baselineTree } from "./_baseline.ts";
 
 const FRAME_MS = 20;
 const LATE_MS = 5;
 const HOST = "127.0.0.1";
 
-type Mode = "tom" | "tom-timer-per-call" | "echo";
+type Mode = "tom" | "tom-timer-per-call" | "echo" | "baseline";
+
+/** The commit before the one media path (issue 12): its bench measured the generic pair no live call used. */
+const DEFAULT_BASELINE = "5756996";
+/** How the baseline rows are labelled (its commit, or directory, cut to 12 characters). */
+let baselineName = DEFAULT_BASELINE;
 
 interface ServerStats {
   frames: number;
@@ -54,6 +65,7 @@ interface ServerStats {
 
 interface CaseResult {
   mode: Mode;
+  label: string;
   calls: number;
   seconds: number;
   server: ServerStats | null;
@@ -79,6 +91,7 @@ const args = parseArgs({
     rt: { type: "string" },
     max: { type: "string" },
     quick: { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
   strict: false,
 }).values;
@@ -158,23 +171,34 @@ async function server(mode: Mode): Promise<void> {
       socket.onmessage = (e) => socket.send(e.data);
       return response;
     }
-    const inbound = new InboundAudio({ codec: "mulaw", rate: 8000 });
-    const outbound = new OutboundAudio({ codec: "mulaw", rate: 8000 });
     const pacer = new Pacer<Uint8Array>({
-      leadMs: FRAME_MS, // one frame of slack for the inbound jitter of a just-in-time source
+      startDelayMs: FRAME_MS, // one frame of slack for the inbound jitter of a just-in-time source
       ticker: mode === "tom-timer-per-call" ? new Ticker({ periodMs: FRAME_MS }) : undefined,
-      send: (frame, slot) => {
-        hist.add(performance.now() - slot);
-        socket.send(frame);
+      send: (frames, slot) => {
+        const now = performance.now();
+        for (let i = 0; i < frames.length; i++) {
+          hist.add(now - (slot + i * FRAME_MS));
+          socket.send(frames[i]);
+        }
       },
+    });
+    const outbound = new OutboundAudio({
+      codec: "mulaw",
+      rate: 8000,
+      onFrame: (frame) => pacer.enqueue(frame),
+      onMark: (name) => pacer.mark(name),
+      onCue: (sent) => pacer.cue(sent),
+    });
+    // The pipeline would consume each 16 kHz frame here and produce the reply; the bench sends it straight back.
+    const inbound = new InboundAudio({
+      codec: "mulaw",
+      rate: 8000,
+      onFrame: (pcm16k) => outbound.push(pcm16k),
     });
     pacers.add(pacer);
     socket.onmessage = (e) => {
       if (typeof e.data === "string") return;
-      for (const pcm16k of inbound.push(new Uint8Array(e.data))) {
-        // The pipeline would consume pcm16k here and produce the reply; the bench sends it straight back.
-        for (const frame of outbound.push(pcm16k)) pacer.enqueue(frame);
-      }
+      inbound.push(new Uint8Array(e.data));
     };
     socket.onclose = () => {
       pacer.stop();
@@ -267,7 +291,7 @@ async function client(port: number, calls: number, seconds: number, serverPid: n
     received += counts[id] - startCounts[id];
   }
   for (const ws of sockets) ws.close();
-  const result: Omit<CaseResult, "mode"> = {
+  const result: Omit<CaseResult, "mode" | "label"> = {
     calls,
     seconds: wall,
     server: stats,
@@ -298,12 +322,26 @@ function withPriority(denoArgs: string[]): string[] {
   return deno;
 }
 
-async function runCase(mode: Mode, calls: number, seconds: number): Promise<CaseResult> {
+/**
+ * One case. A baseline case runs the server of the bench in `baseline` (a tree) in its "tom" mode; the
+ * clients are always this file's.
+ */
+async function runCase(mode: Mode, calls: number, seconds: number, baseline?: string): Promise<CaseResult> {
   const self = new URL(import.meta.url).pathname;
-  const serverArgs = ["run", "-A", self, "--role", "server", "--mode", mode];
+  const serverFile = mode === "baseline" ? join(baseline ?? ".", "tests", "bench", "media_bench.ts") : self;
+  const serverArgs = [
+    "run",
+    "-A",
+    serverFile,
+    "--role",
+    "server",
+    "--mode",
+    mode === "baseline" ? "tom" : mode,
+  ];
   const [serverCmd, ...serverRest] = withPriority(serverArgs);
   const srv = new Deno.Command(serverCmd, {
     args: serverRest,
+    ...(mode === "baseline" ? { cwd: baseline } : {}),
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -339,8 +377,9 @@ async function runCase(mode: Mode, calls: number, seconds: number): Promise<Case
     }).output();
     if (!out.success) throw new Error(`Cannot run the clients for ${mode} x ${calls}`);
     const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
-    const result = JSON.parse(text) as Omit<CaseResult, "mode">;
-    return { mode, ...result, server: mode === "echo" ? null : result.server };
+    const result = JSON.parse(text) as Omit<CaseResult, "mode" | "label">;
+    const label = mode === "baseline" ? `tom@${baselineName}` : mode;
+    return { mode, label, ...result, server: mode === "echo" ? null : result.server };
   } finally {
     srv.kill("SIGTERM");
     await srv.status;
@@ -355,7 +394,7 @@ function perCallSecond(r: CaseResult): number {
 function row(r: CaseResult): string {
   const s = r.server;
   const cells = [
-    r.mode.padEnd(18),
+    r.label.padEnd(18),
     String(r.calls).padStart(5),
     (s ? String(s.frames) : String(r.received)).padStart(8),
     (s ? String(s.late + s.slipped) : "-").padStart(5),
@@ -382,8 +421,12 @@ async function main(): Promise<void> {
   const seconds = Number(args.seconds ?? (quick ? 4 : 7));
   const max = Number(args.max ?? 1000);
   const steps = [50, 100, 200, 300, 400, 500, 600, 800, 1000].filter((n) => n <= max);
-  const budgetMs = 170_000;
+  const baselineArg = typeof args.baseline === "string" ? args.baseline : DEFAULT_BASELINE;
+  const baseline = baselineArg === "none" ? undefined : await baselineTree(baselineArg);
+  baselineName = baselineArg.slice(0, 12);
+  const budgetMs = baseline ? 260_000 : 170_000;
   const caseMs = (seconds + 4) * 1000;
+  if (baseline) console.log(`baseline: ${baselineArg} (unpacked in ${baseline})`);
   const began = performance.now();
   const left = () => budgetMs - (performance.now() - began);
   console.log(
@@ -401,20 +444,21 @@ async function main(): Promise<void> {
   );
   const results: CaseResult[] = [];
   const run = async (mode: Mode, n: number) => {
-    const r = await runCase(mode, n, seconds);
+    const r = await runCase(mode, n, seconds, baseline);
     console.log(`${row(r)} ${Deno.loadavg()[0].toFixed(2).padStart(7)} |`);
     results.push(r);
     return r;
   };
   let best = 0;
   for (const n of steps) {
-    if (left() < 2 * caseMs) {
+    if (left() < (baseline ? 3 : 2) * caseMs) {
       console.log(`(time budget reached before N = ${n})`);
       break;
     }
     await run("echo", n);
     let tom = await run("tom", n);
     if (!passed(tom) && left() > caseMs) tom = await run("tom", n);
+    if (baseline && left() > caseMs) await run("baseline", n);
     if (!passed(tom)) break;
     best = n;
   }
@@ -424,7 +468,7 @@ async function main(): Promise<void> {
     const echo = results.find((r) => r.mode === "echo" && r.calls === tom.calls);
     if (!echo) continue;
     console.log(
-      `  ${tom.mode.padEnd(18)} N=${String(tom.calls).padEnd(4)} ${perCallSecond(tom).toFixed(3)} / ` +
+      `  ${tom.label.padEnd(18)} N=${String(tom.calls).padEnd(4)} ${perCallSecond(tom).toFixed(3)} / ` +
         `${perCallSecond(echo).toFixed(3)} ms = ${(perCallSecond(tom) / perCallSecond(echo)).toFixed(2)}x`,
     );
   }
@@ -437,7 +481,12 @@ async function main(): Promise<void> {
 if (import.meta.main) {
   if (args.role === "server") await server(args.mode as Mode);
   else if (args.role === "case") {
-    console.log(row(await runCase(args.mode as Mode, Number(args.calls), Number(args.seconds ?? 7))));
+    const mode = args.mode as Mode;
+    baselineName = String(args.baseline ?? DEFAULT_BASELINE).slice(0, 12);
+    const tree = mode === "baseline"
+      ? await baselineTree(String(args.baseline ?? DEFAULT_BASELINE))
+      : undefined;
+    console.log(row(await runCase(mode, Number(args.calls), Number(args.seconds ?? 7), tree)));
   } else if (args.role === "client") {
     await client(Number(args.port), Number(args.calls), Number(args.seconds), Number(args["server-pid"]));
   } else await main();

@@ -1,6 +1,6 @@
 /**
- * Pacing while a long answer arrives: N calls on AudioSocket's paced sender (the real Playout and
- * OutboundAudio, shared 10 ms ticker, silence frames, slin 8 kHz) each get 20 s of TTS audio at 22050 Hz
+ * Pacing while a long answer arrives: N calls on AudioSocket's paced sender (the shared Pacer and
+ * OutboundAudio of gateway/audio/, shared 10 ms ticker, silence frames, slin 8 kHz) each get 20 s of TTS audio at 22050 Hz
  * in four 5 s chunks 50 ms apart (Piper delivers a sentence at a time). Two ways of converting it, in the
  * same run:
  *
@@ -12,21 +12,29 @@
  * Figures: lateness of each frame's send against its slot on the ideal 20 ms line (anchored at the
  * call's earliest frame), max and p99, over all calls; the longest gap between two frames of a call.
  *
- *   deno run -A tests/bench/pacing_bench.ts [--calls N] [--seconds S]
+ * After this tree's figures, the same bench of a baseline tree (default 5756996, the commit before the
+ * one media path: Asterisk's own Playout and OutboundAudio) runs in the same invocation, as a child.
+ *
+ *   deno run -A tests/bench/pacing_bench.ts [--calls N] [--seconds S] [--baseline=<commit or dir> | --baseline=none]
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { createResampler, loadResampler, sineWave } from "../../gateway/audio/mod.ts";
-import { OutboundAudio, slinFormat } from "../../gateway/asterisk/media.ts";
-import { Playout } from "../../gateway/asterisk/playout.ts";
+import { join } from "node:path";
+import { createResampler, loadResampler, OutboundAudio, Pacer } from "../../gateway/audio/mod.ts";
+import { sineWave } from "../_rigs/levels.ts";
+import { baselineTree } from "./_baseline.ts";
 
 const args = parseArgs({
   args: Deno.args,
-  options: { calls: { type: "string" }, seconds: { type: "string" } },
+  options: { calls: { type: "string" }, seconds: { type: "string" }, baseline: { type: "string" } },
+  strict: false,
 });
+/** The commit before the one media path (issue 12). */
+const DEFAULT_BASELINE = "5756996";
 const CALLS = Number(args.values.calls ?? 8);
 const SECONDS = Number(args.values.seconds ?? 20);
+const BASELINE = typeof args.values.baseline === "string" ? args.values.baseline : DEFAULT_BASELINE;
 const TTS_RATE = 22050;
 const CHUNKS = 4;
 
@@ -50,19 +58,18 @@ async function run(mode: Mode): Promise<Result> {
     const times: number[] = [];
     sends.push(times);
     const ref: { out?: OutboundAudio } = {};
-    const playout = new Playout({
+    const playout = new Pacer<Uint8Array>({
       send: () => void times.push(performance.now()),
       onMark: () => {},
       prebufferMs: 20,
       ...(mode === "sliced" ? { refill: (n: number) => ref.out?.fill(n) } : {}),
     });
-    const out = new OutboundAudio(
-      slinFormat(8000),
-      20,
-      (f) => playout.enqueue(f),
-      (b) => b,
-      mode === "sliced" ? { sliceFrames: 5 } : {},
-    );
+    const out = new OutboundAudio({
+      codec: "l16",
+      rate: 8000,
+      onFrame: (f) => playout.enqueue(f),
+      ...(mode === "sliced" ? { sliceFrames: 5 } : {}),
+    });
     ref.out = out;
     playout.silence = out.encode(new Int16Array(out.frameSamples));
     const o = out;
@@ -123,4 +130,25 @@ for (const r of results) {
     `${r.mode.padEnd(10)} | ${String(r.frames).padStart(6)} | ${r.p99.toFixed(1).padStart(15)} | ` +
       `${r.max.toFixed(1).padStart(15)} | ${r.maxGap.toFixed(1).padStart(10)}`,
   );
+}
+if (BASELINE !== "none") {
+  const tree = await baselineTree(BASELINE);
+  console.log(`\nbaseline ${BASELINE} (its own pacing bench, same machine, right after):`);
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(tree, "tests", "bench", "pacing_bench.ts"),
+      "--calls",
+      String(CALLS),
+      "--seconds",
+      String(SECONDS),
+      // a tree with this option passes --baseline=none; the default baseline has no such option
+      ...(BASELINE === DEFAULT_BASELINE ? [] : ["--baseline=none"]),
+    ],
+    cwd: tree,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  if (!status.success) Deno.exit(1);
 }

@@ -18,7 +18,7 @@ import { type PhraseName, PHRASES } from "../../pipeline/texts.ts";
 import type { PipelineMetrics } from "../../pipeline/metrics.ts";
 import type { Vad } from "../../pipeline/engines/types.ts";
 import { openVad } from "../../pipeline/engines/vad.ts";
-import { percentile } from "../../app/probe/stats.ts";
+import { percentile } from "../../app/probe/percentiles.ts";
 import { fakeContext, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad } from "../pipeline/_fakes.ts";
 import { ENGINES_DIR, PATHS } from "../infra/fixtures/engines.ts";
 

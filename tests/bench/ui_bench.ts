@@ -23,7 +23,7 @@ import {
   saveMemory,
 } from "../../store/mod.ts";
 import { storeTranscriptTurn } from "../../store/crypto/mod.ts";
-import { recordTurnMetrics } from "../../ui/data/turn_metrics.ts";
+import { recordTurnMetrics } from "../../store/mod.ts";
 import { setupAndLogin, startTestUi } from "../ui/_harness.ts";
 
 const { values } = parseArgs({

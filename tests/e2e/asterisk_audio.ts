@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dominantFrequency, rmsDbfs, toneDbfs } from "../../gateway/audio/mod.ts";
+import { dominantFrequency, rmsDbfs, toneDbfs } from "../_rigs/levels.ts";
 
 /** A tone found in a recording. */
 export interface ToneSegment {

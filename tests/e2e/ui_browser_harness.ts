@@ -4,7 +4,7 @@
  * accessibility check, and screenshots under tests/artifacts/ui/.
  *
  * Without Chromium the browser tests skip with the reason; in CI (`CI=true`) they fail instead.
- * Install: `apt-get install -y chromium` (see infra/engines/browser.ts).
+ * Install: `apt-get install -y chromium` (see infra/engines/chromium.ts).
  *
  * @module
  */

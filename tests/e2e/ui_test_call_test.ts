@@ -3,7 +3,7 @@
 // mounted), streams 16 kHz PCM from the AudioWorklet, shows TOM's events and plays TOM's audio.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CallRegistry } from "../../infra/calls.ts";
+import { CallRegistry } from "../../infra/call_registry.ts";
 import { mountGateway } from "../../gateway/server.ts";
 import { echoAnswerer } from "../../gateway/call/echo.ts";
 import { listAccounts, listCalls } from "../../store/mod.ts";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { metrics } from "@opentelemetry/api";
 import { loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
-import { CallRegistry } from "../../infra/calls.ts";
+import { CallRegistry } from "../../infra/call_registry.ts";
 import { qcMain } from "../../app/commands/qc.ts";
 import { readWav } from "../../gateway/mod.ts";
 import {
@@ -23,7 +23,7 @@ import {
 } from "../../store/mod.ts";
 import type { Answerer, CallContext, CallOutput } from "../../gateway/call/contract.ts";
 import { CallSession, defaultAccountId, type GatewayDeps } from "../../gateway/call/session.ts";
-import { dominantFrequency, rmsDbfs, sineWave, toneDbfs } from "../../gateway/audio/analysis.ts";
+import { dominantFrequency, rmsDbfs, sineWave, toneDbfs } from "../_rigs/levels.ts";
 import { startGateway, TestClient } from "./server_harness.ts";
 
 const RATE = 16_000;

@@ -1,7 +1,8 @@
 /**
  * Test harness for the gateway: the real hono app (infra/http.ts), `mountGateway`, `Deno.serve` on
  * 127.0.0.1 and an in-memory store; plus a raw HTTP handshake (to read the status of a refused upgrade)
- * and a WebSocket client that queues what it receives.
+ * and a WebSocket client that queues what it receives; and {@linkcode ownerOf}, the owner a call's context
+ * carries beside its record.
  *
  * @module
  */
@@ -11,11 +12,12 @@ import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporte
 import { type Config, loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
 import { createHttpApp } from "../../infra/http.ts";
-import { CallRegistry } from "../../infra/calls.ts";
+import { CallRegistry } from "../../infra/call_registry.ts";
 import { serveNode } from "../../infra/http_server.ts";
-import { openStore, type Store } from "../../store/mod.ts";
-import type { Answerer } from "../../gateway/call/contract.ts";
+import { getCall, openStore, type Store } from "../../store/mod.ts";
+import type { Answerer, CallContext } from "../../gateway/call/contract.ts";
 import { echoAnswerer } from "../../gateway/call/echo.ts";
+import type { GatewayDeps } from "../../gateway/call/session.ts";
 import { hmacKey, mintCallToken, type MintOptions } from "../../gateway/auth/token.ts";
 import { type GatewayHandle, mountGateway, type MountGatewayOptions } from "../../gateway/server.ts";
 
@@ -51,6 +53,8 @@ export interface HarnessOptions extends MountGatewayOptions {
   answer?: Answerer;
   /** Host to bind (default 127.0.0.1). */
   hostname?: string;
+  /** The account of a call that starts (default: the store's oldest, as GatewayDeps says). */
+  accountFor?: GatewayDeps["accountFor"];
 }
 
 /** Start a gateway on a free loopback port. */
@@ -92,7 +96,15 @@ async function start(dir: string, opts: HarnessOptions): Promise<GatewayHarness>
     draining: () => calls.draining,
     activeCalls: () => calls.size,
   });
-  const deps = { config, store, log, meter, calls, answer: opts.answer ?? echoAnswerer() };
+  const deps = {
+    config,
+    store,
+    log,
+    meter,
+    calls,
+    answer: opts.answer ?? echoAnswerer(),
+    ...(opts.accountFor ? { accountFor: opts.accountFor } : {}),
+  };
   const gateway = await mountGateway(app, deps, opts);
   // The appliance's own server (node:http with the front door's limits), as `tom serve` runs it.
   const server = await serveNode({
@@ -388,4 +400,37 @@ export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 1
     if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Who a call's context says owns the call. */
+export interface ContextOwner {
+  callId: string;
+  accountId: string;
+  personId: string | null;
+  direction: "inbound" | "outbound";
+}
+
+/**
+ * The owner the session put into a call's context, after checking that the call's record in that account
+ * names the same person and direction (the answering stage takes the context's word for it).
+ */
+export function ownerOf(store: Store, ctx: CallContext): ContextOwner {
+  const row = getCall(store, ctx.accountId, ctx.callId);
+  if (!row) throw new Error(`The context's account ${ctx.accountId} has no call ${ctx.callId}`);
+  const owner = {
+    callId: ctx.callId,
+    accountId: ctx.accountId,
+    personId: ctx.personId,
+    direction: ctx.direction,
+  };
+  const recorded = {
+    callId: row.id,
+    accountId: row.accountId,
+    personId: row.personId,
+    direction: row.direction,
+  };
+  if (JSON.stringify(owner) !== JSON.stringify(recorded)) {
+    throw new Error(`The context says ${JSON.stringify(owner)}, the record ${JSON.stringify(recorded)}`);
+  }
+  return owner;
 }

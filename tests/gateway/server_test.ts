@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
-import { admitWebSocket, type Guard, guardSocket } from "../../gateway/guard/front_door.ts";
+import { admitWebSocket, type Guard, guardSocket } from "../../gateway/guard/mod.ts";
 import type { GatewayDeps } from "../../gateway/call/session.ts";
 import { metricValue, rawHandshake, startGateway, TestClient } from "./server_harness.ts";
 

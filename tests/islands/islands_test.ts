@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { renderToString } from "preact-render-to-string";
 import { h } from "preact";
-import { ISLANDS } from "../../ui/islands_registry.ts";
-import { collectIslands, Island } from "../../ui/island.tsx";
+import { Island, ISLANDS } from "../../routes/_islands.ts";
+import { collectIslands } from "../../ui/island.tsx";
 import { buildIslands } from "../../ui/islands_build.ts";
 import { ISLANDS_CACHE } from "../ui/_harness.ts";
 import { ROOT } from "../_helpers.ts";

@@ -181,7 +181,16 @@ export class FakeOutput implements CallOutput {
 }
 
 export function fakeContext(output: FakeOutput, ac = new AbortController()): CallContext {
-  return { callId: "call-1", transport: "browser", output, log: silentLogger, signal: ac.signal };
+  return {
+    callId: "call-1",
+    transport: "browser",
+    direction: "inbound",
+    accountId: "account-1",
+    personId: null,
+    output,
+    log: silentLogger,
+    signal: ac.signal,
+  };
 }
 
 /** Feeds 20 ms frames with increasing call time. */

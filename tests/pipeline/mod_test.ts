@@ -2,11 +2,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readTranscript, TranscriptKeyring } from "../../store/crypto/mod.ts";
 import { silentLogger } from "../../infra/log.ts";
-import { createAccount, createCall, createPerson, openStore, saveMemory } from "../../store/mod.ts";
-import { listTurnMetrics } from "../../ui/data/turn_metrics.ts";
-import { ensureUiSchema } from "../../ui/schema.ts";
 import {
-  findCallOwner,
+  createAccount,
+  createCall,
+  createPerson,
+  listTurnMetrics,
+  openStore,
+  saveMemory,
+} from "../../store/mod.ts";
+import {
+  type CallOwner,
   PhraseCache,
   type PhraseName,
   PHRASES,
@@ -17,7 +22,6 @@ import { Caller, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad, until } from ".
 async function run(consent: boolean) {
   const dir = await Deno.makeTempDir({ prefix: "tom-pipeline-" });
   const store = openStore(":memory:");
-  ensureUiSchema(store);
   const account = createAccount(store, { name: "Praxis", kind: "clinical" });
   const person = createPerson(store, account.id, {
     kind: "patient",
@@ -53,6 +57,9 @@ async function run(consent: boolean) {
   const handler = answer({
     callId: call.id,
     transport: "browser",
+    direction: "inbound",
+    accountId: account.id,
+    personId: person.id,
     output: out,
     log: silentLogger,
     signal: ac.signal,
@@ -79,15 +86,13 @@ async function run(consent: boolean) {
   const transcript = await readTranscript(store, keyring, account.id, call.id);
   const metrics = listTurnMetrics(store, account.id, call.id);
   const system = llm.requests[0][0].content;
-  const owner = findCallOwner(store, call.id);
   store.close();
   await Deno.remove(dir, { recursive: true });
-  return { transcript, metrics, system, owner, accountId: account.id };
+  return { transcript, metrics, system };
 }
 
 Deno.test("a known, consenting caller: memory in the prompt, transcript and turn metrics stored", async () => {
   const r = await run(true);
-  assert.equal(r.owner?.accountId, r.accountId);
   assert.match(r.system, /Erna Schulz/);
   assert.match(r.system, /Paul/);
   assert.deepStrictEqual(r.transcript.map((t) => [t.speaker, t.text]), [
@@ -104,4 +109,50 @@ Deno.test("without consent: no memory in the prompt and no transcript, metrics s
   assert.doesNotMatch(r.system, /Paul|Erna/);
   assert.deepStrictEqual(r.transcript, []);
   assert.equal(r.metrics.length, 1);
+});
+
+Deno.test("the call's owner comes from its context: the answerer looks no call up", async () => {
+  // No store at all: the account and person the session decided reach the learning loop and the usage log.
+  const begun: CallOwner[] = [];
+  const ended: CallOwner[] = [];
+  const tts = new FakeTts();
+  const phrases = new PhraseCache(tts);
+  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  const answer = pipelineAnswerer({
+    stt: new FakeStt([]),
+    llm: new FakeLlm([]),
+    tts,
+    vad: () => new FakeVad(),
+    log: silentLogger,
+    phrases,
+    learning: { begin: (_callId, owner) => (begun.push(owner), {}) },
+    onCallEnd: (_summary, owner) => void ended.push(owner),
+  });
+  const out = new FakeOutput();
+  out.autoPlay = true;
+  const ac = new AbortController();
+  const handler = answer({
+    callId: "call-x",
+    transport: "twilio",
+    direction: "outbound",
+    accountId: "account-x",
+    personId: "person-x",
+    output: out,
+    log: silentLogger,
+    signal: ac.signal,
+  });
+  out.handler = handler;
+  handler.handle({
+    type: "start",
+    callId: "call-x",
+    transport: "twilio",
+    direction: "outbound",
+    peerRate: 8000,
+    meta: {},
+  });
+  handler.handle({ type: "stop", reason: "done" });
+  ac.abort();
+  await until(() => ended.length === 1, "call end");
+  assert.deepStrictEqual(begun, [{ accountId: "account-x", personId: "person-x" }]);
+  assert.deepStrictEqual(ended, [{ accountId: "account-x", personId: "person-x" }]);
 });

@@ -3,8 +3,14 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { backupDatabase, checkDatabaseFile, databaseInUse } from "../../store/backup.ts";
-import { createAccount, createCall, MIGRATIONS, openStore } from "../../store/mod.ts";
+import {
+  backupDatabase,
+  checkDatabaseFile,
+  databaseInUse,
+  transcriptKeyIdsOfFile,
+} from "../../store/backup.ts";
+import { appendTranscriptTurn, createAccount, createCall, MIGRATIONS, openStore } from "../../store/mod.ts";
+import { bytes, seedTenant } from "./_helpers.ts";
 
 const WRITER = new URL("./fixtures/writer.ts", import.meta.url).pathname;
 
@@ -237,6 +243,27 @@ Deno.test("databaseInUse sees another process that has the database open, and no
     assert.equal(databaseInUse(path), false);
     openStore(path).close();
     assert.equal(databaseInUse(path), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("transcriptKeyIdsOfFile lists the transcript key ids of a file, none before the transcripts table", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tom_keys_" });
+  try {
+    const empty = join(dir, "empty.db");
+    new DatabaseSync(empty).close();
+    assert.deepEqual(transcriptKeyIdsOfFile(empty), []);
+    const path = join(dir, "tom.db");
+    const store = openStore(path);
+    const { account, call } = seedTenant(store, "A", "+4917000000001");
+    assert.deepEqual(transcriptKeyIdsOfFile(path), []);
+    for (const [turnIndex, keyId] of [[0, "k1"], [1, "k1"], [2, "k2"]] as const) {
+      const turn = { turnIndex, speaker: "caller" as const, ciphertext: bytes(1), iv: bytes(2), keyId };
+      assert.ok(appendTranscriptTurn(store, account.id, { callId: call.id, ...turn }));
+    }
+    store.close();
+    assert.deepEqual(transcriptKeyIdsOfFile(path).sort(), ["k1", "k2"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
 import {
+  adminDisabledVariants,
+  appendRlDecision,
   applyReward,
   blacklistVariant,
   clearBlacklist,
+  createAccount,
+  createCall,
   getVariant,
+  listAllArms,
   listArms,
   listVariants,
+  recentPolicySelections,
+  setCallPolicy,
   setVariantEnabled,
   StoreNotFoundError,
   upsertVariant,
@@ -68,5 +75,52 @@ Deno.test("rewards add up atomically per (context, variant) from a Beta(1, 1) pr
     /alphaDelta/,
   );
   assert.throws(() => applyReward(store, "x", "v1a", { alphaDelta: 1, betaDelta: 0, reward: 2 }), /reward/);
+  store.close();
+});
+
+Deno.test("listAllArms lists every context's arms by context and variant", () => {
+  const { store } = memoryStore();
+  upsertVariant(store, { id: "v1a", name: "Base" });
+  upsertVariant(store, { id: "v1b", name: "Other" });
+  applyReward(store, "b", "v1b", { alphaDelta: 1, betaDelta: 0, reward: 1 });
+  applyReward(store, "b", "v1a", { alphaDelta: 1, betaDelta: 0, reward: 1 });
+  applyReward(store, "a", "v1b", { alphaDelta: 0, betaDelta: 1, reward: -1 });
+  assert.deepEqual(listAllArms(store).map((r) => [r.context, r.variantId]), [["a", "v1b"], ["b", "v1a"], [
+    "b",
+    "v1b",
+  ]]);
+  store.close();
+});
+
+Deno.test("recentPolicySelections reads a context's chosen variants over every account, newest first", () => {
+  const { store, clock } = memoryStore();
+  upsertVariant(store, { id: "v1a", name: "Base" });
+  upsertVariant(store, { id: "v1b", name: "Other" });
+  const pick = (accountId: string, variant: string | null, context: string) => {
+    clock.advance(1000);
+    const call = createCall(store, accountId, { direction: "inbound", transport: "browser" });
+    setCallPolicy(store, accountId, call.id, variant, context);
+  };
+  const a = createAccount(store, { name: "A", kind: "private" });
+  const b = createAccount(store, { name: "B", kind: "clinical" });
+  pick(a.id, "v1a", "ctx");
+  pick(b.id, "v1b", "ctx");
+  pick(a.id, null, "ctx");
+  pick(a.id, "v1a", "other");
+  assert.deepEqual(recentPolicySelections(store, "ctx", 10), ["v1b", "v1a"]);
+  assert.deepEqual(recentPolicySelections(store, "ctx", 1), ["v1b"]);
+  store.close();
+});
+
+Deno.test("adminDisabledVariants follows each variant's latest enable or disable decision", () => {
+  const { store } = memoryStore();
+  const log = (kind: "enable" | "disable" | "blacklist", variantId: string, createdAt: number) =>
+    appendRlDecision(store, { kind, variantId, context: null, reason: "test", actor: "admin", createdAt });
+  log("disable", "v1a", 1);
+  log("disable", "v1b", 1);
+  log("enable", "v1b", 2);
+  log("blacklist", "v1b", 3);
+  log("enable", "v1c", 1);
+  assert.deepEqual(adminDisabledVariants(store), ["v1a"]);
   store.close();
 });

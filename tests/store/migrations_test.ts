@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { migrate, type Migration, MIGRATIONS, migrationStatus, openStore } from "../../store/mod.ts";
+import {
+  migrate,
+  type Migration,
+  MIGRATIONS,
+  migrationStatus,
+  migrationTables,
+  openStore,
+} from "../../store/mod.ts";
 
 function schemaOf(db: DatabaseSync): unknown[] {
   // sqlite_stat* tables are statistics written by PRAGMA optimize, not schema.
@@ -158,5 +165,60 @@ Deno.test("a version 1 database with calls upgrades to the learning schema and k
       ),
     /FOREIGN KEY/,
   );
+  db.close();
+});
+
+const UI_TABLES = ["ui_sessions", "ui_api_tokens", "ui_schedules", "ui_settings", "ui_turn_metrics"];
+const adminUi = MIGRATIONS.findIndex((m) => m.name === "admin_ui");
+
+function tablesOf(db: DatabaseSync): string[] {
+  const sql =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+  return (db.prepare(sql).all() as { name: string }[]).map((r) => r.name);
+}
+
+Deno.test("a fresh database gets the admin UI's tables from migration admin_ui", () => {
+  const db = new DatabaseSync(":memory:");
+  migrate(db, { migrations: MIGRATIONS.slice(0, adminUi) });
+  assert.deepEqual(tablesOf(db).filter((t) => t.startsWith("ui_")), []);
+  assert.deepEqual(migrate(db), MIGRATIONS.slice(adminUi).map((m) => m.version));
+  assert.deepEqual(tablesOf(db).filter((t) => t.startsWith("ui_")), [...UI_TABLES].sort());
+  assert.deepEqual(migrationTables(MIGRATIONS[adminUi]), UI_TABLES);
+  db.close();
+});
+
+Deno.test("a database whose admin UI made its own tables at mount applies admin_ui cleanly and keeps the rows", () => {
+  const fresh = new DatabaseSync(":memory:");
+  migrate(fresh);
+  const db = new DatabaseSync(":memory:");
+  migrate(db, { migrations: MIGRATIONS.slice(0, adminUi) });
+  // What the admin UI did at mount before this migration existed (ui/schema.ts's SQL, which migration
+  // admin_ui took over verbatim): the tables exist, the migration is not recorded.
+  db.exec(MIGRATIONS[adminUi].sql);
+  db.exec(`INSERT INTO accounts (id, name, kind, created_at) VALUES ('a1', 'Praxis', 'clinical', 1);
+    INSERT INTO ui_settings (account_id, key, value_json, updated_at) VALUES ('a1', 'recordingAllowed', 'false', 1);`);
+  assert.equal(migrationStatus(db).current, adminUi);
+  assert.deepEqual(migrate(db), MIGRATIONS.slice(adminUi).map((m) => m.version));
+  assert.equal(migrationStatus(db).current, MIGRATIONS.length);
+  assert.deepEqual(
+    db.prepare("SELECT account_id, value_json FROM ui_settings").all().map((r) => ({ ...r })),
+    [
+      { account_id: "a1", value_json: "false" },
+    ],
+  );
+  assert.deepEqual(schemaOf(db), schemaOf(fresh), "the same schema as a database migrated from scratch");
+  db.close();
+  fresh.close();
+});
+
+Deno.test("every table in a migrated database is named by the migration that creates it", () => {
+  const db = new DatabaseSync(":memory:");
+  migrate(db);
+  const named = new Set(MIGRATIONS.flatMap(migrationTables));
+  // schema_migrations is the migrator's own bookkeeping, created before any migration runs.
+  const unnamed = tablesOf(db).filter((t) => t !== "schema_migrations" && !named.has(t));
+  assert.deepEqual(unnamed, []);
+  assert.equal(named.size, MIGRATIONS.flatMap(migrationTables).length, "no table is created twice");
+  assert.deepEqual(migrationTables(MIGRATIONS[1]), ["rewards", "rl_decisions"]);
   db.close();
 });

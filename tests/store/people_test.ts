@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import {
+  countPeople,
   createAccount,
   createPerson,
+  findPeopleIdsByName,
   findPersonByPhone,
   getPerson,
   listPeople,
+  recentPeople,
   StoreConflictError,
   updatePerson,
 } from "../../store/mod.ts";
@@ -140,5 +143,31 @@ Deno.test("updatePerson changes the given fields, re-hashes a new number and val
   assert.deepEqual(getPerson(store, account.id, person.id), updated);
   assert.throws(() => updatePerson(store, account.id, person.id, { retentionDays: 366 }), /got 366/);
   assert.equal(getPerson(store, account.id, person.id)?.retentionDays, 90);
+  store.close();
+});
+
+Deno.test("people are counted, found by part of their name and listed newest first, per account", () => {
+  const { store, clock } = memoryStore();
+  const a = seedTenant(store, "A", "+4917000000001");
+  const b = seedTenant(store, "B", "+4917000000001");
+  clock.advance(1000);
+  const p = createPerson(store, a.account.id, {
+    kind: "patient",
+    displayName: "Erna 100%_Wahr",
+    phoneE164: "+4917000000002",
+  });
+  assert.equal(countPeople(store, a.account.id), 2);
+  assert.equal(countPeople(store, a.account.id, "patient"), 1);
+  assert.equal(countPeople(store, b.account.id, "patient"), 0);
+  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "SENIOR", 10), [a.person.id]);
+  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "100%_", 10), [p.id], "% and _ match literally");
+  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "0%", 10), [p.id]);
+  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "r%", 10), []);
+  assert.deepEqual(findPeopleIdsByName(store, b.account.id, "erna", 10), []);
+  assert.deepEqual(recentPeople(store, a.account.id), [
+    { id: p.id, displayName: "Erna 100%_Wahr", kind: "patient", createdAt: T0 + 1000 },
+    { id: a.person.id, displayName: "Senior of A", kind: "senior", createdAt: T0 },
+  ]);
+  assert.deepEqual(recentPeople(store, a.account.id, 1).map((r) => r.id), [p.id]);
   store.close();
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  anyUserExists,
   createAccount,
   createUser,
   getPasswordHash,
@@ -65,5 +66,14 @@ Deno.test("a disabled user has no password hash for login; the hash can be repla
   assert.equal(getPasswordHash(store, account.id, user.id), undefined);
   assert.equal(listUsers(store, account.id)[0]?.disabled, true);
   assert.ok(!("passwordHash" in (listUsers(store, account.id)[0] ?? {})));
+  store.close();
+});
+
+Deno.test("anyUserExists is false until the first user of any account is created", () => {
+  const { store } = memoryStore();
+  const account = createAccount(store, { name: "Praxis", kind: "clinical" });
+  assert.equal(anyUserExists(store), false);
+  createUser(store, account.id, { email: "a@x.test", displayName: "A", role: "admin", passwordHash: "h" });
+  assert.equal(anyUserExists(store), true);
   store.close();
 });

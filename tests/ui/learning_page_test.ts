@@ -14,6 +14,7 @@ import {
   buildReport,
   computeReward,
   DEFAULT_VARIANTS,
+  type LearningView,
   mulberry32,
   PolicyBandit,
   RlMetrics,
@@ -25,7 +26,7 @@ import { createHttpApp } from "../../infra/http.ts";
 import { loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
 import { initTelemetry } from "../../infra/telemetry.ts";
-import { mountUi, type UiLearning } from "../../app/admin_ui.ts";
+import { mountUi } from "../../app/admin_ui.ts";
 import { openStore } from "../../store/mod.ts";
 import {
   Client,
@@ -333,7 +334,7 @@ Deno.test("with the running learning loop the page shows its metrics and a re-en
     draining: () => false,
     activeCalls: () => 0,
   });
-  let learning: UiLearning | undefined;
+  let learning: LearningView | undefined;
   const ui = await mountUi(app, {
     config,
     store,

@@ -15,7 +15,7 @@ import {
   saveMemory,
 } from "../../store/mod.ts";
 import { readTranscript, storeTranscriptTurn } from "../../store/crypto/mod.ts";
-import { recordTurnMetrics } from "../../ui/data/turn_metrics.ts";
+import { recordTurnMetrics } from "../../store/mod.ts";
 import { setupAndLogin, startTestUi, type TestUi } from "./_harness.ts";
 
 function idFrom(res: Response): string {

@@ -15,7 +15,6 @@ import {
   listAudit,
   openStore,
 } from "../../store/mod.ts";
-import { ensureUiSchema } from "../../ui/schema.ts";
 import { RetentionJob } from "../../ui/data/retention_job.ts";
 
 const HOUR = 3_600_000;
@@ -24,7 +23,6 @@ Deno.test("the retention job deletes recordings older than 24 h, keeps fresh one
   const dir = await Deno.makeTempDir({ prefix: "tom-retention-" });
   const store = openStore(":memory:");
   try {
-    ensureUiSchema(store);
     const config = loadConfig({ env: { TOM_DATA_DIR: dir }, cwd: dir });
     const now = Date.now();
     const account = createAccount(store, { name: "Praxis", kind: "clinical" });

@@ -6,17 +6,16 @@
  * @module
  */
 import { createHash, createHmac } from "node:crypto";
-import type { Store } from "../../store/mod.ts";
+import type { Session, Store } from "../../store/mod.ts";
+import {
+  deleteSession,
+  deleteUserSessions,
+  findLiveSession,
+  insertSession,
+  purgeExpiredSessions,
+  touchSession,
+} from "../../store/mod.ts";
 import { encodeBase64Url } from "../../infra/mod.ts";
-
-/** A live session. */
-export interface Session {
-  idHash: string;
-  accountId: string;
-  userId: string;
-  createdAt: number;
-  expiresAt: number;
-}
 
 /** SHA-256 hex of a secret token (session id, API token). */
 export function sha256Hex(text: string): string {
@@ -28,7 +27,7 @@ export function randomToken(): string {
   return encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-/** Sessions in the `ui_sessions` table. */
+/** Sessions in the `ui_sessions` table (store/sessions.ts). */
 export class SessionStore {
   readonly #store: Store;
   readonly #ttlMs: number;
@@ -51,10 +50,7 @@ export class SessionStore {
       createdAt: now,
       expiresAt: now + this.#ttlMs,
     };
-    this.#store.prepare(
-      `INSERT INTO ui_sessions (id_hash, account_id, user_id, created_at, last_seen_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(session.idHash, accountId, userId, now, now, session.expiresAt);
+    insertSession(this.#store, session);
     return { id, session };
   }
 
@@ -62,16 +58,9 @@ export class SessionStore {
   get(id: string | undefined): Session | undefined {
     if (!id || id.length > 100) return undefined;
     const now = this.#store.now();
-    const row = this.#store.prepare(
-      `SELECT s.id_hash AS idHash, s.account_id AS accountId, s.user_id AS userId, s.created_at AS createdAt,
-         s.expires_at AS expiresAt, s.last_seen_at AS lastSeen
-       FROM ui_sessions s JOIN users u ON u.id = s.user_id AND u.account_id = s.account_id
-       WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
-    ).get(sha256Hex(id), now) as (Session & { lastSeen: number }) | undefined;
+    const row = findLiveSession(this.#store, sha256Hex(id), now);
     if (!row) return undefined;
-    if (now - row.lastSeen > this.#idleWriteMs) {
-      this.#store.prepare("UPDATE ui_sessions SET last_seen_at = ? WHERE id_hash = ?").run(now, row.idHash);
-    }
+    if (now - row.lastSeenAt > this.#idleWriteMs) touchSession(this.#store, row.idHash, now);
     return {
       idHash: row.idHash,
       accountId: row.accountId,
@@ -83,25 +72,17 @@ export class SessionStore {
 
   /** End one session. */
   delete(id: string | undefined): void {
-    if (id) this.#store.prepare("DELETE FROM ui_sessions WHERE id_hash = ?").run(sha256Hex(id));
+    if (id) deleteSession(this.#store, sha256Hex(id));
   }
 
   /** End every session of a user (password change, user disabled). */
   deleteForUser(accountId: string, userId: string): number {
-    return Number(
-      this.#store.prepare("DELETE FROM ui_sessions WHERE account_id = ? AND user_id = ?").run(
-        accountId,
-        userId,
-      )
-        .changes,
-    );
+    return deleteUserSessions(this.#store, accountId, userId);
   }
 
   /** Remove expired sessions; returns how many. */
   purgeExpired(): number {
-    return Number(
-      this.#store.prepare("DELETE FROM ui_sessions WHERE expires_at <= ?").run(this.#store.now()).changes,
-    );
+    return purgeExpiredSessions(this.#store, this.#store.now());
   }
 }
 

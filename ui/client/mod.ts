@@ -1,6 +1,7 @@
 /**
- * The browser face of ui/: what islands may import (code that runs in the page, bundled with the island).
- * Server-side ui/ code is never reachable from here, so no server module lands in a browser bundle.
+ * The browser face of ui/: what islands may import (code that runs in the page, bundled with the island,
+ * and the types the page shares with the server, such as the chart's points). Server-side ui/ code is
+ * never reachable from here, so no server module lands in a browser bundle.
  *
  * @module
  */
@@ -10,3 +11,4 @@ export {
   browser,
   type MediaStreamLike,
 } from "./browser.ts";
+export { type ChartPoint } from "./chart.ts";

@@ -12,11 +12,11 @@ import {
   getPerson,
   listAudit,
   listCalls,
+  listSchedules,
+  listTurnMetrics,
   type Store,
 } from "../../store/mod.ts";
 import { readTranscript, type TranscriptKeyring } from "../../store/crypto/mod.ts";
-import { listSchedules } from "./schedules.ts";
-import { listTurnMetrics } from "./turn_metrics.ts";
 import { join, resolve } from "../_path.ts";
 
 /** Everything about one person, as exported. */

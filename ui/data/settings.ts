@@ -1,6 +1,8 @@
-// Per-account settings of the admin UI (ui_settings), with the configuration as default and ceiling.
+// Per-account settings of the admin UI (rows in store/settings.ts), with the configuration as default and
+// ceiling.
 import type { Config } from "../../infra/mod.ts";
 import type { Store } from "../../store/mod.ts";
+import { getStoredSettings, saveSettings } from "../../store/mod.ts";
 
 /** Settings as the pages and jobs use them. */
 export interface AccountSettings {
@@ -12,21 +14,12 @@ export interface AccountSettings {
   recordingEffective: boolean;
 }
 
-function read(store: Store, accountId: string, key: string): unknown {
-  const row = store.prepare("SELECT value_json FROM ui_settings WHERE account_id = ? AND key = ?").get(
-    accountId,
-    key,
-  ) as { value_json: string } | undefined;
-  return row ? JSON.parse(row.value_json) : undefined;
-}
-
 /** The account's settings. */
 export function getSettings(store: Store, config: Config, accountId: string): AccountSettings {
-  const days = read(store, accountId, "defaultRetentionDays");
-  const allowed = read(store, accountId, "recordingAllowed");
-  const recordingAllowed = typeof allowed === "boolean" ? allowed : true;
+  const stored = getStoredSettings(store, accountId);
+  const recordingAllowed = stored.recordingAllowed ?? true;
   return {
-    defaultRetentionDays: typeof days === "number" ? days : config.retention.days,
+    defaultRetentionDays: stored.defaultRetentionDays ?? config.retention.days,
     recordingAllowed,
     recordingEffective: config.recording.enabled && recordingAllowed,
   };
@@ -50,14 +43,5 @@ export function setSettings(
   ) {
     throw new RangeError("Cannot save settings: defaultRetentionDays must be an integer from 1 to 365");
   }
-  const stmt = store.prepare(
-    `INSERT INTO ui_settings (account_id, key, value_json, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (account_id, key) DO UPDATE SET value_json = excluded.value_json,
-       updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-  );
-  store.transaction(() => {
-    for (const [k, v] of Object.entries(patch)) {
-      if (v !== undefined) stmt.run(accountId, k, JSON.stringify(v), store.now(), userId);
-    }
-  });
+  saveSettings(store, accountId, userId, patch);
 }

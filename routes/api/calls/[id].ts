@@ -3,8 +3,8 @@ import { getAnalysis } from "../../../store/mod.ts";
 import { readTranscript } from "../../../store/crypto/mod.ts";
 import { type ApiDoc, found, json } from "../../../ui/mod.ts";
 import { callJson } from "../../../ui/mod.ts";
-import { getCallRow } from "../../../ui/mod.ts";
-import { listTurnMetrics } from "../../../ui/mod.ts";
+import { getCallRow } from "../../../store/mod.ts";
+import { listTurnMetrics } from "../../../store/mod.ts";
 import type { Handlers } from "../../../ui/mod.ts";
 
 export const doc: ApiDoc = {

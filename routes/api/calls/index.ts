@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { type ApiDoc, json, PageQuery, query } from "../../../ui/mod.ts";
 import { callJson } from "../../../ui/mod.ts";
-import { listCallRows } from "../../../ui/mod.ts";
+import { listCallRows } from "../../../store/mod.ts";
 import type { Handlers } from "../../../ui/mod.ts";
 
 const CallsQuery = PageQuery.extend({

@@ -2,7 +2,7 @@
 // The stream is pulled: an event is taken from the hub's bounded queue only when the client reads, so a
 // stalled client cannot make the server buffer without limit (the hub disconnects it instead).
 import { type ApiDoc } from "../../../ui/mod.ts";
-import { listCallRows } from "../../../ui/mod.ts";
+import { listCallRows } from "../../../store/mod.ts";
 import { liveCallItems } from "../../live.tsx";
 import type { Handlers } from "../../../ui/mod.ts";
 

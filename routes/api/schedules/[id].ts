@@ -1,6 +1,6 @@
 // DELETE /api/schedules/:id.
 import { type ApiDoc, json } from "../../../ui/mod.ts";
-import { deleteSchedule } from "../../../ui/mod.ts";
+import { deleteSchedule } from "../../../store/mod.ts";
 import { type Handlers, HttpError } from "../../../ui/mod.ts";
 import { T } from "../../../ui/mod.ts";
 

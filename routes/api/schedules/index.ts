@@ -1,7 +1,8 @@
 // GET and POST /api/schedules: scheduled companion calls.
 import { z } from "zod";
 import { type ApiDoc, body, found, json } from "../../../ui/mod.ts";
-import { createSchedule, listSchedules } from "../../../ui/mod.ts";
+import { listSchedules } from "../../../store/mod.ts";
+import { createSchedule } from "../../../ui/mod.ts";
 import type { Handlers } from "../../../ui/mod.ts";
 
 const ScheduleInput = z.object({

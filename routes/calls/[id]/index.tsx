@@ -4,8 +4,8 @@
 import type { VNode } from "preact";
 import { type CallAnalysis, getAnalysis } from "../../../store/mod.ts";
 import { type PlainTurn, readTranscript } from "../../../store/crypto/mod.ts";
-import { type CallRow, getCallRow } from "../../../ui/mod.ts";
-import { listTurnMetrics, type TurnMetrics } from "../../../ui/mod.ts";
+import { type CallRow, getCallRow } from "../../../store/mod.ts";
+import { listTurnMetrics, type TurnMetrics } from "../../../store/mod.ts";
 import { found } from "../../../ui/mod.ts";
 import { Transcript } from "../../../ui/mod.ts";
 import { dateTime, duration, score } from "../../../ui/mod.ts";

@@ -1,6 +1,6 @@
 // The call's recording (WAV), only when it was recorded with consent and is still kept; audited.
 import { callConsent } from "../../../store/mod.ts";
-import { getCallRow } from "../../../ui/mod.ts";
+import { getCallRow } from "../../../store/mod.ts";
 import { found } from "../../../ui/mod.ts";
 import { join, resolve } from "../../../ui/mod.ts";
 import { type Handlers, HttpError } from "../../../ui/mod.ts";

@@ -5,16 +5,16 @@
 import type { VNode } from "preact";
 import { getMemory, getPerson, type JsonObject, type Person } from "../../../store/mod.ts";
 import { type PlainTurn, readTranscript } from "../../../store/crypto/mod.ts";
-import { type CallRow, listCallRows } from "../../../ui/mod.ts";
-import { listSchedules, type Schedule } from "../../../ui/mod.ts";
+import { type CallRow, listCallRows } from "../../../store/mod.ts";
+import { listSchedules, type Schedule } from "../../../store/mod.ts";
 import { found } from "../../../ui/mod.ts";
-import { Island } from "../../../ui/mod.ts";
+import { Island } from "../../_islands.ts";
 import { MemoryView } from "../../../ui/mod.ts";
 import { Transcript } from "../../../ui/mod.ts";
 import { dateTime, duration, score } from "../../../ui/mod.ts";
 import { sentimentPoints } from "../../../ui/mod.ts";
 import { T } from "../../../ui/mod.ts";
-import type { ChartPoint } from "../../../islands/mod.ts";
+import type { ChartPoint } from "../../../ui/mod.ts";
 import type { Handlers, PageProps } from "../../../ui/mod.ts";
 
 interface Data {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { MIGRATIONS, migrationTables } from "../../../store/mod.ts";
 import { runTom } from "../../_helpers.ts";
 
 Deno.test("tom migrate applies every migration once; a second run applies nothing", async () => {
@@ -27,6 +28,27 @@ Deno.test("tom migrate applies every migration once; a second run applies nothin
       assert.equal((db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode, "wal");
     } finally {
       db.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tom migrate --status lists every migration, applied or pending, with the tables it creates", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const before = await runTom(["migrate", "--status"], { TOM_DATA_DIR: dir });
+    for (const m of MIGRATIONS) {
+      assert.ok(
+        before.stdout.includes(`pending: ${m.version} ${m.name} (tables: ${migrationTables(m).join(", ")})`),
+        before.stdout,
+      );
+    }
+    assert.ok(before.stdout.includes("ui_settings"), "the admin UI's tables are a migration's");
+    assert.equal((await runTom(["migrate"], { TOM_DATA_DIR: dir })).code, 0);
+    const after = await runTom(["migrate", "--status"], { TOM_DATA_DIR: dir });
+    for (const m of MIGRATIONS) {
+      assert.ok(after.stdout.includes(`applied: ${m.version} ${m.name} (tables:`), after.stdout);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

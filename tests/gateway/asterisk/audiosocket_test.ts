@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import type { Answerer, CallEvent, CallOutput } from "../../../gateway/call/contract.ts";
+import type { Answerer, CallContext, CallEvent, CallOutput } from "../../../gateway/call/contract.ts";
+import { defaultAccountId } from "../../../gateway/call/session.ts";
 import { echoAnswerer, GREETING_TONE } from "../../../gateway/call/echo.ts";
-import { rmsDbfs, sineWave, toneDbfs } from "../../../gateway/audio/mod.ts";
+import { rmsDbfs, sineWave, toneDbfs } from "../../_rigs/levels.ts";
 import { FakeAsterisk, msg, startAudioSocketGateway } from "./audiosocket_client.ts";
-import { metricValue } from "../server_harness.ts";
+import { metricValue, ownerOf } from "../server_harness.ts";
 
 const UUID = "d59d3eb9-621c-4490-b23b-a7bc9d48de41";
 
@@ -279,5 +280,27 @@ Deno.test("shutdown hangs up open calls with 0x00; while draining new connection
     await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: gw.audioSocket.addr.port }));
   } finally {
     if (!closed) await gw.close();
+  }
+});
+
+Deno.test("an AudioSocket call's context carries its owner: the account it is recorded in, inbound, no person", async () => {
+  const contexts: CallContext[] = [];
+  const echo = echoAnswerer();
+  const gw = await startAudioSocketGateway({ answer: (ctx) => (contexts.push(ctx), echo(ctx)) });
+  try {
+    const ast = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await ast.send(msg.uuid(UUID));
+    await ast.until(() => contexts.length === 1, "the call");
+    const ctx = contexts[0];
+    assert.deepEqual(ownerOf(gw.store, ctx), {
+      callId: ctx.callId,
+      accountId: defaultAccountId(gw.store),
+      personId: null,
+      direction: "inbound",
+    });
+    await ast.send(msg.dtmf("#"));
+    await ast.closed;
+  } finally {
+    await gw.close();
   }
 });

@@ -8,9 +8,8 @@
  */
 import assert from "node:assert/strict";
 import type { Answerer, CallEvent, CallOutput } from "../../../gateway/call/contract.ts";
-import { FakeClock, loadResampler, sineWave, Ticker } from "../../../gateway/audio/mod.ts";
-import { formatByName, OutboundAudio, slinFormat } from "../../../gateway/asterisk/media.ts";
-import { Playout } from "../../../gateway/asterisk/playout.ts";
+import { FakeClock, loadResampler, OutboundAudio, Pacer, Ticker } from "../../../gateway/audio/mod.ts";
+import { sineWave } from "../../_rigs/levels.ts";
 import { FakeAsterisk, msg, startAudioSocketGateway } from "./audiosocket_client.ts";
 import { FakeChanWebSocket, mediaStart, startAsteriskWsGateway } from "./websocket_client.ts";
 
@@ -33,12 +32,15 @@ Deno.test("a 20 s answer is converted a few frames at a time, as the sender asks
   await loadResampler();
   const speech = sineWave({ freq: 440, rate: 16000, durationMs: 20_000 });
   const eager: Uint8Array[] = [];
-  const all = new OutboundAudio(formatByName("ulaw") ?? assert.fail(), 20, (f) => eager.push(f));
+  const all = new OutboundAudio({ codec: "mulaw", rate: 8000, onFrame: (f) => eager.push(f) });
   all.push(speech);
   all.flush();
   const lazy: Uint8Array[] = [];
   const events: string[] = [];
-  const out = new OutboundAudio(formatByName("ulaw") ?? assert.fail(), 20, (f) => lazy.push(f), undefined, {
+  const out = new OutboundAudio({
+    codec: "mulaw",
+    rate: 8000,
+    onFrame: (f) => lazy.push(f),
     sliceFrames: 5,
     onMark: (name) => events.push(`${name}@${lazy.length}`),
   });
@@ -62,7 +64,7 @@ Deno.test("a 20 s answer is converted a few frames at a time, as the sender asks
 
 Deno.test("barge-in drops audio not converted yet and hands back its marks", async () => {
   await loadResampler();
-  const out = new OutboundAudio(slinFormat(8000), 20, () => {}, undefined, { sliceFrames: 5 });
+  const out = new OutboundAudio({ codec: "l16", rate: 8000, onFrame: () => {}, sliceFrames: 5 });
   out.push(new Int16Array(16000 * 5));
   out.mark("a");
   out.push(new Int16Array(16000));
@@ -77,7 +79,7 @@ Deno.test("chan_websocket pacing: silence goes out on the real-time schedule, TO
   const ticker = new Ticker({ clock, periodMs: 10 });
   const SILENCE = new Uint8Array([0]);
   const log: string[] = [];
-  const playout = new Playout({
+  const playout = new Pacer<Uint8Array>({
     ticker,
     leadMs: 100,
     silence: SILENCE,
@@ -101,7 +103,7 @@ Deno.test("a cue fires once its frame has been written, not when it was queued",
   const SILENCE = new Uint8Array([0]);
   const written: string[] = [];
   let release: () => void = () => {};
-  const playout = new Playout({
+  const playout = new Pacer<Uint8Array>({
     ticker,
     silence: SILENCE,
     send: (frames) =>

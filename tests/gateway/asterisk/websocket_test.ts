@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import type { Answerer, CallEvent, CallOutput } from "../../../gateway/call/contract.ts";
+import type { Answerer, CallContext, CallEvent, CallOutput } from "../../../gateway/call/contract.ts";
+import { defaultAccountId } from "../../../gateway/call/session.ts";
 import { echoAnswerer, GREETING_TONE } from "../../../gateway/call/echo.ts";
-import { decodeMulaw, encodeMulaw, sineWave, toneDbfs } from "../../../gateway/audio/mod.ts";
+import { decodeMulaw, encodeMulaw } from "../../../gateway/audio/mod.ts";
+import { sineWave, toneDbfs } from "../../_rigs/levels.ts";
 import { FakeChanWebSocket, mediaStart, startAsteriskWsGateway } from "./websocket_client.ts";
-import { rawHandshake } from "../server_harness.ts";
+import { ownerOf, rawHandshake } from "../server_harness.ts";
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -269,5 +271,27 @@ Deno.test("shutdown hangs up open calls with HANGUP", async () => {
     closed = true;
   } finally {
     if (!closed) await gw.close();
+  }
+});
+
+Deno.test("a chan_websocket call's context carries its owner: the account it is recorded in, inbound, no person", async () => {
+  const contexts: CallContext[] = [];
+  const echo = echoAnswerer();
+  const gw = await startAsteriskWsGateway({ answer: (ctx) => (contexts.push(ctx), echo(ctx)) });
+  try {
+    const ast = new FakeChanWebSocket(`${gw.ws}/ws/asterisk`);
+    await ast.opened;
+    ast.send(mediaStart());
+    await ast.until(() => contexts.length === 1, "the call");
+    const ctx = contexts[0];
+    assert.deepEqual(ownerOf(gw.store, ctx), {
+      callId: ctx.callId,
+      accountId: defaultAccountId(gw.store),
+      personId: null,
+      direction: "inbound",
+    });
+    await ast.close();
+  } finally {
+    await gw.close();
   }
 });

@@ -1,3 +1,10 @@
+/**
+ * The one pacer every paced transport uses: the grid, marks, clear and stop as Twilio and the browser
+ * use it (no silence, no lead), then AudioSocket's keep-alive silence and prebuffer and chan_websocket's
+ * lead and flow control.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { FakeClock } from "../../../gateway/audio/clock.ts";
 import { Pacer, type PacerOptions } from "../../../gateway/audio/pacer.ts";
@@ -17,10 +24,11 @@ function rig(options: Partial<PacerOptions<number>> = {}) {
   const events: string[] = [];
   const pacer = new Pacer<number>({
     ticker,
-    send: (frame, slot) => {
-      sent.push({ frame, slot, at: clock.now() });
-      events.push(`f${frame}`);
-    },
+    send: (frames, slot) =>
+      frames.forEach((frame, i) => {
+        sent.push({ frame, slot: slot + i * 20, at: clock.now() });
+        events.push(`f${frame}`);
+      }),
     onMark: (name, cleared) => events.push(cleared ? `${name}:cleared` : name),
     ...options,
   });
@@ -150,8 +158,8 @@ Deno.test("a frame that arrives in time for its slot continues the run; a late o
   assert.equal(pacer.runs, 2);
 });
 
-Deno.test("leadMs delays the first frame of a run, on the grid", () => {
-  const { clock, pacer, sent } = rig({ leadMs: 10 });
+Deno.test("startDelayMs delays the first frame of a run, on the grid", () => {
+  const { clock, pacer, sent } = rig({ startDelayMs: 10 });
   clock.advance(2);
   pacer.enqueue(0);
   pacer.enqueue(1);
@@ -165,10 +173,11 @@ Deno.test("callbacks may clear or enqueue while the pacer is sending", () => {
   const log: string[] = [];
   const pacer: Pacer<string> = new Pacer<string>({
     ticker,
-    send: (frame) => {
-      log.push(frame);
-      if (frame === "x1") pacer.enqueue("y");
-    },
+    send: (frames) =>
+      frames.forEach((frame) => {
+        log.push(frame);
+        if (frame === "x1") pacer.enqueue("y");
+      }),
     onMark: (name, cleared) => {
       log.push(`${name}${cleared ? ":cleared" : ""}`);
       if (name === "barge") pacer.clear();
@@ -187,7 +196,10 @@ Deno.test("one ticker timer serves many pacers", () => {
   const clock = new FakeClock(0);
   const ticker = new Ticker({ clock });
   let sent = 0;
-  const pacers = Array.from({ length: 300 }, () => new Pacer<number>({ ticker, send: () => sent++ }));
+  const pacers = Array.from(
+    { length: 300 },
+    () => new Pacer<number>({ ticker, send: (f) => sent += f.length }),
+  );
   clock.advance(1);
   pacers.forEach((p, i) => {
     clock.stall(i % 3 === 0 ? 0.05 : 0); // staggered arrivals
@@ -206,13 +218,14 @@ Deno.test("Pacer rejects frame durations off the ticker's grid and bad options",
   assert.throws(() => new Pacer({ ticker, send: () => {}, frameMs: 30 }), /multiple/);
   assert.throws(() => new Pacer({ ticker, send: () => {}, maxBurst: 0 }), RangeError);
   assert.throws(() => new Pacer({ ticker, send: () => {}, leadMs: -1 }), RangeError);
+  assert.throws(() => new Pacer({ ticker, send: () => {}, startDelayMs: -1 }), RangeError);
 });
 
 Deno.test("on the system clock and shared ticker the pacer sends everything, in order, and leaves no timer", async () => {
   const sent: number[] = [];
   const done = Promise.withResolvers<void>();
   const pacer = new Pacer<number>({
-    send: (frame) => sent.push(frame),
+    send: (frames) => sent.push(...frames),
     onMark: (name, cleared) => {
       assert.equal(name, "end");
       assert.equal(cleared, false);
@@ -230,10 +243,185 @@ Deno.test("slots on a fractional clock origin still meet their ticks (no floatin
   const clock = new FakeClock(1234.5678901);
   const ticker = new Ticker({ clock });
   const late: number[] = [];
-  const pacer = new Pacer<number>({ ticker, send: (_f, slot) => late.push(clock.now() - slot) });
+  const pacer = new Pacer<number>({
+    ticker,
+    send: (frames, slot) => frames.forEach((_f, i) => late.push(clock.now() - (slot + i * 20))),
+  });
   clock.advance(3.3);
   for (let i = 0; i < 500; i++) pacer.enqueue(i);
   clock.advance(10_100);
   assert.equal(late.length, 500);
   assert.ok(late.every((l) => Math.abs(l) < 1e-6), `worst ${Math.max(...late)} ms`);
+});
+
+// ------------------------------------------------ Asterisk: keep-alive silence, prebuffer, lead, flow control
+
+const SILENCE = new Uint8Array([0]);
+const frame = (n: number) => new Uint8Array([n]);
+
+/** A pacer (as Asterisk's transports use it) on a fake clock (grid origin 0, 10 ms ticks) that logs sends (`t@ms:frames`) and marks. */
+function playoutRig(opts: Partial<PacerOptions<Uint8Array>> = {}) {
+  const clock = new FakeClock(0);
+  const ticker = new Ticker({ clock, periodMs: 10 });
+  const log: string[] = [];
+  const playout = new Pacer<Uint8Array>({
+    ticker,
+    send: (frames) => log.push(`${clock.now()}:${frames.map((f) => (f === SILENCE ? "s" : f[0])).join(",")}`),
+    onMark: (name, cleared) => log.push(`${clock.now()}:${name}${cleared ? "!" : ""}`),
+    ...opts,
+  });
+  return { clock, ticker, playout, log };
+}
+
+Deno.test("AudioSocket pacing: a silence frame every 20 ms while there is nothing to say", () => {
+  const { clock, playout, log } = playoutRig({ silence: SILENCE });
+  clock.advance(100);
+  assert.deepEqual(log, ["0:s", "20:s", "40:s", "60:s", "80:s", "100:s"]);
+  assert.equal(playout.sentFrames, 6);
+  playout.stop();
+});
+
+Deno.test("AudioSocket pacing: audio takes the next slots, in order, and silence resumes after it", () => {
+  const { clock, playout, log } = playoutRig({ silence: SILENCE });
+  clock.advance(25);
+  for (let i = 1; i <= 3; i++) playout.enqueue(frame(i));
+  assert.equal(playout.queuedMs, 60);
+  clock.advance(80);
+  assert.deepEqual(log, ["0:s", "20:s", "40:1", "60:2", "80:3", "100:s"]);
+  assert.equal(playout.queuedMs, 0);
+  playout.stop();
+});
+
+Deno.test("a lone frame waits up to prebufferMs for a second one; two frames start at once", () => {
+  const { clock, playout, log } = playoutRig({ silence: SILENCE, prebufferMs: 20 });
+  clock.advance(5);
+  playout.enqueue(frame(1)); // alone: its slot at 20 gets silence, it goes at 40
+  clock.advance(40);
+  playout.enqueue(frame(2)); // a just-in-time source: arrives before its slot at 60
+  clock.advance(20);
+  playout.enqueue(frame(3));
+  playout.enqueue(frame(4)); // the source kept up: the run goes on
+  clock.advance(60);
+  assert.deepEqual(log, ["0:s", "20:s", "40:1", "60:2", "80:3", "100:4", "120:s"]);
+  clock.advance(100);
+  playout.enqueue(frame(5));
+  playout.enqueue(frame(6)); // after silence, a burst of two starts at the next slot
+  clock.advance(40);
+  assert.deepEqual(log.slice(-3), ["220:s", "240:5", "260:6"]);
+  playout.stop();
+});
+
+Deno.test("marks fire once the frames before them are sent, in order; a mark on an empty queue at the next tick", () => {
+  const { clock, playout, log } = playoutRig({ silence: SILENCE });
+  playout.mark("m0");
+  playout.enqueue(frame(1));
+  playout.enqueue(frame(2));
+  playout.mark("m1");
+  playout.mark("m2");
+  playout.enqueue(frame(3));
+  playout.mark("m3");
+  clock.advance(60);
+  assert.deepEqual(log, ["0:m0", "0:1", "20:2", "20:m1", "20:m2", "40:3", "40:m3", "60:s"]);
+  playout.stop();
+});
+
+Deno.test("clear drops the queue at once; pending marks fire cleared, in order", () => {
+  const { clock, playout, log } = playoutRig({ silence: SILENCE });
+  for (let i = 1; i <= 5; i++) playout.enqueue(frame(i));
+  playout.mark("a");
+  playout.mark("b");
+  clock.advance(20);
+  playout.clear();
+  assert.deepEqual(log, ["0:1", "20:2", "20:a!", "20:b!"]);
+  assert.equal(playout.queuedMs, 0);
+  clock.advance(40);
+  assert.deepEqual(log.slice(4), ["40:s", "60:s"], "the schedule goes on with silence");
+  playout.stop();
+});
+
+Deno.test("stop ends the schedule and ignores what comes later", () => {
+  const { clock, ticker, playout, log } = playoutRig({ silence: SILENCE });
+  playout.enqueue(frame(1));
+  playout.mark("x");
+  playout.stop();
+  assert.deepEqual(log, ["0:x!"]);
+  assert.equal(ticker.size, 0);
+  playout.enqueue(frame(2));
+  playout.mark("y");
+  clock.advance(100);
+  assert.deepEqual(log, ["0:x!"]);
+});
+
+Deno.test("chan_websocket pacing: frames run up to leadMs ahead of the listener, nothing is sent when idle", () => {
+  const { clock, ticker, playout, log } = playoutRig({ leadMs: 60 });
+  clock.advance(30);
+  assert.deepEqual(log, [], "no silence without a silence frame");
+  assert.equal(ticker.size, 0, "an idle playout leaves the ticker");
+  for (let i = 1; i <= 8; i++) playout.enqueue(frame(i));
+  clock.advance(10);
+  // At 30 (the next tick): the frames for 30, 50, 70 and 90 (60 ms ahead) at once.
+  assert.deepEqual(log, ["30:1,2,3,4"]);
+  assert.equal(playout.aheadMs, 70, "heard by 110, now 40");
+  clock.advance(40);
+  assert.deepEqual(log, ["30:1,2,3,4", "50:5", "70:6"]);
+  assert.equal(playout.queuedMs, 40);
+  playout.stop();
+});
+
+Deno.test("chan_websocket pacing: a new run starts where the listener will be, not before", () => {
+  const { clock, playout, log } = playoutRig({ leadMs: 40 });
+  for (let i = 1; i <= 3; i++) playout.enqueue(frame(i));
+  clock.advance(0); // 1, 2, 3 for 0, 20, 40: heard by 60
+  clock.advance(10);
+  playout.enqueue(frame(4)); // Asterisk still holds 50 ms: 4 plays at 60, sent when 60 - 40 <= now
+  clock.advance(10);
+  assert.deepEqual(log, ["0:1,2,3", "20:4"]);
+  clock.advance(200);
+  playout.enqueue(frame(5)); // long idle: plays now
+  clock.advance(10);
+  assert.deepEqual(log.slice(2), ["220:5"]);
+  playout.stop();
+});
+
+Deno.test("pause holds frames (MEDIA_XOFF) and resume restarts the schedule (MEDIA_XON)", () => {
+  const { clock, playout, log } = playoutRig({ leadMs: 0 });
+  for (let i = 1; i <= 4; i++) playout.enqueue(frame(i));
+  clock.advance(20);
+  playout.pause();
+  clock.advance(100);
+  assert.deepEqual(log, ["0:1", "20:2"]);
+  playout.resume();
+  clock.advance(40);
+  assert.deepEqual(log, ["0:1", "20:2", "130:3", "150:4"]);
+  playout.stop();
+});
+
+Deno.test("far behind, the schedule slips instead of bursting the backlog", () => {
+  const { clock, playout, log } = playoutRig({ silence: SILENCE, maxBurst: 3 });
+  for (let i = 1; i <= 20; i++) playout.enqueue(frame(i));
+  clock.advance(0);
+  clock.stall(200); // the event loop was blocked for 200 ms
+  clock.advance(0);
+  assert.deepEqual(log, ["0:1", "200:2,3,4"]);
+  assert.equal(playout.slippedFrames, 7);
+  clock.advance(20);
+  assert.deepEqual(log.slice(2), ["220:5"]);
+  playout.stop();
+});
+
+Deno.test("changing the silence frame takes effect at the next slot", () => {
+  const { clock, playout, log } = playoutRig({ silence: SILENCE });
+  clock.advance(0);
+  playout.silence = new Uint8Array([7]);
+  clock.advance(20);
+  assert.deepEqual(log, ["0:s", "20:7"]);
+  playout.stop();
+});
+
+Deno.test("options are checked", () => {
+  const ticker = new Ticker({ clock: new FakeClock(0), periodMs: 10 });
+  const base = { ticker, send: () => {}, onMark: () => {} };
+  assert.throws(() => new Pacer({ ...base, frameMs: 25 }), RangeError);
+  assert.throws(() => new Pacer({ ...base, leadMs: -1 }), RangeError);
+  assert.throws(() => new Pacer({ ...base, maxBurst: 0 }), RangeError);
 });

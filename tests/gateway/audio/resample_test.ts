@@ -5,7 +5,7 @@ import {
   resamplerLoaded,
   resamplerMemoryBytes,
 } from "../../../gateway/audio/resample.ts";
-import { rmsDbfs, sineWave, toneDbfs } from "../../../gateway/audio/analysis.ts";
+import { rmsDbfs, sineWave, toneDbfs } from "../../_rigs/levels.ts";
 
 await loadResampler();
 

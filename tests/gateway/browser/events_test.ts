@@ -13,7 +13,8 @@ import {
   type PipelineEvent,
   ServerEvent,
 } from "../../../gateway/call/messages.ts";
-import { startGateway, TestClient } from "../server_harness.ts";
+import { createAccount } from "../../../store/mod.ts";
+import { ownerOf, startGateway, TestClient } from "../server_harness.ts";
 
 /** An answerer that records its events and lets the test drive its output. */
 function scripted(): { answer: Answerer; ctx: Promise<CallContext>; events: CallEvent[] } {
@@ -169,4 +170,31 @@ Deno.test("client messages are validated strictly; every server event has a sche
   const phone: CallOutput = { audio() {}, mark() {}, clear() {}, hangup() {}, queuedMs: 0 };
   assert.equal(hasEventSink(phone), false);
   emitPipelineEvent(phone, { type: "llm_token", turn: 0, token: "x" });
+});
+
+Deno.test("a browser call's context carries its owner: the account chosen for its token, inbound", async () => {
+  const s = scripted();
+  let accountId = "";
+  const subjects: unknown[] = [];
+  const h = await startGateway({
+    answer: s.answer,
+    accountFor: (info) => (subjects.push(info.meta?.subject), accountId),
+  });
+  accountId = createAccount(h.store, { name: "Familie", kind: "private" }).id;
+  const c = new TestClient(`${h.ws}/ws/stream/own-1?token=${await h.token("own-1", { subject: "ui:x" })}`);
+  try {
+    await c.event("connected");
+    c.send({ type: "start" });
+    const ctx = await s.ctx;
+    assert.deepEqual(subjects, ["ui:x"]);
+    assert.deepEqual(ownerOf(h.store, ctx), {
+      callId: "own-1",
+      accountId,
+      personId: null,
+      direction: "inbound",
+    });
+  } finally {
+    await c.close();
+    await h.close();
+  }
 });

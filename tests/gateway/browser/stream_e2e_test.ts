@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getCall, listAccounts } from "../../../store/mod.ts";
 import { GREETING_TONE } from "../../../gateway/call/echo.ts";
-import { goertzelPower } from "../../../gateway/audio/analysis.ts";
+import { goertzelPower } from "../../_rigs/levels.ts";
 import { concatFrames, pcmBytes, startGateway, TestClient } from "../server_harness.ts";
 
 /** Speech-like test signal: a gliding 110-230 Hz voice with harmonics, syllable envelope and some noise. */

@@ -6,9 +6,10 @@ import {
   type FreeswitchTransport,
   mountFreeswitch,
 } from "../../../gateway/freeswitch/fork.ts";
-import { dominantFrequency, toneDbfs } from "../../../gateway/audio/mod.ts";
-import { createAccount, createCall, getCall } from "../../../store/mod.ts";
-import { type GatewayHarness, rawHandshake, startGateway } from "../server_harness.ts";
+import { dominantFrequency, toneDbfs } from "../../_rigs/levels.ts";
+import { createAccount, createCall, createPerson, getCall } from "../../../store/mod.ts";
+import { defaultAccountId } from "../../../gateway/call/session.ts";
+import { type GatewayHarness, ownerOf, rawHandshake, startGateway } from "../server_harness.ts";
 import { type EslStandIn, type EslStandInOptions, startEslStandIn } from "../fixtures/fs_esl_server.ts";
 import { AudioForkClient, interleave, readWav } from "../fixtures/fs_audio_fork_client.ts";
 
@@ -349,13 +350,29 @@ Deno.test("a fork for a call TOM placed continues that call's row (tom_call_id i
   const r = await rig(rec.answer);
   try {
     const account = createAccount(r.gw.store, { name: "Familie", kind: "private" });
-    const placed = createCall(r.gw.store, account.id, { direction: "outbound", transport: "freeswitch" });
+    const callee = createPerson(r.gw.store, account.id, {
+      kind: "senior",
+      displayName: "Oma",
+      phoneE164: "+4930999888",
+    });
+    const placed = createCall(r.gw.store, account.id, {
+      direction: "outbound",
+      transport: "freeswitch",
+      personId: callee.id,
+    });
     const fork = new AudioForkClient(r.url);
     await fork.opened;
     fork.metadata(meta(placed.id, { tom_call_id: placed.id, tom_account_id: account.id, callee: "tom" }));
     await until(() => rec.events.length > 0, "start");
     const start = rec.events[0];
     assert.ok(start.type === "start" && start.direction === "outbound");
+    // The context names the placed call's account and callee: the pipeline looks nothing up.
+    assert.deepEqual(ownerOf(r.gw.store, rec.contexts[0]), {
+      callId: placed.id,
+      accountId: account.id,
+      personId: callee.id,
+      direction: "outbound",
+    });
     await until(
       () => getCall(r.gw.store, account.id, placed.id)?.status === "active",
       "placed call answered",
@@ -393,6 +410,35 @@ Deno.test("without ESL the FreeSWITCH call still runs: audio arrives, marks fire
     assert.deepEqual(rec.events.find((e) => e.type === "mark"), { type: "mark", name: "m", cleared: true });
     fork.close();
     await fork.closed;
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("an inbound fork's context carries the call's owner: the account and the person the caller's number names", async () => {
+  const rec = recorder();
+  const r = await rig(rec.answer);
+  try {
+    const accountId = defaultAccountId(r.gw.store);
+    const caller = createPerson(r.gw.store, accountId, {
+      kind: "patient",
+      displayName: "Erika",
+      phoneE164: "+4930123456",
+    });
+    const fork = new AudioForkClient(r.url);
+    await fork.opened;
+    fork.metadata(meta(crypto.randomUUID()));
+    await until(() => rec.contexts.length === 1, "the call");
+    const ctx = rec.contexts[0];
+    assert.deepEqual(ownerOf(r.gw.store, ctx), {
+      callId: ctx.callId,
+      accountId,
+      personId: caller.id,
+      direction: "inbound",
+    });
+    fork.close();
+    await fork.closed;
+    await until(() => rec.events.some((e) => e.type === "stop"), "stop");
   } finally {
     await r.close();
   }

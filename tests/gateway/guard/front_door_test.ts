@@ -12,7 +12,7 @@ import {
   parseCidr,
   parseIp,
   TokenBucket,
-} from "../../../gateway/guard/front_door.ts";
+} from "../../../gateway/guard/mod.ts";
 import { inCidr } from "../../../gateway/guard/ip.ts";
 import { textSizeFor } from "../../../gateway/guard/bucket.ts";
 

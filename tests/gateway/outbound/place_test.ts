@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { metrics } from "@opentelemetry/api";
 import { loadConfig } from "../../../infra/config.ts";
 import { silentLogger } from "../../../infra/log.ts";
-import { CallRegistry } from "../../../infra/calls.ts";
+import { CallRegistry } from "../../../infra/call_registry.ts";
 import { servePermissionFlags } from "../../../infra/permissions.ts";
 import {
   createAccount,

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import type { Answerer, CallContext, CallEvent } from "../../../gateway/call/contract.ts";
 import { echoAnswerer, tone } from "../../../gateway/call/echo.ts";
 import { mountTwilio } from "../../../gateway/twilio/webhook.ts";
-import { decodeMulaw, dominantFrequency, encodeMulaw } from "../../../gateway/audio/mod.ts";
-import { createAccount, createCall, getCall } from "../../../store/mod.ts";
-import { type GatewayHarness, metricValue, rawHandshake, startGateway } from "../server_harness.ts";
+import { decodeMulaw, encodeMulaw } from "../../../gateway/audio/mod.ts";
+import { dominantFrequency } from "../../_rigs/levels.ts";
+import { createAccount, createCall, createPerson, getCall } from "../../../store/mod.ts";
+import { defaultAccountId } from "../../../gateway/call/session.ts";
+import { type GatewayHarness, metricValue, ownerOf, rawHandshake, startGateway } from "../server_harness.ts";
 import {
   signLikeTwilio,
   type TwilioClientOptions,
@@ -387,7 +389,16 @@ Deno.test("a Twilio stream for a call TOM placed continues that call's row", asy
   const gw = await gateway(rec.answer);
   try {
     const account = createAccount(gw.store, { name: "Familie", kind: "private" });
-    const call = createCall(gw.store, account.id, { direction: "outbound", transport: "twilio" });
+    const callee = createPerson(gw.store, account.id, {
+      kind: "senior",
+      displayName: "Oma",
+      phoneE164: "+4930999888",
+    });
+    const call = createCall(gw.store, account.id, {
+      direction: "outbound",
+      transport: "twilio",
+      personId: callee.id,
+    });
     const { client, parameters } = await answered(
       gw,
       VOICE,
@@ -398,6 +409,13 @@ Deno.test("a Twilio stream for a call TOM placed continues that call's row", asy
     await until(() => getCall(gw.store, account.id, call.id)?.status === "active", "answered");
     const start = rec.events[0];
     assert.ok(start.type === "start" && start.direction === "outbound");
+    // The context names the placed call's account and callee: the pipeline looks nothing up.
+    assert.deepEqual(ownerOf(gw.store, rec.contexts[0]), {
+      callId: call.id,
+      accountId: account.id,
+      personId: callee.id,
+      direction: "outbound",
+    });
     client.stop();
     await client.closed;
     await until(() => getCall(gw.store, account.id, call.id)?.status === "completed", "completed");
@@ -489,6 +507,33 @@ Deno.test("a call token older than five minutes is refused (Twilio opens the str
     client.start(parameters);
     assert.equal(await closeCode(client), 1008);
     assert.equal(rec.contexts.length, 0);
+  } finally {
+    await gw.close();
+  }
+});
+
+Deno.test("a Twilio stream's context carries the call's owner: the account and the person the caller's number names", async () => {
+  const rec = recorder();
+  const gw = await gateway(rec.answer);
+  try {
+    const accountId = defaultAccountId(gw.store);
+    const caller = createPerson(gw.store, accountId, {
+      kind: "patient",
+      displayName: "Erika",
+      phoneE164: "+4930123456",
+    });
+    const { client, parameters } = await answered(gw);
+    client.start(parameters);
+    await until(() => rec.contexts.length === 1, "the call");
+    const ctx = rec.contexts[0];
+    assert.deepEqual(ownerOf(gw.store, ctx), {
+      callId: ctx.callId,
+      accountId,
+      personId: caller.id,
+      direction: "inbound",
+    });
+    client.stop();
+    await client.closed;
   } finally {
     await gw.close();
   }

@@ -1,6 +1,6 @@
 /** The espeak-ng adapter against the real espeak-ng (skipped with the reason when it is not installed). */
 import assert from "node:assert/strict";
-import { rmsDbfs } from "../../../gateway/audio/mod.ts";
+import { rmsDbfs } from "../../_rigs/levels.ts";
 import { createEspeakTts } from "../../../pipeline/engines/espeak.ts";
 import { APOLOGY_TEXT, presynthesize } from "../../../pipeline/engines/tts_cache.ts";
 import { collect, skipWithoutEspeak } from "./tts_support.ts";

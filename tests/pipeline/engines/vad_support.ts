@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { rmsDbfs } from "../../../gateway/audio/mod.ts";
+import { rmsDbfs } from "../../_rigs/levels.ts";
 import { speechSegments } from "../../../pipeline/engines/vad_segments.ts";
 import { createEspeakTts } from "../../../pipeline/engines/espeak.ts";
 import { presynthesize } from "../../../pipeline/engines/tts_cache.ts";

@@ -1,20 +1,18 @@
 /**
- * Tables of the admin UI, in the store's conventions (STRICT, TEXT ids, unix ms, account-scoped with
- * cascading composite keys). Every statement is idempotent (`IF NOT EXISTS`), so this SQL can become
- * store migration 2 verbatim; until then {@linkcode ensureUiSchema} applies it at mount.
+ * Migration 3 ("admin_ui"): the admin UI's tables, which the UI used to create itself when it was mounted.
+ * Every statement is `IF NOT EXISTS`, so a database that already has them from that older code path applies
+ * this migration cleanly and keeps its rows; a new database gets them here. Same conventions as migration 1
+ * (STRICT, TEXT ids, unix ms, account-scoped with cascading composite keys).
  *
  * - `ui_sessions`: login sessions; only the SHA-256 of the session id is stored.
  * - `ui_api_tokens`: API tokens for `/api` (Bearer); only their SHA-256 is stored.
  * - `ui_schedules`: scheduled companion calls (person, weekdays as a bit mask Mon=1..Sun=64, window).
  * - `ui_settings`: per-account settings (default retention, recording allowed).
  * - `ui_turn_metrics`: per-turn stage latencies and barge-ins of a call (no personal data).
- *
- * @module
  */
-import type { Store } from "../store/mod.ts";
 
-/** The UI tables (candidate for store migration 2). */
-export const UI_SCHEMA_SQL = `
+/** SQL of migration 3 ("admin_ui"). Released migrations are never edited. */
+export const SQL_V3 = `
 CREATE TABLE IF NOT EXISTS ui_sessions (
   id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
   account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
@@ -76,8 +74,3 @@ CREATE TABLE IF NOT EXISTS ui_turn_metrics (
   FOREIGN KEY (account_id, call_id) REFERENCES calls (account_id, id) ON DELETE CASCADE
 ) STRICT;
 `;
-
-/** Create the UI tables when they are missing (idempotent). */
-export function ensureUiSchema(store: Store): void {
-  store.transaction(() => store.db.exec(UI_SCHEMA_SQL));
-}

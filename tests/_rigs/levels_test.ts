@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  dominantFrequency,
-  goertzelPower,
-  rmsDbfs,
-  SILENCE_DBFS,
-  sineWave,
-  toneDbfs,
-} from "../../../gateway/audio/analysis.ts";
+import { dominantFrequency, goertzelPower, rmsDbfs, SILENCE_DBFS, sineWave, toneDbfs } from "./levels.ts";
 
 Deno.test("a full-scale sine measures -3 dBFS; a -20 dB sine measures -23 dBFS", () => {
   assert.ok(Math.abs(rmsDbfs(sineWave({ freq: 1000, rate: 8000, samples: 8000, peakDb: 0 })) + 3.01) < 0.05);

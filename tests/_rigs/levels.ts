@@ -1,7 +1,7 @@
 /**
- * Test-signal and level helpers: generate a tone, measure RMS level, the power at one frequency
- * (Goertzel, Hann-windowed) and the dominant frequency. Used by audio tests and end-to-end checks of
- * what a peer recorded.
+ * Test-signal and level helpers (a rig: no product code uses them): generate a tone, measure RMS level,
+ * the power at one frequency (Goertzel, Hann-windowed) and the dominant frequency. Used by audio tests,
+ * benches and end-to-end checks of what a peer recorded.
  *
  * Levels are in dBFS relative to a full-scale square wave (sox `stats` "RMS lev dB"): a full-scale sine
  * is -3.01 dBFS, and {@linkcode toneDbfs} of a pure tone equals its {@linkcode rmsDbfs}.

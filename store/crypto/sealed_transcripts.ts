@@ -5,14 +5,9 @@
  *
  * @module
  */
-import {
-  appendTranscriptTurn,
-  callConsent,
-  listTranscript,
-  type Speaker,
-  type Store,
-  type TranscriptTurn,
-} from "../mod.ts";
+import type { Store } from "../db.ts";
+import { callConsent } from "../calls.ts";
+import { appendTranscriptTurn, listTranscript, type Speaker, type TranscriptTurn } from "../transcripts.ts";
 import type { TranscriptKeyring } from "./keyring.ts";
 
 const enc = new TextEncoder();
