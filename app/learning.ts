@@ -19,15 +19,18 @@ import {
   setCallPolicy,
   type Store,
 } from "../store/mod.ts";
-import type { CallLearning, LearningCall } from "../pipeline/mod.ts";
-import { readTranscript, type TranscriptKeyring } from "../store/crypto/mod.ts";
 import {
   AnalysisWorker,
-  applyVariant,
+  type CallLearning,
   type CallRatingDialogue,
-  chooseCallPolicy,
   createJsonChat,
   createRatingDialogue,
+  type LearningCall,
+} from "../pipeline/mod.ts";
+import { readTranscript, type TranscriptKeyring } from "../store/crypto/mod.ts";
+import {
+  applyVariant,
+  chooseCallPolicy,
   feedbackEvent,
   PolicyBandit,
   recordCallFeedback,

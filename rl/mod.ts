@@ -1,14 +1,14 @@
 /**
  * TOM's learning loop, and nothing else: feedback, reward, policy variants, Thompson sampling behind a
- * deploy guard, the `tom rl` report and the loop's metrics. It stands on pipeline/ (whose end-of-call
- * rating dialogue and after-call analysis it re-exports here, for app/ and ui/), store/ and infra/;
- * other folders import it only through this module.
+ * deploy guard, the `tom rl` report and the loop's metrics. It stands on pipeline/ (which owns the
+ * end-of-call rating dialogue and the after-call analysis), store/ and infra/; other folders import it
+ * only through this module.
  *
  * Flow of one call: {@linkcode PolicyBandit.select} picks a variant for the context (account kind),
  * {@linkcode applyVariant} turns it into the system prompt, greeting and pipeline parameters; at the end
- * TOM asks {@linkcode FEEDBACK_QUESTION}, {@linkcode parseRating} / {@linkcode parseDtmfRating} read the
- * answer, {@linkcode recordCallFeedback} stores it, computes {@linkcode computeReward} and updates the
- * arm; {@linkcode AnalysisWorker} analyses the transcript later.
+ * the pipeline's rating dialogue asks and reads the answer, {@linkcode recordCallFeedback} stores it,
+ * computes {@linkcode computeReward} and updates the arm; the pipeline's analysis worker reads the
+ * transcript later.
  *
  * @example
  * ```ts
@@ -37,14 +37,6 @@ export {
   type RewardSignals,
   rewardToBeta,
 } from "./reward.ts";
-/** The rating question and the German/DTMF rating parsers. */
-export {
-  FEEDBACK_QUESTION,
-  FEEDBACK_THANKS,
-  type ParsedRating,
-  parseDtmfRating,
-  parseRating,
-} from "../pipeline/mod.ts";
 /** Policy variants: schema, the 12 shipped ones, mapping to prompt/greeting/pipeline, store sync. */
 export {
   type AppliedPolicy,
@@ -83,43 +75,11 @@ export {
 } from "./feedback.ts";
 /** The rules that turn a finished call into reward signals, a feedback event and a reward record. */
 export { feedbackEvent, rewardRecord, rewardSignals } from "./call_signals.ts";
-/** Post-call analysis: schema, constrained JSON request, worker, memory merge. */
-export {
-  ANALYSIS_JSON_SCHEMA,
-  ANALYSIS_LIMITS,
-  type AnalysisWire,
-  AnalysisWireSchema,
-  type MemoryUpdate,
-  parseAnalysis,
-  toAnalysisResult,
-} from "../pipeline/mod.ts";
-export { createJsonChat, type JsonChat, type JsonChatOptions } from "../pipeline/mod.ts";
-export {
-  analysisMessages,
-  AnalysisWorker,
-  type AnalysisWorkerOptions,
-  analyzeTranscript,
-  type TickResult,
-  type TranscriptLine,
-} from "../pipeline/mod.ts";
-export { MEMORY_BOUNDS, mergeMemory, type MergeOptions } from "../pipeline/mod.ts";
 /** `tom rl report` and the metrics. */
 export { buildReport, formatReport, type ReportRow, rlReportCommand } from "./report.ts";
 export { REWARD_BUCKETS, RlMetrics, type RlMetricsSnapshot } from "./metrics.ts";
 /** What the admin UI reads of the running loop. */
 export { type LearningView } from "./learning_view.ts";
-/** The end-of-call rating dialogue and the policy choice of a new call. */
-export {
-  type CallRatingDialogue,
-  type ClosingInput,
-  closingStart,
-  type ClosingState,
-  type ClosingStep,
-  closingStep,
-  createRatingDialogue,
-  FEEDBACK_GOODBYE,
-  FEEDBACK_REASK,
-} from "../pipeline/mod.ts";
 export { type CallPolicy, chooseCallPolicy } from "./policy_choice.ts";
 /** Administrator actions on variants, with the decision log. */
 export {
