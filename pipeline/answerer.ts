@@ -1,8 +1,9 @@
 /**
  * The pipeline's answering stage for the gateway: {@linkcode pipelineAnswerer} builds one
  * {@linkcode PipelineCall} per call from the engines, the store and the learning loop, with the system
- * prompt (policy + the caller's memory, only with consent), transcripts (encrypted, only with consent) and
- * per-turn metrics.
+ * prompt (policy and the practice's facts, then the moment's lines and the caller's memory, only with
+ * consent), the greeting filled with the practice's names (AI disclosure), transcripts (encrypted, only
+ * with consent) and per-turn metrics.
  *
  * @module
  */
@@ -12,14 +13,24 @@ import type { Config } from "../infra/mod.ts";
 import type { TranscriptKeyring } from "../store/crypto/mod.ts";
 import { storeTranscriptTurn } from "../store/crypto/mod.ts";
 import type { Logger } from "../infra/mod.ts";
-import { getMemory, getPerson, recordTurnMetrics, type Store } from "../store/mod.ts";
+import {
+  getMemory,
+  getPerson,
+  getPractice,
+  type Practice,
+  recordTurnMetrics,
+  type Store,
+} from "../store/mod.ts";
 import { type CallSummary, type FinishedTurn, PipelineCall, type RatingDialogue } from "./call_pipeline.ts";
 import { type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
 import { vadNegThresholdFor } from "./config_options.ts";
 import type { LlmEngine, SttEngine, TtsEngine, Vad } from "./engines/types.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 import { PhraseCache } from "./phrases.ts";
-import { buildSystemPrompt, type CallerContext, DEFAULT_POLICY } from "./prompt.ts";
+import { buildSystemPrompt, type CallerContext, DEFAULT_POLICY, type PracticeContext } from "./prompt.ts";
+import { fillNames, greetingNames } from "./disclosure.ts";
+import { momentFacts, practiceFacts } from "./practice_facts.ts";
+import { GREETING_TEMPLATE, PHRASES } from "./texts.ts";
 
 /** Who a call belongs to, as the gateway's session decided when it opened the call (its CallContext). */
 export interface CallOwner {
@@ -32,7 +43,7 @@ export interface CallPolicyChoice {
   variantId: string;
   /** The policy part of the system prompt (in place of {@linkcode DEFAULT_POLICY}). */
   policy: string;
-  /** Said instead of the default greeting. */
+  /** Said instead of the default greeting: a template with `{assistant}` and `{practice}`. */
   greeting: string;
   /** Pipeline parameters the variant sets (barge-in sensitivity: VAD and turn thresholds). */
   pipeline: Partial<PipelineOptions>;
@@ -52,7 +63,7 @@ export interface LearningCall {
 export interface CallLearning {
   /** A call starts: choose its policy and record it. Called once per call, before the greeting. */
   begin(callId: string, owner: CallOwner): LearningCall;
-  /** Every greeting the variants may say, synthesized ahead of the calls. */
+  /** Every greeting template the variants may say, synthesized (filled per practice) ahead of the calls. */
   greetings?(): string[];
 }
 
@@ -81,6 +92,8 @@ export interface PipelineAnswererDeps {
   onCallEnd?: (summary: CallSummary, owner: CallOwner) => void | Promise<void>;
   /** Share one phrase cache between answerers (default: a new one, warmed in the background). */
   phrases?: PhraseCache;
+  /** The clock for the practice's "open now" lines (tests). */
+  now?: () => Date;
 }
 
 /** The caller's context for the prompt: name and memory, only when the person consented. */
@@ -90,6 +103,16 @@ export function callerContext(store: Store, owner: CallOwner): CallerContext | u
   if (!person || !person.consentTranscript) return undefined;
   const memory = getMemory(store, owner.accountId, owner.personId);
   return { displayName: person.displayName, kind: person.kind, memory: memory?.memory };
+}
+
+/** The practice's part of the prompt at `now`; without a practice only the neutral names. */
+export function practiceContext(practice: Practice | undefined, now: Date): PracticeContext {
+  if (!practice) return { names: greetingNames() };
+  return {
+    names: greetingNames(practice),
+    facts: practiceFacts(practice, now),
+    moment: momentFacts(practice, now),
+  };
 }
 
 /**
@@ -107,15 +130,41 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
   });
   const metrics: PipelineMetrics | undefined = deps.meter ? createPipelineMetrics(deps.meter) : undefined;
   const phrases = deps.phrases ?? new PhraseCache(deps.tts);
+  const now = deps.now ?? (() => new Date());
+  const templates = () => [GREETING_TEMPLATE, ...(deps.learning?.greetings?.() ?? [])];
   if (!deps.phrases) {
     phrases.warm()
-      .then(() => phrases.warmTexts(deps.learning?.greetings?.() ?? []))
+      .then(() => phrases.warmTexts(templates().map((t) => fillNames(t))))
       .catch((e) => deps.log.warn("could not synthesize the phrases", { error: e }));
   }
+  // Greetings filled with an account's names are synthesized after its first call (names change rarely).
+  const warmedNames = new Map<string, string>();
+  const warmFor = (accountId: string, names: ReturnType<typeof greetingNames>) => {
+    const key = `${names.assistant}\n${names.practice}`;
+    if (warmedNames.get(accountId) === key) return;
+    warmedNames.set(accountId, key);
+    phrases.warmTexts(templates().map((t) => fillNames(t, names)))
+      .catch((e) => deps.log.warn("could not synthesize the practice's greetings", { error: e }));
+  };
   const { store, keyring } = deps;
   return (ctx) => {
     // The session decided whose call it is when it opened it; the pipeline carries that on.
     const owner: CallOwner = { accountId: ctx.accountId, personId: ctx.personId };
+    let practice: Practice | undefined;
+    try {
+      practice = store ? getPractice(store, owner.accountId) : undefined;
+    } catch (e) {
+      ctx.log.warn("could not read the practice; answering without its facts", { error: e });
+    }
+    // Once per call: the stable facts and this call's moment (a changing line per turn would spoil the
+    // LLM server's cache of the conversation so far).
+    let practiceCtx: PracticeContext = { names: greetingNames(practice) };
+    try {
+      practiceCtx = practiceContext(practice, now());
+    } catch (e) {
+      ctx.log.warn("could not compute the practice's facts; answering without them", { error: e });
+    }
+    if (practice) warmFor(owner.accountId, practiceCtx.names ?? greetingNames());
     let learned: LearningCall = {};
     if (deps.learning) {
       try {
@@ -134,7 +183,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
     }
     const systemPrompt = () => {
       const policy = learned.policy?.policy ?? DEFAULT_POLICY;
-      return buildSystemPrompt(policy, store ? callerContext(store, owner) : undefined);
+      return buildSystemPrompt(policy, store ? callerContext(store, owner) : undefined, practiceCtx);
     };
     const onEnd = async (summary: CallSummary) => {
       try {
@@ -179,6 +228,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
         });
       }
     };
+    const greeting = fillNames(learned.policy?.greeting ?? GREETING_TEMPLATE, practiceCtx.names);
     return new PipelineCall(ctx, {
       stt: deps.stt,
       llm: deps.llm,
@@ -190,7 +240,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       tracer: deps.tracer,
       systemPrompt,
       onTurn,
-      greeting: learned.policy?.greeting,
+      greeting: greeting === PHRASES.greeting ? undefined : greeting,
       rating: learned.rating,
       onEnd,
     });

@@ -46,7 +46,23 @@ export {
   type CallerContext,
   DEFAULT_POLICY,
   type HistoryTurn,
+  type PracticeContext,
 } from "./prompt.ts";
+export {
+  DEFAULT_ASSISTANT,
+  disclosesAi,
+  fillNames,
+  type GreetingNames,
+  greetingNames,
+} from "./disclosure.ts";
+export {
+  MAX_FACTS_CHARS,
+  momentFacts,
+  type OpeningState,
+  openingState,
+  practiceFacts,
+  practiceName,
+} from "./practice_facts.ts";
 export {
   type CallInput,
   type CallState,
@@ -57,7 +73,14 @@ export {
   type RatingEvent,
   transition,
 } from "./state.ts";
-export { BACKCHANNELS, isBackchannel, isFarewell, type PhraseName, PHRASES } from "./texts.ts";
+export {
+  BACKCHANNELS,
+  GREETING_TEMPLATE,
+  isBackchannel,
+  isFarewell,
+  type PhraseName,
+  PHRASES,
+} from "./texts.ts";
 export { TurnDetector, type TurnEvent } from "./turn_detector.ts";
 export { heardText, type QueuedSentence } from "./heard.ts";
 export { SentenceSplitter, splitSentences } from "./sentences.ts";

@@ -1,14 +1,17 @@
 /**
- * The system prompt: the active conversation policy (one default until the learning loop adds
- * variants) plus what TOM remembers about a known, consenting caller. German; short phone answers.
+ * The system prompt: the active conversation policy (the learning loop's variant) and the practice's
+ * facts first, the stable prefix an LLM server can keep in its prompt cache across calls, then what
+ * changes per call: the local date and time with "open now" (practice_facts.ts) and what TOM remembers
+ * about a known, consenting caller. German; short phone answers.
  *
  * @module
  */
 import type { ChatMessage } from "./engines/types.ts";
+import { fillNames, type GreetingNames } from "./disclosure.ts";
 
 /** The default conversation policy. */
 export const DEFAULT_POLICY = [
-  "Du bist Tom, der freundliche Telefonassistent einer Arztpraxis.",
+  "Du bist {assistant}, die freundliche KI-Telefonassistenz der {practice}.",
   "Du sprichst Deutsch, mit Sie, ruhig, geduldig und klar; viele Anrufer sind älter oder krank.",
   "Antworte kurz: höchstens zwei kurze Sätze, ohne Aufzählungen, ohne Sonderzeichen, ohne Abkürzungen.",
   "Stelle höchstens eine Frage auf einmal.",
@@ -24,18 +27,36 @@ export interface CallerContext {
   memory?: Record<string, unknown>;
 }
 
+/** What the prompt knows about the practice (practice_facts.ts). */
+export interface PracticeContext {
+  /** The assistant's and the practice's names (default: "TOM", "Praxis"). */
+  names?: GreetingNames;
+  /** The stable facts block (`practiceFacts`). */
+  facts?: string;
+  /** The lines that change per call (`momentFacts`). */
+  moment?: string;
+}
+
 /** Largest memory text put into a prompt, in characters (keeps the prompt and its latency small). */
 export const MAX_MEMORY_CHARS = 4_000;
 
 /**
- * Build the system prompt.
+ * Build the system prompt: policy and practice facts (stable), then the moment and the caller (per call).
  *
- * @param policy the policy text (default {@linkcode DEFAULT_POLICY})
+ * @param policy the policy text (default {@linkcode DEFAULT_POLICY}); `{assistant}` and `{practice}` are
+ *   filled from `practice.names`
  * @param caller the caller's context, when known and consented
+ * @param practice the practice's names, facts and moment lines, when a practice is configured
  * @returns the system message's content
  */
-export function buildSystemPrompt(policy: string = DEFAULT_POLICY, caller?: CallerContext): string {
-  const parts = [policy.trim()];
+export function buildSystemPrompt(
+  policy: string = DEFAULT_POLICY,
+  caller?: CallerContext,
+  practice?: PracticeContext,
+): string {
+  const parts = [fillNames(policy.trim(), practice?.names)];
+  if (practice?.facts) parts.push(practice.facts);
+  if (practice?.moment) parts.push(practice.moment);
   if (caller?.displayName) {
     parts.push(
       `Der Anrufer ist ${caller.displayName}${caller.kind === "patient" ? " (Patient der Praxis)" : ""}.`,

@@ -6,9 +6,18 @@
  * @module
  */
 
+/**
+ * The default greeting, a template: `{assistant}` and `{practice}` are filled in at call time from the
+ * practice (disclosure.ts). It discloses the AI and that requests are noted for the team (EU AI Act Art. 50).
+ */
+export const GREETING_TEMPLATE = "Guten Tag, hier ist {assistant}, die KI-Assistenz der {practice}. " +
+  "Ihre Anliegen notiere ich für das Praxisteam. Wie kann ich Ihnen helfen?";
+
 /** The phrases TOM speaks by itself; each is synthesized once per answerer and cached. */
 export const PHRASES = {
-  greeting: "Guten Tag, hier ist Tom, der Telefonassistent der Praxis. Wie kann ich Ihnen helfen?",
+  /** {@linkcode GREETING_TEMPLATE} with the neutral names ("TOM", "Praxis"): without a practice. */
+  greeting: "Guten Tag, hier ist TOM, die KI-Assistenz der Praxis. " +
+    "Ihre Anliegen notiere ich für das Praxisteam. Wie kann ich Ihnen helfen?",
   reprompt: "Sind Sie noch da? Ich höre Ihnen gerne zu.",
   goodbyeSilence: "Ich höre Sie leider nicht mehr. Rufen Sie gerne wieder an. Auf Wiederhören.",
   goodbyeMaxDuration:

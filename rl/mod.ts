@@ -43,6 +43,8 @@ export {
   applyVariant,
   BARGE_IN_PARAMS,
   DEFAULT_VARIANTS,
+  GREETING_TEMPLATES,
+  GreetingTemplateSchema,
   loadVariantsFile,
   parseVariants,
   type PolicySlots,

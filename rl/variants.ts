@@ -1,12 +1,14 @@
 /**
  * Conversation policy variants: a validated file of variants over five slots, and what each slot does.
  * A variant maps to (1) the system prompt (tone, length, inquiry mode), (2) the greeting TOM speaks
- * first, and (3) pipeline parameters (barge-in sensitivity changes the VAD and turn thresholds).
+ * first (a template with `{assistant}` and `{practice}` that must disclose the AI, see
+ * {@linkcode GreetingTemplateSchema}), and (3) pipeline parameters (barge-in sensitivity changes the
+ * VAD and turn thresholds).
  *
  * @module
  */
 import { z } from "zod";
-import type { PipelineOptions } from "../pipeline/mod.ts";
+import { disclosesAi, type PipelineOptions } from "../pipeline/mod.ts";
 import type { Config } from "../infra/mod.ts";
 import shipped from "./variants.json" with { type: "json" };
 import type { Store } from "../store/mod.ts";
@@ -33,12 +35,42 @@ export const SlotsSchema = z.strictObject({
 /** A variant's slots. */
 export type PolicySlots = z.infer<typeof SlotsSchema>;
 
-/** Schema of one variant. */
+/**
+ * Schema of a greeting template: it must disclose the AI (EU AI Act Art. 50), i.e. name `{assistant}` of
+ * `{practice}`, say "KI" and that requests are noted for the team ({@linkcode disclosesAi}).
+ */
+export const GreetingTemplateSchema = z.string().min(1).max(400).refine(
+  (g) => disclosesAi(g),
+  'greeting must disclose the AI: {assistant}, {practice}, "KI" and that requests are noted for the team',
+);
+
+/** The greeting templates per greeting slot, each checked by {@linkcode GreetingTemplateSchema} at load. */
+export const GREETING_TEMPLATES: Readonly<Record<PolicySlots["greeting"], string>> = Object.freeze({
+  warm: GreetingTemplateSchema.parse(
+    "Guten Tag, hier ist {assistant}, die KI-Assistenz der {practice}. Schön, dass Sie anrufen. " +
+      "Ihre Anliegen notiere ich für das Praxisteam. Wie kann ich Ihnen helfen?",
+  ),
+  formal: GreetingTemplateSchema.parse(
+    "Guten Tag, Sie sprechen mit {assistant}, der KI-Assistenz der {practice}. " +
+      "Ihre Anliegen notiere ich für das Praxisteam. Was kann ich für Sie tun?",
+  ),
+  brief: GreetingTemplateSchema.parse(
+    "{practice}, hier ist {assistant}, Ihre KI-Assistenz. Ich notiere Ihr Anliegen für das Team. " +
+      "Wie kann ich helfen?",
+  ),
+});
+
+/** Schema of one variant; its greeting must disclose the AI. */
 export const VariantSpecSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9_-]{1,64}$/, "id must be 1-64 of a-z 0-9 _ -"),
   name: z.string().min(1).max(200),
   slots: SlotsSchema,
   enabled: z.boolean().default(true),
+}).superRefine((v, ctx) => {
+  const r = GreetingTemplateSchema.safeParse(GREETING_TEMPLATES[v.slots.greeting]);
+  if (!r.success) {
+    ctx.addIssue({ code: "custom", path: ["slots", "greeting"], message: r.error.issues[0].message });
+  }
 });
 /** One variant as written in the file. */
 export type VariantSpec = z.infer<typeof VariantSpecSchema>;
@@ -95,7 +127,7 @@ export async function variantsOf(config: Pick<Config, "rl">): Promise<VariantsFi
 }
 
 const ROLE =
-  "Du bist Tom, der Telefonassistent einer Arztpraxis. Du sprichst Deutsch und siezt die Anrufer; " +
+  "Du bist {assistant}, die KI-Telefonassistenz der {practice}. Du sprichst Deutsch und siezt die Anrufer; " +
   "viele sind älter oder krank.";
 const SAFETY =
   "Antworte ohne Aufzählungen, ohne Sonderzeichen, ohne Abkürzungen. Du stellst keine Diagnosen und " +
@@ -117,12 +149,6 @@ const INQUIRY: Record<PolicySlots["inquiry_mode"], string> = {
   confirming: "Fasse das Verstandene kurz zusammen und lass es dir bestätigen, bevor du weitermachst; " +
     "höchstens eine Frage auf einmal.",
 };
-const GREETING: Record<PolicySlots["greeting"], string> = {
-  warm: "Guten Tag, hier ist Tom von der Praxis. Schön, dass Sie anrufen. Wie kann ich Ihnen helfen?",
-  formal: "Guten Tag, Sie sprechen mit Tom, dem Telefonassistenten der Praxis. Was kann ich für Sie tun?",
-  brief: "Praxis, hier ist Tom. Wie kann ich helfen?",
-};
-
 /** The pipeline parameters barge-in sensitivity sets, with the reason beside each level. */
 export const BARGE_IN_PARAMS: Record<
   PolicySlots["barge_in_sensitivity"],
@@ -139,9 +165,12 @@ export const BARGE_IN_PARAMS: Record<
 /** What a variant changes in a call. */
 export interface AppliedPolicy {
   variantId: string;
-  /** Pass to `buildSystemPrompt(policy, caller)` in place of DEFAULT_POLICY. */
+  /**
+   * Pass to `buildSystemPrompt(policy, caller, practice)` in place of DEFAULT_POLICY (it fills
+   * `{assistant}` and `{practice}`).
+   */
   policy: string;
-  /** Speak instead of PHRASES.greeting. */
+  /** Speak instead of PHRASES.greeting: a template, filled with the practice's names at call time. */
   greeting: string;
   /** Merge into the call's PipelineOptions (then `resolvePipelineOptions`). */
   pipeline: Partial<PipelineOptions>;
@@ -159,7 +188,7 @@ export function applyVariant(variant: { id: string; slots: unknown }): AppliedPo
   return {
     variantId: variant.id,
     policy: [ROLE, TONE[slots.tone], LENGTH[slots.length], INQUIRY[slots.inquiry_mode], SAFETY].join(" "),
-    greeting: GREETING[slots.greeting],
+    greeting: GREETING_TEMPLATES[slots.greeting],
     pipeline: { ...BARGE_IN_PARAMS[slots.barge_in_sensitivity] },
   };
 }

@@ -11,33 +11,35 @@ import * as $7 from "./api/people/[id]/export.ts";
 import * as $8 from "./api/people/[id]/index.ts";
 import * as $9 from "./api/people/[id]/memory.ts";
 import * as $10 from "./api/people/index.ts";
-import * as $11 from "./api/retention/run.ts";
-import * as $12 from "./api/schedules/[id].ts";
-import * as $13 from "./api/schedules/index.ts";
-import * as $14 from "./api/stats.ts";
-import * as $15 from "./api/test-call.ts";
-import * as $16 from "./audit.tsx";
-import * as $17 from "./calls/[id]/index.tsx";
-import * as $18 from "./calls/[id]/recording.ts";
-import * as $19 from "./calls/index.tsx";
-import * as $20 from "./index.tsx";
-import * as $21 from "./learning/index.ts";
-import * as $22 from "./live.tsx";
-import * as $23 from "./login.tsx";
-import * as $24 from "./logout.ts";
-import * as $25 from "./people/[id]/edit.tsx";
-import * as $26 from "./people/[id]/erase.tsx";
-import * as $27 from "./people/[id]/export.ts";
-import * as $28 from "./people/[id]/index.tsx";
-import * as $29 from "./people/[id]/memory.ts";
-import * as $30 from "./people/index.tsx";
-import * as $31 from "./people/new.tsx";
-import * as $32 from "./schedules.tsx";
-import * as $33 from "./settings.tsx";
-import * as $34 from "./setup.tsx";
-import * as $35 from "./system.tsx";
-import * as $36 from "./test-call.tsx";
-import * as $37 from "./users.tsx";
+import * as $11 from "./api/practice.ts";
+import * as $12 from "./api/retention/run.ts";
+import * as $13 from "./api/schedules/[id].ts";
+import * as $14 from "./api/schedules/index.ts";
+import * as $15 from "./api/stats.ts";
+import * as $16 from "./api/test-call.ts";
+import * as $17 from "./audit.tsx";
+import * as $18 from "./calls/[id]/index.tsx";
+import * as $19 from "./calls/[id]/recording.ts";
+import * as $20 from "./calls/index.tsx";
+import * as $21 from "./index.tsx";
+import * as $22 from "./learning/index.ts";
+import * as $23 from "./live.tsx";
+import * as $24 from "./login.tsx";
+import * as $25 from "./logout.ts";
+import * as $26 from "./people/[id]/edit.tsx";
+import * as $27 from "./people/[id]/erase.tsx";
+import * as $28 from "./people/[id]/export.ts";
+import * as $29 from "./people/[id]/index.tsx";
+import * as $30 from "./people/[id]/memory.ts";
+import * as $31 from "./people/index.tsx";
+import * as $32 from "./people/new.tsx";
+import * as $33 from "./practice.tsx";
+import * as $34 from "./schedules.tsx";
+import * as $35 from "./settings.tsx";
+import * as $36 from "./setup.tsx";
+import * as $37 from "./system.tsx";
+import * as $38 from "./test-call.tsx";
+import * as $39 from "./users.tsx";
 
 /** Route modules by file. */
 export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
@@ -52,31 +54,33 @@ export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
   "./routes/api/people/[id]/index.ts": $8,
   "./routes/api/people/[id]/memory.ts": $9,
   "./routes/api/people/index.ts": $10,
-  "./routes/api/retention/run.ts": $11,
-  "./routes/api/schedules/[id].ts": $12,
-  "./routes/api/schedules/index.ts": $13,
-  "./routes/api/stats.ts": $14,
-  "./routes/api/test-call.ts": $15,
-  "./routes/audit.tsx": $16,
-  "./routes/calls/[id]/index.tsx": $17,
-  "./routes/calls/[id]/recording.ts": $18,
-  "./routes/calls/index.tsx": $19,
-  "./routes/index.tsx": $20,
-  "./routes/learning/index.ts": $21,
-  "./routes/live.tsx": $22,
-  "./routes/login.tsx": $23,
-  "./routes/logout.ts": $24,
-  "./routes/people/[id]/edit.tsx": $25,
-  "./routes/people/[id]/erase.tsx": $26,
-  "./routes/people/[id]/export.ts": $27,
-  "./routes/people/[id]/index.tsx": $28,
-  "./routes/people/[id]/memory.ts": $29,
-  "./routes/people/index.tsx": $30,
-  "./routes/people/new.tsx": $31,
-  "./routes/schedules.tsx": $32,
-  "./routes/settings.tsx": $33,
-  "./routes/setup.tsx": $34,
-  "./routes/system.tsx": $35,
-  "./routes/test-call.tsx": $36,
-  "./routes/users.tsx": $37,
+  "./routes/api/practice.ts": $11,
+  "./routes/api/retention/run.ts": $12,
+  "./routes/api/schedules/[id].ts": $13,
+  "./routes/api/schedules/index.ts": $14,
+  "./routes/api/stats.ts": $15,
+  "./routes/api/test-call.ts": $16,
+  "./routes/audit.tsx": $17,
+  "./routes/calls/[id]/index.tsx": $18,
+  "./routes/calls/[id]/recording.ts": $19,
+  "./routes/calls/index.tsx": $20,
+  "./routes/index.tsx": $21,
+  "./routes/learning/index.ts": $22,
+  "./routes/live.tsx": $23,
+  "./routes/login.tsx": $24,
+  "./routes/logout.ts": $25,
+  "./routes/people/[id]/edit.tsx": $26,
+  "./routes/people/[id]/erase.tsx": $27,
+  "./routes/people/[id]/export.ts": $28,
+  "./routes/people/[id]/index.tsx": $29,
+  "./routes/people/[id]/memory.ts": $30,
+  "./routes/people/index.tsx": $31,
+  "./routes/people/new.tsx": $32,
+  "./routes/practice.tsx": $33,
+  "./routes/schedules.tsx": $34,
+  "./routes/settings.tsx": $35,
+  "./routes/setup.tsx": $36,
+  "./routes/system.tsx": $37,
+  "./routes/test-call.tsx": $38,
+  "./routes/users.tsx": $39,
 };

@@ -159,6 +159,27 @@ export type { NewSchedule, Schedule } from "./schedules.ts";
 export { accountAllowsRecording, getStoredSettings, saveSettings } from "./settings.ts";
 export type { StoredSettings } from "./settings.ts";
 export { listTurnMetrics, recordTurnMetrics } from "./turn_metrics.ts";
+export {
+  defaultPractice,
+  getPractice,
+  isValidDate,
+  isValidTimeZone,
+  PRACTICE_CODES,
+  PRACTICE_LIMITS,
+  practiceBytes,
+  PracticeSchema,
+  practiceUpdated,
+  putPractice,
+  WEEKDAYS,
+} from "./practice.ts";
+export type {
+  Closure,
+  OpeningInterval,
+  Practice,
+  PracticeCode,
+  TransferTarget,
+  Weekday,
+} from "./practice.ts";
 export type { TurnMetrics } from "./turn_metrics.ts";
 export type { WriteQueueOptions } from "./write_queue.ts";
 export { keyIdOf } from "./crypto/keyring.ts";

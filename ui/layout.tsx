@@ -11,6 +11,7 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: "/calls", label: T.nav.calls },
   { href: "/live", label: T.nav.live },
   { href: "/schedules", label: T.nav.schedules },
+  { href: "/practice", label: T.nav.practice },
   { href: "/test-call", label: T.nav.testCall },
   { href: "/settings", label: T.nav.settings, admin: true },
   { href: "/users", label: T.nav.users, admin: true },

@@ -61,3 +61,13 @@ export { erasePersonCompletely, exportPerson } from "./data/privacy.ts";
 export { createApiToken } from "./data/api_tokens.ts";
 export { MEMORY_LISTS, MemoryView } from "./memory_view.tsx";
 export { PersonFields } from "./person_fields.tsx";
+export {
+  parsePracticeForm,
+  practiceChanges,
+  type PracticeErrors,
+  type PracticeFormValues,
+  practiceFormValues,
+  practiceIssues,
+  practiceToForm,
+} from "./practice_form.ts";
+export { PracticeFields, PracticeView } from "./practice_fields.tsx";

@@ -10,6 +10,8 @@ import { usageFile, usageLogger } from "../../app/usage_log.ts";
 import {
   type CallSummary,
   CallUsage,
+  fillNames,
+  greetingNames,
   PhraseCache,
   type PhraseName,
   PHRASES,
@@ -31,6 +33,7 @@ import {
   getAnalysis,
   getCall,
   getFeedback,
+  getPractice,
   getReward,
   getVariant,
   listArms,
@@ -162,7 +165,8 @@ Deno.test("a rated call: variant recorded and applied, feedback, reward with com
     assert.equal(r.handler.options[k as keyof typeof applied.pipeline], v, k);
   }
   // The variant's policy text reached the LLM's system prompt.
-  assert.ok(r.llm.requests[0][0].content.includes(applied.policy.slice(0, 40)));
+  const names = greetingNames(getPractice(store, r.accountId));
+  assert.ok(r.llm.requests[0][0].content.includes(fillNames(applied.policy, names).slice(0, 40)));
   const fb = getFeedback(store, r.accountId, r.callId);
   assert.equal(fb?.rating, 5);
   assert.equal(fb?.source, "dtmf");

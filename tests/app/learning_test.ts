@@ -11,8 +11,8 @@ import { usageFile } from "../../app/usage_log.ts";
 import { findBinary } from "../../infra/engines/files.ts";
 import { hmacKey, mintCallToken } from "../../gateway/auth/token.ts";
 import { applyVariant } from "../../rl/mod.ts";
-import { getCall, getReward, getVariant, listAccounts, listVariants } from "../../store/mod.ts";
-import { PHRASES } from "../../pipeline/mod.ts";
+import { getCall, getPractice, getReward, getVariant, listAccounts, listVariants } from "../../store/mod.ts";
+import { disclosesAi, fillNames, greetingNames, PHRASES } from "../../pipeline/mod.ts";
 import { freePort } from "../_helpers.ts";
 import { pcmBytes, TestClient } from "../gateway/server_harness.ts";
 
@@ -77,9 +77,17 @@ Deno.test({
       assert.equal(call.banditContext, "clinical");
       const variant = getVariant(app.store, call.policyVariantId);
       assert.ok(variant);
-      // TOM greeted with the variant's greeting, or (not synthesized yet) with the default one.
-      const greetings = new Set([applyVariant(variant).greeting, PHRASES.greeting]);
+      // TOM greeted with the variant's greeting filled with the practice's names, or (not synthesized yet)
+      // with the default one; either discloses the AI.
+      const names = greetingNames(getPractice(app.store, accountId));
+      const greetings = new Set([fillNames(applyVariant(variant).greeting, names), PHRASES.greeting]);
       assert.ok(greetings.has(String(greeting.text)), `greeting ${greeting.text}`);
+      assert.ok(
+        disclosesAi(
+          String(greeting.text),
+          String(greeting.text) === PHRASES.greeting ? greetingNames() : names,
+        ),
+      );
       assert.equal(listVariants(app.store).length, 12);
 
       const reward = getReward(app.store, accountId, "rl-call-1");

@@ -153,6 +153,7 @@ Deno.test({
           ["/api", "18-api-docs"],
           ["/test-call", "19-test-call"],
           ["/learning", "20-learning"],
+          ["/practice", "21-practice"],
         ] as const
       ) {
         await page.goto(srv.url + path);

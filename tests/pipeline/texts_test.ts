@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { heardText } from "../../pipeline/heard.ts";
 import { buildMessages, buildSystemPrompt, DEFAULT_POLICY } from "../../pipeline/prompt.ts";
+import { fillNames } from "../../pipeline/disclosure.ts";
 import { isBackchannel, PHRASES } from "../../pipeline/texts.ts";
 import { DEFAULT_PIPELINE_OPTIONS, resolvePipelineOptions } from "../../pipeline/defaults.ts";
 
@@ -27,7 +28,7 @@ Deno.test("heard text: whole sentences played, then the played share of the next
 });
 
 Deno.test("the system prompt carries the policy and, when given, the caller's memory", () => {
-  assert.equal(buildSystemPrompt(), DEFAULT_POLICY);
+  assert.equal(buildSystemPrompt(), fillNames(DEFAULT_POLICY));
   const p = buildSystemPrompt(undefined, {
     displayName: "Hans Müller",
     kind: "patient",

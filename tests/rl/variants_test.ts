@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { DEFAULT_PIPELINE_OPTIONS, resolvePipelineOptions } from "../../pipeline/defaults.ts";
 import { listVariants, upsertVariant } from "../../store/bandit.ts";
 import { openStore } from "../../store/db.ts";
-import { applyVariant, DEFAULT_VARIANTS, parseVariants, syncVariants } from "../../rl/variants.ts";
+import {
+  applyVariant,
+  DEFAULT_VARIANTS,
+  GREETING_TEMPLATES,
+  GreetingTemplateSchema,
+  parseVariants,
+  syncVariants,
+} from "../../rl/variants.ts";
+import { disclosesAi, fillNames, greetingNames } from "../../pipeline/disclosure.ts";
 
 Deno.test("12 variants ship by default, with unique ids and the base among them", () => {
   assert.equal(DEFAULT_VARIANTS.variants.length, 12);
@@ -13,11 +21,30 @@ Deno.test("12 variants ship by default, with unique ids and the base among them"
 Deno.test("every shipped variant maps to a prompt, a greeting and valid pipeline options", () => {
   for (const v of DEFAULT_VARIANTS.variants) {
     const p = applyVariant(v);
-    assert.match(p.policy, /Tom/);
+    assert.match(p.policy, /\{assistant\}, die KI-Telefonassistenz der \{practice\}/);
     assert.match(p.policy, /112/);
     assert.ok(p.greeting.length > 10);
     resolvePipelineOptions(p.pipeline);
   }
+});
+
+Deno.test("every shipped variant's greeting discloses the AI, filled or not", () => {
+  const names = { assistant: "Anna", practice: "Hausarztpraxis Dr. Weber" };
+  for (const v of DEFAULT_VARIANTS.variants) {
+    const { greeting } = applyVariant(v);
+    assert.ok(disclosesAi(greeting), `${v.id}: ${greeting}`);
+    assert.ok(disclosesAi(fillNames(greeting, names), names), v.id);
+    assert.ok(disclosesAi(fillNames(greeting), greetingNames()), v.id);
+    assert.doesNotMatch(fillNames(greeting, names), /[{}]/);
+  }
+  for (const g of Object.values(GREETING_TEMPLATES)) assert.ok(disclosesAi(g), g);
+});
+
+Deno.test("the variant schema refuses a greeting without the AI disclosure", () => {
+  const r = GreetingTemplateSchema.safeParse("Praxis, hier ist Tom. Wie kann ich helfen?");
+  assert.ok(!r.success);
+  assert.match(r.error.issues[0].message, /disclose the AI/);
+  assert.ok(GreetingTemplateSchema.safeParse(GREETING_TEMPLATES.brief).success);
 });
 
 Deno.test("barge-in sensitivity changes the VAD and turn thresholds", () => {
@@ -85,7 +112,7 @@ Deno.test("chooseCallPolicy turns the bandit's choice into prompt, greeting and 
   const p = chooseCallPolicy(store, bandit, "clinical");
   assert.equal(p?.variantId, "v1a", "the first call goes to the base variant (new arms are capped)");
   assert.equal(p?.context, "clinical");
-  assert.ok(p?.policy.includes("Tom"));
+  assert.ok(p?.policy.includes("{assistant}"));
   assert.equal(typeof p?.pipeline.bargeInMinMs, "number");
   store.close();
 });
