@@ -94,6 +94,7 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
     const r = await rekeyTranscripts(store, keyring);
     ulog.info("transcripts re-encrypted after key rotation", {
       rewritten: r.rewritten,
+      requests: r.requests,
       dropped: r.droppedKeys.length,
     });
   }

@@ -127,3 +127,14 @@ export {
   FEEDBACK_GOODBYE,
   FEEDBACK_REASK,
 } from "./rating/closing.ts";
+export {
+  CALL_TOOLS,
+  type NoteRequest,
+  toNewRequest,
+  type ToolName,
+  type ToolValidation,
+  validateToolCall,
+  type ValidToolCall,
+} from "./tools.ts";
+export { readBack } from "./read_back.ts";
+export { normalizeGermanNumber, type NumberResult, spokenNumber } from "./phone_de.ts";

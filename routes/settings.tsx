@@ -111,7 +111,12 @@ export const handler: Handlers<Data> = {
       case "rotate-transcripts": {
         const keyId = await ctx.deps.keyring.rotate();
         const r = await rekeyTranscripts(store, ctx.deps.keyring);
-        ctx.audit("key.rotate", "account", account.id, { key: "transcripts", keyId, rewritten: r.rewritten });
+        ctx.audit("key.rotate", "account", account.id, {
+          key: "transcripts",
+          keyId,
+          rewritten: r.rewritten,
+          requests: r.requests,
+        });
         return ctx.redirect("/settings?ok=rotated");
       }
       case "token-create": {

@@ -155,7 +155,7 @@ export function checkDatabaseFile(
 }
 
 /**
- * The key ids the transcript rows of a database file use (none when the file predates the transcripts
+ * The key ids the transcript and request rows of a database file use (none when the file predates the transcripts
  * table); opened read-only, for checking that a backup's key files can decrypt it.
  */
 export function transcriptKeyIdsOfFile(path: string): string[] {
@@ -164,8 +164,12 @@ export function transcriptKeyIdsOfFile(path: string): string[] {
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transcripts'")
       .get();
     if (!table) return [];
-    return (db.prepare("SELECT DISTINCT key_id FROM transcripts").all() as { key_id: string }[])
-      .map((r) => r.key_id);
+    const hasRequests = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'")
+      .get();
+    const sql = hasRequests
+      ? "SELECT key_id FROM transcripts UNION SELECT key_id FROM requests"
+      : "SELECT DISTINCT key_id FROM transcripts";
+    return (db.prepare(sql).all() as { key_id: string }[]).map((r) => r.key_id);
   } finally {
     db.close();
   }

@@ -10,8 +10,8 @@ export interface Erasure {
 }
 
 /**
- * Erases a person (GDPR Art. 17): the person, their memory, and the transcripts, analyses and recording
- * paths of their calls; the calls stay as anonymous metadata. Returns the recording files to delete, or
+ * Erases a person (GDPR Art. 17): the person, their memory, and the transcripts, analyses, requests
+ * (trigger `people_erase_requests`, migration 5) and recording paths of their calls; the calls stay as anonymous metadata. Returns the recording files to delete, or
  * undefined if the person is not in this account. A call still being recorded loses its file twice over:
  * the path is returned here, and its recorder deletes the file when the call ends because the consent is
  * gone (gateway/recording.ts); files the database never named are swept by age.

@@ -4,6 +4,7 @@ import { SQL_V1 } from "./schema_v1.ts";
 import { SQL_V2 } from "./schema_v2.ts";
 import { SQL_V3 } from "./schema_v3.ts";
 import { SQL_V4 } from "./schema_v4.ts";
+import { SQL_V5 } from "./schema_v5.ts";
 
 /** One schema step. Versions are 1, 2, 3, ... in order; a released migration is never edited. */
 export interface Migration {
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 2, name: "learning", sql: SQL_V2 },
   { version: 3, name: "admin_ui", sql: SQL_V3 },
   { version: 4, name: "practice", sql: SQL_V4 },
+  { version: 5, name: "requests", sql: SQL_V5 },
 ]);
 
 const CREATES_TABLE = /\bCREATE\s+(?:VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?["`]?(\w+)/gi;

@@ -183,3 +183,20 @@ export type {
 export type { TurnMetrics } from "./turn_metrics.ts";
 export type { WriteQueueOptions } from "./write_queue.ts";
 export { keyIdOf } from "./crypto/keyring.ts";
+export { deleteRequestsOfCall, purgeDoneRequests, REQUEST_KINDS, REQUEST_STATUSES } from "./requests.ts";
+export type {
+  NewRequest,
+  RequestKind,
+  RequestQuery,
+  RequestRecord,
+  RequestStatus,
+  RequestUrgency,
+} from "./requests.ts";
+export {
+  createRequest,
+  getRequest,
+  listPersonRequests,
+  listRequests,
+  updateRequest,
+} from "./crypto/sealed_requests.ts";
+export type { RequestPatch } from "./crypto/sealed_requests.ts";

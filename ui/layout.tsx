@@ -9,6 +9,7 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: "/", label: T.nav.dashboard },
   { href: "/people", label: T.nav.people },
   { href: "/calls", label: T.nav.calls },
+  { href: "/requests", label: T.nav.requests },
   { href: "/live", label: T.nav.live },
   { href: "/schedules", label: T.nav.schedules },
   { href: "/practice", label: T.nav.practice },

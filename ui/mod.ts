@@ -40,6 +40,7 @@ export {
   verifyPassword,
 } from "./auth/password.ts";
 export { type ApiDoc, body, found, json, PageQuery, query } from "./api.ts";
+export { patchRequest, requestJson, RequestPatchSchema } from "./request_patch.ts";
 export { sameSitePath } from "./auth/next.ts";
 export { type IslandProps, type IslandRegistry, islandRenderer } from "./island.tsx";
 export { date, dateTime, duration, score } from "./format.ts";

@@ -165,6 +165,9 @@ function llmSpec(config: Config): EngineSpec | undefined {
         args: [
           ...["-m", llm.model, "--host", host, "--port", String(port)],
           ...["-t", String(llm.threads), "-c", String(llm.contextSize), "--alias", llm.modelName],
+          // The model's Jinja chat template renders `tools` and parses tool calls (the default in
+          // current builds; explicit for older ones).
+          "--jinja",
         ],
         host,
         port,

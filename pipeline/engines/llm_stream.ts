@@ -19,8 +19,11 @@ export interface StreamTimeouts {
 
 /** Parses a stream line by line (keeping its own state: token count, partial events). */
 export interface LineParser {
-  /** One line (without its line break): frames to emit and whether the stream is finished. */
-  line(line: string): { frames: LlmFrame[]; end?: boolean };
+  /**
+   * One line (without its line break): frames to emit, whether the stream is finished, and whether the
+   * line carried output that is not a frame yet (a tool call fragment: it counts as a first token).
+   */
+  line(line: string): { frames: LlmFrame[]; end?: boolean; progress?: boolean };
   /** The body ended without an explicit end: the frames that close it (none: the stream broke off). */
   finish(): LlmFrame[];
 }
@@ -38,7 +41,7 @@ export interface StreamChatOptions extends StreamTimeouts {
 }
 
 /**
- * Run one streamed chat request; yields token frames, then `done` (or one error frame).
+ * Run one streamed chat request; yields token and tool call frames, then `done` (or one error frame).
  * Never throws; aborting `signal` ends the iteration without a frame.
  */
 export async function* streamChat(o: StreamChatOptions): AsyncGenerator<LlmFrame> {
@@ -78,12 +81,13 @@ export async function* streamChat(o: StreamChatOptions): AsyncGenerator<LlmFrame
     try {
       for await (const line of lines(res.body)) {
         if (o.signal.aborted) return;
-        const { frames, end } = o.parser.line(line);
+        const { frames, end, progress } = o.parser.line(line);
+        if (progress) gotToken = true;
         for (const f of frames) {
-          if (f.type === "token" && !gotToken) gotToken = true;
+          if ((f.type === "token" || f.type === "tool_call") && !gotToken) gotToken = true;
           yield f;
           if (o.signal.aborted) return;
-          if (f.type !== "token") return;
+          if (f.type === "done" || f.type === "error") return;
         }
         if (end) return;
         if (gotToken) dog.arm(o.stallMs, "next token");

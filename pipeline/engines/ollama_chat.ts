@@ -4,6 +4,10 @@
  *   streams NDJSON: `{"message":{"role":"assistant","content":"..."},"done":false}` per token, then
  *   `{"done":true,"done_reason":"stop"|"length","eval_count":N,...}`; a failure is `{"error":"..."}`
  *   (as the body of a non-200 answer, or as a line of the stream).
+ * - Tools: `tools` (the OpenAI function shape) in the request; a call arrives whole as
+ *   `message.tool_calls: [{function: {name, arguments: {...}}}]` (arguments an object, no id: ids are
+ *   generated as `call_N`) and becomes one `tool_call` frame. There is no `tool_choice` in the native
+ *   API: a forced choice is not sent (the model may answer in text; the call handles that).
  * - Keep-warm: Ollama unloads a model after 5 idle minutes by default (`OLLAMA_KEEP_ALIVE`), and a
  *   reload can take tens of seconds. Every chat request carries `keep_alive` (default `-1`: never
  *   unload), and {@linkcode OllamaChatLlm.keepWarm} sends the documented load request
@@ -13,7 +17,8 @@
  *
  * @module
  */
-import type { ChatMessage, LlmEngine, LlmFrame } from "./types.ts";
+import type { ChatMessage, ChatOptions, LlmEngine, LlmFrame } from "./types.ts";
+import { ollamaToolCalls, wireTools } from "./llm_tools.ts";
 import { engineError, errorMessageOf, fetchFailure, statusFailure } from "./llm_http.ts";
 import { type LineParser, streamChat, type StreamTimeouts } from "./llm_stream.ts";
 import { LLM_DEFAULTS } from "./openai_chat.ts";
@@ -37,6 +42,7 @@ export interface OllamaChatOptions extends Partial<StreamTimeouts> {
 /** A parser for Ollama's NDJSON chat stream. */
 export function ollamaNdjsonParser(): LineParser {
   let tokens = 0;
+  const ids = { n: 0 };
   return {
     line(line: string) {
       if (line.trim() === "") return { frames: [] };
@@ -63,7 +69,7 @@ export function ollamaNdjsonParser(): LineParser {
         };
       }
       const m = json as {
-        message?: { content?: string };
+        message?: { content?: string; tool_calls?: unknown };
         done?: boolean;
         done_reason?: string;
         eval_count?: number;
@@ -74,6 +80,7 @@ export function ollamaNdjsonParser(): LineParser {
         tokens++;
         frames.push({ type: "token", text });
       }
+      frames.push(...ollamaToolCalls(m.message?.tool_calls, ids));
       if (m.done === true) {
         frames.push({
           type: "done",
@@ -122,15 +129,13 @@ export class OllamaChatLlm implements LlmEngine {
   }
 
   /** Stream an answer. */
-  chat(
-    messages: ChatMessage[],
-    opts: { signal: AbortSignal; maxTokens?: number; temperature?: number; callId?: string },
-  ): AsyncIterable<LlmFrame> {
+  chat(messages: ChatMessage[], opts: ChatOptions): AsyncIterable<LlmFrame> {
     return streamChat({
       url: `${this.#base}/api/chat`,
       body: {
         model: this.#model,
         messages,
+        ...(opts.tools && opts.tools.length > 0 ? { tools: wireTools(opts.tools) } : {}),
         stream: true,
         keep_alive: this.#keepAlive,
         options: {

@@ -3,7 +3,10 @@
  * `POST {base}/v1/chat/completions` with `stream: true`; the answer arrives as server-sent events
  * (`data: {json}` lines, blank-line separated, ending with `data: [DONE]`). Token frames carry
  * `choices[0].delta.content`; `done` carries the finish reason and the completion token count (from
- * `usage` when the server sends it, else the number of content deltas).
+ * `usage` when the server sends it, else the number of content deltas). Tool calls (`tools`,
+ * `tool_choice` in the request) stream as `delta.tool_calls` fragments and come out as one
+ * `tool_call` frame per complete call (llm_tools.ts); llama-server needs `--jinja` and a chat template
+ * that describes tools for them.
  *
  * Keep-warm: llama-server and vLLM never unload their model, so {@linkcode OpenAiChatLlm.keepWarm} does
  * nothing. (Ollama's `/v1` does unload after `OLLAMA_KEEP_ALIVE`; use the native adapter for Ollama, or
@@ -11,8 +14,9 @@
  *
  * @module
  */
-import type { ChatMessage, LlmEngine, LlmFrame } from "./types.ts";
+import type { ChatMessage, ChatOptions, LlmEngine, LlmFrame } from "./types.ts";
 import { engineError, errorMessageOf } from "./llm_http.ts";
+import { ToolCallAccumulator, type ToolCallDelta, wireToolChoice, wireTools } from "./llm_tools.ts";
 import { type LineParser, streamChat, type StreamTimeouts } from "./llm_stream.ts";
 
 /** Options of {@linkcode OpenAiChatLlm}. */
@@ -63,18 +67,19 @@ export function openAiSseParser(): LineParser {
   let tokens = 0;
   let usageTokens: number | undefined;
   let finishReason: string | undefined;
+  const calls = new ToolCallAccumulator();
   const done = (): LlmFrame => ({
     type: "done",
     finishReason: finishReason ?? "stop",
     tokens: usageTokens ?? tokens,
   });
-  const dispatch = (): { frames: LlmFrame[]; end?: boolean } => {
+  const dispatch = (): { frames: LlmFrame[]; end?: boolean; progress?: boolean } => {
     const payload = data.join("\n");
     const ev = event;
     data = [];
     event = "";
     if (payload === "") return { frames: [] };
-    if (payload.trim() === "[DONE]") return { frames: [done()], end: true };
+    if (payload.trim() === "[DONE]") return { frames: [...calls.flush(), done()], end: true };
     let json: unknown;
     try {
       json = JSON.parse(payload);
@@ -103,7 +108,10 @@ export function openAiSseParser(): LineParser {
       };
     }
     const chunk = json as {
-      choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+      choices?: Array<{
+        delta?: { content?: string | null; tool_calls?: ToolCallDelta[] | null };
+        finish_reason?: string | null;
+      }>;
       usage?: { completion_tokens?: number } | null;
     };
     const frames: LlmFrame[] = [];
@@ -113,11 +121,17 @@ export function openAiSseParser(): LineParser {
       tokens++;
       frames.push({ type: "token", text });
     }
-    if (choice?.finish_reason) finishReason = choice.finish_reason;
+    const deltas = choice?.delta?.tool_calls;
+    const progress = Array.isArray(deltas) && deltas.length > 0;
+    if (progress) frames.push(...calls.add(deltas));
+    if (choice?.finish_reason) {
+      finishReason = choice.finish_reason;
+      frames.push(...calls.flush());
+    }
     if (typeof chunk.usage?.completion_tokens === "number") usageTokens = chunk.usage.completion_tokens;
-    return { frames };
+    return { frames, progress };
   };
-  const line = (line: string): { frames: LlmFrame[]; end?: boolean } => {
+  const line = (line: string): { frames: LlmFrame[]; end?: boolean; progress?: boolean } => {
     if (line === "") return dispatch();
     if (line.startsWith(":")) return { frames: [] };
     const i = line.indexOf(":");
@@ -139,7 +153,9 @@ export function openAiSseParser(): LineParser {
   const finish = (): LlmFrame[] => {
     const r = dispatch();
     if (r.end) return r.frames;
-    return finishReason === undefined ? r.frames.filter((f) => f.type === "error") : [...r.frames, done()];
+    return finishReason === undefined
+      ? r.frames.filter((f) => f.type === "error")
+      : [...r.frames, ...calls.flush(), done()];
   };
   return { line, finish };
 }
@@ -174,10 +190,7 @@ export class OpenAiChatLlm implements LlmEngine {
   }
 
   /** Stream an answer. */
-  chat(
-    messages: ChatMessage[],
-    opts: { signal: AbortSignal; maxTokens?: number; temperature?: number; callId?: string },
-  ): AsyncIterable<LlmFrame> {
+  chat(messages: ChatMessage[], opts: ChatOptions): AsyncIterable<LlmFrame> {
     const o = this.#o;
     const body: Record<string, unknown> = {
       ...o.extraBody,
@@ -188,6 +201,10 @@ export class OpenAiChatLlm implements LlmEngine {
       temperature: opts.temperature ?? o.temperature,
     };
     if (o.includeUsage) body.stream_options = { include_usage: true };
+    if (opts.tools && opts.tools.length > 0) {
+      body.tools = wireTools(opts.tools);
+      body.tool_choice = wireToolChoice(opts.toolChoice ?? "auto");
+    }
     return streamChat({
       url: o.url,
       body,

@@ -42,14 +42,37 @@ export interface ChatMessage {
   content: string;
 }
 
+/** A tool the model may call: name, description and the JSON schema of its arguments. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON schema (an object schema) of the arguments. */
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * Whether the model must call a tool: `auto` (it may), `required` (some tool), or one named tool.
+ * OpenAI-compatible servers honour it (`tool_choice`); Ollama's native API has no forcing, so the
+ * native adapter sends the tools and ignores the choice (the call decides what to do without a call).
+ */
+export type ToolChoice = "auto" | "required" | { name: string };
+
+/** Options of one {@linkcode LlmEngine.chat} request. */
+export interface ChatOptions {
+  signal: AbortSignal;
+  maxTokens?: number;
+  temperature?: number;
+  callId?: string;
+  /** Tools offered for this turn (none: a plain text answer). */
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
+}
+
 /** A chat model, streaming. */
 export interface LlmEngine {
   readonly name: string;
-  /** Stream the answer token by token (text deltas), then `done`. */
-  chat(
-    messages: ChatMessage[],
-    opts: { signal: AbortSignal; maxTokens?: number; temperature?: number; callId?: string },
-  ): AsyncIterable<LlmFrame>;
+  /** Stream the answer token by token (text deltas) and complete tool calls, then `done`. */
+  chat(messages: ChatMessage[], opts: ChatOptions): AsyncIterable<LlmFrame>;
   /** Keep the model loaded (Ollama unloads after 5 idle minutes): called periodically. */
   keepWarm?(signal: AbortSignal): Promise<void>;
 }
@@ -57,8 +80,23 @@ export interface LlmEngine {
 /** Frames of {@linkcode LlmEngine.chat}. */
 export type LlmFrame =
   | { type: "token"; text: string }
+  | ToolCallFrame
   | { type: "done"; finishReason: string; tokens: number }
   | ErrorFrame;
+
+/**
+ * One complete tool call, emitted once its arguments are whole (never validated here: see
+ * pipeline/tools.ts). `args` is the parsed JSON object, or undefined when the text is not a JSON
+ * object (then `raw` is all there is).
+ */
+export interface ToolCallFrame {
+  type: "tool_call";
+  /** The server's call id (Ollama native sends none: a generated `call_N`). */
+  id: string;
+  name: string;
+  args: Record<string, unknown> | undefined;
+  raw: string;
+}
 
 /** Text to speech. */
 export interface TtsEngine {

@@ -1,7 +1,7 @@
 /**
  * Transcript encryption at rest: AES-256-GCM with keys from a key file (keyring.ts), each utterance sealed
  * to its account, call, turn and speaker (sealed_transcripts.ts), rotation with re-encryption. Part of
- * store/, with its own face.
+ * store/, with its own face. Requests are sealed with the same keyring (sealed_requests.ts).
  *
  * @example
  * ```ts
@@ -23,3 +23,13 @@ export {
   turnAad,
   type TurnBinding,
 } from "./sealed_transcripts.ts";
+export {
+  createRequest,
+  getRequest,
+  listPersonRequests,
+  listRequests,
+  rekeyRequests,
+  requestAad,
+  type RequestPatch,
+  updateRequest,
+} from "./sealed_requests.ts";

@@ -9,6 +9,8 @@ import type { Store } from "../db.ts";
 import { callConsent } from "../calls.ts";
 import { appendTranscriptTurn, listTranscript, type Speaker, type TranscriptTurn } from "../transcripts.ts";
 import type { TranscriptKeyring } from "./keyring.ts";
+import { requestKeyIds } from "../requests.ts";
+import { rekeyRequests } from "./sealed_requests.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -83,6 +85,8 @@ export async function readTranscript(
 export interface RekeyResult {
   /** Rows re-encrypted with the current key. */
   rewritten: number;
+  /** Requests re-encrypted with the current key (they share the keyring). */
+  requests: number;
   /** Retired keys deleted because no row uses them any more. */
   droppedKeys: string[];
 }
@@ -101,7 +105,8 @@ interface RekeyRow {
 /**
  * Re-encrypt every transcript row that is not under the current key (after {@linkcode
  * TranscriptKeyring.rotate}), in batches, then delete the retired keys nothing uses. Safe to run
- * again after a crash: rows are rewritten one batch per transaction.
+ * again after a crash: rows are rewritten one batch per transaction. Requests share the keyring, so
+ * they are re-encrypted too, and a retired key is dropped only when neither table uses it.
  */
 export async function rekeyTranscripts(
   store: Store,
@@ -137,12 +142,14 @@ export async function rekeyTranscripts(
       }
     });
   }
-  const used = new Set(
-    (store.prepare("SELECT DISTINCT key_id FROM transcripts").all() as { key_id: string }[]).map((r) =>
+  const requests = await rekeyRequests(store, keyring, batch);
+  const used = new Set([
+    ...(store.prepare("SELECT DISTINCT key_id FROM transcripts").all() as { key_id: string }[]).map((r) =>
       r.key_id
     ),
-  );
+    ...requestKeyIds(store),
+  ]);
   const droppedKeys = keyring.retiredKeyIds.filter((id) => !used.has(id));
   for (const id of droppedKeys) keyring.dropRetired(id);
-  return { rewritten, droppedKeys };
+  return { rewritten, requests, droppedKeys };
 }

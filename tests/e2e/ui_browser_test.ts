@@ -154,6 +154,7 @@ Deno.test({
           ["/test-call", "19-test-call"],
           ["/learning", "20-learning"],
           ["/practice", "21-practice"],
+          ["/requests", "22-requests"],
         ] as const
       ) {
         await page.goto(srv.url + path);

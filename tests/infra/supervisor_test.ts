@@ -51,7 +51,7 @@ Deno.test("engine specs carry the command line of each managed engine, bound to 
   ]);
   assert.equal(stt.healthUrl, `http://127.0.0.1:${sttPort}/health`);
   assert.equal(llm.kind, "llama-server");
-  assert.deepEqual(llm.args?.slice(6), ["-t", "2", "-c", "2048", "--alias", "tom-llm"]);
+  assert.deepEqual(llm.args?.slice(6), ["-t", "2", "-c", "2048", "--alias", "tom-llm", "--jinja"]);
   assert.equal(tts.kind, "espeak-ng");
   assert.equal(tts.managed, false);
   assert.equal(vad.kind, "silero");

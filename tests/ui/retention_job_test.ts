@@ -10,11 +10,15 @@ import {
   createAccount,
   createCall,
   createPerson,
+  createRequest,
   endCall,
   getCall,
+  getRequest,
   listAudit,
   openStore,
+  updateRequest,
 } from "../../store/mod.ts";
+import { TranscriptKeyring } from "../../store/crypto/mod.ts";
 import { RetentionJob } from "../../ui/data/retention_job.ts";
 
 const HOUR = 3_600_000;
@@ -65,6 +69,44 @@ Deno.test("the retention job deletes recordings older than 24 h, keeps fresh one
     assert.ok(audit, "the purge is audited");
     // Nothing left to do: a second run deletes nothing.
     assert.equal(job.run().recordings, 0);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the retention job deletes requests done longer ago than the account's retention, keeps open ones", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tom-retention-req-" });
+  let clock = Date.UTC(2026, 0, 1);
+  const store = openStore(":memory:", { clock: () => clock });
+  try {
+    const config = loadConfig({ env: { TOM_DATA_DIR: dir }, cwd: dir });
+    const keyring = await TranscriptKeyring.open(join(dir, "secrets", "transcripts.key"));
+    const account = createAccount(store, { name: "Praxis", kind: "clinical" });
+    const req = {
+      callId: null,
+      kind: "callback",
+      urgency: "normal",
+      callerName: "Erna",
+      callbackNumber: null,
+      forWhom: "",
+      preferredTimes: "",
+      medication: "",
+      summary: "Rückruf",
+      source: "staff",
+    } as const;
+    const done = await createRequest(store, keyring, account.id, req);
+    const open = await createRequest(store, keyring, account.id, req);
+    await updateRequest(store, keyring, account.id, done.id, { status: "done" });
+    const job = new RetentionJob({ store, config, log: silentLogger, now: () => clock });
+    clock += 29 * 86_400_000;
+    assert.equal(job.run().requests, 0, "within the default 30 days");
+    clock += 2 * 86_400_000;
+    assert.equal(job.run().requests, 1);
+    assert.equal(await getRequest(store, keyring, account.id, done.id), undefined);
+    assert.ok(await getRequest(store, keyring, account.id, open.id), "an open request is kept");
+    const audit = listAudit(store, account.id).find((a) => a.action === "retention.purge");
+    assert.equal(audit?.detail.requests, 1);
   } finally {
     store.close();
     await Deno.remove(dir, { recursive: true });

@@ -1,6 +1,6 @@
 /**
  * GDPR rights of a person: export of everything stored about them (Art. 15) and erasure (Art. 17),
- * recordings included. Both are written to the audit log by the routes.
+ * recordings and the requests of their calls included (erasure deletes those by a store trigger). Both are written to the audit log by the routes.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import {
   getPerson,
   listAudit,
   listCalls,
+  listPersonRequests,
   listSchedules,
   listTurnMetrics,
   type Store,
@@ -27,6 +28,8 @@ export interface PersonExport {
   memory: unknown;
   schedules: unknown[];
   calls: unknown[];
+  /** What the person asked the practice for in their calls (callbacks, prescriptions, ...). */
+  requests: unknown[];
   accessLog: unknown[];
 }
 
@@ -74,6 +77,9 @@ export async function exportPerson(
         turnTimings: listTurnMetrics(store, accountId, c.id),
       };
     })),
+    requests: (await listPersonRequests(store, keyring, accountId, personId)).map((
+      { accountId: _a, createdAt, updatedAt, doneAt, ...r },
+    ) => ({ ...r, createdAt: iso(createdAt), updatedAt: iso(updatedAt), doneAt: iso(doneAt) })),
     accessLog: listAudit(store, accountId, { subjectType: "person", subjectId: personId, limit: 1000 }).map((
       a,
     ) => ({ at: new Date(a.at).toISOString(), action: a.action, actorUserId: a.actorUserId })),

@@ -1,7 +1,7 @@
 /**
  * The retention job: hourly (and on demand from the settings page or `POST /api/retention/run`) it
- * deletes the transcripts, analyses and recordings of calls past their person's retention, for every
- * account, removes expired sessions, and writes what it did to each account's audit log.
+ * deletes the transcripts, analyses and recordings of calls past their person's retention and the
+ * requests done longer ago than the account's retention, for every account, removes expired sessions, and writes what it did to each account's audit log.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { Logger } from "../../infra/mod.ts";
 import {
   appendAudit,
   listAccounts,
+  purgeDoneRequests,
   purgeExpiredCallData,
   purgeExpiredRecordings,
   type Store,
@@ -24,6 +25,8 @@ export interface RetentionSummary {
   transcriptTurns: number;
   analyses: number;
   recordings: number;
+  /** Requests deleted because they were done longer ago than the retention period. */
+  requests: number;
   sessions: number;
 }
 
@@ -64,6 +67,7 @@ export class RetentionJob {
       transcriptTurns: 0,
       analyses: 0,
       recordings: 0,
+      requests: 0,
       sessions: 0,
     };
     for (const a of accounts) {
@@ -73,17 +77,25 @@ export class RetentionJob {
       const expired = purgeExpiredRecordings(store, a.id, now, {
         recordingHours: config.retention.recordingHours,
       });
+      const requests = purgeDoneRequests(store, a.id, now, days);
       const files = deleteRecordingFiles(config.dataDir, [...r.recordingPaths, ...expired]);
       total.transcriptTurns += r.transcriptTurns;
       total.analyses += r.analyses;
       total.recordings += files.deleted;
-      if (r.transcriptTurns + r.analyses + r.recordingPaths.length + expired.length > 0 || opts.actorUserId) {
+      total.requests += requests;
+      const removed = r.transcriptTurns + r.analyses + r.recordingPaths.length + expired.length + requests;
+      if (removed > 0 || opts.actorUserId) {
         appendAudit(store, a.id, {
           actorUserId: opts.actorUserId ?? null,
           action: "retention.purge",
           subjectType: "account",
           subjectId: a.id,
-          detail: { transcriptTurns: r.transcriptTurns, analyses: r.analyses, recordings: files.deleted },
+          detail: {
+            transcriptTurns: r.transcriptTurns,
+            analyses: r.analyses,
+            recordings: files.deleted,
+            requests,
+          },
         });
       }
     }

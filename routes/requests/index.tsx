@@ -1,0 +1,101 @@
+/** @jsxImportSource preact */
+/** @jsxRuntime automatic */
+// "Anliegen": what callers asked the practice for. Open first, emergencies and urgent on top, newest first;
+// filters by kind and status (a GET form, works without JavaScript). Every view is audited.
+import type { VNode } from "preact";
+import { z } from "zod";
+import { listRequests, REQUEST_KINDS, REQUEST_STATUSES, type RequestRecord } from "../../store/mod.ts";
+import { Select } from "../../ui/mod.ts";
+import { dateTime, T } from "../../ui/mod.ts";
+import type { Handlers, PageProps } from "../../ui/mod.ts";
+
+const Filter = z.object({
+  status: z.enum(REQUEST_STATUSES).optional().catch(undefined),
+  kind: z.enum(REQUEST_KINDS).optional().catch(undefined),
+});
+
+interface Data {
+  requests: RequestRecord[];
+  status: string;
+  kind: string;
+}
+
+export const handler: Handlers<Data> = {
+  async GET(ctx) {
+    const { account } = ctx.need();
+    const sp = ctx.url.searchParams;
+    const f = Filter.parse({ status: sp.get("status") || undefined, kind: sp.get("kind") || undefined });
+    const requests = await listRequests(ctx.deps.store, ctx.deps.keyring, account.id, f);
+    ctx.audit("request.list", "request", null, {
+      count: requests.length,
+      status: f.status ?? "",
+      kind: f.kind ?? "",
+    });
+    return ctx.render({ requests, status: f.status ?? "", kind: f.kind ?? "" }, { title: T.requests.title });
+  },
+};
+
+export default function RequestsPage({ data }: PageProps<Data>): VNode {
+  const R = T.requests;
+  return (
+    <>
+      <h1>{R.title}</h1>
+      <p>{R.intro}</p>
+      <form method="get" action="/requests" class="filters card" role="search">
+        <Select
+          name="kind"
+          label={R.kind}
+          value={data.kind}
+          options={[["", R.allKinds], ...REQUEST_KINDS.map((k): [string, string] => [k, R.kinds[k]])]}
+        />
+        <Select
+          name="status"
+          label={R.status}
+          value={data.status}
+          options={[
+            ["", R.allStatuses],
+            ...REQUEST_STATUSES.map((s): [string, string] => [s, R.statuses[s]]),
+          ]}
+        />
+        <div class="actions">
+          <button type="submit" class="secondary">{R.filter}</button>
+        </div>
+      </form>
+      {data.requests.length === 0
+        ? <p data-testid="requests-empty">{R.empty}</p>
+        : (
+          <table data-testid="requests">
+            <thead>
+              <tr>
+                <th scope="col">{R.created}</th>
+                <th scope="col">{R.kind}</th>
+                <th scope="col">{R.caller}</th>
+                <th scope="col">{R.summary}</th>
+                <th scope="col">{R.status}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.requests.map((r) => (
+                <tr
+                  key={r.id}
+                  data-request={r.id}
+                  class={r.kind === "emergency" || r.urgency === "urgent" ? "urgent" : undefined}
+                >
+                  <td>
+                    <a href={`/requests/${r.id}`}>{dateTime(r.createdAt)}</a>
+                  </td>
+                  <td>
+                    {R.kinds[r.kind]}
+                    {r.urgency === "urgent" && <strong>{` (${R.urgent})`}</strong>}
+                  </td>
+                  <td>{r.callerName || T.app.none}</td>
+                  <td>{r.summary.length > 120 ? `${r.summary.slice(0, 120)}…` : r.summary}</td>
+                  <td>{R.statuses[r.status]}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+    </>
+  );
+}
