@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { type Config, ConfigError } from "../infra/mod.ts";
 import { createLogger, type Logger } from "../infra/mod.ts";
-import { initTelemetry, registerGpuMetrics, startTraceExport, type Telemetry } from "../infra/mod.ts";
-import { createHttpApp, type ReadinessCheck } from "../infra/mod.ts";
+import { initTelemetry, startTraceExport, type Telemetry } from "../infra/mod.ts";
+import { createHttpApp } from "../infra/mod.ts";
 import { serveNode } from "../infra/mod.ts";
 import { CallRegistry } from "../infra/mod.ts";
 import { loadOrCreateSecret } from "../infra/mod.ts";
@@ -16,9 +15,10 @@ import { egressSandboxed } from "../infra/mod.ts";
 import { databasePath } from "./commands/migrate.ts";
 import { VERSION } from "../infra/mod.ts";
 import { engineSpecs } from "../infra/mod.ts";
-import { checkEngines } from "../infra/mod.ts";
-import { Supervisor } from "../infra/mod.ts";
-import { isStorageFull, openStore, probeWrite, type Store } from "../store/mod.ts";
+import { openStore, type Store } from "../store/mod.ts";
+import { registerApplianceMetrics } from "./appliance_metrics.ts";
+import { type EngineStarter, startEngines } from "./engine_starter.ts";
+import { readinessChecks } from "./readiness.ts";
 import { mountUi, type UiHandle } from "./admin_ui.ts";
 import { startScheduledCalls } from "./schedules.ts";
 import { callLearning, type Learning, startLearning } from "./learning.ts";
@@ -125,6 +125,29 @@ async function answeringStage(
   };
 }
 
+/**
+ * The telephony transports, in mount order: FreeSWITCH first when enabled (its transport is reported
+ * through `onFreeswitch` for readiness and scheduled calls), then Twilio, chan_websocket and AudioSocket.
+ */
+function transportMounts(
+  config: Config,
+  onFreeswitch: (fs: FreeswitchTransport) => void,
+): TransportMount[] {
+  const transports: TransportMount[] = [
+    (app, deps, guard) => mountTwilio(app, deps, guard),
+    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard),
+    (_app, deps, guard) => startAudioSocketServer(deps, guard),
+  ];
+  if (config.freeswitch.enabled) {
+    transports.unshift((app, deps, guard) => {
+      const fs = mountFreeswitch(app, deps, guard);
+      onFreeswitch(fs);
+      return fs;
+    });
+  }
+  return transports;
+}
+
 /** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
 export async function startAppliance(config: Config): Promise<Appliance> {
   assertGatewayConfig(config);
@@ -141,22 +164,13 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   const calls = new CallRegistry();
   const specs = engineSpecs(config);
   const meter = telemetry.meter;
-  const restarts = meter.createCounter("tom_engine_restarts_total", {
-    description: "Engine process restarts by TOM's supervisor (always 0 for engines TOM does not manage)",
+  // deno-lint-ignore prefer-const -- assigned once the metrics exist; the gauge reads it when scraped
+  let engines: EngineStarter | undefined;
+  const engineMetrics = registerApplianceMetrics(meter, {
+    engines: specs.map((s) => s.name),
+    calls,
+    supervisor: () => engines?.supervisor(),
   });
-  // Every engine's series exists from the start, so increase() sees the first restart.
-  for (const s of specs) restarts.add(0, { engine: s.name });
-  const engineUp = meter.createObservableGauge("tom_engine_up", {
-    description: "1 when the engine is healthy",
-  });
-  const activeCalls = meter.createObservableGauge("tom_active_calls", { description: "Calls in progress" });
-  activeCalls.addCallback((r) => r.observe(calls.size));
-  meter.createObservableCounter("tom_calls_total", {
-    description: "Calls accepted (inbound, outbound and test calls)",
-  }).addCallback((r) => r.observe(calls.started));
-  meter.createObservableGauge("tom_build_info", { description: "Version of the running appliance" })
-    .addCallback((r) => r.observe(1, { version: VERSION }));
-  registerGpuMetrics(meter);
   try {
     startTraceExport(config, { serviceVersion: VERSION }); // stopped by telemetry.shutdown()
   } catch (e) {
@@ -164,61 +178,15 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     throw e; // a ConfigError when the OTLP endpoint is outside the egress policy: exit 2
   }
 
-  const newSupervisor = () =>
-    new Supervisor(specs, {
-      log: log.child({ component: "supervisor" }),
-      logDir: join(config.dataDir, "logs"),
-      onEvent: (e) => {
-        if (e.type === "restarted") restarts.add(1, { engine: e.name });
-      },
-    });
-  let supervisor = newSupervisor();
-  engineUp.addCallback((r) => {
-    for (const s of supervisor.status()) r.observe(s.state === "healthy" ? 1 : 0, { engine: s.name });
-  });
-
   let draining = false;
   // deno-lint-ignore prefer-const -- assigned after the HTTP app exists; /metrics reads it lazily
   let learning: Learning | undefined;
   let freeswitch: FreeswitchTransport | undefined;
-  const readiness = async (): Promise<ReadinessCheck[]> => {
-    const engines = await checkEngines(specs);
-    const checks: ReadinessCheck[] = engines.map((h) => ({
-      name: h.name,
-      kind: h.kind,
-      ok: h.ok,
-      ...(h.reason ? { reason: h.reason } : {}),
-      ...(h.url ? { url: h.url } : {}),
-      latency_ms: h.latencyMs,
-    }));
-    if (freeswitch) {
-      const esl = freeswitch.esl;
-      checks.push(
-        esl.connected ? { name: "freeswitch", ok: true } : {
-          name: "freeswitch",
-          ok: false,
-          reason: `event socket ${config.freeswitch.eslHost}:${config.freeswitch.eslPort} not connected` +
-            (esl.status.lastError ? `: ${esl.status.lastError}` : ""),
-        },
-      );
-    }
-    // A write, not SELECT 1: with a full disk reads pass while every page view (audit row) fails.
-    try {
-      probeWrite(store);
-      checks.push({ name: "database", ok: true });
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      const reason = isStorageFull(e) ? `disk full: cannot write ${store.path} (${message})` : message;
-      checks.push({ name: "database", ok: false, reason });
-    }
-    return checks;
-  };
-
   const app = createHttpApp({
     version: VERSION,
     telemetry,
     log,
-    readiness,
+    readiness: readinessChecks(config, specs, store, () => freeswitch),
     draining: () => draining,
     activeCalls: () => calls.size,
     extraMetrics: () => learning?.metrics.toPrometheus() ?? "",
@@ -238,14 +206,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       keys.hmac = k;
     },
   });
-  const transports: TransportMount[] = [
-    (app, deps, guard) => mountTwilio(app, deps, guard),
-    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard),
-    (_app, deps, guard) => startAudioSocketServer(deps, guard),
-  ];
-  if (config.freeswitch.enabled) {
-    transports.unshift((app, deps, guard) => (freeswitch = mountFreeswitch(app, deps, guard)));
-  }
+  const transports = transportMounts(config, (fs) => (freeswitch = fs));
   // Test calls from the admin UI carry `ui:<accountId>` as their (signed) subject.
   const accountFor = (info: CallStartInfo): string => {
     const sub = info.meta?.subject;
@@ -301,46 +262,21 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     log.warn("network egress is NOT sandboxed: start through `deno task start` or the compiled binary");
   }
 
-  // Engines come up in the background: /healthz answers at once, /readyz says what is still missing.
-  // A failed start (binary missing, port taken, model broken) is retried every 30 s until shutdown, so a
-  // box whose engine is fixed by an administrator recovers without a restart of TOM.
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let wakeRetry: (() => void) | undefined;
   const scheduler = startScheduledCalls(config, gatewayDeps, freeswitch?.esl, log);
-
-  const enginesStarted = (async () => {
-    for (;;) {
-      try {
-        await supervisor.start();
-        log.info("engines ready", { engines: supervisor.status().map((s) => `${s.name}:${s.state}`) });
-        return;
-      } catch (e) {
-        if (draining) return;
-        log.error("engines failed to start; retrying in 30 s", { error: e });
-      }
-      await new Promise<void>((r) => {
-        wakeRetry = r;
-        retryTimer = setTimeout(r, 30_000);
-      });
-      if (draining) return;
-      supervisor = newSupervisor();
-    }
-  })();
+  engines = startEngines(config, specs, { log, onRestart: engineMetrics.restarted });
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       draining = true;
+      engines?.halt();
       await scheduler?.stop();
       log.info("shutting down", { reason, active_calls: calls.size, drain_s: config.shutdown.drainSeconds });
       const forced = await calls.drain(config.shutdown.drainSeconds * 1000);
       if (forced > 0) log.warn("calls ended by shutdown", { count: forced });
       await gateway.close();
       await server.shutdown();
-      clearTimeout(retryTimer);
-      wakeRetry?.();
-      await supervisor.stop();
-      await enginesStarted;
+      await engines?.stop();
       await answering.close();
       await learning?.stop();
       ui.close();

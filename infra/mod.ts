@@ -19,7 +19,7 @@ export { createHttpApp, type ReadinessCheck } from "./http.ts";
 export { serveNode } from "./http_server.ts";
 export { allowedNetHosts, egressSandboxed, servePermissionFlags } from "./permissions.ts";
 export { VERSION } from "./version.ts";
-export { engineSpecs } from "./engines/specs.ts";
+export { type EngineSpec, engineSpecs } from "./engines/specs.ts";
 export { checkEngines } from "./engines/health.ts";
 export { Supervisor } from "./supervisor.ts";
 export { formatProgress } from "./engines/progress.ts";
