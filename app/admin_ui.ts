@@ -78,8 +78,11 @@ export interface UiHandle {
   assets: IslandAssets;
   /** The mounted paths. */
   routes: string[];
-  /** Stop the retention timer. */
-  close(): void;
+  /**
+   * Stop the retention timer and wait for the island build started at mount (it writes into the data
+   * directory's cache; a shutdown must not leave it running).
+   */
+  close(): Promise<void>;
 }
 
 /** Mount the admin UI on `app`. Resolves once routes are mounted; island bundles build in the background. */
@@ -160,5 +163,16 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
   const feed = liveFeed(live, {
     transcripts: (accountId, callId) => callConsent(store, accountId, callId)?.transcript === true,
   });
-  return { live, feed, keyring, retention, assets, routes, close: () => retention.stop() };
+  return {
+    live,
+    feed,
+    keyring,
+    retention,
+    assets,
+    routes,
+    close: async () => {
+      retention.stop();
+      await assets.ready();
+    },
+  };
 }

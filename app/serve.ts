@@ -238,7 +238,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   try {
     gateway = await mountGateway(app, gatewayDeps, { keys, transports });
   } catch (e) {
-    ui.close();
+    await ui.close();
     store.close();
     throw e;
   }
@@ -279,7 +279,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       await engines?.stop();
       await answering.close();
       await learning?.stop();
-      ui.close();
+      await ui.close();
       store.close();
       await telemetry.shutdown().catch(() => {});
       log.info("stopped");

@@ -100,7 +100,7 @@ export async function startTestUi(opts: TestUiOptions = {}): Promise<TestUi> {
     logLines,
     log,
     async close() {
-      ui.close();
+      await ui.close();
       store.close();
       await Deno.remove(dataDir, { recursive: true });
     },

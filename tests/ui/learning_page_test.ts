@@ -381,7 +381,7 @@ Deno.test("with the running learning loop the page shows its metrics and a re-en
     );
     assert.match(shown, /Wieder freigegeben \(vorher: Mittlere Belohnung -1,00 liegt unter -0,20 nach 20 /);
   } finally {
-    ui.close();
+    await ui.close();
     store.close();
     await Deno.remove(dataDir, { recursive: true });
   }
