@@ -246,16 +246,27 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   // node:http, not Deno.serve: header, request and idle timeouts, and WebSocket size caps that hold
   // before a message is buffered (infra/http_server.ts says why).
   const h = config.http;
-  const server = await serveNode({
-    hostname: h.host,
-    port: h.port,
-    limits: {
-      headersTimeoutMs: h.headersTimeoutSeconds * 1000,
-      requestTimeoutMs: Math.max(h.requestTimeoutSeconds, h.headersTimeoutSeconds) * 1000,
-      keepAliveTimeoutMs: h.keepAliveTimeoutSeconds * 1000,
-    },
-    onError: (err) => log.error("HTTP request failed", { error: err }),
-  }, (req, env) => app.fetch(req, env));
+  let server: Awaited<ReturnType<typeof serveNode>>;
+  try {
+    server = await serveNode({
+      hostname: h.host,
+      port: h.port,
+      limits: {
+        headersTimeoutMs: h.headersTimeoutSeconds * 1000,
+        requestTimeoutMs: Math.max(h.requestTimeoutSeconds, h.headersTimeoutSeconds) * 1000,
+        keepAliveTimeoutMs: h.keepAliveTimeoutSeconds * 1000,
+      },
+      onError: (err) => log.error("HTTP request failed", { error: err }),
+    }, (req, env) => app.fetch(req, env));
+  } catch (e) {
+    // Port taken or not allowed: undo what started, so nothing writes after the error is reported.
+    await gateway.close();
+    await answering.close();
+    await learning?.stop();
+    await ui.close();
+    store.close();
+    throw e;
+  }
   const addr = server.addr;
   log.info("listening", { address: `http://${addr.hostname}:${addr.port}`, version: VERSION });
   if (!egressSandboxed() && !config.egress.allowAll) {

@@ -71,6 +71,18 @@ async function exists(path: string): Promise<boolean> {
 
 /** Start the real appliance with one key set; resolve "started" or the refusal's message. */
 async function startWith(key: string, value: number): Promise<"started" | string> {
+  // The suite runs in parallel: a port freePort() just found free may be taken by another test before the
+  // appliance binds it. That is the machine, not the configuration: try again on fresh ports (the key under
+  // test keeps its value).
+  for (let attempt = 1;; attempt++) {
+    const result = await startOnce(key, value);
+    if (result !== PORT_TAKEN || attempt === 5) return result === PORT_TAKEN ? "port taken 5 times" : result;
+  }
+}
+
+const PORT_TAKEN = Symbol("port taken");
+
+async function startOnce(key: string, value: number): Promise<"started" | string | typeof PORT_TAKEN> {
   const dir = await Deno.makeTempDir({ prefix: "tom-config-bounds-" });
   try {
     const env = { ...baseEnv(dir), [envName(key)]: String(value) };
@@ -78,6 +90,9 @@ async function startWith(key: string, value: number): Promise<"started" | string
     try {
       app = await startAppliance(loadConfig({ env, cwd: dir }));
     } catch (e) {
+      if (!(e instanceof ConfigError) && /EADDRINUSE/.test(String((e as Error)?.message ?? e))) {
+        return PORT_TAKEN;
+      }
       assert.ok(
         e instanceof ConfigError,
         `${envName(key)}=${value} crashed start-up instead of refusing it: ${(e as Error)?.stack ?? e}`,
