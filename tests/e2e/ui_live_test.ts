@@ -66,6 +66,8 @@ Deno.test({
         TOM_PIPELINE_STT_TIMEOUT_MS: "180000",
         TOM_PIPELINE_LLM_TIMEOUT_MS: "30000",
         TOM_PIPELINE_TTS_TIMEOUT_MS: "30000",
+        // A short answer: the synthetic LLM on a CPU needs ~1 s a token, and the page waits for the turn's end.
+        TOM_PIPELINE_MAX_TOKENS: "24",
         TOM_RL_ANALYSIS: "false",
         TOM_JWT_SECRET: SECRET,
         TOM_LOG_LEVEL: "error",
@@ -154,7 +156,7 @@ Deno.test({
         await line(callId, "vad state=speech_start").waitFor({ timeout: 20_000 });
         await line(callId, "stt_final „").waitFor({ timeout: 200_000 });
         await line(callId, "llm_token „").waitFor({ timeout: 60_000 });
-        await line(callId, "turn_end").waitFor({ timeout: 90_000 });
+        await line(callId, "turn_end").waitFor({ timeout: 180_000 });
         await shot(page, "30-live-browser-call");
         ws.send({ type: "stop" });
         await ws.until(() => ws.events.some((e) => e.type === "call_end"), "call_end", 10_000);
