@@ -47,17 +47,8 @@ export const reasonArgs = z.strictObject({
   reason: z.string().trim().min(1).max(200).describe("Kurzer Grund"),
 });
 
-/** A validated note: every field checked, the number in E.164 (or null). */
-export interface NoteRequest {
-  kind: NewRequest["kind"];
-  urgency: NewRequest["urgency"];
-  callerName: string;
-  callbackNumber: string | null;
-  forWhom: string;
-  preferredTimes: string;
-  medication: string;
-  summary: string;
-}
+/** A validated note: every field checked, the number in E.164 (or null). The request minus what the call adds. */
+export type NoteRequest = Omit<NewRequest, "callId" | "source">;
 
 /** A validated tool call. */
 export type ValidToolCall =
