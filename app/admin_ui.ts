@@ -29,8 +29,9 @@ import { LiveHub } from "../ui/mod.ts";
 import { liveFeed } from "../ui/mod.ts";
 import { RetentionJob } from "../ui/mod.ts";
 import { mountRoutes } from "../ui/mod.ts";
+import { inboxHub, type NotedRequest, publishRequestNoted } from "../ui/mod.ts";
 import type { UiDeps } from "../ui/mod.ts";
-import { MANIFEST } from "../routes/mod.ts";
+import { MANIFEST, requestsNav } from "../routes/mod.ts";
 import type { LearningView } from "../rl/mod.ts";
 
 /** What {@linkcode mountUi} needs. */
@@ -78,6 +79,13 @@ export interface UiHandle {
   assets: IslandAssets;
   /** The mounted paths. */
   routes: string[];
+  /** The hub of the "Anliegen" inbox (the badge in the navigation, the new rows of /requests). */
+  inbox: LiveHub;
+  /**
+   * A request of `accountId` was stored (createRequest): its pages show it live (the open count in the
+   * navigation, a new row on /requests). Only id, kind and urgency travel; pages fetch the rest.
+   */
+  requestNoted(accountId: string, r: NotedRequest): void;
   /**
    * Stop the retention timer and wait for the island build started at mount (it writes into the data
    * directory's cache; a shutdown must not leave it running).
@@ -103,6 +111,7 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
   }
   const sessions = new SessionStore(store, { ttlHours: config.ui.sessionHours });
   const live = deps.live ?? new LiveHub();
+  const inbox = inboxHub();
   const retention = new RetentionJob({
     store,
     config,
@@ -137,6 +146,8 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
     throttle: new LoginThrottle(deps.throttle),
     assets,
     live,
+    inbox,
+    requestsNav,
     retention,
     csrfKey: loadOrCreateSecret(config.dataDir, "ui-csrf.key", 32),
     setupCodeFile,
@@ -170,6 +181,15 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
     retention,
     assets,
     routes,
+    inbox,
+    requestNoted: (accountId, r) => {
+      try {
+        publishRequestNoted(inbox, store, accountId, r, uiDeps.now);
+      } catch (e) {
+        // The request is stored; a page that misses it shows it on the next load.
+        ulog.warn("request not published to the inbox", { error: String(e) });
+      }
+    },
     close: async () => {
       retention.stop();
       await assets.ready();

@@ -23,7 +23,13 @@ import { mountUi, type UiHandle } from "./admin_ui.ts";
 import { startScheduledCalls } from "./schedules.ts";
 import { callLearning, type Learning, startLearning } from "./learning.ts";
 import { usageLogger } from "./usage_log.ts";
-import { pipelineAnswerer, type PipelineOptions, pipelineOptionsOf } from "../pipeline/mod.ts";
+import { type RequestMail, startRequestMail } from "./request_mail.ts";
+import {
+  createJsonChat,
+  pipelineAnswerer,
+  type PipelineOptions,
+  pipelineOptionsOf,
+} from "../pipeline/mod.ts";
 import { createLlm } from "../pipeline/mod.ts";
 import { createStt } from "../pipeline/mod.ts";
 import { createTts } from "../pipeline/mod.ts";
@@ -80,6 +86,8 @@ async function answeringStage(
     keyring: UiHandle["keyring"];
     learning: Learning;
     pipelineOptions: PipelineOptions;
+    /** A request was stored: the staff's live badge and the optional mail notice. */
+    onRequest: NonNullable<Parameters<typeof pipelineAnswerer>[0]["onRequest"]>;
   },
 ): Promise<{ answer: Answerer; close(): Promise<void> }> {
   const echo = { answer: echoAnswerer(), close: () => Promise.resolve() };
@@ -115,6 +123,15 @@ async function answeringStage(
     keyring: deps.keyring,
     learning: callLearning(config, deps.learning, { store: deps.store, log: deps.log }),
     onCallEnd: usageLogger(config.dataDir, deps.log),
+    onRequest: deps.onRequest,
+    // The after-call pass notes what a call did not: a short constrained answer (an empty list mostly).
+    afterCall: config.llm.kind === "none" ? undefined : createJsonChat({
+      kind: config.llm.kind,
+      url: config.llm.url,
+      model: config.llm.modelName,
+      maxTokens: 800,
+      timeoutMs: 90_000,
+    }),
   });
   return {
     answer,
@@ -216,6 +233,9 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     return defaultAccountId(store);
   };
   learning = await startLearning(config, { store, log, keyring: ui.keyring });
+  // Staff hear of a new request on the inbox's live badge and, when an SMTP relay is configured, by mail
+  // (only "Neues Anliegen" and a link: no personal data leaves the box).
+  const requestMail: RequestMail | null = startRequestMail(config, log);
   const answering = await answeringStage(config, {
     store,
     log,
@@ -223,6 +243,10 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     keyring: ui.keyring,
     learning,
     pipelineOptions,
+    onRequest: (accountId, r) => {
+      ui.requestNoted(accountId, r);
+      requestMail?.notify(accountId, r);
+    },
   });
   const gatewayDeps: GatewayDeps = {
     config,
@@ -238,6 +262,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   try {
     gateway = await mountGateway(app, gatewayDeps, { keys, transports });
   } catch (e) {
+    await requestMail?.close();
     await ui.close();
     store.close();
     throw e;
@@ -263,6 +288,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
     await gateway.close();
     await answering.close();
     await learning?.stop();
+    await requestMail?.close();
     await ui.close();
     store.close();
     throw e;
@@ -290,6 +316,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
       await engines?.stop();
       await answering.close();
       await learning?.stop();
+      await requestMail?.close();
       await ui.close();
       store.close();
       await telemetry.shutdown().catch(() => {});

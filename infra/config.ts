@@ -48,6 +48,9 @@ const url = () =>
     }
   }, "expected an http(s) URL such as http://127.0.0.1:8178");
 
+/** A plain e-mail address (the relay checks it for real). */
+const MAIL_ADDRESS = /^[^\s@<>,"]+@[^\s@<>,"]+$/;
+
 /** Where downloaded or built engines and models are cached unless `TOM_ENGINES_DIR` says otherwise. */
 export function defaultEnginesDir(env: (k: string) => string | undefined = envGet): string {
   const xdg = env("XDG_CACHE_HOME");
@@ -68,6 +71,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "log.hashSalt",
   "freeswitch.eslPassword",
   "twilio.authToken",
+  "mail.password",
 ]);
 
 /** The configuration schema. Every key has a default so an empty environment is a valid configuration. */
@@ -165,6 +169,40 @@ export const ConfigSchema = z.object({
     }, "expected empty (off) or an http(s) URL without credentials such as http://127.0.0.1:4318").default(
       "",
     ),
+  }).prefault({}),
+  /**
+   * The optional e-mail notice of a new request (app/request_mail.ts). It says only that something new is
+   * waiting and links to it: no name, no number, no health data. Off while `smtpHost` is empty; when set,
+   * the relay's `host:port` is added to the egress sandbox (infra/permissions.ts) and nothing else.
+   */
+  mail: z.object({
+    /** SMTP relay host name or IP address. Empty: no e-mail. */
+    smtpHost: z.union([z.literal(""), host()]).default(""),
+    /** 587 (submission, STARTTLS), 465 (implicit TLS) or 25 (a relay in the practice's network). */
+    smtpPort: port().default(587),
+    /** `starttls` (required, the default), `tls` (implicit TLS, port 465), or `none` (plain text: a trusted relay only). */
+    security: z.enum(["starttls", "tls", "none"]).default("starttls"),
+    /** Relay login; empty: no authentication. */
+    user: z.string().default(""),
+    /** Relay password (secret: `TOM_MAIL_PASSWORD`, never printed). */
+    password: z.string().default(""),
+    from: z.string().regex(MAIL_ADDRESS, "expected an e-mail address like tom@praxis.example").default(
+      "tom@localhost",
+    ),
+    /** Recipients (comma separated); required when `smtpHost` is set. */
+    to: list(z.string()).refine((a) => a.every((s) => MAIL_ADDRESS.test(s)), {
+      message: "expected comma-separated e-mail addresses like team@praxis.example",
+    }).default([]),
+    /** Base URL staff open TOM at, for the link (e.g. https://tom.praxis.example); empty: `http://<http.host>:<http.port>`. */
+    publicUrl: z.union([z.literal(""), url()]).default(""),
+  }).superRefine((m, ctx) => {
+    if (m.smtpHost !== "" && m.to.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["to"],
+        message: "must name at least one recipient when mail.smtpHost is set",
+      });
+    }
   }).prefault({}),
   gateway: z.object({
     /** Development only: accept browser-protocol connections without a token. Refused unless HTTP is bound to loopback. */

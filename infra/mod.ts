@@ -26,3 +26,4 @@ export { formatProgress } from "./engines/progress.ts";
 export { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/provision.ts";
 export { type BoundedOption, type Bounds, PIPELINE_BOUNDS } from "./pipeline_bounds.ts";
 export { doctorMain } from "./doctor.ts";
+export { createMailTransport, mailConfigured, type MailMessage, type MailTransport } from "./mail.ts";

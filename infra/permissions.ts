@@ -1,8 +1,8 @@
 /**
  * The egress policy, enforced by Deno itself: `tom serve` runs with permission flags built from the
  * configuration. Network access is granted to loopback, the listen addresses and the configured engine
- * endpoints only, unless the administrator allows more (`TOM_EGRESS_ALLOW_HOSTS`, or
- * `TOM_EGRESS_ALLOW_ALL=true`). A `fetch` anywhere else fails inside Deno with `NotCapable` before any
+ * endpoints (and the SMTP relay `mail.smtpHost:mail.smtpPort` when e-mail is configured) only, unless the
+ * administrator allows more (`TOM_EGRESS_ALLOW_HOSTS`, or `TOM_EGRESS_ALLOW_ALL=true`). A `fetch` anywhere else fails inside Deno with `NotCapable` before any
  * packet is sent. An OTLP trace collector (`telemetry.otlpEndpoint`) is added only when that policy already
  * allows its host ({@linkcode egressAllows}); otherwise `tom serve` refuses to start.
  *
@@ -34,6 +34,11 @@ export function allowedNetHosts(config: Config): string[] {
   }
   if (!isLoopback(config.freeswitch.eslHost)) {
     hosts.add(hostPort(config.freeswitch.eslHost, config.freeswitch.eslPort));
+  }
+  // The e-mail relay the administrator configured: its host:port only (mail.ts connects by name, so no
+  // resolved address needs a grant of its own).
+  if (config.mail.smtpHost !== "" && !isLoopback(config.mail.smtpHost)) {
+    hosts.add(hostPort(config.mail.smtpHost, config.mail.smtpPort));
   }
   for (const h of config.egress.allowHosts) hosts.add(h);
   const otlp = otlpEndpointHost(config);

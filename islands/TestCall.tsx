@@ -31,7 +31,31 @@ export interface TestCallProps {
     heard: string;
     said: string;
     audio: string;
+    phrase: string;
+    tools: string;
+    accepted: string;
+    refused: string;
+    noted: string;
+    noneNoted: string;
+    urgent: string;
+    normal: string;
+    /** Request kinds in German. */
+    kinds: Record<string, string>;
   };
+}
+
+/** A tool call as listed. */
+interface ToolCallItem {
+  name: string;
+  accepted: boolean;
+  reason: string;
+}
+
+/** A noted request as listed (no personal data: the link leads to the "Anliegen" page). */
+interface NotedItem {
+  id: string;
+  kind: string;
+  urgency: string;
 }
 
 const LOG_ROLE = { role: "log" } as Record<string, string>;
@@ -54,6 +78,9 @@ export default function TestCall(p: TestCallProps): VNode {
   const [heard, setHeard] = useState("");
   const [said, setSaid] = useState("");
   const [rxMs, setRxMs] = useState(0);
+  const [phrase, setPhrase] = useState("");
+  const [tools, setTools] = useState<ToolCallItem[]>([]);
+  const [noted, setNoted] = useState<NotedItem[]>([]);
   const run = useRef<Running | undefined>(undefined);
   const add = (line: string) =>
     setLog((l) => [`${new Date().toLocaleTimeString("de-DE")} ${line}`, ...l].slice(0, 300));
@@ -109,6 +136,9 @@ export default function TestCall(p: TestCallProps): VNode {
     setHeard("");
     setSaid("");
     setRxMs(0);
+    setPhrase("");
+    setTools([]);
+    setNoted([]);
     try {
       const res = await fetch(p.tokenUrl, {
         method: "POST",
@@ -165,6 +195,19 @@ export default function TestCall(p: TestCallProps): VNode {
         if (type === "stt_final" && typeof e.text === "string") setHeard(e.text);
         if (type === "llm_token" && typeof e.token === "string") setSaid((s) => s + e.token);
         if (type === "turn_end") setSaid((s) => s + "\n");
+        if (type === "say" && typeof e.text === "string") setPhrase(e.text);
+        if (type === "tool_call") {
+          const item = {
+            name: String(e.name ?? "?"),
+            accepted: e.accepted === true,
+            reason: typeof e.reason === "string" ? e.reason : "",
+          };
+          setTools((l) => [...l, item].slice(-50));
+        }
+        if (type === "request_noted" && typeof e.requestId === "string") {
+          const item = { id: e.requestId, kind: String(e.kind ?? ""), urgency: String(e.urgency ?? "") };
+          setNoted((l) => (l.some((x) => x.id === item.id) ? l : [...l, item]));
+        }
         if (type === "tts_audio") return;
         const extra = Object.entries(e).filter(([k]) => k !== "type").map(([k, v]) =>
           `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`
@@ -203,7 +246,33 @@ export default function TestCall(p: TestCallProps): VNode {
         <dd data-testid="said">{said || "–"}</dd>
         <dt>{t.audio}</dt>
         <dd data-testid="rx-audio">{(rxMs / 1000).toFixed(1).replace(".", ",")} s</dd>
+        <dt>{t.phrase}</dt>
+        <dd data-testid="say">{phrase || "–"}</dd>
       </dl>
+      <h2>{t.noted}</h2>
+      {noted.length === 0 ? <p data-testid="noted-none">{t.noneNoted}</p> : (
+        <ul data-testid="noted-requests">
+          {noted.map((n) => (
+            <li key={n.id}>
+              <a href={`/requests/${encodeURIComponent(n.id)}`}>{t.kinds[n.kind] ?? n.kind}</a>
+              {` (${n.urgency === "urgent" ? t.urgent : t.normal})`}
+            </li>
+          ))}
+        </ul>
+      )}
+      {tools.length > 0 && (
+        <>
+          <h2>{t.tools}</h2>
+          <ul data-testid="tool-calls">
+            {tools.map((c, i) => (
+              <li key={i}>
+                <code>{c.name}</code>: {c.accepted ? t.accepted : t.refused}
+                {c.reason && ` – ${c.reason}`}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       <h2>{t.events}</h2>
       <ol class="log" tabindex={0} aria-label={t.events} data-testid="event-log" {...LOG_ROLE}>
         {log.map((l, i) => <li key={log.length - i}>{l}</li>)}

@@ -7,5 +7,7 @@
  * @module
  */
 export { default as LiveCalls, type LiveCallItem } from "./LiveCalls.tsx";
+export { default as NewRequests } from "./NewRequests.tsx";
+export { default as RequestBadge } from "./RequestBadge.tsx";
 export { default as SentimentChart } from "./SentimentChart.tsx";
 export { default as TestCall } from "./TestCall.tsx";

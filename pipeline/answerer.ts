@@ -11,14 +11,17 @@ import type { Meter, Tracer } from "@opentelemetry/api";
 import type { Answerer } from "../gateway/mod.ts";
 import type { Config } from "../infra/mod.ts";
 import type { TranscriptKeyring } from "../store/crypto/mod.ts";
-import { storeTranscriptTurn } from "../store/crypto/mod.ts";
+import { createRequest, storeTranscriptTurn } from "../store/crypto/mod.ts";
 import type { Logger } from "../infra/mod.ts";
 import {
+  appendAudit,
   getMemory,
   getPerson,
   getPractice,
   type Practice,
   recordTurnMetrics,
+  type RequestKind,
+  type RequestUrgency,
   type Store,
 } from "../store/mod.ts";
 import { type CallSummary, type FinishedTurn, PipelineCall, type RatingDialogue } from "./call_pipeline.ts";
@@ -31,6 +34,11 @@ import { buildSystemPrompt, type CallerContext, DEFAULT_POLICY, type PracticeCon
 import { fillNames, greetingNames } from "./disclosure.ts";
 import { momentFacts, practiceFacts } from "./practice_facts.ts";
 import { GREETING_TEMPLATE, PHRASES } from "./texts.ts";
+import { type NoteRequest, toNewRequest } from "./tools.ts";
+import { normalizeGermanNumber } from "./phone_de.ts";
+import { spokenDigits } from "./callback_number.ts";
+import type { JsonChat } from "./engines/json_llm.ts";
+import { findMissedRequests, NO_NUMBER_PREFIX } from "./analysis/missed_requests.ts";
 
 /** Who a call belongs to, as the gateway's session decided when it opened the call (its CallContext). */
 export interface CallOwner {
@@ -94,6 +102,26 @@ export interface PipelineAnswererDeps {
   phrases?: PhraseCache;
   /** The clock for the practice's "open now" lines (tests). */
   now?: () => Date;
+  /**
+   * A request was stored (during the call or by the after-call pass): tell the staff (live badge, mail).
+   * Only id, kind and urgency: no personal data. Errors are logged.
+   */
+  onRequest?: (accountId: string, r: { id: string; kind: RequestKind; urgency: RequestUrgency }) => void;
+  /**
+   * The constrained-JSON model for the after-call pass that notes what the call did not (needs the store
+   * and the keyring too). Without it no pass runs.
+   */
+  afterCall?: JsonChat;
+}
+
+/**
+ * Whether the caller said the number's digits (national form, without the leading 0 or +49) in the
+ * call: a number the model reports but nobody said is not a callback number.
+ */
+export function numberSaid(e164: string, callerTexts: readonly string[]): boolean {
+  const national = e164.startsWith("+49") ? e164.slice(3) : e164.replace(/^\+/, "");
+  const heard = callerTexts.map((t) => spokenDigits(t) ?? "").join("");
+  return national.length > 0 && heard.includes(national);
 }
 
 /** The caller's context for the prompt: name and memory, only when the person consented. */
@@ -147,9 +175,41 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       .catch((e) => deps.log.warn("could not synthesize the practice's greetings", { error: e }));
   };
   const { store, keyring } = deps;
+  /** Store one request of a call (sealed), audit it and tell the staff. */
+  const noteFor = (
+    ctx: { callId: string; log: { warn(m: string, f?: Record<string, unknown>): void } },
+    owner: CallOwner,
+  ) =>
+  async (note: NoteRequest, source: "call" | "after_call"): Promise<string> => {
+    if (!store || !keyring) throw new Error("requests cannot be stored without the store and its keyring");
+    const r = await createRequest(store, keyring, owner.accountId, {
+      ...toNewRequest(ctx.callId, note),
+      source,
+    });
+    try {
+      appendAudit(store, owner.accountId, {
+        actorUserId: null,
+        action: "request.create",
+        subjectType: "request",
+        subjectId: r.id,
+        detail: { kind: r.kind, urgency: r.urgency, source, call_id: ctx.callId },
+      });
+    } catch (e) {
+      ctx.log.warn("could not audit a new request", { error: e });
+    }
+    try {
+      deps.onRequest?.(owner.accountId, { id: r.id, kind: r.kind, urgency: r.urgency });
+    } catch (e) {
+      ctx.log.warn("could not announce a new request", { error: e });
+    }
+    return r.id;
+  };
   return (ctx) => {
     // The session decided whose call it is when it opened it; the pipeline carries that on.
     const owner: CallOwner = { accountId: ctx.accountId, personId: ctx.personId };
+    const rawCaller = ctx.callerId ? normalizeGermanNumber(ctx.callerId) : null;
+    const callerId = rawCaller?.ok ? rawCaller.e164 : null;
+    const note = store && keyring ? noteFor(ctx, owner) : undefined;
     let practice: Practice | undefined;
     try {
       practice = store ? getPractice(store, owner.accountId) : undefined;
@@ -191,6 +251,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       } catch (e) {
         ctx.log.warn("could not log the call's usage", { error: e });
       }
+      if (note && deps.afterCall) await afterCallPass(deps.afterCall, summary, callerId, note, ctx.log);
       await learned.end?.(summary);
     };
     const onTurn = async (t: FinishedTurn) => {
@@ -243,6 +304,52 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       greeting: greeting === PHRASES.greeting ? undefined : greeting,
       rating: learned.rating,
       onEnd,
+      ...(note ? { requests: { note: (n: NoteRequest) => note(n, "call") } } : {}),
+      callerId,
     });
   };
+}
+
+/**
+ * After the call: note what the caller asked for and the call did not note (for every caller, known or
+ * not). The call's words live only in `summary` (memory) and are dropped with it.
+ */
+async function afterCallPass(
+  chat: JsonChat,
+  summary: CallSummary,
+  callerId: string | null,
+  note: (n: NoteRequest, source: "after_call") => Promise<string>,
+  log: Logger,
+): Promise<void> {
+  if (!summary.words.some((w) => w.speaker === "caller" && w.text.trim() !== "")) return;
+  const found = await findMissedRequests(chat, summary.words, summary.noted, { callerId });
+  if (found.error) log.warn("after-call request pass failed", { reason: found.error });
+  const callerTexts = summary.words.filter((w) => w.speaker === "caller").map((w) => w.text);
+  let stored = 0;
+  for (const n of found.notes) {
+    // A number the model reports must be one the caller said (or the caller ID it was given).
+    const unheard = n.callbackNumber !== null && n.callbackNumber !== callerId &&
+      !numberSaid(n.callbackNumber, callerTexts);
+    const checked: NoteRequest = unheard
+      ? {
+        ...n,
+        kind: n.kind === "callback" ? "message" : n.kind,
+        callbackNumber: null,
+        summary: `${NO_NUMBER_PREFIX}${n.summary}`.slice(0, 300),
+      }
+      : n;
+    try {
+      await note(checked, "after_call");
+      stored++;
+    } catch (e) {
+      log.warn("could not store a request of the after-call pass", { error: e });
+    }
+  }
+  log.info("after-call request pass", {
+    noted_in_call: summary.noted.length,
+    found: found.notes.length,
+    stored,
+    dropped: found.dropped.length,
+    skipped: found.skipped,
+  });
 }

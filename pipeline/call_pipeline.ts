@@ -17,6 +17,10 @@ import type { PipelineMetrics, Stage } from "./metrics.ts";
 import type { PhraseCache } from "./phrases.ts";
 import { buildMessages, type HistoryTurn } from "./prompt.ts";
 import { type ReplyWork, runReply } from "./reply.ts";
+import { CALL_TOOLS, type NoteRequest } from "./tools.ts";
+import { NOTE_FAILED, NUMBER_GIVEN_UP, readBack } from "./read_back.ts";
+import { type NumberDialogue, numberDialogue } from "./callback_number.ts";
+import { synthesizeAll } from "./phrases.ts";
 import { CallerAudio, type HeardEvent } from "./hearing.ts";
 import {
   type CallInput,
@@ -24,6 +28,7 @@ import {
   type Effect,
   initialState,
   type MachineOptions,
+  type NumberReason,
   type RatingEvent,
   transition,
 } from "./state.ts";
@@ -55,6 +60,24 @@ export interface CallDeps {
   rating?: () => RatingDialogue;
   /** Called once after the call ended, with what happened (learning loop, usage log). Errors are logged. */
   onEnd?: (summary: CallSummary) => void | Promise<void>;
+  /**
+   * Requests for the practice team: with it the model gets the tools (note a request, end the call, ask
+   * for a person) and TOM asks for a callback number when one is missing; without it, plain answers.
+   */
+  requests?: CallRequests;
+  /** The caller's number as the transport gave it, in E.164 (confirmed with the caller before use). */
+  callerId?: string | null;
+}
+
+/** Where a call's requests go (the answerer stores them encrypted and tells the staff). */
+export interface CallRequests {
+  /**
+   * Store one request of this call.
+   *
+   * @returns the stored request's id
+   * @throws when it could not be stored
+   */
+  note(note: NoteRequest): Promise<string>;
 }
 
 /** One call's rating dialogue, as the pipeline drives it (the learning loop implements it). */
@@ -90,6 +113,13 @@ export interface CallSummary {
   /** Whether the rating question was asked. */
   ratingAsked: boolean;
   usage: CallUsage;
+  /** The requests stored during the call (for the after-call pass, which must not note them twice). */
+  noted: NoteRequest[];
+  /**
+   * The call's words, caller's and TOM's, in order: kept in memory for the after-call pass only (it
+   * finds requests the call did not note) and dropped after it; never stored from here.
+   */
+  words: { speaker: "caller" | "assistant"; text: string }[];
 }
 
 /** A turn as it is recorded. */
@@ -138,12 +168,21 @@ export class PipelineCall implements CallHandler {
   #ratingPlaying = false;
   #ending: CallEnding = "hangup";
   #turns: FinishedTurn[] = [];
+  #number: NumberDialogue | null = null;
+  #numberPlaying = false;
+  /** The note waiting for its callback number (the model's, or the one for a failed call). */
+  #pendingNote: NoteRequest | null = null;
+  #noted: NoteRequest[] = [];
 
   constructor(ctx: CallContext, deps: CallDeps) {
     this.#ctx = { ...ctx, output: this.#usage.wrap(ctx.output) };
     this.#d = deps;
     this.#o = deps.options;
-    this.#machine = { ...deps.options, askRating: deps.rating !== undefined };
+    this.#machine = {
+      ...deps.options,
+      askRating: deps.rating !== undefined,
+      canNote: deps.requests !== undefined,
+    };
     this.#now = deps.now ?? (() => performance.now());
     this.#t0 = this.#now();
     this.#state = initialState(0);
@@ -263,15 +302,25 @@ export class PipelineCall implements CallHandler {
     if (!m || cleared) return;
     if (m[1] === "p") {
       if (m[2].startsWith("rating")) this.#ratingPlaying = false;
+      if (m[2].startsWith("askNumber")) this.#numberPlaying = false;
       this.#input({ type: "phrase_played", at: this.#at(), phrase: m[2] as PhraseName });
     } else {
       const turn = Number(m[2]);
       const r = this.#reply;
+      let then: "ask_number" | "end_call" | undefined;
       if (r && r.turn === turn) {
         this.#reply = null;
         this.#finishTurn(r, r.spoken.join(" "), false, false);
+        const o = r.outcome;
+        if (o.needsNumber) {
+          this.#pendingNote = o.needsNumber;
+          then = "ask_number";
+        } else if (o.transfer !== undefined) {
+          this.#pendingNote = transferNote(o.transfer);
+          then = "ask_number";
+        } else if (o.endCall !== undefined) then = "end_call";
       }
-      this.#input({ type: "reply_played", at: this.#at(), turn });
+      this.#input({ type: "reply_played", at: this.#at(), turn, then });
     }
   }
 
@@ -336,6 +385,8 @@ export class PipelineCall implements CallHandler {
         return this.#bargeIn(e.turn);
       case "rating":
         return this.#ratingStep(e.event);
+      case "number":
+        return this.#numberStep(e.event, e.reason);
       case "hangup":
         this.#ctx.output.hangup(e.reason);
         return;
@@ -373,11 +424,116 @@ export class PipelineCall implements CallHandler {
     this.#input({ type: "rating_said", at: this.#at(), phrase: step.say, done: step.done });
   }
 
+  /** One step of the callback number dialogue; when it is done, note the request and say so (or not). */
+  #numberStep(event: RatingEvent, reason: NumberReason): void {
+    if (event.type === "start") {
+      this.#number = numberDialogue({ callerId: this.#d.callerId ?? null });
+      if (reason === "failure") {
+        this.#ending = "callback";
+        this.#pendingNote ??= failureNote(this.#state.heldText || this.#lastCallerText());
+      }
+    }
+    const dialogue = this.#number;
+    if (!dialogue) return;
+    let step: ReturnType<NumberDialogue["step"]> = { done: true, number: null };
+    try {
+      step = dialogue.step(event);
+    } catch (e) {
+      this.#ctx.log.error("number dialogue failed", { error: e });
+    }
+    if (step.say && this.#numberPlaying && event.type !== "start") this.#ctx.output.clear();
+    if (!step.done) {
+      if (step.say) {
+        this.#numberPlaying = true;
+        this.#sayText(step.say, event.type === "start" ? "askNumber" : "askNumberAgain");
+      }
+      this.#input({
+        type: "number_said",
+        at: this.#at(),
+        speaking: step.say !== undefined,
+        done: false,
+        close: false,
+      });
+      return;
+    }
+    this.#number = null;
+    const close = reason === "failure";
+    const pending = this.#pendingNote;
+    this.#pendingNote = null;
+    const finish = (text: string, as: PhraseName) => {
+      this.#sayText(text, as);
+      this.#input({ type: "number_said", at: this.#at(), speaking: true, done: true, close });
+    };
+    if (!step.number || !pending) {
+      this.#ctx.log.info("no callback number", { reason });
+      return close
+        ? finish(PHRASES.noNumberGoodbye, "noNumberGoodbye")
+        : finish(NUMBER_GIVEN_UP, "askNumberAgain");
+    }
+    const note: NoteRequest = { ...pending, kind: "callback", callbackNumber: step.number };
+    this.#note(note).then(
+      () => {
+        finish(
+          close ? `${readBack(note)} Auf Wiederhören.` : readBack(note),
+          close ? "callbackNoted" : "askNumberAgain",
+        );
+      },
+      () => finish(NOTE_FAILED, close ? "noNumberGoodbye" : "askNumberAgain"),
+    );
+  }
+
+  /** Store a request of this call and tell the machine (a callback with a number allows the promise). */
+  async #note(note: NoteRequest): Promise<string> {
+    const requests = this.#d.requests;
+    if (!requests) throw new Error("this call cannot store requests");
+    const id = await requests.note(note);
+    this.#noted.push(note);
+    emitPipelineEvent(this.#ctx.output, {
+      type: "request_noted",
+      requestId: id,
+      kind: note.kind,
+      urgency: note.urgency,
+    });
+    this.#input({
+      type: "request_noted",
+      at: this.#at(),
+      callback: note.kind === "callback" && note.callbackNumber !== null,
+    });
+    return id;
+  }
+
+  /** What the caller said last (for the note of a call whose engines failed). */
+  #lastCallerText(): string {
+    return this.#turns.at(-1)?.callerText ?? "";
+  }
+
+  /**
+   * Say a text of TOM's own built by code (a question with the caller's number, a read-back), marked as
+   * `as`; when TTS cannot make it, the cached phrase `as` is played instead (same meaning, no details).
+   */
+  #sayText(text: string, as: PhraseName): void {
+    emitPipelineEvent(this.#ctx.output, { type: "say", text });
+    synthesizeAll(this.#d.tts, text, this.#ctx.signal, this.#o.ttsTimeoutMs).catch(() => null).then((pcm) => {
+      if (this.#ended) return;
+      const audio = pcm && pcm.length > 0 ? pcm : this.#d.phrases.get(as);
+      if (audio && audio.length > 0) {
+        emitPipelineEvent(this.#ctx.output, {
+          type: "tts_audio",
+          turn: this.#state.turn,
+          text: (audio === pcm ? text : PHRASES[as]).slice(0, 2_000),
+          durationMs: (audio.length * 1000) / PIPELINE_RATE,
+        });
+        this.#ctx.output.audio(audio);
+      }
+      this.#mark("p", as);
+    });
+  }
+
   #say(phrase: PhraseName): void {
     if (phrase === "goodbyeCaller") this.#ending = "farewell";
     else if (phrase === "goodbyeSilence") this.#ending = "silence";
     else if (phrase === "goodbyeMaxDuration") this.#ending = "max_duration";
-    else if (phrase === "callbackOffer") this.#ending = "callback";
+    else if (phrase === "callbackOffer" || phrase === "technicalGoodbye") this.#ending = "callback";
     const custom = phrase === "greeting" ? this.#d.greeting : undefined;
     const play = (pcm: Int16Array | null | undefined, text: string = custom ?? PHRASES[phrase]) => {
       if (this.#ended) return;
@@ -502,6 +658,7 @@ export class PipelineCall implements CallHandler {
     this.#reply?.ac.abort();
     const trace = (attempt === 0 ? this.#lastTrace : this.#reply?.trace) ?? new Trace(this.#now(), this.#now);
     const work: ReplyWork = {
+      outcome: { noted: [] },
       turn,
       text,
       ac: new AbortController(),
@@ -534,13 +691,16 @@ export class PipelineCall implements CallHandler {
       usage: this.#usage,
       isCurrent: () => this.#reply === w && !this.#ended,
       onAudible: () => this.#input({ type: "reply_audio", at: this.#at(), turn: w.turn }),
+      ...(this.#d.requests ? { tools: { specs: CALL_TOOLS, note: (n: NoteRequest) => this.#note(n) } } : {}),
     });
     if (this.#reply !== w || this.#ended) return;
     if (failure) {
       this.#engineError(failure);
       return this.#input({ type: "reply_failed", at: this.#at(), turn: w.turn });
     }
-    if (w.sentences.length === 0) {
+    const o = w.outcome;
+    const acted = o.noted.length > 0 || o.needsNumber || o.endCall !== undefined || o.transfer !== undefined;
+    if (w.sentences.length === 0 && !acted) {
       // The model said nothing: count it as a failure rather than leaving the caller in silence.
       this.#engineError({ engine: "llm", kind: "bad_response", message: "Empty answer", retryable: true });
       return this.#input({ type: "reply_failed", at: this.#at(), turn: w.turn });
@@ -639,6 +799,11 @@ export class PipelineCall implements CallHandler {
       repeats: countRepeats(this.#turns.map((t) => t.callerText)),
       ratingAsked: this.#rating !== null,
       usage: this.#usage,
+      noted: this.#noted,
+      words: this.#turns.flatMap((t) => [
+        { speaker: "caller" as const, text: t.callerText },
+        ...(t.assistantText ? [{ speaker: "assistant" as const, text: t.assistantText }] : []),
+      ]),
     };
     // After the transport has recorded the end of the call (it delivers `stop` before it does).
     setTimeout(() => {
@@ -669,4 +834,35 @@ export function countRepeats(callerTexts: readonly string[]): number {
     if (inter / (a.size + b.size - inter) >= 0.7) n++;
   }
   return n;
+}
+
+/** The note of a call whose engines failed: a callback, with what the caller last said. */
+function failureNote(callerText: string): NoteRequest {
+  const said = callerText.trim().slice(0, 200);
+  return {
+    kind: "callback",
+    urgency: "normal",
+    callerName: "",
+    callbackNumber: null,
+    forWhom: "",
+    preferredTimes: "",
+    medication: "",
+    summary: `Rückruf erbeten: TOM hatte technische Schwierigkeiten.${
+      said ? ` Der Anrufer sagte: „${said}“` : ""
+    }`,
+  };
+}
+
+/** The note of a caller who asked for a person while no transfer is possible. */
+function transferNote(reason: string): NoteRequest {
+  return {
+    kind: "callback",
+    urgency: "normal",
+    callerName: "",
+    callbackNumber: null,
+    forWhom: "",
+    preferredTimes: "",
+    medication: "",
+    summary: `Möchte mit dem Praxisteam sprechen: ${reason}`.slice(0, 300),
+  };
 }

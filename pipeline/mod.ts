@@ -2,9 +2,9 @@
  * The conversation: the answering stage that turns a call's audio into turns (VAD -> STT -> LLM ->
  * sentences -> TTS) with turn-taking, backchannels, barge-in and failure handling; the engine adapters
  * (engines/); the system prompt with the conversation policy and the caller's memory; per-turn traces and
- * Prometheus metrics; the end-of-call rating dialogue (rating/) and the after-call analysis with its
- * memory merge (analysis/). It stands on the gateway's call contract and store/; rl/ and app/ import it
- * only through this module.
+ * Prometheus metrics; the end-of-call rating dialogue (rating/), the callback number dialogue and the
+ * after-call analysis with its memory merge (analysis/). It stands on the gateway's call contract and
+ * store/; rl/ and app/ import it only through this module.
  *
  * @example
  * ```ts ignore
@@ -117,6 +117,14 @@ export {
 } from "./analysis/analysis.ts";
 export { MEMORY_BOUNDS, mergeMemory, type MergeOptions } from "./analysis/memory_merge.ts";
 export {
+  findMissedRequests,
+  MAX_MISSED_REQUESTS,
+  type MissedRequests,
+  type MissedRequestsOptions,
+  NO_NUMBER_PREFIX,
+  UNCONFIRMED_NUMBER_PREFIX,
+} from "./analysis/missed_requests.ts";
+export {
   type CallRatingDialogue,
   type ClosingInput,
   closingStart,
@@ -138,3 +146,11 @@ export {
 } from "./tools.ts";
 export { readBack } from "./read_back.ts";
 export { normalizeGermanNumber, type NumberResult, spokenNumber } from "./phone_de.ts";
+export {
+  type NumberDialogue,
+  numberDialogue,
+  type NumberEvent,
+  type NumberStep,
+  spokenDigits,
+  yesNo,
+} from "./callback_number.ts";

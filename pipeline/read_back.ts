@@ -39,3 +39,18 @@ export function readBack(r: NoteRequest): string {
     r.urgency === "urgent" ? "Das Praxisteam meldet sich so bald wie möglich." : "Das Praxisteam meldet sich."
   }`;
 }
+
+/** Said when a request could not be stored (disk full, database down): no promise that cannot be kept. */
+export const NOTE_FAILED =
+  "Entschuldigung, ich konnte Ihr Anliegen gerade nicht speichern. Bitte rufen Sie die Praxis später noch einmal an.";
+
+/** Said when the model failed to note a request after being told why twice: TOM asks the caller itself. */
+export const ASK_AGAIN =
+  "Damit ich es richtig notiere: Bitte sagen Sie mir Ihr Anliegen noch einmal in einem kurzen Satz.";
+
+/** Said when the caller wants a person and no transfer is possible yet: a callback is noted instead. */
+export const NO_TRANSFER = "Eine Weiterleitung an das Praxisteam ist gerade nicht möglich. " +
+  "Ich notiere gerne, dass die Praxis Sie zurückruft.";
+
+/** Said when the caller gave no usable number in the middle of a call: no callback is promised. */
+export const NUMBER_GIVEN_UP = "Ich habe leider keine Nummer verstanden. Wie kann ich Ihnen sonst helfen?";

@@ -9,7 +9,16 @@
 import { type CallContext, PIPELINE_RATE } from "../gateway/mod.ts";
 import { emitPipelineEvent } from "../gateway/mod.ts";
 import { createResampler, loadResampler } from "../gateway/audio/mod.ts";
-import type { ChatMessage, EngineError, LlmEngine, TtsEngine } from "./engines/types.ts";
+import type {
+  ChatMessage,
+  EngineError,
+  LlmEngine,
+  ToolCallFrame,
+  ToolSpec,
+  TtsEngine,
+} from "./engines/types.ts";
+import { type NoteRequest, validateToolCall } from "./tools.ts";
+import { ASK_AGAIN, NO_TRANSFER, NOTE_FAILED, readBack } from "./read_back.ts";
 import type { PipelineOptions } from "./defaults.ts";
 import { guarded } from "./engines/deadline.ts";
 import type { QueuedSentence } from "./heard.ts";
@@ -30,6 +39,8 @@ export interface ReplyWork {
   playedAtClear: number | null;
   spoken: string[];
   trace: Trace;
+  /** What the reply's tool calls asked for. */
+  outcome: ReplyOutcome;
 }
 
 /** What {@linkcode runReply} needs from its call. */
@@ -46,10 +57,43 @@ export interface ReplyEnv {
   onAudible(): void;
   /** Engine time is added here (usage log). */
   usage?: CallUsage;
+  /** Tools offered to the model; none: plain text answers. */
+  tools?: ReplyTools;
 }
 
+/** Tool calls the model may make in a reply, and what the call does with an accepted note. */
+export interface ReplyTools {
+  specs: ToolSpec[];
+  /**
+   * Store a validated note for the practice team.
+   *
+   * @returns the stored request's id
+   * @throws when it could not be stored (then TOM says so and promises nothing)
+   */
+  note(note: NoteRequest): Promise<string>;
+}
+
+/** What a reply's tool calls asked the call to do after it. */
+export interface ReplyOutcome {
+  /** Notes stored in this reply. */
+  noted: NoteRequest[];
+  /** A callback the caller wants whose number is missing: the call asks for it (TOM, not the model). */
+  needsNumber?: NoteRequest;
+  /** The model ended the call (its reason). */
+  endCall?: string;
+  /** The caller asked for a person (its reason). */
+  transfer?: string;
+}
+
+/** Refusals told to the model in one reply before TOM asks the caller itself. */
+export const MAX_REFUSALS = 2;
+/** Tool calls handled in one reply (a model that loops calling tools is cut off here). */
+export const MAX_TOOL_CALLS = 6;
+
 /**
- * Run the reply to its end (or its abort).
+ * Run the reply to its end (or its abort). With tools, the model's calls are validated (tools.ts); an
+ * accepted note is stored and read back with the fixed phrase; a refused call is answered with the reason
+ * and the model asked again, at most {@linkcode MAX_REFUSALS} times, then TOM asks the caller itself.
  *
  * @returns the engine failure that stopped it, or null
  */
@@ -59,7 +103,6 @@ export async function runReply(
   env: ReplyEnv,
 ): Promise<EngineError | null> {
   const { ac, trace } = w;
-  const o = env.options;
   const sentences = new Channel<{ text: string; readyT: number }>();
   let failure: EngineError | null = null;
   const fail = (e: EngineError) => {
@@ -76,28 +119,57 @@ export async function runReply(
       sentences.push({ text: s, readyT: env.now() });
     }
   };
-  const frames = guarded("llm", () =>
-    env.llm.chat(messages, {
-      signal: ac.signal,
-      maxTokens: o.maxTokens,
-      temperature: o.temperature,
-      callId: env.ctx.callId,
-    }), {
-    signal: ac.signal,
-    abort: (r) => ac.abort(r),
-    firstMs: o.llmFirstTokenTimeoutMs,
-    gapMs: o.llmTokenGapMs,
-  });
+  /** A fixed phrase of TOM's (read-back, question): spoken after what the model said so far. */
+  const say = (text: string) => {
+    push(splitter.flush());
+    emitPipelineEvent(env.ctx.output, { type: "say", text });
+    push([text]);
+  };
+  const tools = env.tools;
+  let conversation = messages;
+  let refusals = 0;
+  let handled = 0;
   const llmStarted = env.now();
   try {
-    for await (const f of frames) {
-      if (f.type === "token") {
-        if (!trace.has("llm_first_token")) trace.mark("llm_first_token");
-        emitPipelineEvent(env.ctx.output, { type: "llm_token", turn: w.turn, token: f.text.slice(0, 1_000) });
-        push(splitter.push(f.text));
-      } else if (f.type === "error") {
-        fail(f.error);
-      } else break;
+    for (;;) {
+      const round = await streamRound(w, conversation, env, tools?.specs, push, fail, splitter);
+      if (ac.signal.aborted || failure || round.calls.length === 0 || !tools) break;
+      const answers: ChatMessage[] = [];
+      let refused = false;
+      for (const call of round.calls) {
+        if (handled++ >= MAX_TOOL_CALLS) {
+          emitPipelineEvent(env.ctx.output, {
+            type: "tool_call",
+            turn: w.turn,
+            name: call.name.slice(0, 64),
+            accepted: false,
+            reason: "Zu viele Werkzeugaufrufe in einer Antwort.",
+          });
+          continue;
+        }
+        const reason = await handleToolCall(w, call, env, tools, say);
+        if (reason !== null) {
+          refused = true;
+          answers.push({ role: "tool", toolCallId: call.id, name: call.name, content: reason });
+        } else {
+          answers.push({ role: "tool", toolCallId: call.id, name: call.name, content: "Erledigt." });
+        }
+      }
+      if (!refused || w.outcome.needsNumber || ac.signal.aborted) break;
+      if (handled >= MAX_TOOL_CALLS || ++refusals > MAX_REFUSALS) {
+        say(ASK_AGAIN);
+        break;
+      }
+      // Tell the model why, and let it try again (its text so far was spoken already).
+      conversation = [
+        ...conversation,
+        {
+          role: "assistant",
+          content: round.text,
+          toolCalls: round.calls.map((c) => ({ id: c.id, name: c.name, raw: c.raw })),
+        },
+        ...answers,
+      ];
     }
     if (!ac.signal.aborted) push(splitter.flush());
   } finally {
@@ -106,6 +178,103 @@ export async function runReply(
     await speak;
   }
   return failure;
+}
+
+/** One LLM request: its text goes to the sentences as it streams; its complete tool calls are returned. */
+async function streamRound(
+  w: ReplyWork,
+  messages: ChatMessage[],
+  env: ReplyEnv,
+  tools: ToolSpec[] | undefined,
+  push: (parts: string[]) => void,
+  fail: (e: EngineError) => void,
+  splitter: SentenceSplitter,
+): Promise<{ text: string; calls: ToolCallFrame[] }> {
+  const { ac, trace } = w;
+  const o = env.options;
+  let text = "";
+  const calls: ToolCallFrame[] = [];
+  const frames = guarded("llm", () =>
+    env.llm.chat(messages, {
+      signal: ac.signal,
+      maxTokens: o.maxTokens,
+      temperature: o.temperature,
+      callId: env.ctx.callId,
+      ...(tools && tools.length > 0 ? { tools, toolChoice: "auto" as const } : {}),
+    }), {
+    signal: ac.signal,
+    abort: (r) => ac.abort(r),
+    firstMs: o.llmFirstTokenTimeoutMs,
+    gapMs: o.llmTokenGapMs,
+  });
+  for await (const f of frames) {
+    if (f.type === "token") {
+      if (!trace.has("llm_first_token")) trace.mark("llm_first_token");
+      emitPipelineEvent(env.ctx.output, { type: "llm_token", turn: w.turn, token: f.text.slice(0, 1_000) });
+      text += f.text;
+      push(splitter.push(f.text));
+    } else if (f.type === "tool_call") {
+      if (!trace.has("llm_first_token")) trace.mark("llm_first_token");
+      calls.push(f);
+    } else if (f.type === "error") {
+      fail(f.error);
+    } else break;
+  }
+  return { text, calls };
+}
+
+/**
+ * Validate one call and carry it out.
+ *
+ * @returns null when accepted, else the reason the model is told
+ */
+async function handleToolCall(
+  w: ReplyWork,
+  call: ToolCallFrame,
+  env: ReplyEnv,
+  tools: ReplyTools,
+  say: (text: string) => void,
+): Promise<string | null> {
+  const v = validateToolCall(call.name, call.args);
+  const event = (accepted: boolean, reason?: string) =>
+    emitPipelineEvent(env.ctx.output, {
+      type: "tool_call",
+      turn: w.turn,
+      name: call.name.slice(0, 64),
+      accepted,
+      ...(reason ? { reason: reason.slice(0, 500) } : {}),
+    });
+  if (!v.ok) {
+    event(false, v.reason);
+    env.ctx.log.info("tool call refused", { tool: call.name.slice(0, 64), reason: v.reason });
+    if (v.needsNumber) w.outcome.needsNumber = v.needsNumber;
+    return v.reason;
+  }
+  event(true);
+  const c = v.value;
+  if (c.name === "end_call") w.outcome.endCall = c.args.reason;
+  else if (c.name === "transfer_to_staff") {
+    // Carried out by a later issue; until then the caller's wish becomes a callback request.
+    w.outcome.transfer = c.args.reason;
+    say(NO_TRANSFER);
+  } else {
+    const note = c.args;
+    if (w.outcome.noted.some((n) => sameNote(n, note))) return null;
+    try {
+      await tools.note(note);
+      w.outcome.noted.push(note);
+      say(readBack(note));
+    } catch (e) {
+      env.ctx.log.error("could not store a request", { error: e });
+      say(NOTE_FAILED);
+    }
+  }
+  return null;
+}
+
+/** The same request twice in one reply (a model repeating its call). */
+function sameNote(a: NoteRequest, b: NoteRequest): boolean {
+  return a.kind === b.kind && a.callbackNumber === b.callbackNumber && a.summary === b.summary;
 }
 
 async function speakAll(

@@ -14,7 +14,19 @@ import type { PipelineOptions } from "./defaults.ts";
 import { isBackchannel, isFarewell, type PhraseName } from "./texts.ts";
 
 /** Where the call stands. */
-export type Phase = "greeting" | "listening" | "thinking" | "speaking" | "rating" | "closing" | "ended";
+export type Phase =
+  | "greeting"
+  | "listening"
+  | "thinking"
+  | "speaking"
+  | "rating"
+  /** TOM asks for a callback number (callback_number.ts): by caller ID, spoken or keyed digits. */
+  | "number"
+  | "closing"
+  | "ended";
+
+/** Why TOM asks for a callback number: its engines failed (then the call ends), or the reply needs one. */
+export type NumberReason = "failure" | "reply";
 
 /** The whole state of one call's conversation (times are call milliseconds). */
 export interface CallState {
@@ -37,8 +49,12 @@ export interface CallState {
   /** What the caller said that TOM has not answered yet. */
   readonly heldText: string;
   readonly closingSince: number | null;
-  /** In the rating phase: TOM is saying a rating phrase (the answer wait starts when it was played). */
+  /** In the rating or number phase: TOM is saying its question (the answer wait starts when it was played). */
   readonly ratingSpeaking: boolean;
+  /** A callback request with a number is stored for this call: only then may TOM say the practice calls back. */
+  readonly callbackNoted: boolean;
+  /** In the number phase: why TOM asks (decides whether the call goes on or ends after it). */
+  readonly numberReason: NumberReason | null;
 }
 
 /** What happens to the call, as the state machine sees it. */
@@ -54,13 +70,23 @@ export type CallInput =
   /** The first audio of a reply was queued for the caller. */
   | { type: "reply_audio"; at: number; turn: number }
   | { type: "reply_failed"; at: number; turn: number }
-  /** All of a reply's audio was played (its end mark came back). */
-  | { type: "reply_played"; at: number; turn: number }
+  /**
+   * All of a reply's audio was played (its end mark came back). `then`: what its tool calls asked for
+   * after it (ask the caller for a callback number; end the call).
+   */
+  | { type: "reply_played"; at: number; turn: number; then?: "ask_number" | "end_call" }
   | { type: "phrase_played"; at: number; phrase: PhraseName }
   /** A key the caller pressed. */
   | { type: "dtmf"; at: number; digit: string }
   /** The rating dialogue took its step: it said `phrase` (if any) and may be `done`. */
   | { type: "rating_said"; at: number; phrase?: PhraseName; done: boolean }
+  /** A request was stored; `callback`: a callback with a number. */
+  | { type: "request_noted"; at: number; callback: boolean }
+  /**
+   * The number dialogue took its step: TOM says something (`speaking`) or waits; when `done`, the runtime
+   * has noted what it could and says its last words: the call ends after them (`close`) or goes on.
+   */
+  | { type: "number_said"; at: number; speaking: boolean; done: boolean; close: boolean }
   | { type: "hangup"; at: number; reason: string };
 
 /** What the rating dialogue is told. */
@@ -82,6 +108,8 @@ export type Effect =
   | { type: "barge_in"; turn: number; at: number }
   /** Drive the rating dialogue; the runtime answers with `rating_said`. */
   | { type: "rating"; event: RatingEvent }
+  /** Drive the callback number dialogue; the runtime answers with `number_said`. */
+  | { type: "number"; event: RatingEvent; reason: NumberReason }
   | { type: "hangup"; reason: string }
   /** Release everything: the call is over. */
   | { type: "end"; reason: string };
@@ -99,6 +127,11 @@ export type MachineOptions =
   & {
     /** Ask for a rating when the caller says goodbye (the learning loop is on). Default false. */
     askRating?: boolean;
+    /**
+     * Requests can be stored (the call has a store): after failing engines TOM asks for a callback number
+     * and notes it. Without, it apologises and asks the caller to call again (promising nothing).
+     */
+    canNote?: boolean;
   };
 
 /** Phrases after which a closing call hangs up. */
@@ -109,6 +142,9 @@ const FINAL_PHRASES: ReadonlySet<PhraseName> = new Set([
   "goodbyeCaller",
   "ratingThanks",
   "ratingGoodbye",
+  "callbackNoted",
+  "noNumberGoodbye",
+  "technicalGoodbye",
 ]);
 
 /** How long a closing phrase may take to play before TOM hangs up anyway. */
@@ -130,6 +166,8 @@ export function initialState(at = 0): CallState {
     heldText: "",
     closingSince: null,
     ratingSpeaking: false,
+    callbackNoted: false,
+    numberReason: null,
   };
 }
 
@@ -153,19 +191,40 @@ function maybeReply(s: CallState, at: number, opts: MachineOptions): Transition 
     return { state: { ...s, phase: s.reply ? s.phase : "listening", quietSince: at }, effects: [] };
   }
   const text = s.heldText;
-  if (isFarewell(text)) {
-    if (opts.askRating) {
-      return {
-        state: { ...s, phase: "rating", heldText: "", ratingSpeaking: true, quietSince: at, reprompts: 0 },
-        effects: [{ type: "rating", event: { type: "start" } }],
-      };
-    }
-    return close({ ...s, heldText: "" }, at, "goodbyeCaller");
-  }
+  if (isFarewell(text)) return farewell({ ...s, heldText: "" }, at, opts);
   const turn = s.turn + 1;
   return {
     state: { ...s, phase: "thinking", turn, failures: 0, reply: { turn, text, audible: false } },
     effects: [{ type: "reply", turn, text, attempt: 0 }],
+  };
+}
+
+/** The conversation is over (the caller's goodbye, or the model ended it): the rating question, or goodbye. */
+function farewell(s: CallState, at: number, opts: MachineOptions): Transition {
+  if (opts.askRating) {
+    return {
+      state: { ...s, phase: "rating", ratingSpeaking: true, quietSince: at, reprompts: 0 },
+      effects: [{ type: "rating", event: { type: "start" } }],
+    };
+  }
+  return close(s, at, "goodbyeCaller");
+}
+
+/** TOM asks for a callback number (the number dialogue speaks first). */
+function askNumber(s: CallState, at: number, reason: NumberReason, extra: Effect[] = []): Transition {
+  return {
+    state: {
+      ...s,
+      phase: "number",
+      numberReason: reason,
+      reply: null,
+      stt: [],
+      probes: [],
+      ratingSpeaking: true,
+      quietSince: at,
+      reprompts: 0,
+    },
+    effects: [...extra, { type: "number", event: { type: "start" }, reason }],
   };
 }
 
@@ -179,10 +238,20 @@ function bargeIn(s: CallState, at: number): Transition {
   return { state: { ...s, phase: "listening", reply: null, quietSince: at }, effects };
 }
 
-/** A turn failed: apologise and retry, or (after the retries) offer a callback and end politely. */
+/**
+ * A turn failed: apologise and retry. After the retries the call ends with a callback, but TOM says the
+ * practice calls back only when a callback with a number is stored; else it first asks for the number.
+ */
 function failed(s: CallState, at: number, retry: Effect, opts: MachineOptions): Transition {
   const failures = s.failures + 1;
-  if (failures > opts.retries) return close({ ...s, failures }, at, "callbackOffer");
+  if (failures > opts.retries) {
+    if (s.callbackNoted) return close({ ...s, failures }, at, "callbackOffer");
+    if (!opts.canNote) return close({ ...s, failures }, at, "technicalGoodbye");
+    const extra: Effect[] = [];
+    if (s.reply) extra.push({ type: "cancel_reply", turn: s.reply.turn });
+    if (s.reply?.audible) extra.push({ type: "clear" });
+    return askNumber({ ...s, failures }, at, "failure", extra);
+  }
   const effects: Effect[] = [];
   if (s.reply?.audible) effects.push({ type: "clear" });
   effects.push({ type: "say", phrase: "apology" }, retry);
@@ -217,7 +286,10 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
       effects: [{ type: "hangup", reason }, { type: "end", reason }],
     };
   }
-  if (s.phase === "rating") return rating(s, input, opts);
+  if (input.type === "request_noted") {
+    return input.callback ? { state: { ...s, callbackNoted: true }, effects: [] } : none;
+  }
+  if (s.phase === "rating" || s.phase === "number") return dialogue(s, input, opts);
   switch (input.type) {
     case "start":
       return { state: { ...initialState(input.at) }, effects: [{ type: "say", phrase: "greeting" }] };
@@ -304,14 +376,16 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
         text: s.reply.text,
         attempt: s.failures + 1,
       }, opts);
-    case "reply_played":
+    case "reply_played": {
       if (s.reply?.turn !== input.turn) return none;
-      return {
-        state: { ...s, phase: "listening", reply: null, failures: 0, quietSince: input.at },
-        effects: [],
-      };
+      const next: CallState = { ...s, phase: "listening", reply: null, failures: 0, quietSince: input.at };
+      if (input.then === "ask_number") return askNumber(next, input.at, "reply");
+      if (input.then === "end_call") return farewell(next, input.at, opts);
+      return { state: next, effects: [] };
+    }
     case "dtmf":
     case "rating_said":
+    case "number_said":
       return none;
     case "phrase_played":
       if (input.phrase === "greeting" && s.phase === "greeting") {
@@ -327,9 +401,16 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
 /** Default wait for the caller's rating after the question was played. */
 export const RATING_WAIT_MS = 8_000;
 
-/** The rating phase: every answer (words or a key) and every silence goes to the rating dialogue. */
-function rating(s: CallState, input: CallInput, opts: MachineOptions): Transition {
+/**
+ * The rating and the number phases: every answer (words or a key) and every silence goes to the phase's
+ * dialogue (the rating question, or the callback number).
+ */
+function dialogue(s: CallState, input: CallInput, opts: MachineOptions): Transition {
   const none: Transition = { state: s, effects: [] };
+  const step = (event: RatingEvent): Effect =>
+    s.phase === "number"
+      ? { type: "number", event, reason: s.numberReason ?? "reply" }
+      : { type: "rating", event };
   switch (input.type) {
     case "tick": {
       if (input.at - s.startedAt >= opts.maxCallMs) return close(s, input.at, "goodbyeMaxDuration");
@@ -337,7 +418,7 @@ function rating(s: CallState, input: CallInput, opts: MachineOptions): Transitio
       if (!waiting || input.at - s.quietSince < (opts.ratingWaitMs ?? RATING_WAIT_MS)) return none;
       return {
         state: { ...s, ratingSpeaking: true, quietSince: input.at },
-        effects: [{ type: "rating", event: { type: "timeout" } }],
+        effects: [step({ type: "timeout" })],
       };
     }
     case "speech_start":
@@ -353,7 +434,7 @@ function rating(s: CallState, input: CallInput, opts: MachineOptions): Transitio
       if (input.text.trim() === "") return { state: next, effects: [] };
       return {
         state: { ...next, ratingSpeaking: true },
-        effects: [{ type: "rating", event: { type: "transcript", text: input.text } }],
+        effects: [step({ type: "transcript", text: input.text })],
       };
     }
     case "stt_failed":
@@ -364,9 +445,31 @@ function rating(s: CallState, input: CallInput, opts: MachineOptions): Transitio
     case "dtmf":
       return {
         state: { ...s, ratingSpeaking: true, quietSince: input.at },
-        effects: [{ type: "rating", event: { type: "dtmf", digit: input.digit } }],
+        effects: [step({ type: "dtmf", digit: input.digit })],
+      };
+    case "number_said":
+      if (s.phase !== "number") return none;
+      if (!input.done) {
+        return { state: { ...s, ratingSpeaking: input.speaking, quietSince: input.at }, effects: [] };
+      }
+      if (input.close) {
+        return {
+          state: {
+            ...s,
+            phase: "closing",
+            closingSince: input.at,
+            ratingSpeaking: false,
+            numberReason: null,
+          },
+          effects: [],
+        };
+      }
+      return {
+        state: { ...s, phase: "listening", ratingSpeaking: false, numberReason: null, quietSince: input.at },
+        effects: [],
       };
     case "rating_said":
+      if (s.phase !== "rating") return none;
       if (!input.done) return { state: { ...s, ratingSpeaking: input.phrase !== undefined }, effects: [] };
       if (input.phrase === undefined) {
         const reason = "rating finished";
@@ -380,7 +483,10 @@ function rating(s: CallState, input: CallInput, opts: MachineOptions): Transitio
         effects: [],
       };
     case "phrase_played":
-      if (input.phrase === "ratingQuestion" || input.phrase === "ratingReask") {
+      if (
+        input.phrase === "ratingQuestion" || input.phrase === "ratingReask" || input.phrase === "askNumber" ||
+        input.phrase === "askNumberAgain"
+      ) {
         return { state: { ...s, ratingSpeaking: false, quietSince: input.at }, effects: [] };
       }
       return none;

@@ -1,6 +1,7 @@
 /**
  * Everything TOM says on its own (not written by the LLM), in German, in one place: the greeting, the
- * re-prompt after silence, the goodbyes, the apology after an engine failure and the callback offer.
+ * re-prompt after silence, the goodbyes, the apology after an engine failure, the callback offer and the
+ * callback number questions.
  * Short sentences, no abbreviations: callers are often old or ill, and on a phone line.
  *
  * @module
@@ -23,6 +24,10 @@ export const PHRASES = {
   goodbyeMaxDuration:
     "Unsere Gesprächszeit ist leider um. Bitte rufen Sie gerne noch einmal an. Auf Wiederhören.",
   apology: "Entschuldigung, einen kleinen Moment bitte.",
+  /** Engines failed and nothing can be noted: no promise, only the way back. */
+  technicalGoodbye: "Es tut mir leid, ich habe gerade technische Schwierigkeiten. " +
+    "Bitte rufen Sie später noch einmal an. Auf Wiederhören.",
+  /** Engines failed after a callback with a number was noted in this call: the promise is kept. */
   callbackOffer:
     "Es tut mir leid, ich habe gerade technische Schwierigkeiten. Die Praxis ruft Sie so bald wie möglich zurück. Auf Wiederhören.",
   /** The caller said goodbye and no rating is asked. */
@@ -37,6 +42,18 @@ export const PHRASES = {
   ratingThanks: "Vielen Dank für Ihre Bewertung. Auf Wiederhören!",
   /** Said when no rating came. */
   ratingGoodbye: "Vielen Dank für Ihren Anruf. Auf Wiederhören!",
+  /** The callback number question when the line gives no caller ID (callback_number.ts). */
+  askNumber: "Unter welcher Nummer können wir Sie zurückrufen? " +
+    "Sie können die Nummer auch über die Tastatur eingeben und mit der Raute-Taste abschließen.",
+  /** Said after digits that are no complete phone number, or an answer without a number. */
+  askNumberAgain:
+    "Das war leider keine vollständige Telefonnummer. Bitte nennen Sie die Nummer noch einmal, " +
+    "Ziffer für Ziffer, oder geben Sie sie über die Tastatur ein und drücken Sie die Raute-Taste.",
+  /** Said after a callback request with its number was noted, before hanging up. */
+  callbackNoted: "Ich habe Ihre Nummer notiert. Das Praxisteam ruft Sie zurück. Auf Wiederhören.",
+  /** Said when no callback number could be taken, before hanging up. */
+  noNumberGoodbye: "Leider konnte ich keine Rückrufnummer aufnehmen. " +
+    "Bitte rufen Sie später noch einmal an. Auf Wiederhören.",
 } as const;
 
 /** Names of {@linkcode PHRASES}. */

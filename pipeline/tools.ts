@@ -56,8 +56,14 @@ export type ValidToolCall =
   | { name: "end_call"; args: { reason: string } }
   | { name: "transfer_to_staff"; args: { reason: string } };
 
-/** The answer of {@linkcode validateToolCall}. */
-export type ToolValidation = { ok: true; value: ValidToolCall } | { ok: false; reason: string };
+/**
+ * The answer of {@linkcode validateToolCall}. A callback without a number is refused, but everything else
+ * about it was valid: `needsNumber` carries that note (kind callback, number null), so the call can ask
+ * the caller for the number itself and note it then.
+ */
+export type ToolValidation =
+  | { ok: true; value: ValidToolCall }
+  | { ok: false; reason: string; needsNumber?: NoteRequest };
 
 const DESCRIPTIONS = {
   note_request: "Ein Anliegen des Anrufers für das Praxisteam notieren (Rückruf, Termin, Rezept, Nachricht).",
@@ -134,28 +140,24 @@ export function validateToolCall(name: string, args: unknown): ToolValidation {
     if (!n.ok) return { ok: false, reason: `Feld „callback_number“: ${n.reason}` };
     callbackNumber = n.e164;
   }
+  const note: NoteRequest = {
+    kind: a.kind,
+    urgency: a.kind === "emergency" ? "urgent" : a.urgency ?? "normal",
+    callerName: a.caller_name ?? "",
+    callbackNumber,
+    forWhom: a.for_whom ?? "",
+    preferredTimes: a.preferred_times ?? "",
+    medication: a.medication ?? "",
+    summary: a.summary,
+  };
   if (a.kind === "callback" && callbackNumber === null) {
     return {
       ok: false,
       reason: "Für einen Rückruf fehlt die Telefonnummer. Fragen Sie den Anrufer nach seiner Nummer.",
+      needsNumber: note,
     };
   }
-  return {
-    ok: true,
-    value: {
-      name: "note_request",
-      args: {
-        kind: a.kind,
-        urgency: a.kind === "emergency" ? "urgent" : a.urgency ?? "normal",
-        callerName: a.caller_name ?? "",
-        callbackNumber,
-        forWhom: a.for_whom ?? "",
-        preferredTimes: a.preferred_times ?? "",
-        medication: a.medication ?? "",
-        summary: a.summary,
-      },
-    },
-  };
+  return { ok: true, value: { name: "note_request", args: note } };
 }
 
 /** The store's new request for a validated note of call `callId`. */

@@ -4,11 +4,26 @@
  *
  * @module
  */
-import { LiveCalls, SentimentChart, TestCall } from "../islands/mod.ts";
-import { islandRenderer } from "../ui/mod.ts";
+import type { VNode } from "preact";
+import { LiveCalls, NewRequests, RequestBadge, SentimentChart, TestCall } from "../islands/mod.ts";
+import { islandRenderer, T } from "../ui/mod.ts";
 
 /** Every island component by name. */
-export const ISLANDS = { SentimentChart, LiveCalls, TestCall } as const;
+export const ISLANDS = { SentimentChart, LiveCalls, TestCall, RequestBadge, NewRequests } as const;
 
 /** Render an island by name: `<Island name="LiveCalls" props={...} />`. */
 export const Island = islandRenderer(ISLANDS);
+
+/** The navigation's "Anliegen" entry with its live open count (UiDeps.requestsNav, on every page). */
+export function requestsNav(p: { count: number; current: boolean }): VNode {
+  return Island({
+    name: "RequestBadge",
+    props: {
+      eventsUrl: "/api/live/inbox",
+      count: p.count,
+      current: p.current,
+      label: T.nav.requests,
+      countLabel: T.requests.openCount,
+    },
+  });
+}

@@ -5,45 +5,46 @@ import * as $1 from "./api/calls/[id].ts";
 import * as $2 from "./api/calls/index.ts";
 import * as $3 from "./api/index.tsx";
 import * as $4 from "./api/live/events.ts";
-import * as $5 from "./api/me.ts";
-import * as $6 from "./api/openapi.json.ts";
-import * as $7 from "./api/people/[id]/export.ts";
-import * as $8 from "./api/people/[id]/index.ts";
-import * as $9 from "./api/people/[id]/memory.ts";
-import * as $10 from "./api/people/index.ts";
-import * as $11 from "./api/practice.ts";
-import * as $12 from "./api/requests/[id].ts";
-import * as $13 from "./api/requests/index.ts";
-import * as $14 from "./api/retention/run.ts";
-import * as $15 from "./api/schedules/[id].ts";
-import * as $16 from "./api/schedules/index.ts";
-import * as $17 from "./api/stats.ts";
-import * as $18 from "./api/test-call.ts";
-import * as $19 from "./audit.tsx";
-import * as $20 from "./calls/[id]/index.tsx";
-import * as $21 from "./calls/[id]/recording.ts";
-import * as $22 from "./calls/index.tsx";
-import * as $23 from "./index.tsx";
-import * as $24 from "./learning/index.ts";
-import * as $25 from "./live.tsx";
-import * as $26 from "./login.tsx";
-import * as $27 from "./logout.ts";
-import * as $28 from "./people/[id]/edit.tsx";
-import * as $29 from "./people/[id]/erase.tsx";
-import * as $30 from "./people/[id]/export.ts";
-import * as $31 from "./people/[id]/index.tsx";
-import * as $32 from "./people/[id]/memory.ts";
-import * as $33 from "./people/index.tsx";
-import * as $34 from "./people/new.tsx";
-import * as $35 from "./practice.tsx";
-import * as $36 from "./requests/[id].tsx";
-import * as $37 from "./requests/index.tsx";
-import * as $38 from "./schedules.tsx";
-import * as $39 from "./settings.tsx";
-import * as $40 from "./setup.tsx";
-import * as $41 from "./system.tsx";
-import * as $42 from "./test-call.tsx";
-import * as $43 from "./users.tsx";
+import * as $5 from "./api/live/inbox.ts";
+import * as $6 from "./api/me.ts";
+import * as $7 from "./api/openapi.json.ts";
+import * as $8 from "./api/people/[id]/export.ts";
+import * as $9 from "./api/people/[id]/index.ts";
+import * as $10 from "./api/people/[id]/memory.ts";
+import * as $11 from "./api/people/index.ts";
+import * as $12 from "./api/practice.ts";
+import * as $13 from "./api/requests/[id].ts";
+import * as $14 from "./api/requests/index.ts";
+import * as $15 from "./api/retention/run.ts";
+import * as $16 from "./api/schedules/[id].ts";
+import * as $17 from "./api/schedules/index.ts";
+import * as $18 from "./api/stats.ts";
+import * as $19 from "./api/test-call.ts";
+import * as $20 from "./audit.tsx";
+import * as $21 from "./calls/[id]/index.tsx";
+import * as $22 from "./calls/[id]/recording.ts";
+import * as $23 from "./calls/index.tsx";
+import * as $24 from "./index.tsx";
+import * as $25 from "./learning/index.ts";
+import * as $26 from "./live.tsx";
+import * as $27 from "./login.tsx";
+import * as $28 from "./logout.ts";
+import * as $29 from "./people/[id]/edit.tsx";
+import * as $30 from "./people/[id]/erase.tsx";
+import * as $31 from "./people/[id]/export.ts";
+import * as $32 from "./people/[id]/index.tsx";
+import * as $33 from "./people/[id]/memory.ts";
+import * as $34 from "./people/index.tsx";
+import * as $35 from "./people/new.tsx";
+import * as $36 from "./practice.tsx";
+import * as $37 from "./requests/[id].tsx";
+import * as $38 from "./requests/index.tsx";
+import * as $39 from "./schedules.tsx";
+import * as $40 from "./settings.tsx";
+import * as $41 from "./setup.tsx";
+import * as $42 from "./system.tsx";
+import * as $43 from "./test-call.tsx";
+import * as $44 from "./users.tsx";
 
 /** Route modules by file. */
 export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
@@ -52,43 +53,44 @@ export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
   "./routes/api/calls/index.ts": $2,
   "./routes/api/index.tsx": $3,
   "./routes/api/live/events.ts": $4,
-  "./routes/api/me.ts": $5,
-  "./routes/api/openapi.json.ts": $6,
-  "./routes/api/people/[id]/export.ts": $7,
-  "./routes/api/people/[id]/index.ts": $8,
-  "./routes/api/people/[id]/memory.ts": $9,
-  "./routes/api/people/index.ts": $10,
-  "./routes/api/practice.ts": $11,
-  "./routes/api/requests/[id].ts": $12,
-  "./routes/api/requests/index.ts": $13,
-  "./routes/api/retention/run.ts": $14,
-  "./routes/api/schedules/[id].ts": $15,
-  "./routes/api/schedules/index.ts": $16,
-  "./routes/api/stats.ts": $17,
-  "./routes/api/test-call.ts": $18,
-  "./routes/audit.tsx": $19,
-  "./routes/calls/[id]/index.tsx": $20,
-  "./routes/calls/[id]/recording.ts": $21,
-  "./routes/calls/index.tsx": $22,
-  "./routes/index.tsx": $23,
-  "./routes/learning/index.ts": $24,
-  "./routes/live.tsx": $25,
-  "./routes/login.tsx": $26,
-  "./routes/logout.ts": $27,
-  "./routes/people/[id]/edit.tsx": $28,
-  "./routes/people/[id]/erase.tsx": $29,
-  "./routes/people/[id]/export.ts": $30,
-  "./routes/people/[id]/index.tsx": $31,
-  "./routes/people/[id]/memory.ts": $32,
-  "./routes/people/index.tsx": $33,
-  "./routes/people/new.tsx": $34,
-  "./routes/practice.tsx": $35,
-  "./routes/requests/[id].tsx": $36,
-  "./routes/requests/index.tsx": $37,
-  "./routes/schedules.tsx": $38,
-  "./routes/settings.tsx": $39,
-  "./routes/setup.tsx": $40,
-  "./routes/system.tsx": $41,
-  "./routes/test-call.tsx": $42,
-  "./routes/users.tsx": $43,
+  "./routes/api/live/inbox.ts": $5,
+  "./routes/api/me.ts": $6,
+  "./routes/api/openapi.json.ts": $7,
+  "./routes/api/people/[id]/export.ts": $8,
+  "./routes/api/people/[id]/index.ts": $9,
+  "./routes/api/people/[id]/memory.ts": $10,
+  "./routes/api/people/index.ts": $11,
+  "./routes/api/practice.ts": $12,
+  "./routes/api/requests/[id].ts": $13,
+  "./routes/api/requests/index.ts": $14,
+  "./routes/api/retention/run.ts": $15,
+  "./routes/api/schedules/[id].ts": $16,
+  "./routes/api/schedules/index.ts": $17,
+  "./routes/api/stats.ts": $18,
+  "./routes/api/test-call.ts": $19,
+  "./routes/audit.tsx": $20,
+  "./routes/calls/[id]/index.tsx": $21,
+  "./routes/calls/[id]/recording.ts": $22,
+  "./routes/calls/index.tsx": $23,
+  "./routes/index.tsx": $24,
+  "./routes/learning/index.ts": $25,
+  "./routes/live.tsx": $26,
+  "./routes/login.tsx": $27,
+  "./routes/logout.ts": $28,
+  "./routes/people/[id]/edit.tsx": $29,
+  "./routes/people/[id]/erase.tsx": $30,
+  "./routes/people/[id]/export.ts": $31,
+  "./routes/people/[id]/index.tsx": $32,
+  "./routes/people/[id]/memory.ts": $33,
+  "./routes/people/index.tsx": $34,
+  "./routes/people/new.tsx": $35,
+  "./routes/practice.tsx": $36,
+  "./routes/requests/[id].tsx": $37,
+  "./routes/requests/index.tsx": $38,
+  "./routes/schedules.tsx": $39,
+  "./routes/settings.tsx": $40,
+  "./routes/setup.tsx": $41,
+  "./routes/system.tsx": $42,
+  "./routes/test-call.tsx": $43,
+  "./routes/users.tsx": $44,
 };

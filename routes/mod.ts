@@ -7,3 +7,4 @@
  * @module
  */
 export { MANIFEST } from "./_manifest.ts";
+export { requestsNav } from "./_islands.ts";

@@ -183,7 +183,13 @@ export type {
 export type { TurnMetrics } from "./turn_metrics.ts";
 export type { WriteQueueOptions } from "./write_queue.ts";
 export { keyIdOf } from "./crypto/keyring.ts";
-export { deleteRequestsOfCall, purgeDoneRequests, REQUEST_KINDS, REQUEST_STATUSES } from "./requests.ts";
+export {
+  countOpenRequests,
+  deleteRequestsOfCall,
+  purgeDoneRequests,
+  REQUEST_KINDS,
+  REQUEST_STATUSES,
+} from "./requests.ts";
 export type {
   NewRequest,
   RequestKind,

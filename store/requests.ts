@@ -163,6 +163,15 @@ export function listRequestRows(store: Store, accountId: string, q: RequestQuery
   );
 }
 
+/** How many of the account's requests are open (not in progress, not done): the navigation's badge. */
+export function countOpenRequests(store: Store, accountId: string): number {
+  const r = one<{ n: number }>(
+    store.prepare(`SELECT COUNT(*) AS n FROM requests WHERE account_id = ? AND status = 'open'`),
+    accountId,
+  );
+  return r?.n ?? 0;
+}
+
 /** The request rows of the calls of one person (for the Art. 15 export). */
 export function listRequestRowsOfPerson(store: Store, accountId: string, personId: string): RequestRow[] {
   return many<RequestRow>(

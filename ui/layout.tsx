@@ -21,7 +21,8 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: "/system", label: T.nav.system, admin: true },
 ];
 
-function current(path: string, href: string): boolean {
+/** Whether `href` is the current page's section (for aria-current). */
+export function current(path: string, href: string): boolean {
   return href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
 }
 
@@ -32,6 +33,8 @@ export interface LayoutProps {
   auth: AuthState | undefined;
   csrf: string;
   flash?: string;
+  /** The navigation's "Anliegen" entry as rendered HTML (with its open count), when signed in. */
+  requestsNav?: string;
   cssUrl: string;
   modules: string[];
   preloads: string[];
@@ -62,11 +65,17 @@ export function Layout(p: LayoutProps): VNode {
           {p.auth && (
             <nav class="main" aria-label={T.app.mainNav}>
               <ul>
-                {nav.map((n) => (
-                  <li key={n.href}>
-                    <a href={n.href} aria-current={current(p.path, n.href) ? "page" : undefined}>{n.label}</a>
-                  </li>
-                ))}
+                {nav.map((n) =>
+                  n.href === "/requests" && p.requestsNav !== undefined
+                    ? <li key={n.href} dangerouslySetInnerHTML={{ __html: p.requestsNav }} />
+                    : (
+                      <li key={n.href}>
+                        <a href={n.href} aria-current={current(p.path, n.href) ? "page" : undefined}>
+                          {n.label}
+                        </a>
+                      </li>
+                    )
+                )}
               </ul>
             </nav>
           )}

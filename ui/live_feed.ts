@@ -1,7 +1,7 @@
 /**
  * The live feed: wraps every call's output (like the recorder and the usage counter do) and publishes the
  * call's start (`connected`), its pipeline events (`vad`, `stt_final`, `llm_token`, `tts_audio`,
- * `barge_in`, `turn_end`, `error`) and its end (`call_end`) to the {@linkcode LiveHub}, under the call's
+ * `barge_in`, `turn_end`, `error`, `say`, `tool_call`, `request_noted`) and its end (`call_end`) to the {@linkcode LiveHub}, under the call's
  * account. The composition root applies it to every call (GatewayDeps.watch).
  *
  * What staff may see, and nothing more: no phone numbers (the call's start carries only transport and
@@ -154,6 +154,17 @@ class LiveCall implements CallWatch {
         });
       case "error":
         return this.#publish("error", { code: e.code, message: clip(e.message, 500) });
+      case "say": // TOM's fixed phrase may repeat what the caller said (a read-back): text only with consent
+        return this.#publish("say", this.#said("text", e.text, 2_000));
+      case "tool_call":
+        return this.#publish("tool_call", {
+          turn: e.turn,
+          name: clip(e.name, 64),
+          accepted: e.accepted,
+          ...(e.reason === undefined ? {} : { reason: clip(e.reason, 500) }),
+        });
+      case "request_noted":
+        return this.#publish("request_noted", { requestId: e.requestId, kind: e.kind, urgency: e.urgency });
     }
   }
 

@@ -18,6 +18,8 @@ export { trustedProxyProblems } from "./auth/client_ip.ts";
 export { IslandAssets } from "./assets.ts";
 export { LiveHub } from "./live.ts";
 export { liveFeed } from "./live_feed.ts";
+export { inboxHub, type NotedRequest, publishRequestCount, publishRequestNoted } from "./inbox.ts";
+export { type SseFrame, sseResponse } from "./sse.ts";
 export { RetentionJob } from "./data/retention_job.ts";
 export { searchPeople } from "./data/queries.ts";
 export { clientAddress, endSession, mountRoutes, startSession } from "./router.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { renderToString } from "preact-render-to-string";
-import type { FunctionComponent } from "preact";
+import type { FunctionComponent, VNode } from "preact";
 import { collectIslands } from "./island.tsx";
 import { Layout } from "./layout.tsx";
 import type { IslandAssets } from "./assets.ts";
@@ -21,6 +21,8 @@ export interface DocumentParts {
   csrf: string;
   cssUrl: string;
   flash?: string;
+  /** The navigation's "Anliegen" entry with its open count (an island or a plain link), when signed in. */
+  requestsNav?: () => VNode;
   assets: IslandAssets;
   /** A page component and its props ... */
   // deno-lint-ignore no-explicit-any -- page data types vary per route
@@ -37,6 +39,13 @@ export function renderDocument(p: DocumentParts): string {
   const { result: inner, islands } = Page && page
     ? collectIslands(() => renderToString(<Page {...page.props} />))
     : { result: p.body ?? "", islands: p.islands ?? [] };
+  const nav = p.requestsNav;
+  const requestsNav = nav ? collectIslands(() => renderToString(nav())) : undefined;
+  if (requestsNav) {
+    for (const name of requestsNav.islands) {
+      if (!islands.includes(name)) islands.push(name);
+    }
+  }
   const { modules, preloads } = p.assets.scripts(islands);
   const html = renderToString(
     <Layout
@@ -45,6 +54,7 @@ export function renderDocument(p: DocumentParts): string {
       auth={p.auth}
       csrf={p.csrf}
       flash={p.flash}
+      requestsNav={requestsNav?.result}
       cssUrl={p.cssUrl}
       modules={modules}
       preloads={preloads}

@@ -10,12 +10,22 @@
 import type { Context, Hono } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { appendAudit, getAccount, getUser, isStorageFull, type Session } from "../store/mod.ts";
+import type { VNode } from "preact";
+import {
+  appendAudit,
+  countOpenRequests,
+  getAccount,
+  getUser,
+  isStorageFull,
+  type Session,
+} from "../store/mod.ts";
 import { csrfTokenFor, randomToken } from "./auth/sessions.ts";
 import { sameSitePath } from "./auth/next.ts";
 import { clientIp } from "./auth/client_ip.ts";
 import { resolveApiToken } from "./data/api_tokens.ts";
 import { renderDocument } from "./render.tsx";
+import { current } from "./layout.tsx";
+import { RequestsNavLink } from "./client/inbox_nav.tsx";
 import { fill, T } from "./texts_de.ts";
 import { readBodyText } from "./body.ts";
 import {
@@ -308,6 +318,17 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
+/** The navigation's "Anliegen" entry with the account's open count (the island when routes/ gave one). */
+function requestsNavOf(deps: UiDeps, accountId: string, path: string): () => VNode {
+  const count = countOpenRequests(deps.store, accountId);
+  const isCurrent = current(path, "/requests");
+  const nav = deps.requestsNav;
+  return nav
+    ? () => nav({ count, current: isCurrent })
+    : () =>
+      RequestsNavLink({ count, current: isCurrent, label: T.nav.requests, countLabel: T.requests.openCount });
+}
+
 function renderPageHtml(
   module: RouteModule,
   data: unknown,
@@ -321,6 +342,7 @@ function renderPageHtml(
     csrf: p.csrf,
     cssUrl: p.deps.assets.cssUrl,
     flash: T.flash[p.url.searchParams.get("ok") ?? ""],
+    requestsNav: p.auth ? requestsNavOf(p.deps, p.auth.account.id, p.url.pathname) : undefined,
     page: {
       component: module.default as NonNullable<RouteModule["default"]>,
       props: { data, url: p.url, auth: p.auth, csrf: p.csrf, params: p.params },

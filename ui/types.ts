@@ -1,6 +1,6 @@
 // Types of the Fresh-style layer: route modules, their context, and the dependencies they get.
 import type { Context } from "hono";
-import type { FunctionComponent } from "preact";
+import type { FunctionComponent, VNode } from "preact";
 import type { Config } from "../infra/mod.ts";
 import type { Logger } from "../infra/mod.ts";
 import type { Telemetry } from "../infra/mod.ts";
@@ -32,6 +32,13 @@ export interface UiDeps {
   throttle: LoginThrottle;
   assets: IslandAssets;
   live: LiveHub;
+  /** The inbox's hub: arrivals and the open count of "Anliegen" (ui/inbox.ts). */
+  inbox: LiveHub;
+  /**
+   * The navigation's "Anliegen" entry with its open count, live in the browser (an island, given by
+   * routes/ through the composition root; ui/ never imports islands). Absent: a plain link and count.
+   */
+  requestsNav?: (p: { count: number; current: boolean }) => VNode;
   retention: RetentionJob;
   /** Key for CSRF tokens (HMAC). */
   csrfKey: string;

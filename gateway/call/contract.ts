@@ -78,6 +78,12 @@ export interface CallContext {
    * record as the session wrote or adopted it; never re-derived downstream.
    */
   personId: string | null;
+  /**
+   * The caller's number as the peer gave it (inbound caller ID, or the number TOM dialled): personal data,
+   * never logged; not proof of identity. The answering stage may offer it as the callback number, after
+   * the caller confirmed it. Null when the peer gives none.
+   */
+  callerId?: string | null;
   output: CallOutput;
   /** A logger with `call_id` set. */
   log: Logger;

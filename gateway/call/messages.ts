@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { CallOutput } from "./contract.ts";
+import { REQUEST_KINDS } from "../../store/mod.ts";
 
 /** Version of the browser protocol, sent in `connected`. */
 export const BROWSER_PROTOCOL_VERSION = 1;
@@ -124,6 +125,26 @@ export const ErrorEvent = z.strictObject({
   code,
   message: z.string().max(500),
 });
+/** TOM speaks one of its own fixed phrases (greeting, read-back of a noted request, question for a number). */
+export const SayEvent = z.strictObject({
+  type: z.literal("say"),
+  text: z.string().max(2_000),
+});
+/** The model called a tool: accepted (validated) or refused, and why (the reason the model was told). */
+export const ToolCallEvent = z.strictObject({
+  type: z.literal("tool_call"),
+  turn,
+  name: z.string().max(64),
+  accepted: z.boolean(),
+  reason: z.string().max(500).optional(),
+});
+/** A request for the practice team was stored (no personal data: id, kind, urgency). */
+export const RequestNotedEvent = z.strictObject({
+  type: z.literal("request_noted"),
+  requestId: z.string().max(64),
+  kind: z.enum(REQUEST_KINDS),
+  urgency: z.enum(["normal", "urgent"]),
+});
 /** Events the answering stage may send to a browser client. */
 export const PipelineEvent = z.discriminatedUnion("type", [
   VadEvent,
@@ -133,6 +154,9 @@ export const PipelineEvent = z.discriminatedUnion("type", [
   BargeInEvent,
   TurnEndEvent,
   ErrorEvent,
+  SayEvent,
+  ToolCallEvent,
+  RequestNotedEvent,
 ]);
 /** Events the answering stage may send to a browser client. */
 export type PipelineEvent = z.infer<typeof PipelineEvent>;
@@ -184,6 +208,9 @@ export const ServerEvent = z.discriminatedUnion("type", [
   BargeInEvent,
   TurnEndEvent,
   ErrorEvent,
+  SayEvent,
+  ToolCallEvent,
+  RequestNotedEvent,
 ]);
 /** Every JSON event the server sends on the browser protocol. */
 export type ServerEvent = z.infer<typeof ServerEvent>;

@@ -155,6 +155,7 @@ export class CallSession {
       direction: info.direction,
       accountId: this.accountId,
       personId: this.personId,
+      callerId: (info.direction === "outbound" ? info.to : info.from) ?? null,
       output: this.#watch?.output ?? recordedOutput,
       log: this.log,
       signal: this.#abort.signal,

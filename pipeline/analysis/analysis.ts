@@ -38,11 +38,18 @@ const SYSTEM = "Du analysierst ein beendetes Telefongespräch zwischen einem Anr
   "deutscher Satz), summary (höchstens 8 kurze Stichpunkte), memory (facts, preferences, important_people, " +
   "recent_topics, health_notes: nur was der Anrufer selbst gesagt hat; mood: seine Stimmung in einem Wort).";
 
+/** The transcript as the LLM reads it ("Anrufer: …", "Tom: …"), clipped to its last {@linkcode MAX_TRANSCRIPT_CHARS}. */
+export function transcriptText(lines: readonly TranscriptLine[]): string {
+  const text = lines.map((l) => `${l.speaker === "caller" ? "Anrufer" : "Tom"}: ${l.text}`).join("\n");
+  return text.length > MAX_TRANSCRIPT_CHARS ? "…" + text.slice(text.length - MAX_TRANSCRIPT_CHARS) : text;
+}
+
 /** The messages of the analysis request. */
 export function analysisMessages(lines: readonly TranscriptLine[]): ChatMessage[] {
-  let text = lines.map((l) => `${l.speaker === "caller" ? "Anrufer" : "Tom"}: ${l.text}`).join("\n");
-  if (text.length > MAX_TRANSCRIPT_CHARS) text = "…" + text.slice(text.length - MAX_TRANSCRIPT_CHARS);
-  return [{ role: "system", content: SYSTEM }, { role: "user", content: `Gespräch:\n${text}` }];
+  return [{ role: "system", content: SYSTEM }, {
+    role: "user",
+    content: `Gespräch:\n${transcriptText(lines)}`,
+  }];
 }
 
 /**

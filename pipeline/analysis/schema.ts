@@ -94,7 +94,7 @@ export const ANALYSIS_JSON_SCHEMA: Record<string, unknown> = {
 };
 
 /** Remove U+FFFD (undecodable bytes) from every string; drop list items that become empty. */
-function dropInvalidUtf8(v: unknown): unknown {
+export function dropInvalidUtf8(v: unknown): unknown {
   if (typeof v === "string") return v.replaceAll("\uFFFD", "");
   if (Array.isArray(v)) {
     return v.map(dropInvalidUtf8).filter((x, i) => !(typeof v[i] === "string" && x === ""));

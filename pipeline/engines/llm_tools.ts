@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ToolCallFrame, ToolChoice, ToolSpec } from "./types.ts";
+import type { ChatMessage, ToolCallFrame, ToolChoice, ToolSpec } from "./types.ts";
 
 /** `tools` of a request body. */
 export function wireTools(tools: ToolSpec[]): unknown[] {
@@ -100,4 +100,42 @@ export function ollamaToolCalls(calls: unknown, counter: { n: number }): ToolCal
     }
   }
   return out;
+}
+
+/**
+ * `messages` of a request body. OpenAI-compatible: an assistant's calls as `tool_calls` (arguments as JSON
+ * text, content null when it said nothing) and each answer as `{role: "tool", tool_call_id, content}`.
+ * Ollama native: `tool_calls` with arguments as an object, answers as `{role: "tool", tool_name, content}`.
+ */
+export function wireMessages(messages: readonly ChatMessage[], flavour: "openai" | "ollama"): unknown[] {
+  return messages.map((m) => {
+    if (m.role === "tool") {
+      return flavour === "openai"
+        ? { role: "tool", tool_call_id: m.toolCallId, content: m.content }
+        : { role: "tool", tool_name: m.name, content: m.content };
+    }
+    if (m.role === "assistant" && m.toolCalls && m.toolCalls.length > 0) {
+      const calls = m.toolCalls.map((c) =>
+        flavour === "openai"
+          ? { id: c.id, type: "function", function: { name: c.name, arguments: c.raw } }
+          : { function: { name: c.name, arguments: argsObject(c.raw) } }
+      );
+      return {
+        role: "assistant",
+        content: flavour === "openai" && m.content === "" ? null : m.content,
+        tool_calls: calls,
+      };
+    }
+    return { role: m.role, content: m.content };
+  });
+}
+
+/** Arguments text as an object (Ollama wants one); `{}` when the model wrote no JSON object. */
+function argsObject(raw: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {};
+  } catch {
+    return {};
+  }
 }

@@ -18,7 +18,7 @@
  * @module
  */
 import type { ChatMessage, ChatOptions, LlmEngine, LlmFrame } from "./types.ts";
-import { ollamaToolCalls, wireTools } from "./llm_tools.ts";
+import { ollamaToolCalls, wireMessages, wireTools } from "./llm_tools.ts";
 import { engineError, errorMessageOf, fetchFailure, statusFailure } from "./llm_http.ts";
 import { type LineParser, streamChat, type StreamTimeouts } from "./llm_stream.ts";
 import { LLM_DEFAULTS } from "./openai_chat.ts";
@@ -134,7 +134,7 @@ export class OllamaChatLlm implements LlmEngine {
       url: `${this.#base}/api/chat`,
       body: {
         model: this.#model,
-        messages,
+        messages: wireMessages(messages, "ollama"),
         ...(opts.tools && opts.tools.length > 0 ? { tools: wireTools(opts.tools) } : {}),
         stream: true,
         keep_alive: this.#keepAlive,

@@ -16,7 +16,13 @@
  */
 import type { ChatMessage, ChatOptions, LlmEngine, LlmFrame } from "./types.ts";
 import { engineError, errorMessageOf } from "./llm_http.ts";
-import { ToolCallAccumulator, type ToolCallDelta, wireToolChoice, wireTools } from "./llm_tools.ts";
+import {
+  ToolCallAccumulator,
+  type ToolCallDelta,
+  wireMessages,
+  wireToolChoice,
+  wireTools,
+} from "./llm_tools.ts";
 import { type LineParser, streamChat, type StreamTimeouts } from "./llm_stream.ts";
 
 /** Options of {@linkcode OpenAiChatLlm}. */
@@ -195,7 +201,7 @@ export class OpenAiChatLlm implements LlmEngine {
     const body: Record<string, unknown> = {
       ...o.extraBody,
       model: o.model,
-      messages,
+      messages: wireMessages(messages, "openai"),
       stream: true,
       max_tokens: opts.maxTokens ?? o.maxTokens,
       temperature: opts.temperature ?? o.temperature,

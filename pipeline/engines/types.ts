@@ -36,11 +36,22 @@ export type SttFrame =
   | { type: "final"; text: string; language?: string; processingMs: number }
   | ErrorFrame;
 
-/** One chat message. */
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
+/** A tool call the model made, as a later request repeats it in the conversation. */
+export interface ChatToolCall {
+  id: string;
+  name: string;
+  /** The arguments as the model wrote them (JSON text). */
+  raw: string;
 }
+
+/**
+ * One chat message. An assistant message may carry the tool calls the model made; a `tool` message answers
+ * one of them (TOM's verdict: noted, or refused and why). Adapters write both in their server's format.
+ */
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: ChatToolCall[] }
+  | { role: "tool"; toolCallId: string; name: string; content: string };
 
 /** A tool the model may call: name, description and the JSON schema of its arguments. */
 export interface ToolSpec {

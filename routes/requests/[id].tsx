@@ -12,7 +12,7 @@ import {
   type RequestRecord,
   type User,
 } from "../../store/mod.ts";
-import { Csrf, found, HttpError, patchRequest, PostButton } from "../../ui/mod.ts";
+import { Csrf, found, HttpError, patchRequest, PostButton, publishRequestCount } from "../../ui/mod.ts";
 import { dateTime, duration, T } from "../../ui/mod.ts";
 import type { Handlers, PageProps, RouteContext } from "../../ui/mod.ts";
 
@@ -63,6 +63,10 @@ export const handler: Handlers<Data> = {
         changed: r.changed.join(","),
         status: r.request.status,
       });
+      // The open count in every page's navigation follows a change of status live.
+      if (r.changed.includes("status")) {
+        publishRequestCount(ctx.deps.inbox, ctx.deps.store, account.id, ctx.deps.now);
+      }
       return ctx.redirect(`/requests/${r.request.id}?ok=requestSaved`);
     } catch (e) {
       if (!(e instanceof HttpError) || e.status !== 400) throw e;

@@ -6,6 +6,7 @@ import type { VNode } from "preact";
 import { z } from "zod";
 import { listRequests, REQUEST_KINDS, REQUEST_STATUSES, type RequestRecord } from "../../store/mod.ts";
 import { Select } from "../../ui/mod.ts";
+import { Island } from "../_islands.ts";
 import { dateTime, T } from "../../ui/mod.ts";
 import type { Handlers, PageProps } from "../../ui/mod.ts";
 
@@ -61,6 +62,26 @@ export default function RequestsPage({ data }: PageProps<Data>): VNode {
           <button type="submit" class="secondary">{R.filter}</button>
         </div>
       </form>
+      <Island
+        name="NewRequests"
+        props={{
+          eventsUrl: "/api/live/inbox",
+          filter: { kind: data.kind, status: data.status },
+          texts: {
+            title: R.newTitle,
+            intro: R.newIntro,
+            created: R.created,
+            kind: R.kind,
+            caller: R.caller,
+            summary: R.summary,
+            status: R.status,
+            urgent: R.urgent,
+            none: T.app.none,
+            kinds: R.kinds,
+            statuses: R.statuses,
+          },
+        }}
+      />
       {data.requests.length === 0
         ? <p data-testid="requests-empty">{R.empty}</p>
         : (

@@ -257,6 +257,8 @@ Deno.test("a usage log that cannot be written is reported once and never throws"
     repeats: 0,
     ratingAsked: false,
     usage: new CallUsage(),
+    noted: [],
+    words: [],
   };
   await write(summary, undefined);
   await write(summary, undefined);

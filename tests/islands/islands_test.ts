@@ -50,6 +50,8 @@ Deno.test("deno bundle builds one module per island and a shared Preact chunk, c
   const m = await buildIslands({ root: ROOT, cacheDir: ISLANDS_CACHE });
   assert.deepEqual(Object.keys(m.entries).sort(), [
     "LiveCalls",
+    "NewRequests",
+    "RequestBadge",
     "SentimentChart",
     "TestCall",
     "pcm_capture-worklet",

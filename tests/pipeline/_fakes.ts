@@ -51,17 +51,29 @@ export class FakeStt implements SttEngine {
 }
 
 /** LLM streaming a scripted answer word by word. */
+/** A scripted answer with tool calls (as a model forced to call a tool would answer). */
+export interface ScriptedToolAnswer {
+  text?: string;
+  calls: { name: string; args: Record<string, unknown> }[];
+}
+
 export class FakeLlm implements LlmEngine {
   readonly name = "fake-llm";
-  answers: string[];
+  answers: (string | ScriptedToolAnswer)[];
   behaviours: Behaviour[] = [];
   requests: ChatMessage[][] = [];
+  /** Whether each request offered tools. */
+  offeredTools: boolean[] = [];
   aborted = 0;
-  constructor(answers: string[]) {
+  constructor(answers: (string | ScriptedToolAnswer)[]) {
     this.answers = [...answers];
   }
-  async *chat(messages: ChatMessage[], opts: { signal: AbortSignal }): AsyncIterable<LlmFrame> {
+  async *chat(
+    messages: ChatMessage[],
+    opts: { signal: AbortSignal; tools?: unknown[] },
+  ): AsyncIterable<LlmFrame> {
     this.requests.push(messages);
+    this.offeredTools.push((opts.tools?.length ?? 0) > 0);
     opts.signal.addEventListener("abort", () => this.aborted++, { once: true });
     const b = this.behaviours.shift() ?? "ok";
     await tick();
@@ -77,7 +89,8 @@ export class FakeLlm implements LlmEngine {
       };
       return;
     }
-    const answer = this.answers.shift() ?? "Gern.";
+    const next = this.answers.shift() ?? "Gern.";
+    const answer = typeof next === "string" ? next : next.text ?? "";
     let n = 0;
     for (const w of answer.split(/(?<= )/)) {
       if (opts.signal.aborted) return;
@@ -85,7 +98,13 @@ export class FakeLlm implements LlmEngine {
       n++;
       yield { type: "token", text: w };
     }
-    yield { type: "done", finishReason: "stop", tokens: n };
+    if (typeof next !== "string") {
+      for (const [i, c] of next.calls.entries()) {
+        const raw = JSON.stringify(c.args);
+        yield { type: "tool_call", id: `call_${i}`, name: c.name, args: c.args, raw };
+      }
+    }
+    yield { type: "done", finishReason: typeof next === "string" ? "stop" : "tool_calls", tokens: n };
   }
 }
 

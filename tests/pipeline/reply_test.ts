@@ -36,6 +36,7 @@ async function spoken(tokens: string[]): Promise<string[]> {
     playedAtClear: null,
     spoken: [],
     trace: new Trace(performance.now(), () => performance.now()),
+    outcome: { noted: [] },
   };
   const failure = await runReply(w, [{ role: "user", content: "Wann geht es?" }], {
     ctx: fakeContext(out, ac),

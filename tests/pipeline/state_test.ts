@@ -146,21 +146,95 @@ Deno.test("the maximum call duration ends the call politely, even mid-answer", (
   assertEquals(r.state.phase, "closing");
 });
 
-Deno.test("a failed reply: apology and one retry, then a callback offer and the end", () => {
+Deno.test("a failed reply without a store: apology and one retry, then a goodbye that promises nothing", () => {
   const a = run([{ type: "reply_failed", at: 6000, turn: 1 }], run(asked).state);
   assertEquals(a.effects, [
     { type: "say", phrase: "apology" },
     { type: "reply", turn: 1, text: "Ich brauche einen Termin.", attempt: 1 },
   ]);
   const b = run([{ type: "reply_failed", at: 8000, turn: 1 }], a.state);
-  assertEquals(b.effects, [{ type: "cancel_reply", turn: 1 }, { type: "say", phrase: "callbackOffer" }]);
+  assertEquals(b.effects, [{ type: "cancel_reply", turn: 1 }, { type: "say", phrase: "technicalGoodbye" }]);
   assertEquals(b.state.phase, "closing");
   const c = run([{ type: "speech_long", at: 8100 }, {
     type: "phrase_played",
     at: 12_000,
-    phrase: "callbackOffer",
+    phrase: "technicalGoodbye",
   }], b.state);
   assertEquals(c.effects.map((e) => e.type), ["hangup", "end"]);
+});
+
+const NOTING = { ...OPTS, canNote: true };
+const runN = (inputs: CallInput[], from: CallState = initialState(0)) => {
+  let state = from;
+  const effects: Effect[] = [];
+  for (const i of inputs) {
+    const t = transition(state, i, NOTING);
+    state = t.state;
+    effects.push(...t.effects);
+  }
+  return { state, effects };
+};
+
+Deno.test("failing engines with a store: TOM asks for the number, notes it, and only then says goodbye", () => {
+  const a = runN(
+    [{ type: "reply_failed", at: 6000, turn: 1 }, { type: "reply_failed", at: 8000, turn: 1 }],
+    run(asked).state,
+  );
+  assertEquals(a.effects.slice(-2), [
+    { type: "cancel_reply", turn: 1 },
+    { type: "number", event: { type: "start" }, reason: "failure" },
+  ]);
+  assertEquals(a.state.phase, "number");
+  assert.ok(!a.effects.some((e) => e.type === "say" && e.phrase === "callbackOffer"), "no promise yet");
+  // The question is said, the caller keys digits: each key goes to the dialogue.
+  const b = runN([
+    { type: "number_said", at: 8100, speaking: true, done: false, close: false },
+    { type: "phrase_played", at: 11_000, phrase: "askNumber" },
+    { type: "dtmf", at: 12_000, digit: "0" },
+  ], a.state);
+  assertEquals(b.effects, [{ type: "number", event: { type: "dtmf", digit: "0" }, reason: "failure" }]);
+  // Noted: the runtime says the read-back, the call closes and hangs up after it.
+  const c = runN([
+    { type: "request_noted", at: 13_000, callback: true },
+    { type: "number_said", at: 13_000, speaking: true, done: true, close: true },
+  ], b.state);
+  assertEquals(c.state.phase, "closing");
+  assertEquals(c.state.callbackNoted, true);
+  const d = runN([{ type: "phrase_played", at: 18_000, phrase: "callbackNoted" }], c.state);
+  assertEquals(d.effects.map((e) => e.type), ["hangup", "end"]);
+});
+
+Deno.test("failing engines after a callback with a number was noted: the callback offer is a kept promise", () => {
+  const noted = runN([{ type: "request_noted", at: 5500, callback: true }], run(asked).state);
+  const a = runN(
+    [{ type: "reply_failed", at: 6000, turn: 1 }, { type: "reply_failed", at: 8000, turn: 1 }],
+    noted.state,
+  );
+  assertEquals(a.effects.slice(-1), [{ type: "say", phrase: "callbackOffer" }]);
+  // A request without a callback number does not allow the promise.
+  const other = runN([{ type: "request_noted", at: 5500, callback: false }], run(asked).state);
+  assertEquals(other.state.callbackNoted, false);
+});
+
+Deno.test("a reply whose tool calls need a number or end the call: the machine follows after it played", () => {
+  const played = (then: "ask_number" | "end_call") =>
+    runN([{ type: "reply_played", at: 9000, turn: 1, then }], run(speaking).state);
+  const a = played("ask_number");
+  assertEquals(a.state.phase, "number");
+  assertEquals(a.effects, [{ type: "number", event: { type: "start" }, reason: "reply" }]);
+  // The dialogue done without closing: back to listening, the conversation goes on.
+  const b = runN([{ type: "number_said", at: 9500, speaking: true, done: true, close: false }], a.state);
+  assertEquals(b.state.phase, "listening");
+  const c = played("end_call");
+  assertEquals(c.effects, [{ type: "say", phrase: "goodbyeCaller" }]);
+  assertEquals(c.state.phase, "closing");
+  // In the number phase, the caller's silence goes to the dialogue (it re-asks or gives up).
+  const quiet = runN([
+    { type: "number_said", at: 9100, speaking: true, done: false, close: false },
+    { type: "phrase_played", at: 10_000, phrase: "askNumber" },
+    { type: "tick", at: 19_000 },
+  ], a.state);
+  assertEquals(quiet.effects.at(-1), { type: "number", event: { type: "timeout" }, reason: "reply" });
 });
 
 Deno.test("a retry that works resets the failure count for the next turn", () => {
@@ -186,7 +260,7 @@ Deno.test("a failed transcription is retried once after the apology", () => {
     attempt: 1,
   }]);
   const b = run([{ type: "stt_failed", at: 6500, utterance: 1 }], a.state);
-  assertEquals(b.effects, [{ type: "say", phrase: "callbackOffer" }]);
+  assertEquals(b.effects, [{ type: "say", phrase: "technicalGoodbye" }]);
 });
 
 Deno.test("a hang-up from the caller cancels everything and ends once", () => {

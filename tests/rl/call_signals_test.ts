@@ -22,6 +22,8 @@ Deno.test("reward signals: how the call ended decides resolution and hand-over; 
     repeats: 0,
     ratingAsked: true,
     usage: new CallUsage(),
+    noted: [],
+    words: [],
   };
   assert.deepEqual(rewardSignals(base), {
     resolution: 1,
@@ -56,6 +58,8 @@ Deno.test("reward record: the call's variant and context, the reward with its co
     repeats: 0,
     ratingAsked: true,
     usage: new CallUsage(),
+    noted: [],
+    words: [],
   };
   const event = {
     ...feedbackEvent(summary, undefined),

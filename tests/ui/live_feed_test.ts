@@ -210,3 +210,51 @@ Deno.test("TOM's tokens reach the Live page gathered, even when no other event f
   watch.end({ reason: "x", status: "completed", durationMs: 1 });
   sub.close();
 });
+
+/** The tool-call path of one turn: TOM notes a request and reads it back. */
+function toolTurn(out: CallOutput): void {
+  emitPipelineEvent(out, {
+    type: "tool_call",
+    turn: 2,
+    name: "note_request",
+    accepted: false,
+    reason: "Nummer fehlt",
+  });
+  emitPipelineEvent(out, { type: "tool_call", turn: 2, name: "note_request", accepted: true });
+  emitPipelineEvent(out, { type: "request_noted", requestId: "req-1", kind: "callback", urgency: "urgent" });
+  emitPipelineEvent(out, { type: "say", text: "Ich habe notiert: Rückruf unter 0170 12 34 56 78." });
+}
+
+Deno.test("the Live page shows TOM's fixed phrases (with consent), its tool calls and noted requests", async () => {
+  const r = await rig();
+  try {
+    const sub = r.hub.subscribe(r.a);
+    const consented = r.open(r.a, PHONE);
+    toolTurn(consented.out);
+    consented.session.end("done");
+    const got = await drain(sub);
+    assert.deepEqual(got.map((e) => e.type), [
+      "connected",
+      "tool_call",
+      "tool_call",
+      "request_noted",
+      "say",
+      "call_end",
+    ]);
+    assert.deepEqual(got[1].data, { turn: 2, name: "note_request", accepted: false, reason: "Nummer fehlt" });
+    assert.deepEqual(got[2].data, { turn: 2, name: "note_request", accepted: true });
+    assert.deepEqual(got[3].data, { requestId: "req-1", kind: "callback", urgency: "urgent" });
+    assert.deepEqual(got[4].data, { text: "Ich habe notiert: Rückruf unter 0170 12 34 56 78." });
+
+    // A caller without transcript consent: the phrase (which may read back the caller's number) has no text.
+    const unknown = r.open(r.a, "+4930999999");
+    toolTurn(unknown.out);
+    unknown.session.end("done");
+    const other = await drain(sub);
+    assert.deepEqual(other.find((e) => e.type === "say")?.data, {});
+    assert.doesNotMatch(JSON.stringify(other), /0170|notiert/);
+    assert.equal(other.filter((e) => e.type === "request_noted").length, 1, "the noted request still shows");
+  } finally {
+    await r.close();
+  }
+});

@@ -12,3 +12,4 @@ export {
   type MediaStreamLike,
 } from "./browser.ts";
 export { type ChartPoint } from "./chart.ts";
+export { type InboxEvent, onInboxEvent, RequestsNavLink, type RequestsNavLinkProps } from "./inbox_nav.tsx";

@@ -1,7 +1,15 @@
 // GET /api/requests/:id: one request (decrypted); PATCH: change status, assignee or staff notes. Staff and
 // administrators alike; every view and change is audited (the notes themselves never are).
 import { getRequest } from "../../../store/mod.ts";
-import { type ApiDoc, found, json, patchRequest, requestJson, RequestPatchSchema } from "../../../ui/mod.ts";
+import {
+  type ApiDoc,
+  found,
+  json,
+  patchRequest,
+  publishRequestCount,
+  requestJson,
+  RequestPatchSchema,
+} from "../../../ui/mod.ts";
 import type { Handlers } from "../../../ui/mod.ts";
 
 export const doc: ApiDoc = {
@@ -31,6 +39,10 @@ export const handler: Handlers = {
       status: r.request.status,
       api: true,
     });
+    // The open count in every page's navigation follows a change of status live.
+    if (r.changed.includes("status")) {
+      publishRequestCount(ctx.deps.inbox, ctx.deps.store, account.id, ctx.deps.now);
+    }
     return json({ request: requestJson(r.request) });
   },
 };
