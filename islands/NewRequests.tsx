@@ -5,44 +5,26 @@
 import type { VNode } from "preact";
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { onInboxEvent } from "../ui/client/mod.ts";
-
-/** A row as shown. */
-interface Row {
-  id: string;
-  kind: string;
-  urgency: string;
-  createdAt: string;
-  callerName: string;
-  summary: string;
-  status: string;
-}
+import {
+  onInboxEvent,
+  RequestTable,
+  type RequestTableRow,
+  type RequestTableTexts,
+} from "../ui/client/mod.ts";
 
 /** Props of {@linkcode NewRequests}. */
 export interface NewRequestsProps {
   eventsUrl: string;
   /** The page's filter: rows that do not match it are not shown. */
   filter: { kind: string; status: string };
-  texts: {
-    title: string;
-    intro: string;
-    created: string;
-    kind: string;
-    caller: string;
-    summary: string;
-    status: string;
-    urgent: string;
-    none: string;
-    kinds: Record<string, string>;
-    statuses: Record<string, string>;
-  };
+  texts: RequestTableTexts & { title: string; intro: string };
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
 /** The island. */
 export default function NewRequests(p: NewRequestsProps): VNode {
-  const rows = useSignal<Row[]>([]);
+  const rows = useSignal<RequestTableRow[]>([]);
   useEffect(
     () =>
       onInboxEvent(p.eventsUrl, async (e) => {
@@ -55,11 +37,12 @@ export default function NewRequests(p: NewRequestsProps): VNode {
         if (!res.ok) return;
         const r = ((await res.json()) as { request?: Record<string, unknown> }).request ?? {};
         if (p.filter.status && r.status !== p.filter.status) return;
-        const row: Row = {
+        const created = Date.parse(str(r.createdAt));
+        const row: RequestTableRow = {
           id,
           kind: str(r.kind),
           urgency: str(r.urgency),
-          createdAt: str(r.createdAt),
+          createdAt: Number.isNaN(created) ? null : created,
           callerName: str(r.callerName),
           summary: str(r.summary),
           status: str(r.status),
@@ -74,39 +57,7 @@ export default function NewRequests(p: NewRequestsProps): VNode {
     <section aria-labelledby="requests-new-h" class="card">
       <h2 id="requests-new-h">{t.title}</h2>
       <p>{t.intro}</p>
-      <table data-testid="requests-new">
-        <thead>
-          <tr>
-            <th scope="col">{t.created}</th>
-            <th scope="col">{t.kind}</th>
-            <th scope="col">{t.caller}</th>
-            <th scope="col">{t.summary}</th>
-            <th scope="col">{t.status}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.value.map((r) => (
-            <tr
-              key={r.id}
-              data-request={r.id}
-              class={r.kind === "emergency" || r.urgency === "urgent" ? "urgent" : undefined}
-            >
-              <td>
-                <a href={`/requests/${encodeURIComponent(r.id)}`}>
-                  {r.createdAt ? new Date(r.createdAt).toLocaleString("de-DE") : r.id}
-                </a>
-              </td>
-              <td>
-                {t.kinds[r.kind] ?? r.kind}
-                {r.urgency === "urgent" && <strong>{` (${t.urgent})`}</strong>}
-              </td>
-              <td>{r.callerName || t.none}</td>
-              <td>{r.summary.length > 120 ? `${r.summary.slice(0, 120)}…` : r.summary}</td>
-              <td>{t.statuses[r.status] ?? r.status}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <RequestTable rows={rows.value} texts={t} testId="requests-new" />
     </section>
   );
 }

@@ -39,6 +39,7 @@ import { normalizeGermanNumber } from "./phone_de.ts";
 import { spokenDigits } from "./callback_number.ts";
 import type { JsonChat } from "./engines/json_llm.ts";
 import { findMissedRequests, NO_NUMBER_PREFIX } from "./analysis/missed_requests.ts";
+import { FairQueue } from "./engines/queue.ts";
 
 /** Who a call belongs to, as the gateway's session decided when it opened the call (its CallContext). */
 export interface CallOwner {
@@ -114,6 +115,9 @@ export interface PipelineAnswererDeps {
   afterCall?: JsonChat;
 }
 
+/** Calls whose after-call pass may wait for the one before (their words wait in memory meanwhile). */
+export const AFTER_CALL_WAITING = 200;
+
 /**
  * Whether the caller said the number's digits (national form, without the leading 0 or +49) in the
  * call: a number the model reports but nobody said is not a callback number.
@@ -175,6 +179,9 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       .catch((e) => deps.log.warn("could not synthesize the practice's greetings", { error: e }));
   };
   const { store, keyring } = deps;
+  // One after-call pass at a time (the LLM serves the live calls too), fair across accounts; the words
+  // of at most AFTER_CALL_WAITING calls wait in memory, a call beyond is logged and skipped.
+  const afterCallQueue = new FairQueue({ concurrency: 1, maxWaiting: AFTER_CALL_WAITING });
   /** Store one request of a call (sealed), audit it and tell the staff. */
   const noteFor = (
     ctx: { callId: string; log: { warn(m: string, f?: Record<string, unknown>): void } },
@@ -251,8 +258,26 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       } catch (e) {
         ctx.log.warn("could not log the call's usage", { error: e });
       }
-      if (note && deps.afterCall) await afterCallPass(deps.afterCall, summary, callerId, note, ctx.log);
-      await learned.end?.(summary);
+      try {
+        await learned.end?.(summary);
+      } finally {
+        // Last: it may wait for the passes of other calls; the learning loop must not.
+        if (note && deps.afterCall) {
+          let lease;
+          try {
+            lease = await afterCallQueue.acquire(owner.accountId, new AbortController().signal);
+          } catch (e) {
+            ctx.log.warn("after-call request pass skipped: too many calls waiting for it", { error: e });
+          }
+          if (lease) {
+            try {
+              await afterCallPass(deps.afterCall, summary, callerId, note, ctx.log);
+            } finally {
+              lease.release();
+            }
+          }
+        }
+      }
     };
     const onTurn = async (t: FinishedTurn) => {
       if (!store) return;

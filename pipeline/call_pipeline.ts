@@ -839,22 +839,18 @@ export function countRepeats(callerTexts: readonly string[]): number {
 /** The note of a call whose engines failed: a callback, with what the caller last said. */
 function failureNote(callerText: string): NoteRequest {
   const said = callerText.trim().slice(0, 200);
-  return {
-    kind: "callback",
-    urgency: "normal",
-    callerName: "",
-    callbackNumber: null,
-    forWhom: "",
-    preferredTimes: "",
-    medication: "",
-    summary: `Rückruf erbeten: TOM hatte technische Schwierigkeiten.${
-      said ? ` Der Anrufer sagte: „${said}“` : ""
-    }`,
-  };
+  return callbackNote(
+    `Rückruf erbeten: TOM hatte technische Schwierigkeiten.${said ? ` Der Anrufer sagte: „${said}“` : ""}`,
+  );
 }
 
 /** The note of a caller who asked for a person while no transfer is possible. */
 function transferNote(reason: string): NoteRequest {
+  return callbackNote(`Möchte mit dem Praxisteam sprechen: ${reason}`);
+}
+
+/** A callback note made by TOM itself (its number follows from the number dialogue). */
+function callbackNote(summary: string): NoteRequest {
   return {
     kind: "callback",
     urgency: "normal",
@@ -863,6 +859,6 @@ function transferNote(reason: string): NoteRequest {
     forWhom: "",
     preferredTimes: "",
     medication: "",
-    summary: `Möchte mit dem Praxisteam sprechen: ${reason}`.slice(0, 300),
+    summary: summary.slice(0, 300),
   };
 }

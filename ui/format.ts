@@ -1,18 +1,11 @@
 // Formatting for German pages: dates in Europe/Berlin, durations, sentiment scores.
 
-const DATE_TIME = new Intl.DateTimeFormat("de-DE", {
-  dateStyle: "medium",
-  timeStyle: "short",
-  timeZone: "Europe/Berlin",
-});
 const DATE = new Intl.DateTimeFormat("de-DE", { dateStyle: "medium", timeZone: "Europe/Berlin" });
 const NUM1 = new Intl.NumberFormat("de-DE", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 const NUM2 = new Intl.NumberFormat("de-DE", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 
-/** "21.11.2025, 17:03". */
-export function dateTime(ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? "–" : DATE_TIME.format(new Date(ms));
-}
+/** "21.11.2025, 17:03" (the islands' format too). */
+export { dateTime } from "./client/mod.ts";
 
 /** "21.11.2025". */
 export function date(ms: number | null | undefined): string {

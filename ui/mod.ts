@@ -19,7 +19,7 @@ export { IslandAssets } from "./assets.ts";
 export { LiveHub } from "./live.ts";
 export { liveFeed } from "./live_feed.ts";
 export { inboxHub, type NotedRequest, publishRequestCount, publishRequestNoted } from "./inbox.ts";
-export { type SseFrame, sseResponse } from "./sse.ts";
+export { type SseFrame, sseResponse, sseRoute } from "./sse.ts";
 export { RetentionJob } from "./data/retention_job.ts";
 export { searchPeople } from "./data/queries.ts";
 export { clientAddress, endSession, mountRoutes, startSession } from "./router.ts";
@@ -52,7 +52,7 @@ export { type Endpoint, endpoints, openApi } from "./api_docs.ts";
 export { callJson, personJson } from "./api_views.ts";
 export { startOfWeek } from "./time.ts";
 export { sentimentPoints } from "./trend.ts";
-export { type ChartPoint } from "./client/mod.ts";
+export { type ChartPoint, RequestTable, type RequestTableTexts } from "./client/mod.ts";
 export {
   parsePersonForm,
   type PersonFormValues,

@@ -3,10 +3,13 @@
  * page's calls, the "Anliegen" badge and rows). The stream is pulled: an event is taken from the hub's
  * bounded queue only when the client reads, so a stalled client cannot make the server buffer without
  * limit (the hub disconnects it instead); a heartbeat comment goes out when nothing happened for a while.
+ * {@linkcode sseRoute} is the whole route around it: the account's subscription and the API's documentation.
  *
  * @module
  */
-import type { LiveEvent, LiveSubscription } from "./live.ts";
+import type { ApiDoc } from "./api.ts";
+import type { LiveEvent, LiveHub, LiveSubscription } from "./live.ts";
+import type { Handlers, RouteContext, UiDeps } from "./types.ts";
 
 /** A named server-sent event. */
 export interface SseFrame {
@@ -58,4 +61,31 @@ export function sseResponse(sub: LiveSubscription, opts: SseOptions): Response {
       "X-Accel-Buffering": "no",
     },
   });
+}
+
+/** Options of {@linkcode sseRoute}. */
+export interface SseRouteOptions {
+  /** The API documentation's summary (German): which events, when. */
+  summary: string;
+  /** The hub whose events for the signed-in account the stream follows. */
+  hub: (deps: UiDeps) => LiveHub;
+  /** The account's snapshot and frames, read once the subscription is open (so nothing falls between). */
+  stream: (ctx: RouteContext, accountId: string) => Omit<SseOptions, "heartbeatMs">;
+}
+
+/**
+ * A GET route of server-sent events scoped to the signed-in account, and its documentation; a route file
+ * exports both: `export const { doc, handler } = sseRoute({...})`.
+ */
+export function sseRoute(opts: SseRouteOptions): { doc: ApiDoc; handler: Handlers } {
+  return {
+    doc: { GET: { summary: opts.summary, returns: "text/event-stream" } },
+    handler: {
+      GET(ctx) {
+        const { account } = ctx.need();
+        const sub = opts.hub(ctx.deps).subscribe(account.id);
+        return sseResponse(sub, opts.stream(ctx, account.id));
+      },
+    },
+  };
 }

@@ -5,9 +5,9 @@
 import type { VNode } from "preact";
 import { z } from "zod";
 import { listRequests, REQUEST_KINDS, REQUEST_STATUSES, type RequestRecord } from "../../store/mod.ts";
-import { Select } from "../../ui/mod.ts";
+import { RequestTable, type RequestTableTexts, Select } from "../../ui/mod.ts";
 import { Island } from "../_islands.ts";
-import { dateTime, T } from "../../ui/mod.ts";
+import { T } from "../../ui/mod.ts";
 import type { Handlers, PageProps } from "../../ui/mod.ts";
 
 const Filter = z.object({
@@ -38,6 +38,17 @@ export const handler: Handlers<Data> = {
 
 export default function RequestsPage({ data }: PageProps<Data>): VNode {
   const R = T.requests;
+  const texts: RequestTableTexts = {
+    created: R.created,
+    kind: R.kind,
+    caller: R.caller,
+    summary: R.summary,
+    status: R.status,
+    urgent: R.urgent,
+    none: T.app.none,
+    kinds: R.kinds,
+    statuses: R.statuses,
+  };
   return (
     <>
       <h1>{R.title}</h1>
@@ -67,56 +78,12 @@ export default function RequestsPage({ data }: PageProps<Data>): VNode {
         props={{
           eventsUrl: "/api/live/inbox",
           filter: { kind: data.kind, status: data.status },
-          texts: {
-            title: R.newTitle,
-            intro: R.newIntro,
-            created: R.created,
-            kind: R.kind,
-            caller: R.caller,
-            summary: R.summary,
-            status: R.status,
-            urgent: R.urgent,
-            none: T.app.none,
-            kinds: R.kinds,
-            statuses: R.statuses,
-          },
+          texts: { title: R.newTitle, intro: R.newIntro, ...texts },
         }}
       />
       {data.requests.length === 0
         ? <p data-testid="requests-empty">{R.empty}</p>
-        : (
-          <table data-testid="requests">
-            <thead>
-              <tr>
-                <th scope="col">{R.created}</th>
-                <th scope="col">{R.kind}</th>
-                <th scope="col">{R.caller}</th>
-                <th scope="col">{R.summary}</th>
-                <th scope="col">{R.status}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.requests.map((r) => (
-                <tr
-                  key={r.id}
-                  data-request={r.id}
-                  class={r.kind === "emergency" || r.urgency === "urgent" ? "urgent" : undefined}
-                >
-                  <td>
-                    <a href={`/requests/${r.id}`}>{dateTime(r.createdAt)}</a>
-                  </td>
-                  <td>
-                    {R.kinds[r.kind]}
-                    {r.urgency === "urgent" && <strong>{` (${R.urgent})`}</strong>}
-                  </td>
-                  <td>{r.callerName || T.app.none}</td>
-                  <td>{r.summary.length > 120 ? `${r.summary.slice(0, 120)}…` : r.summary}</td>
-                  <td>{R.statuses[r.status]}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        : <RequestTable rows={data.requests} texts={texts} testId="requests" />}
     </>
   );
 }

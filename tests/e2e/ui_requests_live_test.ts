@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createRequest, listAccounts } from "../../store/mod.ts";
 import { TranscriptKeyring } from "../../store/crypto/mod.ts";
+import { dateTime } from "../../ui/mod.ts";
 import { assertAccessible, launch, serve, shot, skipBrowser } from "./ui_browser_harness.ts";
 import { PASSWORD, setupCode } from "../ui/_harness.ts";
 
@@ -77,6 +78,11 @@ Deno.test({
       assert.match(await row.innerText(), /Rückruf \(dringend\)/);
       assert.match(await row.innerText(), /Hildegard Zwiebelmeier/, "fetched from the API with the session");
       assert.equal(await row.getByRole("link").getAttribute("href"), `/requests/${r.id}`);
+      assert.equal(
+        await row.getByRole("link").innerText(),
+        dateTime(r.createdAt),
+        "the server's date format",
+      );
       assert.equal(navigations, 0, "no reload");
       await assertAccessible(page, "requests-live");
       await shot(page, "requests-live");

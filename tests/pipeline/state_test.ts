@@ -6,6 +6,7 @@ import {
   type CallState,
   type Effect,
   initialState,
+  type MachineOptions,
   transition,
 } from "../../pipeline/state.ts";
 
@@ -14,11 +15,12 @@ const OPTS = { silenceRepromptMs: 8_000, maxReprompts: 1, maxCallMs: 600_000, re
 function run(
   inputs: CallInput[],
   from: CallState = initialState(0),
+  opts: MachineOptions = OPTS,
 ): { state: CallState; effects: Effect[] } {
   let state = from;
   const effects: Effect[] = [];
   for (const i of inputs) {
-    const r = transition(state, i, OPTS);
+    const r = transition(state, i, opts);
     state = r.state;
     effects.push(...r.effects);
   }
@@ -164,16 +166,7 @@ Deno.test("a failed reply without a store: apology and one retry, then a goodbye
 });
 
 const NOTING = { ...OPTS, canNote: true };
-const runN = (inputs: CallInput[], from: CallState = initialState(0)) => {
-  let state = from;
-  const effects: Effect[] = [];
-  for (const i of inputs) {
-    const t = transition(state, i, NOTING);
-    state = t.state;
-    effects.push(...t.effects);
-  }
-  return { state, effects };
-};
+const runN = (inputs: CallInput[], from: CallState = initialState(0)) => run(inputs, from, NOTING);
 
 Deno.test("failing engines with a store: TOM asks for the number, notes it, and only then says goodbye", () => {
   const a = runN(

@@ -12,4 +12,11 @@ export {
   type MediaStreamLike,
 } from "./browser.ts";
 export { type ChartPoint } from "./chart.ts";
+export { dateTime } from "./date_time.ts";
 export { type InboxEvent, onInboxEvent, RequestsNavLink, type RequestsNavLinkProps } from "./inbox_nav.tsx";
+export {
+  RequestTable,
+  type RequestTableProps,
+  type RequestTableRow,
+  type RequestTableTexts,
+} from "./request_table.tsx";
