@@ -104,7 +104,7 @@ export function ollamaToolCalls(calls: unknown, counter: { n: number }): ToolCal
 
 /**
  * `messages` of a request body. OpenAI-compatible: an assistant's calls as `tool_calls` (arguments as JSON
- * text, content null when it said nothing) and each answer as `{role: "tool", tool_call_id, content}`.
+ * text, `{}` for text that is no JSON object; content null when it said nothing) and each answer as `{role: "tool", tool_call_id, content}`.
  * Ollama native: `tool_calls` with arguments as an object, answers as `{role: "tool", tool_name, content}`.
  */
 export function wireMessages(messages: readonly ChatMessage[], flavour: "openai" | "ollama"): unknown[] {
@@ -117,7 +117,7 @@ export function wireMessages(messages: readonly ChatMessage[], flavour: "openai"
     if (m.role === "assistant" && m.toolCalls && m.toolCalls.length > 0) {
       const calls = m.toolCalls.map((c) =>
         flavour === "openai"
-          ? { id: c.id, type: "function", function: { name: c.name, arguments: c.raw } }
+          ? { id: c.id, type: "function", function: { name: c.name, arguments: argsText(c.raw) } }
           : { function: { name: c.name, arguments: argsObject(c.raw) } }
       );
       return {
@@ -128,6 +128,19 @@ export function wireMessages(messages: readonly ChatMessage[], flavour: "openai"
     }
     return { role: m.role, content: m.content };
   });
+}
+
+/**
+ * Arguments text as the OpenAI shape carries it: as the model wrote it when it is a JSON object, else
+ * `{}` (a call cut off at the token limit is refused, and llama-server answers HTTP 500 to a conversation
+ * whose earlier call is no JSON).
+ */
+function argsText(raw: string): string {
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) return raw;
+  } catch { /* no JSON */ }
+  return "{}";
 }
 
 /** Arguments text as an object (Ollama wants one); `{}` when the model wrote no JSON object. */

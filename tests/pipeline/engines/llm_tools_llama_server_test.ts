@@ -1,34 +1,22 @@
 /**
- * Tool calls through the real llama-server (synthetic random-weight model, gibberish). What is true here:
- * - The synthetic model's own template describes no tools, so llama-server (with `--jinja`) ignores
- *   `tools` for it; this test starts the managed spec with a tool-aware template (fixture, the
- *   Hermes-style `<tool_call>` block llama.cpp's autoparser recognises).
- * - This llama.cpp build feeds the template's generation prompt into the tool grammar token by token
- *   and drops a first token that starts with a space; the synthetic SentencePiece vocabulary adds one
- *   ("<|" becomes " <"), so a forced choice fails with 400 unless `add_space_prefix` is overridden off.
- * - The grammar lets content come before the call, and a random model never opens `<tool_call>` by
- *   itself, so the conversation ends with an assistant prefill "<tool_call>\n" that llama-server
- *   continues. From there the grammar (from the JSON schema of our zod schemas) makes the arguments
- *   valid JSON for the schema: required keys present, enums and length limits kept.
+ * Tool calls through the real llama-server (synthetic random-weight model, gibberish), started with the
+ * tool-aware template and the other settings of llama_tools_support.ts (why each is needed is there).
+ * The conversation ends with the assistant prefill "<tool_call>\n" that llama-server continues; from there
+ * the grammar (from the JSON schema of our zod schemas) makes the arguments valid JSON for the schema:
+ * required keys present, enums and length limits kept.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { Supervisor } from "../../../infra/supervisor.ts";
-import { engineSpecs } from "../../../infra/engines/specs.ts";
-import { silentLogger } from "../../../infra/log.ts";
-import { testConfig } from "../../infra/fixtures/engines.ts";
 import { skipWithoutEngines } from "../../_engines.ts";
-import { OpenAiChatLlm } from "../../../pipeline/engines/openai_chat.ts";
 import type { ChatMessage, LlmFrame, ToolCallFrame } from "../../../pipeline/engines/types.ts";
 import { CALL_TOOLS, validateToolCall } from "../../../pipeline/tools.ts";
 import { readBack } from "../../../pipeline/read_back.ts";
 import { REQUEST_KINDS } from "../../../store/mod.ts";
+import { startToolLlama, TOOL_CALL_PREFILL } from "./llama_tools_support.ts";
 
-const TEMPLATE = fileURLToPath(new URL("./fixtures/tool_template.jinja", import.meta.url));
 const MSGS: ChatMessage[] = [
   { role: "system", content: "Du bist TOM, die Telefonassistenz der Praxis." },
   { role: "user", content: "Bitte rufen Sie mich zurück, 0171 2345678." },
-  { role: "assistant", content: "<tool_call>\n" },
+  TOOL_CALL_PREFILL,
 ];
 
 async function collect(it: AsyncIterable<LlmFrame>): Promise<LlmFrame[]> {
@@ -43,24 +31,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const config = testConfig();
-  const specs = engineSpecs(config).filter((s) => s.name === "llm").map((s) => ({
-    ...s,
-    args: [
-      ...(s.args ?? []),
-      ...["--chat-template-file", TEMPLATE],
-      ...["--override-kv", "tokenizer.ggml.add_space_prefix=bool:false"],
-    ],
-  }));
-  assert.ok(specs[0].args.includes("--jinja"), "the managed llama-server runs with --jinja");
-  const sup = new Supervisor(specs, { log: silentLogger });
-  await sup.start();
-  // One call per answer: the random model would otherwise chain calls until max_tokens.
-  const llm = new OpenAiChatLlm({
-    url: config.llm.url,
-    model: config.llm.modelName,
-    extraBody: { parallel_tool_calls: false },
-  });
+  const { llm, stop } = await startToolLlama();
   const byName = (n: string) => CALL_TOOLS.filter((x) => x.name === n);
   try {
     for (const name of ["end_call", "note_request"]) {
@@ -95,6 +66,6 @@ Deno.test({
       });
     }
   } finally {
-    await sup.stop();
+    await stop();
   }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { OpenAiChatLlm } from "../../../pipeline/engines/openai_chat.ts";
 import { OllamaChatLlm } from "../../../pipeline/engines/ollama_chat.ts";
-import { ToolCallAccumulator, wireToolChoice } from "../../../pipeline/engines/llm_tools.ts";
+import { ToolCallAccumulator, wireMessages, wireToolChoice } from "../../../pipeline/engines/llm_tools.ts";
 import type { LlmFrame, ToolCallFrame } from "../../../pipeline/engines/types.ts";
 import { CALL_TOOLS, validateToolCall } from "../../../pipeline/tools.ts";
 import { startOllamaStub } from "./fixtures/ollama_stub.ts";
@@ -221,4 +221,41 @@ Deno.test("tool call fragments count as output for the first-token timeout (a sl
   });
   const frames = await collect(engine.chat(MSGS, { signal: signal(), tools: CALL_TOOLS }));
   assert.deepEqual(frames.map((f) => f.type), ["tool_call", "done"]);
+});
+
+Deno.test("wireMessages: a refused call goes back in each flavour; arguments cut off at the limit become {}", () => {
+  const msgs = [
+    {
+      role: "assistant" as const,
+      content: "",
+      toolCalls: [
+        { id: "c1", name: "note_request", raw: '{"kind":"message"}' },
+        { id: "c2", name: "note_request", raw: '{"kind":"mess' },
+      ],
+    },
+    { role: "tool" as const, toolCallId: "c1", name: "note_request", content: "Ungültige Angaben." },
+  ];
+  assert.deepEqual(wireMessages(msgs, "openai"), [
+    {
+      role: "assistant",
+      content: null,
+      tool_calls: [
+        { id: "c1", type: "function", function: { name: "note_request", arguments: '{"kind":"message"}' } },
+        // llama-server answers HTTP 500 to a conversation whose earlier call's arguments are no JSON.
+        { id: "c2", type: "function", function: { name: "note_request", arguments: "{}" } },
+      ],
+    },
+    { role: "tool", tool_call_id: "c1", content: "Ungültige Angaben." },
+  ]);
+  assert.deepEqual(wireMessages(msgs, "ollama"), [
+    {
+      role: "assistant",
+      content: "",
+      tool_calls: [
+        { function: { name: "note_request", arguments: { kind: "message" } } },
+        { function: { name: "note_request", arguments: {} } },
+      ],
+    },
+    { role: "tool", tool_name: "note_request", content: "Ungültige Angaben." },
+  ]);
 });
