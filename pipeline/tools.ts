@@ -15,14 +15,19 @@ import { type NewRequest, REQUEST_KINDS } from "../store/mod.ts";
 import type { ToolSpec } from "./engines/types.ts";
 import { normalizeGermanNumber } from "./phone_de.ts";
 
-/** Letters (any script), spaces and the punctuation of names and titles. */
-const NAME_RE = /^[\p{L}\p{M}][\p{L}\p{M} .'\u2019-]*$/u;
-/** A medication: letters, digits, spaces, and the signs of doses ("Ramipril 5 mg", "L-Thyroxin 1/2"). */
-const MEDICATION_RE = /^[\p{L}\p{M}\d][\p{L}\p{M}\d .,/%+-]*$/u;
+/**
+ * Latin letters (with accents: "Çelik", "Nguyễn", "Łukasz"), spaces and the punctuation of names and titles.
+ * Latin only: these fields are read back by a German voice, which cannot speak other scripts (a model's
+ * gibberish in Arabic or Cyrillic letters would reach the caller as noise).
+ */
+const NAME_RE = /^[\p{Script=Latin}\p{M}][\p{Script=Latin}\p{M} .'\u2019-]*$/u;
+/** A medication: Latin letters, digits, spaces, and the signs of doses ("Ramipril 5 mg", "L-Thyroxin 1/2"). */
+const MEDICATION_RE = /^[\p{Script=Latin}\p{M}\d][\p{Script=Latin}\p{M}\d .,/%+-]*$/u;
 
 const name = (max: number, what: string) =>
   z.string().trim().max(max).refine((s) => s === "" || NAME_RE.test(s), {
-    message: `${what} darf nur Buchstaben, Leerzeichen, Punkt, Bindestrich und Apostroph enthalten.`,
+    message:
+      `${what} darf nur lateinische Buchstaben, Leerzeichen, Punkt, Bindestrich und Apostroph enthalten.`,
   });
 
 /** Arguments of `note_request` (as the model writes them). */
@@ -36,7 +41,7 @@ export const noteRequestArgs = z.strictObject({
   for_whom: name(80, "Für wen").optional().describe("Für wen das Anliegen ist, falls nicht der Anrufer"),
   preferred_times: z.string().trim().max(120).optional().describe("Wann der Anrufer erreichbar ist"),
   medication: z.string().trim().max(60).refine((s) => s === "" || MEDICATION_RE.test(s), {
-    message: "Das Medikament darf nur Buchstaben, Ziffern und Dosisangaben enthalten.",
+    message: "Das Medikament darf nur lateinische Buchstaben, Ziffern und Dosisangaben enthalten.",
   }).optional().describe("Medikament bei Rezeptwunsch"),
   summary: z.string().trim().min(1).max(300).describe("Kurze Zusammenfassung des Anliegens"),
   urgency: z.enum(["normal", "urgent"]).optional().describe("urgent nur bei dringenden Anliegen"),
