@@ -60,7 +60,31 @@ export interface CallOutput {
   hangup(reason: string): void;
   /** Milliseconds of queued audio not yet played (as far as TOM can tell). */
   readonly queuedMs: number;
+  /**
+   * Cold transfer: hand the caller to a person (the practice's target for this moment). Resolves when the
+   * peer confirmed or refused it (bounded by `signal`); a transport that cannot transfer leaves this out.
+   * On success the peer takes the caller away: the call's `stop` follows.
+   */
+  transfer?(to: TransferTo, signal: AbortSignal): Promise<TransferOutcome>;
 }
+
+/** Where TOM hands a call: the practice's transfer target resolved for this moment. */
+export interface TransferTo {
+  kind: "extension" | "number" | "voicemail";
+  /** An extension ("21"), a number (E.164 or national digits) or the voicemail box, as the practice set it. */
+  target: string;
+}
+
+/** How a transfer ended, as the peer reported it. */
+export type TransferOutcome =
+  | { ok: true }
+  | {
+    ok: false;
+    /** busy / no_answer / unreachable: the target; failed: the peer refused or its control link is down. */
+    reason: "busy" | "no_answer" | "unreachable" | "failed" | "timeout";
+    /** For the log (no phone numbers). */
+    detail?: string;
+  };
 
 /**
  * What the answering stage gets for one call. The session decides once, when it opens the call, whose call

@@ -117,6 +117,14 @@ export interface CallerScript {
   /** DTMF sent at the end (default "12#": the echo answerer hangs up on #). */
   digits?: string;
   /**
+   * Sound file (inside the chroot, without extension) of 1 s of silence. With it, the caller does not send
+   * `digits` after its sound: it plays this silence, once a second, until the test cues the keys for its
+   * call key (`AsteriskInstance.cue`, the global variable `TOM_CUE_<key>`), sends them, and goes on playing
+   * silence until the call ends (each wait at most {@linkcode CUE_LIMIT_S} seconds). For a caller that
+   * keys something in when TOM asks for it, however long TOM takes to ask.
+   */
+  cuePause?: string;
+  /**
    * MixMonitor options besides r() and t() (default "n"). Without `n` MixMonitor keeps the heard and said
    * files in step by inserting silence whenever a frame comes late, which lengthens and splits what TOM
    * sent whenever the box is busy; with it, the heard file is exactly the frames the caller received.
@@ -124,12 +132,32 @@ export interface CallerScript {
   mixMonitorOptions?: string;
 }
 
+/** How many seconds a cued caller waits for its cue, and then for the end of the call. */
+export const CUE_LIMIT_S = 240;
+
 /**
  * The `tom-caller` context: a caller that records what it hears (`r()`) and says (`t()`), plays its
- * sound (silence, tone, silence), sends DTMF. The extension is the call's key.
+ * sound (silence, tone, silence), sends DTMF (at once, or when cued). The extension is the call's key.
  */
 export function callerDialplan(s: CallerScript): string {
   const file = (suffix: string) => `${s.spoolDir}/\${EXTEN}${suffix}.wav`;
+  const keys = s.cuePause === undefined
+    ? [` same => n,SendDTMF(${s.digits ?? "12#"})`, " same => n,Wait(2)"]
+    : [
+      // Set(), GotoIf() and $[...] are built into Asterisk; a global variable is read when the channel has none.
+      " same => n,Set(waited=0)",
+      ` same => n(cue),GotoIf($["\${TOM_CUE_\${EXTEN}}" != ""]?keys)`,
+      " same => n,Set(waited=$[${waited} + 1])",
+      ` same => n,GotoIf($[\${waited} > ${CUE_LIMIT_S}]?end)`,
+      ` same => n,Playback(${s.cuePause})`,
+      " same => n,Goto(cue)",
+      " same => n(keys),SendDTMF(${TOM_CUE_${EXTEN}})",
+      " same => n,Set(waited=0)",
+      " same => n(after),Set(waited=$[${waited} + 1])",
+      ` same => n,GotoIf($[\${waited} > ${CUE_LIMIT_S}]?end)`,
+      ` same => n,Playback(${s.cuePause})`,
+      " same => n,Goto(after)",
+    ];
   return [
     "[tom-caller]",
     "exten => _X.,1,Answer()",
@@ -137,9 +165,8 @@ export function callerDialplan(s: CallerScript): string {
       file("-said")
     }))`,
     ` same => n,Playback(${s.sound})`,
-    ` same => n,SendDTMF(${s.digits ?? "12#"})`,
-    " same => n,Wait(2)",
-    " same => n,Hangup()",
+    ...keys,
+    ` same => n${s.cuePause === undefined ? "" : "(end)"},Hangup()`,
     "",
   ].join("\n");
 }

@@ -43,6 +43,11 @@ export interface AsteriskInstanceOptions extends TomEndpoints {
   bootTimeoutMs?: number;
   /** Changes to the test caller's script (waits, digits, MixMonitor options). */
   caller?: Partial<CallerScript>;
+  /**
+   * The caller keys its digits only when cued ({@linkcode AsteriskInstance.cue}), playing silence
+   * (`<sounds>/pause`) until then and after.
+   */
+  cued?: boolean;
   /** Keep the instance's files (recordings, logs) after stop, for a look at a failure. */
   keepFiles?: boolean;
 }
@@ -94,7 +99,8 @@ export class AsteriskInstance {
     const name = opts.name ?? `t${Deno.pid}-${++instances}`;
     const dir = opts.chroot.dir;
     const p = instancePaths(name);
-    const files = asteriskConfigFiles({ ...opts, name, moduleDir: opts.chroot.moduleDir });
+    const caller = opts.cued ? { cuePause: `${p.sounds}/pause`, ...opts.caller } : opts.caller;
+    const files = asteriskConfigFiles({ ...opts, caller, name, moduleDir: opts.chroot.moduleDir });
     for (const d of Object.values(p)) {
       await Deno.remove(join(dir, d), { recursive: true }).catch(() => {});
       await Deno.mkdir(join(dir, d), { recursive: true });
@@ -102,6 +108,7 @@ export class AsteriskInstance {
     for (const [file, text] of Object.entries(files)) await Deno.writeTextFile(join(dir, p.etc, file), text);
     const tone = opts.tone ?? CALLER_TONE;
     await Deno.writeFile(join(dir, p.sounds, "caller.wav"), encodeWav(callerSound(tone, 8000), 8000));
+    await Deno.writeFile(join(dir, p.sounds, "pause.wav"), encodeWav(new Int16Array(8000), 8000));
     const child = new Deno.Command("chroot", {
       args: [
         dir,
@@ -188,6 +195,19 @@ export class AsteriskInstance {
     }
     const out = await this.cli(`channel originate Local/${route}@tom/n extension ${key}@tom-caller`);
     if (/no such|error|fail/i.test(out)) throw new Error(`originate failed: ${out.trim()}`);
+  }
+
+  /**
+   * Cue the keys of a cued caller (option `cued`): the call with key `key` sends `digits` as DTMF within
+   * about a second.
+   *
+   * @throws {RangeError} on a key that is not digits or digits that are no DTMF keys
+   */
+  async cue(key: string, digits: string): Promise<void> {
+    if (!/^\d{1,20}$/.test(key) || !/^[0-9*#A-D]{1,40}$/.test(digits)) {
+      throw new RangeError(`Cannot cue ${JSON.stringify(digits)} for call key ${JSON.stringify(key)}`);
+    }
+    await this.cli(`dialplan set global TOM_CUE_${key} ${digits}`);
   }
 
   /** Active channels, from `core show channels count`. */
