@@ -140,6 +140,11 @@ export function callLearning(
         ...(config.rl.askRating ? { rating: () => (dialogue = createRatingDialogue()) } : {}),
         end(summary) {
           const log = deps.log.child({ call_id: callId, component: "rl" });
+          if (summary.emergency !== null) {
+            // An emergency says nothing about the conversation policy: no feedback, no reward.
+            log.info("call excluded from learning: emergency", { flag: summary.emergency });
+            return;
+          }
           const event = feedbackEvent(summary, dialogue);
           const out = recordCallFeedback(store, owner.accountId, event, {
             bandit: learning.bandit,

@@ -36,8 +36,11 @@ import { createTts } from "../pipeline/mod.ts";
 import { openVad } from "../pipeline/mod.ts";
 import { getAccount } from "../store/mod.ts";
 import {
+  AmiClient,
+  amiTransferer,
   type Answerer,
   assertGatewayConfig,
+  type AsteriskTransferer,
   type CallStartInfo,
   defaultAccountId,
   echoAnswerer,
@@ -150,10 +153,28 @@ function transportMounts(
   config: Config,
   onFreeswitch: (fs: FreeswitchTransport) => void,
 ): TransportMount[] {
+  // Cold transfers of Asterisk calls through AMI (asterisk.amiEnabled): one client for both transports,
+  // closed with the gateway (the last mount returns it).
+  let ami: AmiClient | undefined;
+  let transfer: AsteriskTransferer | undefined;
+  const asteriskTransfer = (log: Logger): AsteriskTransferer | undefined => {
+    const a = config.asterisk;
+    if (!a.amiEnabled) return undefined;
+    ami ??= new AmiClient({
+      host: a.amiHost,
+      port: a.amiPort,
+      username: a.amiUser,
+      secret: a.amiSecret,
+      log,
+    });
+    transfer ??= amiTransferer(ami, { context: a.transferContext, log });
+    return transfer;
+  };
   const transports: TransportMount[] = [
     (app, deps, guard) => mountTwilio(app, deps, guard),
-    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard),
-    (_app, deps, guard) => startAudioSocketServer(deps, guard),
+    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard, { transfer: asteriskTransfer(deps.log) }),
+    (_app, deps, guard) => startAudioSocketServer(deps, guard, { transfer: asteriskTransfer(deps.log) }),
+    () => ami,
   ];
   if (config.freeswitch.enabled) {
     transports.unshift((app, deps, guard) => {

@@ -30,6 +30,8 @@ export {
   type CallOutput,
   PIPELINE_FRAME_SAMPLES,
   PIPELINE_RATE,
+  type TransferOutcome,
+  type TransferTo,
   type TransportKind,
 } from "./call/contract.ts";
 export {
@@ -108,6 +110,8 @@ export {
   type AudioSocketServer,
   startAudioSocketServer,
 } from "./asterisk/audiosocket.ts";
+export { AmiClient, type AmiOptions, AmiUnavailableError } from "./asterisk/ami.ts";
+export { amiTransferer, type AsteriskCallRef, type AsteriskTransferer } from "./asterisk/ami_transfer.ts";
 export {
   type OutboundVia,
   placeCall,

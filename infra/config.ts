@@ -72,6 +72,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "freeswitch.eslPassword",
   "twilio.authToken",
   "mail.password",
+  "asterisk.amiSecret",
 ]);
 
 /** The configuration schema. Every key has a default so an empty environment is a valid configuration. */
@@ -91,6 +92,26 @@ export const ConfigSchema = z.object({
   audiosocket: z.object({
     host: host().default("127.0.0.1"),
     port: port().default(9092),
+  }).prefault({}),
+  /** Asterisk Manager Interface, for cold transfers (`Redirect`) of AudioSocket and chan_websocket calls. */
+  asterisk: z.object({
+    /** Connect to AMI and offer transfers on Asterisk calls (manager.conf: infra/deploy/asterisk). */
+    amiEnabled: bool().default(false),
+    /** Loopback only: AMI is plain text with a password, never for another host. */
+    amiHost: host().refine((h) => /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/.test(h), {
+      message: "AMI must be on loopback (127.0.0.1, ::1 or localhost)",
+    }).default("127.0.0.1"),
+    amiPort: port().default(5038),
+    amiUser: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "expected a manager.conf user name").default("tom"),
+    /** The manager.conf user's secret (secret: `TOM_ASTERISK_AMI_SECRET`, never printed). */
+    amiSecret: z.string().max(256).regex(/^[^\r\n]*$/, "expected one line").default(""),
+    /** Dialplan context the caller is redirected to; the target is its extension. */
+    transferContext: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a context name").default(
+      "tom-transfer",
+    ),
+  }).refine((a) => !a.amiEnabled || a.amiSecret !== "", {
+    message: "asterisk.amiEnabled needs the manager user's secret in TOM_ASTERISK_AMI_SECRET",
+    path: ["amiSecret"],
   }).prefault({}),
   /** Database, secrets, recordings. */
   dataDir: z.string().min(1).default("data"),
@@ -239,6 +260,13 @@ export const ConfigSchema = z.object({
     dialPrefix: z.string().default("sofia/gateway/provider/"),
     /** Where playback files for `uuid_broadcast` are written (empty: `<dataDir>/playback`). */
     playbackDir: z.string().default(""),
+    /** Dialplan context of transfer targets (`uuid_transfer <uuid> <target> XML <context>`; infra/deploy/freeswitch). */
+    transferContext: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a dialplan context name").default(
+      "tom_transfer",
+    ),
+    /** Prefix that makes a voicemail box a dialplan extension (`*99<box>` leaves a message in FreeSWITCH's default). */
+    transferVoicemailPrefix: z.string().regex(/^[0-9A-Za-z*#+_.-]*$/, "expected dialplan digits like *99")
+      .default("*99"),
   }).prefault({}),
   twilio: z.object({
     accountSid: z.string().regex(/^(AC[0-9a-fA-F]{32})?$/, "expected an Account SID like AC0123...").default(
@@ -253,6 +281,8 @@ export const ConfigSchema = z.object({
       "",
     ),
     apiBase: url().default("https://api.twilio.com"),
+    /** Cold transfer: seconds the person's phone rings (`<Dial timeout>`) before Twilio gives up. */
+    transferRingSeconds: int(5, 600).default(30),
   }).prefault({}),
   ui: z.object({
     /** Send cookies with Secure (set when TOM sits behind a TLS reverse proxy). */

@@ -34,7 +34,44 @@ export interface LiveCallsProps {
     disconnected: string;
     events: string;
     call: string;
+    alerts: string;
+    emergency: string;
+    transfer: string;
+    transferFailed: string;
+    reasons: Record<string, string>;
   };
+}
+
+/** A notice staff must see at once: an emergency, or a caller being put through (who and why). */
+interface LiveAlert {
+  callId: string;
+  at: number;
+  urgent: boolean;
+  text: string;
+}
+
+/** The alert for an event, if it is one. */
+function alertOf(
+  e: { callId: string; type: string; at: number; data?: Record<string, unknown> },
+  t: LiveCallsProps["texts"],
+): LiveAlert | null {
+  const d = e.data ?? {};
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  if (e.type === "emergency") {
+    return { callId: e.callId, at: e.at, urgent: true, text: `${t.emergency}: ${str(d.label)}` };
+  }
+  if (e.type === "transfer" && (d.outcome === "started" || d.outcome === "failed")) {
+    const why = t.reasons[str(d.reason)] ?? str(d.reason);
+    const head = d.outcome === "started" ? t.transfer : `${t.transferFailed} (${str(d.detail)})`;
+    const summary = str(d.summary);
+    return {
+      callId: e.callId,
+      at: e.at,
+      urgent: false,
+      text: `${head}: ${why}${summary ? ` – „${summary}“` : ""}`,
+    };
+  }
+  return null;
 }
 
 function describe(e: { type: string; data?: Record<string, unknown> }): string {
@@ -56,6 +93,7 @@ export default function LiveCalls(p: LiveCallsProps): VNode {
   const calls = useSignal<LiveCallItem[]>(p.calls);
   const events = useSignal<LiveEventItem[]>([]);
   const state = useSignal(p.texts.connecting);
+  const alerts = useSignal<LiveAlert[]>([]);
 
   useEffect(() => {
     const es = new EventSource(p.eventsUrl);
@@ -69,6 +107,8 @@ export default function LiveCalls(p: LiveCallsProps): VNode {
         at: number;
         data?: Record<string, unknown>;
       };
+      const alert = alertOf(e, p.texts);
+      if (alert) alerts.value = [alert, ...alerts.value].slice(0, 20);
       events.value = [{ callId: e.callId, type: e.type, at: e.at, text: describe(e) }, ...events.value].slice(
         0,
         200,
@@ -80,6 +120,15 @@ export default function LiveCalls(p: LiveCallsProps): VNode {
   return (
     <section aria-labelledby="live-calls-h">
       <p class="muted" role="status">{state.value}</p>
+      {alerts.value.length > 0 && (
+        <section aria-label={p.texts.alerts} role="alert" data-testid="live-alerts">
+          {alerts.value.map((a, i) => (
+            <p key={`${a.at}-${i}`} class={a.urgent ? "msg err" : "msg warn"} data-call={a.callId}>
+              {new Date(a.at).toLocaleTimeString("de-DE")} {a.callId.slice(0, 8)} {a.text}
+            </p>
+          ))}
+        </section>
+      )}
       <h2 id="live-calls-h" class="sr-only">{p.texts.call}</h2>
       {calls.value.length === 0 ? <p>{p.texts.none}</p> : (
         <ul>

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Meter, Tracer } from "@opentelemetry/api";
-import type { Answerer } from "../gateway/mod.ts";
+import type { Answerer, TransferTo } from "../gateway/mod.ts";
 import type { Config } from "../infra/mod.ts";
 import type { TranscriptKeyring } from "../store/crypto/mod.ts";
 import { createRequest, storeTranscriptTurn } from "../store/crypto/mod.ts";
@@ -32,7 +32,7 @@ import { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 import { PhraseCache } from "./phrases.ts";
 import { buildSystemPrompt, type CallerContext, DEFAULT_POLICY, type PracticeContext } from "./prompt.ts";
 import { fillNames, greetingNames } from "./disclosure.ts";
-import { momentFacts, practiceFacts } from "./practice_facts.ts";
+import { momentFacts, openingState, practiceFacts } from "./practice_facts.ts";
 import { GREETING_TEMPLATE, PHRASES } from "./texts.ts";
 import { type NoteRequest, toNewRequest } from "./tools.ts";
 import { normalizeGermanNumber } from "./phone_de.ts";
@@ -135,6 +135,16 @@ export function callerContext(store: Store, owner: CallOwner): CallerContext | u
   if (!person || !person.consentTranscript) return undefined;
   const memory = getMemory(store, owner.accountId, owner.personId);
   return { displayName: person.displayName, kind: person.kind, memory: memory?.memory };
+}
+
+/**
+ * Where a transfer goes at `now`: the practice's reception while it is open, its other target outside the
+ * hours; null when that target is "no transfer" (then TOM notes a callback instead) or there is no practice.
+ */
+export function transferTargetAt(practice: Practice | undefined, now: Date): TransferTo | null {
+  if (!practice) return null;
+  const t = openingState(practice, now).open ? practice.transfer.duringHours : practice.transfer.afterHours;
+  return t.kind === "none" || t.target === "" ? null : { kind: t.kind, target: t.target };
 }
 
 /** The practice's part of the prompt at `now`; without a practice only the neutral names. */
@@ -331,6 +341,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       onEnd,
       ...(note ? { requests: { note: (n: NoteRequest) => note(n, "call") } } : {}),
       callerId,
+      transferTarget: () => transferTargetAt(practice, now()),
     });
   };
 }

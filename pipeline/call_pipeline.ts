@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { type CallContext, type CallEvent, type CallHandler, PIPELINE_RATE } from "../gateway/mod.ts";
+import {
+  type CallContext,
+  type CallEvent,
+  type CallHandler,
+  PIPELINE_RATE,
+  type TransferTo,
+} from "../gateway/mod.ts";
 import { emitPipelineEvent } from "../gateway/mod.ts";
 import type { EngineError, LlmEngine, SttEngine, TtsEngine, Vad } from "./engines/types.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -21,11 +27,13 @@ import { CALL_TOOLS, type NoteRequest } from "./tools.ts";
 import { NOTE_FAILED, NUMBER_GIVEN_UP, readBack } from "./read_back.ts";
 import { type NumberDialogue, numberDialogue } from "./callback_number.ts";
 import { synthesizeAll } from "./phrases.ts";
+import { redFlag } from "./red_flags.ts";
 import { CallerAudio, type HeardEvent } from "./hearing.ts";
 import {
   type CallInput,
   type CallState,
   type Effect,
+  type HandoverReason,
   initialState,
   type MachineOptions,
   type NumberReason,
@@ -34,7 +42,7 @@ import {
 } from "./state.ts";
 import { CallUsage } from "./usage.ts";
 import { utteranceDecision } from "./decisions.ts";
-import { isBackchannel, type PhraseName, PHRASES } from "./texts.ts";
+import { isBackchannel, isRepeat, type PhraseName, PHRASES } from "./texts.ts";
 import { Trace } from "./trace.ts";
 
 /** What one call's pipeline needs. */
@@ -67,6 +75,13 @@ export interface CallDeps {
   requests?: CallRequests;
   /** The caller's number as the transport gave it, in E.164 (confirmed with the caller before use). */
   callerId?: string | null;
+  /**
+   * Where a transfer goes right now (the practice's target for this hour); null: no transfer now (after
+   * hours without a target, "no transfer"). Asked at the start and every minute. Without it: never.
+   */
+  transferTarget?: () => TransferTo | null;
+  /** How long a transfer may take before it counts as failed (default 30 s). */
+  transferTimeoutMs?: number;
 }
 
 /** Where a call's requests go (the answerer stores them encrypted and tells the staff). */
@@ -96,7 +111,9 @@ export type CallEnding =
   /** Engines failed after the retries: TOM offered a callback (a hand-over to the practice). */
   | "callback"
   /** The line went down or the caller hung up while TOM was still in the conversation. */
-  | "hangup";
+  | "hangup"
+  /** The caller was handed to a person (a hand-over). */
+  | "transfer";
 
 /** What happened in a call, for the learning loop and the usage log. */
 export interface CallSummary {
@@ -113,6 +130,8 @@ export interface CallSummary {
   /** Whether the rating question was asked. */
   ratingAsked: boolean;
   usage: CallUsage;
+  /** The red flag that fired in the call, if any (such a call is excluded from learning). */
+  emergency: string | null;
   /** The requests stored during the call (for the after-call pass, which must not note them twice). */
   noted: NoteRequest[];
   /**
@@ -173,6 +192,10 @@ export class PipelineCall implements CallHandler {
   /** The note waiting for its callback number (the model's, or the one for a failed call). */
   #pendingNote: NoteRequest | null = null;
   #noted: NoteRequest[] = [];
+  /** Why the caller wanted a person (the tool's reason), for the callback note when no transfer happens. */
+  #handoverWhy = "";
+  /** The words that fired the red flag, for the emergency request (kept only for that note). */
+  #redFlagText = "";
 
   constructor(ctx: CallContext, deps: CallDeps) {
     this.#ctx = { ...ctx, output: this.#usage.wrap(ctx.output) };
@@ -244,7 +267,16 @@ export class PipelineCall implements CallHandler {
 
   #start(): void {
     this.#input({ type: "start", at: this.#at() });
-    this.#timer = setInterval(() => this.#input({ type: "tick", at: this.#at() }), this.#o.tickMs);
+    this.#transferCheck();
+    let lastCheck = this.#at();
+    this.#timer = setInterval(() => {
+      const at = this.#at();
+      if (at - lastCheck >= 60_000) {
+        lastCheck = at;
+        this.#transferCheck();
+      }
+      this.#input({ type: "tick", at });
+    }, this.#o.tickMs);
     Promise.resolve().then(() => this.#d.vad()).then((v) => this.#hearing.attach(v)).catch((e) =>
       this.#hearing.fail(e)
     );
@@ -307,7 +339,7 @@ export class PipelineCall implements CallHandler {
     } else {
       const turn = Number(m[2]);
       const r = this.#reply;
-      let then: "ask_number" | "end_call" | undefined;
+      let then: "ask_number" | "end_call" | "transfer" | undefined;
       if (r && r.turn === turn) {
         this.#reply = null;
         this.#finishTurn(r, r.spoken.join(" "), false, false);
@@ -316,8 +348,8 @@ export class PipelineCall implements CallHandler {
           this.#pendingNote = o.needsNumber;
           then = "ask_number";
         } else if (o.transfer !== undefined) {
-          this.#pendingNote = transferNote(o.transfer);
-          then = "ask_number";
+          this.#handoverWhy = o.transfer;
+          then = "transfer";
         } else if (o.endCall !== undefined) then = "end_call";
       }
       this.#input({ type: "reply_played", at: this.#at(), turn, then });
@@ -387,6 +419,10 @@ export class PipelineCall implements CallHandler {
         return this.#ratingStep(e.event);
       case "number":
         return this.#numberStep(e.event, e.reason);
+      case "transfer":
+        return this.#transfer(e.reason);
+      case "emergency":
+        return this.#emergency(e.flag);
       case "hangup":
         this.#ctx.output.hangup(e.reason);
         return;
@@ -431,6 +467,8 @@ export class PipelineCall implements CallHandler {
       if (reason === "failure") {
         this.#ending = "callback";
         this.#pendingNote ??= failureNote(this.#state.heldText || this.#lastCallerText());
+      } else if (reason === "transfer") {
+        this.#pendingNote ??= transferNote(this.#handoverWhy || this.#lastCallerText());
       }
     }
     const dialogue = this.#number;
@@ -480,6 +518,92 @@ export class PipelineCall implements CallHandler {
       },
       () => finish(NOTE_FAILED, close ? "noNumberGoodbye" : "askNumberAgain"),
     );
+  }
+
+  /** Tell the machine whether a transfer is possible now (a target for this hour, a transport that can). */
+  #transferCheck(): void {
+    let available = false;
+    try {
+      available = this.#ctx.output.transfer !== undefined && (this.#d.transferTarget?.() ?? null) !== null;
+    } catch (e) {
+      this.#ctx.log.warn("could not resolve the transfer target", { error: e });
+    }
+    if (available !== this.#state.transferAvailable) {
+      this.#input({ type: "transfer_available", at: this.#at(), available });
+    }
+  }
+
+  /** Hand the caller to a person; the outcome goes back to the machine (bounded by the timeout). */
+  #transfer(reason: HandoverReason): void {
+    let target: TransferTo | null = null;
+    try {
+      target = this.#d.transferTarget?.() ?? null;
+    } catch (e) {
+      this.#ctx.log.warn("could not resolve the transfer target", { error: e });
+    }
+    const out = this.#ctx.output;
+    const summary = (this.#noted.at(-1)?.summary ?? this.#lastCallerText()).slice(0, 500);
+    const event = (outcome: "started" | "connected" | "failed", detail?: string) =>
+      emitPipelineEvent(out, {
+        type: "transfer",
+        reason,
+        targetKind: target?.kind ?? "none",
+        outcome,
+        ...(detail ? { detail } : {}),
+        ...(summary ? { summary } : {}),
+      });
+    const started = this.#now();
+    if (!target || !out.transfer) {
+      event("failed", "no_target");
+      this.#d.metrics?.transfer?.(reason, "no_target");
+      return this.#input({ type: "transfer_result", at: this.#at(), ok: false });
+    }
+    event("started");
+    this.#ctx.log.info("transfer started", { reason, target_kind: target.kind });
+    // The peer may take the caller away (and end this leg) before it reports the outcome.
+    this.#ending = "transfer";
+    const signal = AbortSignal.any([
+      this.#ctx.signal,
+      AbortSignal.timeout(this.#d.transferTimeoutMs ?? 30_000),
+    ]);
+    out.transfer(target, signal).catch((e) => {
+      this.#ctx.log.warn("transfer failed", { error: e });
+      return { ok: false as const, reason: "failed" as const };
+    }).then((r) => {
+      const ms = Math.round(this.#now() - started);
+      if (this.#ended && !r.ok) return;
+      if (r.ok) event("connected");
+      else {
+        event("failed", r.reason);
+        if (!this.#ended) this.#ending = "hangup";
+      }
+      this.#ctx.log.info("transfer finished", {
+        reason,
+        ok: r.ok,
+        outcome: r.ok ? "connected" : r.reason,
+        ms,
+      });
+      this.#d.metrics?.transfer?.(reason, r.ok ? "connected" : r.reason);
+      if (!this.#ended) this.#input({ type: "transfer_result", at: this.#at(), ok: r.ok });
+    });
+  }
+
+  /** A red flag fired: note the emergency for the team (the advice phrase is already being said). */
+  #emergency(flag: string): void {
+    const hit = redFlag(this.#redFlagText);
+    const label = hit?.label ?? flag;
+    emitPipelineEvent(this.#ctx.output, { type: "emergency", flag, label });
+    this.#d.metrics?.emergency?.(flag);
+    const said = this.#redFlagText.trim().slice(0, 200);
+    this.#redFlagText = "";
+    if (!this.#d.requests) return;
+    const note: NoteRequest = {
+      ...callbackNote(`Notfall erkannt (${label}). Rat gegeben: 112 / 116 117. Der Anrufer sagte: „${said}“`),
+      kind: "emergency",
+      urgency: "urgent",
+      callbackNumber: this.#d.callerId ?? null,
+    };
+    this.#note(note).catch((e) => this.#ctx.log.error("could not note the emergency", { error: e }));
   }
 
   /** Store a request of this call and tell the machine (a callback with a number allows the promise). */
@@ -626,6 +750,13 @@ export class PipelineCall implements CallHandler {
       return this.#input({ type: "stt_failed", at: this.#at(), utterance: u });
     }
     this.#utterances.delete(u);
+    // Emergencies by code, on every transcript (also while TOM speaks): the LLM never sees these words.
+    const hit = redFlag(text);
+    if (hit) {
+      this.#ctx.log.warn("red flag in the caller's words", { flag: hit.flag, utterance: u });
+      this.#redFlagText = text;
+      return this.#input({ type: "red_flag", at: this.#at(), utterance: u, flag: hit.flag });
+    }
     const probe = this.#state.probes.includes(u);
     if (trace) {
       trace.mark("stt");
@@ -799,6 +930,7 @@ export class PipelineCall implements CallHandler {
       repeats: countRepeats(this.#turns.map((t) => t.callerText)),
       ratingAsked: this.#rating !== null,
       usage: this.#usage,
+      emergency: this.#state.emergency,
       noted: this.#noted,
       words: this.#turns.flatMap((t) => [
         { speaker: "caller" as const, text: t.callerText },
@@ -814,25 +946,10 @@ export class PipelineCall implements CallHandler {
   }
 }
 
-/** Words of a transcript, normalised. */
-function words(text: string): string[] {
-  return text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, " ").split(/\s+/).filter((w) => w.length > 0);
-}
-
-/**
- * How often the caller said (nearly) the same as in the turn before: a sign TOM did not understand.
- * Two turns count as a repeat when they share at least 70 % of their words (Jaccard) and have 2+ words.
- */
+/** How often the caller said (nearly) the same as in the turn before: a sign TOM did not understand. */
 export function countRepeats(callerTexts: readonly string[]): number {
   let n = 0;
-  for (let i = 1; i < callerTexts.length; i++) {
-    const a = new Set(words(callerTexts[i - 1]));
-    const b = new Set(words(callerTexts[i]));
-    if (a.size < 2 || b.size < 2) continue;
-    let inter = 0;
-    for (const w of a) if (b.has(w)) inter++;
-    if (inter / (a.size + b.size - inter) >= 0.7) n++;
-  }
+  for (let i = 1; i < callerTexts.length; i++) if (isRepeat(callerTexts[i - 1], callerTexts[i])) n++;
   return n;
 }
 

@@ -50,6 +50,10 @@ export interface PipelineMetrics {
   queueWait(seconds: number): void;
   engineError(e: EngineError): void;
   turn(outcome: "answered" | "interrupted" | "failed"): void;
+  /** A transfer ended: why it was made and how it ended (connected, busy, no_answer, ..., no_target). */
+  transfer?(reason: string, outcome: string): void;
+  /** A red flag fired (its name). */
+  emergency?(flag: string): void;
 }
 
 /**
@@ -83,6 +87,12 @@ export function createPipelineMetrics(meter: Meter): PipelineMetrics {
   const bargeIns = meter.createCounter("tom_barge_ins_total", { description: "Caller interruptions" });
   const errors = meter.createCounter("tom_engine_errors_total", { description: "Engine failures in calls" });
   const turns = meter.createCounter("tom_turns_total", { description: "Turns answered by TOM" });
+  const transfers = meter.createCounter("tom_transfers_total", {
+    description: "Calls handed to a person, by reason and outcome",
+  });
+  const emergencies = meter.createCounter("tom_emergencies_total", {
+    description: "Red flags in callers' words (emergency advice given), by flag",
+  });
   return {
     stage: (s, v) => stage.record(Math.max(0, v), { stage: s }),
     handover: (k, v) => handover.record(Math.max(0, v), { handover: k }),
@@ -93,5 +103,7 @@ export function createPipelineMetrics(meter: Meter): PipelineMetrics {
     queueWait: (v) => wait.record(Math.max(0, v)),
     engineError: (e) => errors.add(1, { engine: e.engine, kind: e.kind }),
     turn: (outcome) => turns.add(1, { outcome }),
+    transfer: (reason, outcome) => transfers.add(1, { reason, outcome }),
+    emergency: (flag) => emergencies.add(1, { flag }),
   };
 }

@@ -154,3 +154,4 @@ export {
   spokenDigits,
   yesNo,
 } from "./callback_number.ts";
+export { normalizeForFlags, RED_FLAG_LABELS, type RedFlag, redFlag, type RedFlagHit } from "./red_flags.ts";

@@ -48,9 +48,5 @@ export const NOTE_FAILED =
 export const ASK_AGAIN =
   "Damit ich es richtig notiere: Bitte sagen Sie mir Ihr Anliegen noch einmal in einem kurzen Satz.";
 
-/** Said when the caller wants a person and no transfer is possible yet: a callback is noted instead. */
-export const NO_TRANSFER = "Eine Weiterleitung an das Praxisteam ist gerade nicht möglich. " +
-  "Ich notiere gerne, dass die Praxis Sie zurückruft.";
-
 /** Said when the caller gave no usable number in the middle of a call: no callback is promised. */
 export const NUMBER_GIVEN_UP = "Ich habe leider keine Nummer verstanden. Wie kann ich Ihnen sonst helfen?";

@@ -18,7 +18,7 @@ import type {
   TtsEngine,
 } from "./engines/types.ts";
 import { type NoteRequest, validateToolCall } from "./tools.ts";
-import { ASK_AGAIN, NO_TRANSFER, NOTE_FAILED, readBack } from "./read_back.ts";
+import { ASK_AGAIN, NOTE_FAILED, readBack } from "./read_back.ts";
 import type { PipelineOptions } from "./defaults.ts";
 import { guarded } from "./engines/deadline.ts";
 import type { QueuedSentence } from "./heard.ts";
@@ -253,11 +253,8 @@ async function handleToolCall(
   event(true);
   const c = v.value;
   if (c.name === "end_call") w.outcome.endCall = c.args.reason;
-  else if (c.name === "transfer_to_staff") {
-    // Carried out by a later issue; until then the caller's wish becomes a callback request.
-    w.outcome.transfer = c.args.reason;
-    say(NO_TRANSFER);
-  } else {
+  else if (c.name === "transfer_to_staff") w.outcome.transfer = c.args.reason;
+  else {
     const note = c.args;
     if (w.outcome.noted.some((n) => sameNote(n, note))) return null;
     try {

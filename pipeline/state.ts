@@ -11,7 +11,7 @@
  * @module
  */
 import type { PipelineOptions } from "./defaults.ts";
-import { isBackchannel, isFarewell, type PhraseName } from "./texts.ts";
+import { isBackchannel, isFarewell, isRepeat, type PhraseName, wantsPerson } from "./texts.ts";
 
 /** Where the call stands. */
 export type Phase =
@@ -22,11 +22,21 @@ export type Phase =
   | "rating"
   /** TOM asks for a callback number (callback_number.ts): by caller ID, spoken or keyed digits. */
   | "number"
+  /** TOM says it connects the caller, then the transport transfers the call (cold transfer). */
+  | "transferring"
   | "closing"
   | "ended";
 
+/** Why TOM hands the caller to a person. */
+export type HandoverReason =
+  | "caller_asked"
+  | "dtmf_0"
+  | "tool"
+  | "not_understood"
+  | "engines_failed";
+
 /** Why TOM asks for a callback number: its engines failed (then the call ends), or the reply needs one. */
-export type NumberReason = "failure" | "reply";
+export type NumberReason = "failure" | "reply" | "transfer";
 
 /** The whole state of one call's conversation (times are call milliseconds). */
 export interface CallState {
@@ -55,6 +65,15 @@ export interface CallState {
   readonly callbackNoted: boolean;
   /** In the number phase: why TOM asks (decides whether the call goes on or ends after it). */
   readonly numberReason: NumberReason | null;
+  /** A transfer target is there now (the practice's target for this hour, on a transport that transfers). */
+  readonly transferAvailable: boolean;
+  /** In the transferring phase: why. */
+  readonly transferReason: HandoverReason | null;
+  /** The caller's last turn, and how often in a row the caller said (nearly) the same again. */
+  readonly lastCallerText: string;
+  readonly repeats: number;
+  /** A red flag fired in this call (its name): the call is excluded from learning. */
+  readonly emergency: string | null;
 }
 
 /** What happens to the call, as the state machine sees it. */
@@ -74,12 +93,21 @@ export type CallInput =
    * All of a reply's audio was played (its end mark came back). `then`: what its tool calls asked for
    * after it (ask the caller for a callback number; end the call).
    */
-  | { type: "reply_played"; at: number; turn: number; then?: "ask_number" | "end_call" }
+  | { type: "reply_played"; at: number; turn: number; then?: "ask_number" | "end_call" | "transfer" }
   | { type: "phrase_played"; at: number; phrase: PhraseName }
   /** A key the caller pressed. */
   | { type: "dtmf"; at: number; digit: string }
   /** The rating dialogue took its step: it said `phrase` (if any) and may be `done`. */
   | { type: "rating_said"; at: number; phrase?: PhraseName; done: boolean }
+  /** Whether a transfer target is there now (at the start, and again as the hours change). */
+  | { type: "transfer_available"; at: number; available: boolean }
+  /** The transport's answer to a transfer: on success the caller is gone (its `stop` follows). */
+  | { type: "transfer_result"; at: number; ok: boolean }
+  /**
+   * A red flag in the caller's words (pipeline/red_flags.ts, checked by code on every transcript): the
+   * utterance is answered by the emergency advice, never by the LLM.
+   */
+  | { type: "red_flag"; at: number; utterance: number; flag: string }
   /** A request was stored; `callback`: a callback with a number. */
   | { type: "request_noted"; at: number; callback: boolean }
   /**
@@ -108,6 +136,10 @@ export type Effect =
   | { type: "barge_in"; turn: number; at: number }
   /** Drive the rating dialogue; the runtime answers with `rating_said`. */
   | { type: "rating"; event: RatingEvent }
+  /** Hand the caller to a person (the runtime calls the transport's transfer; answers `transfer_result`). */
+  | { type: "transfer"; reason: HandoverReason }
+  /** Note the emergency (request, event, metric); the advice phrase is a `say` effect beside it. */
+  | { type: "emergency"; flag: string }
   /** Drive the callback number dialogue; the runtime answers with `number_said`. */
   | { type: "number"; event: RatingEvent; reason: NumberReason }
   | { type: "hangup"; reason: string }
@@ -147,6 +179,9 @@ const FINAL_PHRASES: ReadonlySet<PhraseName> = new Set([
   "technicalGoodbye",
 ]);
 
+/** How many times in a row the caller may say the same before TOM hands over (it did not understand). */
+export const REPEATS_BEFORE_HANDOVER = 2;
+
 /** How long a closing phrase may take to play before TOM hangs up anyway. */
 export const CLOSING_GRACE_MS = 20_000;
 
@@ -168,6 +203,11 @@ export function initialState(at = 0): CallState {
     ratingSpeaking: false,
     callbackNoted: false,
     numberReason: null,
+    transferAvailable: false,
+    transferReason: null,
+    lastCallerText: "",
+    repeats: 0,
+    emergency: null,
   };
 }
 
@@ -192,11 +232,35 @@ function maybeReply(s: CallState, at: number, opts: MachineOptions): Transition 
   }
   const text = s.heldText;
   if (isFarewell(text)) return farewell({ ...s, heldText: "" }, at, opts);
+  if (wantsPerson(text)) return handover({ ...s, heldText: "" }, at, "caller_asked");
+  const repeats = isRepeat(s.lastCallerText, text) ? s.repeats + 1 : 0;
+  if (repeats >= REPEATS_BEFORE_HANDOVER) {
+    return handover({ ...s, heldText: "", lastCallerText: text, repeats: 0 }, at, "not_understood");
+  }
+  s = { ...s, lastCallerText: text, repeats };
   const turn = s.turn + 1;
   return {
     state: { ...s, phase: "thinking", turn, failures: 0, reply: { turn, text, audible: false } },
     effects: [{ type: "reply", turn, text, attempt: 0 }],
   };
+}
+
+/**
+ * Hand the caller to a person: with a target now, TOM says it connects and the transport transfers after
+ * the sentence; without one, TOM says so and asks for a callback number instead (the call goes on).
+ */
+function handover(s: CallState, at: number, reason: HandoverReason): Transition {
+  const effects: Effect[] = [];
+  if (s.reply) effects.push({ type: "cancel_reply", turn: s.reply.turn });
+  if (s.reply?.audible || s.phase === "greeting" || s.phase === "speaking") effects.push({ type: "clear" });
+  const base: CallState = { ...s, reply: null, stt: [], probes: [], quietSince: at };
+  if (s.transferAvailable) {
+    return {
+      state: { ...base, phase: "transferring", transferReason: reason, closingSince: at },
+      effects: [...effects, { type: "say", phrase: "transferring" }],
+    };
+  }
+  return askNumber(base, at, "transfer", [...effects, { type: "say", phrase: "noTransfer" }]);
 }
 
 /** The conversation is over (the caller's goodbye, or the model ended it): the rating question, or goodbye. */
@@ -245,6 +309,7 @@ function bargeIn(s: CallState, at: number): Transition {
 function failed(s: CallState, at: number, retry: Effect, opts: MachineOptions): Transition {
   const failures = s.failures + 1;
   if (failures > opts.retries) {
+    if (s.transferAvailable) return handover({ ...s, failures }, at, "engines_failed");
     if (s.callbackNoted) return close({ ...s, failures }, at, "callbackOffer");
     if (!opts.canNote) return close({ ...s, failures }, at, "technicalGoodbye");
     const extra: Effect[] = [];
@@ -288,6 +353,15 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
   }
   if (input.type === "request_noted") {
     return input.callback ? { state: { ...s, callbackNoted: true }, effects: [] } : none;
+  }
+  if (input.type === "transfer_available") {
+    return { state: { ...s, transferAvailable: input.available }, effects: [] };
+  }
+  if (s.phase === "transferring") return transferring(s, input);
+  if (input.type === "red_flag") return emergency(s, input);
+  // DTMF 0 at any moment of the conversation (not while the caller keys a number or a rating).
+  if (input.type === "dtmf" && input.digit === "0" && s.phase !== "rating" && s.phase !== "number") {
+    return handover(s, input.at, "dtmf_0");
   }
   if (s.phase === "rating" || s.phase === "number") return dialogue(s, input, opts);
   switch (input.type) {
@@ -380,12 +454,14 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
       if (s.reply?.turn !== input.turn) return none;
       const next: CallState = { ...s, phase: "listening", reply: null, failures: 0, quietSince: input.at };
       if (input.then === "ask_number") return askNumber(next, input.at, "reply");
+      if (input.then === "transfer") return handover(next, input.at, "tool");
       if (input.then === "end_call") return farewell(next, input.at, opts);
       return { state: next, effects: [] };
     }
     case "dtmf":
     case "rating_said":
     case "number_said":
+    case "transfer_result":
       return none;
     case "phrase_played":
       if (input.phrase === "greeting" && s.phase === "greeting") {
@@ -493,4 +569,66 @@ function dialogue(s: CallState, input: CallInput, opts: MachineOptions): Transit
     default:
       return none;
   }
+}
+
+/** Saying "ich verbinde Sie", then waiting for the transport's answer. */
+function transferring(s: CallState, input: CallInput): Transition {
+  const none: Transition = { state: s, effects: [] };
+  switch (input.type) {
+    case "phrase_played":
+      if (input.phrase !== "transferring" || s.transferReason === null) return none;
+      return { state: s, effects: [{ type: "transfer", reason: s.transferReason }] };
+    case "transfer_result":
+      if (input.ok) {
+        // The caller is with a person now: the peer ends TOM's leg; TOM hangs up itself after the grace.
+        return {
+          state: { ...s, phase: "closing", closingSince: input.at, transferReason: null },
+          effects: [],
+        };
+      }
+      return askNumber({ ...s, transferReason: null }, input.at, "transfer", [{
+        type: "say",
+        phrase: "transferFailed",
+      }]);
+    case "tick":
+      // A transport that never answers: the runtime bounds the transfer itself; this is the last guard.
+      if (s.closingSince !== null && input.at - s.closingSince >= CLOSING_GRACE_MS * 3) {
+        return askNumber({ ...s, transferReason: null }, input.at, "transfer", [{
+          type: "say",
+          phrase: "transferFailed",
+        }]);
+      }
+      return none;
+    default:
+      return none;
+  }
+}
+
+/**
+ * A red flag: whatever TOM says stops, the emergency advice is said at once (pre-synthesized), the
+ * emergency is noted; the utterance is never given to the LLM, so no later text of it can contradict
+ * the advice. The way to a person stays open (DTMF 0, "Mitarbeiter").
+ */
+function emergency(s: CallState, input: Extract<CallInput, { type: "red_flag" }>): Transition {
+  const effects: Effect[] = [];
+  if (s.reply) effects.push({ type: "cancel_reply", turn: s.reply.turn });
+  if (s.reply?.audible || s.phase === "greeting" || s.phase === "speaking") effects.push({ type: "clear" });
+  effects.push({ type: "say", phrase: "emergencyAdvice" }, { type: "emergency", flag: input.flag });
+  return {
+    state: {
+      ...s,
+      // Whatever TOM was doing (rating, goodbye, a number): the advice comes first, then TOM listens.
+      phase: "listening",
+      numberReason: null,
+      ratingSpeaking: false,
+      closingSince: null,
+      reply: null,
+      heldText: "",
+      stt: s.stt.filter((u) => u !== input.utterance),
+      probes: s.probes.filter((u) => u !== input.utterance),
+      quietSince: input.at,
+      emergency: s.emergency ?? input.flag,
+    },
+    effects,
+  };
 }

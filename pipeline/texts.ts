@@ -24,6 +24,22 @@ export const PHRASES = {
   goodbyeMaxDuration:
     "Unsere Gesprächszeit ist leider um. Bitte rufen Sie gerne noch einmal an. Auf Wiederhören.",
   apology: "Entschuldigung, einen kleinen Moment bitte.",
+  /** Said before a transfer to the practice team (cold transfer: the caller is handed over after it). */
+  transferring: "Einen Moment bitte, ich verbinde Sie mit dem Praxisteam.",
+  /** No transfer target now (after hours, "no transfer", or a transport that cannot transfer). */
+  noTransfer:
+    "Ich kann Sie gerade leider nicht mit dem Praxisteam verbinden. Ich notiere gerne einen Rückruf.",
+  /** The transfer failed (busy, no answer, unreachable): the call comes back to TOM. */
+  transferFailed: "Leider ist im Moment niemand erreichbar. Ich notiere gerne einen Rückruf.",
+  /**
+   * A red flag fired (pipeline/red_flags.ts): said at once, whatever TOM was saying, never written by the
+   * LLM. 112 for emergencies, 116 117 for the after-hours doctor; the way to a person stays open.
+   */
+  emergencyAdvice:
+    "Das klingt nach einem Notfall. Bitte rufen Sie sofort den Notruf an, die Eins Eins Zwei. " +
+    "Wenn es nicht lebensbedrohlich ist und die Praxis geschlossen hat, hilft der ärztliche " +
+    "Bereitschaftsdienst unter Eins Eins Sechs Eins Eins Sieben. " +
+    "Wenn Sie mit der Praxis sprechen möchten, drücken Sie die Null.",
   /** Engines failed and nothing can be noted: no promise, only the way back. */
   technicalGoodbye: "Es tut mir leid, ich habe gerade technische Schwierigkeiten. " +
     "Bitte rufen Sie später noch einmal an. Auf Wiederhören.",
@@ -118,4 +134,41 @@ export function isFarewell(text: string): boolean {
   if (norm === "") return false;
   if (norm.split(" ").length > 10) return false;
   return FAREWELLS.some((re) => re.test(norm));
+}
+
+/**
+ * Phrases with which a caller asks for a person instead of TOM ("Mitarbeiter", "Rezeption", "einen echten
+ * Menschen", "mit dem Arzt sprechen", "verbinden Sie mich"). Matched on the normalised transcript.
+ */
+const WANTS_PERSON: readonly RegExp[] = [
+  /\b(mitarbeiter(in|innen)?|rezeption|sprechstundenhilfe|arzthelferin)\b/u,
+  /\b(echte[nm]?|richtige[nm]?|lebendige[nm]?) (mensch(en)?|person)\b/u,
+  /\bmit (einem menschen|einer person|jemandem|dem arzt|der ärztin|dem doktor|der doktorin|frau doktor \p{L}+|herrn doktor \p{L}+|einem arzt|einer ärztin)( \p{L}+)? (sprechen|reden)\b/u,
+  /\b(verbinden sie mich|stellen sie mich durch|durchstellen|weiterverbinden|weiterleiten)\b/u,
+  /\b(keine?n? )?(mit (einem|einer) )?(computer|roboter|maschine|automaten) (sprechen|reden)\b/u,
+];
+
+/** True when the caller asks for a person (then TOM transfers, or notes a callback when it cannot). */
+export function wantsPerson(text: string): boolean {
+  const norm = text.toLowerCase().replace(/[^\p{L}\s]/gu, " ").replace(/\s+/g, " ").trim();
+  if (norm === "") return false;
+  return WANTS_PERSON.some((re) => re.test(norm));
+}
+
+/** Words of a transcript, normalised. */
+function words(text: string): string[] {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, " ").split(/\s+/).filter((w) => w.length > 0);
+}
+
+/**
+ * Whether the caller said (nearly) the same again: a sign TOM did not understand. Two turns count as a
+ * repeat when they share at least 70 % of their words (Jaccard) and have 2+ words each.
+ */
+export function isRepeat(before: string, now: string): boolean {
+  const a = new Set(words(before));
+  const b = new Set(words(now));
+  if (a.size < 2 || b.size < 2) return false;
+  let inter = 0;
+  for (const w of a) if (b.has(w)) inter++;
+  return inter / (a.size + b.size - inter) >= 0.7;
 }

@@ -14,19 +14,20 @@ import type { FeedbackEvent, FeedbackOutcome } from "./feedback.ts";
  * The reward signals of a finished call, from what the pipeline saw. Resolution is judged by how the call
  * ended: the caller said goodbye -> resolved (half when a turn failed on the way), TOM had to offer a
  * callback or the time ran out -> not resolved; silence or a hang-up mid-conversation -> unknown
- * (missing, listed as such). A callback offer is the hand-over to the practice's staff.
+ * (missing, listed as such). A callback offer or a transfer to a person is the hand-over to the practice's
+ * staff (as the seed's reward formula counts it).
  */
 export function rewardSignals(summary: CallSummary): FeedbackEvent["signals"] {
   const resolution = summary.ending === "farewell"
     ? (summary.failedTurns === 0 ? 1 : 0.5)
-    : summary.ending === "callback" || summary.ending === "max_duration"
+    : summary.ending === "callback" || summary.ending === "transfer" || summary.ending === "max_duration"
     ? 0
     : null;
   return {
     resolution,
     bargeIns: summary.bargeIns,
     repeats: summary.repeats,
-    handover: summary.ending === "callback",
+    handover: summary.ending === "callback" || summary.ending === "transfer",
     durationSec: Math.min(86_400, summary.durationMs / 1000),
   };
 }

@@ -49,6 +49,11 @@ export default function LivePage({ data }: PageProps<Data>): VNode {
             disconnected: T.live.disconnected,
             events: T.live.events,
             call: T.live.title,
+            alerts: T.live.alerts,
+            emergency: T.live.emergency,
+            transfer: T.live.transfer,
+            transferFailed: T.live.transferFailed,
+            reasons: T.live.reasons,
           },
         }}
       />

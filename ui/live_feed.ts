@@ -165,6 +165,18 @@ class LiveCall implements CallWatch {
         });
       case "request_noted":
         return this.#publish("request_noted", { requestId: e.requestId, kind: e.kind, urgency: e.urgency });
+      case "transfer":
+        // Staff must see who is coming and why before they answer: the summary is what a request would
+        // hold (staff see requests of every caller), not the transcript.
+        return this.#publish("transfer", {
+          reason: e.reason,
+          targetKind: e.targetKind,
+          outcome: e.outcome,
+          ...(e.detail === undefined ? {} : { detail: clip(e.detail, 200) }),
+          ...(e.summary === undefined ? {} : { summary: clip(e.summary, 500) }),
+        });
+      case "emergency":
+        return this.#publish("emergency", { flag: clip(e.flag, 64), label: clip(e.label, 200) });
     }
   }
 

@@ -219,6 +219,17 @@ export const T = {
     connected: "Verbunden",
     disconnected: "Verbindung unterbrochen, neuer Versuch …",
     events: "Ereignisse",
+    alerts: "Hinweise",
+    emergency: "Notfall im Anruf",
+    transfer: "Anrufer wird verbunden",
+    transferFailed: "Verbindung fehlgeschlagen",
+    reasons: {
+      caller_asked: "möchte einen Menschen sprechen",
+      dtmf_0: "hat die Null gedrückt",
+      tool: "möchte das Praxisteam sprechen",
+      not_understood: "TOM hat den Anrufer nicht verstanden",
+      engines_failed: "TOM hat technische Schwierigkeiten",
+    } as Record<string, string>,
   },
   schedules: {
     title: "Anrufplan",

@@ -19,6 +19,7 @@ import type { Logger } from "../../infra/mod.ts";
 import { type CallOutput, PIPELINE_RATE } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { openAsteriskCall } from "./open_call.ts";
+import type { AsteriskTransferer } from "./ami_transfer.ts";
 import { createGuard, type Guard, type SocketLimiter } from "../guard/mod.ts";
 import { InboundAudio, loadResampler, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
 import {
@@ -52,6 +53,8 @@ export interface AudioSocketOptions {
   maxPendingWrites?: number;
   /** Pacing grid (default the shared 10 ms ticker). */
   ticker?: Ticker;
+  /** Cold transfer through AMI (ami_transfer.ts); without it the calls' outputs have no `transfer`. */
+  transfer?: AsteriskTransferer;
 }
 
 /** The running server. */
@@ -125,6 +128,7 @@ export async function startAudioSocketServer(
         formatWaitMs: opts.formatWaitMs ?? 100,
         maxPendingWrites: opts.maxPendingWrites ?? 100,
         ticker: opts.ticker,
+        transfer: opts.transfer,
         onProtocolError: () => errors.add(1),
         peer: g.peerLabel(remote),
       });
@@ -164,6 +168,7 @@ interface CallOptions {
   formatWaitMs: number;
   maxPendingWrites: number;
   ticker: Ticker | undefined;
+  transfer: AsteriskTransferer | undefined;
   onProtocolError: () => void;
   peer: string;
 }
@@ -194,6 +199,7 @@ class AudioSocketCall {
   #uuidTimer: ReturnType<typeof setTimeout> | undefined;
   #startedAt = 0;
   #readFailed = false;
+  #uuid = "";
 
   constructor(conn: Deno.TcpConn, deps: GatewayDeps, log: Logger, limiter: SocketLimiter, opts: CallOptions) {
     this.#conn = conn;
@@ -237,7 +243,16 @@ class AudioSocketCall {
   #makeOutput(): CallOutput {
     // deno-lint-ignore no-this-alias -- the getter needs the connection
     const call = this;
+    const transferer = this.#opts.transfer;
     return {
+      ...(transferer
+        ? {
+          transfer: (to, signal) =>
+            this.#state === "call"
+              ? transferer.transfer({ transport: "audiosocket", uuid: this.#uuid }, to, signal)
+              : Promise.resolve({ ok: false, reason: "failed", detail: "the call has ended" } as const),
+        }
+        : {}),
       audio: (pcm, sent) => {
         if (this.#state !== "call") return;
         if (this.#outbound) return this.#outbound.push(pcm, sent);
@@ -377,6 +392,7 @@ class AudioSocketCall {
     clearTimeout(this.#uuidTimer);
     this.#uuidTimer = undefined;
     this.#state = "call";
+    this.#uuid = uuid;
     this.#startedAt = this.#now();
     this.#formatTimer = setTimeout(() => {
       this.#formatTimer = undefined;

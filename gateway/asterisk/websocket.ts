@@ -25,6 +25,7 @@ import type { Logger } from "../../infra/mod.ts";
 import type { CallOutput } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { openAsteriskCall } from "./open_call.ts";
+import type { AsteriskTransferer } from "./ami_transfer.ts";
 import { admitWebSocket, CLOSE, closeSocket, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
 import { InboundAudio, loadResampler, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
 import { formatByName, KNOWN_FORMATS } from "./formats.ts";
@@ -63,6 +64,8 @@ export interface AsteriskWebSocketOptions {
   answer?: boolean;
   /** Pacing grid (default the shared 10 ms ticker). */
   ticker?: Ticker;
+  /** Cold transfer through AMI (ami_transfer.ts); without it the calls' outputs have no `transfer`. */
+  transfer?: AsteriskTransferer;
 }
 
 /** The mounted transport. */
@@ -138,6 +141,8 @@ class AsteriskWsCall {
   #marksConfirmed = false;
   #startedAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The WebSocket channel's name from MEDIA_START (the caller is its bridge peer). */
+  #channel: string | undefined;
 
   constructor(socket: WebSocket, deps: GatewayDeps, log: Logger, opts: AsteriskWebSocketOptions) {
     this.#socket = socket;
@@ -213,7 +218,16 @@ class AsteriskWsCall {
   #makeOutput(): CallOutput {
     // deno-lint-ignore no-this-alias -- the getter needs the connection
     const call = this;
+    const transferer = this.#opts.transfer;
     return {
+      ...(transferer
+        ? {
+          transfer: (to, signal) =>
+            this.#state === "call" && this.#channel
+              ? transferer.transfer({ transport: "chan_websocket", channel: this.#channel }, to, signal)
+              : Promise.resolve({ ok: false, reason: "failed", detail: "no channel to transfer" } as const),
+        }
+        : {}),
       audio: (pcm, sent) => {
         if (this.#state === "call") this.#outbound?.push(pcm, sent);
       },
@@ -260,6 +274,7 @@ class AsteriskWsCall {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#state = "call";
+    this.#channel = start.channel;
     this.#startedAt = this.#now();
     const pacer = new Pacer<Uint8Array>({
       frameMs,

@@ -145,6 +145,26 @@ export const RequestNotedEvent = z.strictObject({
   kind: z.enum(REQUEST_KINDS),
   urgency: z.enum(["normal", "urgent"]),
 });
+/**
+ * A transfer to a person: `started` when TOM decided (with why and, for staff, a short summary of the call
+ * so far), then `connected` or `failed` as the telephone system answered.
+ */
+export const TransferEvent = z.strictObject({
+  type: z.literal("transfer"),
+  reason: z.enum(["caller_asked", "dtmf_0", "tool", "not_understood", "engines_failed"]),
+  targetKind: z.enum(["extension", "number", "voicemail", "none"]),
+  outcome: z.enum(["started", "connected", "failed"]),
+  /** Why it failed (busy, no_answer, unreachable, failed, timeout, no_target). */
+  detail: z.string().max(200).optional(),
+  /** What the caller wanted so far (from the call's own words or its noted request); personal data. */
+  summary: z.string().max(500).optional(),
+});
+/** A red flag fired: the emergency advice is being said (flag and its German label for staff). */
+export const EmergencyEvent = z.strictObject({
+  type: z.literal("emergency"),
+  flag: z.string().max(64),
+  label: z.string().max(200),
+});
 /** Events the answering stage may send to a browser client. */
 export const PipelineEvent = z.discriminatedUnion("type", [
   VadEvent,
@@ -157,6 +177,8 @@ export const PipelineEvent = z.discriminatedUnion("type", [
   SayEvent,
   ToolCallEvent,
   RequestNotedEvent,
+  TransferEvent,
+  EmergencyEvent,
 ]);
 /** Events the answering stage may send to a browser client. */
 export type PipelineEvent = z.infer<typeof PipelineEvent>;
@@ -211,6 +233,8 @@ export const ServerEvent = z.discriminatedUnion("type", [
   SayEvent,
   ToolCallEvent,
   RequestNotedEvent,
+  TransferEvent,
+  EmergencyEvent,
 ]);
 /** Every JSON event the server sends on the browser protocol. */
 export type ServerEvent = z.infer<typeof ServerEvent>;
@@ -282,6 +306,9 @@ export function tapOutput(output: CallOutput, taps: OutputTaps): CallOutput {
       return output.queuedMs;
     },
   };
+  // A transport that transfers keeps doing so through every tap (recorder, live feed, usage counter).
+  const transfer = output.transfer;
+  if (transfer) tapped.transfer = (to, signal) => transfer.call(output, to, signal);
   const tap = taps.event;
   if (tap) {
     tapped.event = (e) => {

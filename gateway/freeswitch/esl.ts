@@ -51,6 +51,11 @@ export interface EslStatus {
 export const DEFAULT_ESL_EVENTS: readonly string[] = [
   "CHANNEL_ANSWER",
   "CHANNEL_HANGUP_COMPLETE",
+  // Cold transfer outcome (esl_transfer.ts).
+  "CHANNEL_BRIDGE",
+  "CHANNEL_HANGUP",
+  "CHANNEL_EXECUTE",
+  "CHANNEL_EXECUTE_COMPLETE",
   "BACKGROUND_JOB",
   "PLAYBACK_START",
   "PLAYBACK_STOP",

@@ -28,6 +28,8 @@
  * - Outbound: WAV files played with `uuid_broadcast` (freeswitch_playback.ts); marks fire on
  *   PLAYBACK_STOP; `clear` sends `killAudio` and `uuid_break <uuid> all`.
  * - Hang-up from TOM: `uuid_kill <uuid>` over ESL plus `{"type":"disconnect"}`, then the socket closes.
+ * - Cold transfer: `uuid_transfer` over ESL (esl_transfer.ts); once the target answered, TOM stops its fork
+ *   (`uuid_audio_fork <uuid> stop`) and the call ends for TOM (the caller stays with the person).
  *   From the caller: CHANNEL_HANGUP_COMPLETE or the socket closing.
  *
  * @module
@@ -35,13 +37,14 @@
 import type { Hono } from "hono";
 import { join } from "node:path";
 import type { Logger } from "../../infra/mod.ts";
-import type { CallOutput } from "../call/contract.ts";
+import type { CallOutput, TransferOutcome, TransferTo } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { admitWebSocket, CLOSE, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
 import { type Clock, InboundAudio, loadResampler } from "../audio/mod.ts";
 import { EslClient, type EslEvent } from "./esl.ts";
 import { type ForkMetadata, parseForkMetadata } from "./meta.ts";
 import { FsPlayback } from "./playback.ts";
+import { fsTransfer } from "./esl_transfer.ts";
 import { openTelephonySession } from "../outbound/attach.ts";
 
 /** The path of the WebSocket mod_audio_fork connects to. */
@@ -197,6 +200,9 @@ class ForkCall {
         if (/^[0-9A-D*#]$/i.test(digit)) this.#session?.deliver({ type: "dtmf", digit: digit.toUpperCase() });
         return;
       }
+      case "CHANNEL_BRIDGE":
+        // Bridged to a person (also a transfer that answered after TOM stopped waiting): TOM lets go.
+        return this.#letGo();
       case "CHANNEL_HANGUP_COMPLETE":
         this.#end(`caller hung up (${e.headers["Hangup-Cause"] ?? "unknown cause"})`);
         return this.#close(CLOSE.normal, "hangup");
@@ -301,10 +307,35 @@ class ForkCall {
       },
       clear: () => this.#playback?.clear(),
       hangup: (reason) => void this.hangup(reason),
+      transfer: (to, signal) => this.#transfer(to, signal),
       get queuedMs() {
         return call.#playback?.queuedMs ?? 0;
       },
     };
+  }
+
+  /** Cold transfer; on success TOM lets go of the channel (no uuid_kill: the caller is with a person). */
+  async #transfer(to: TransferTo, signal: AbortSignal): Promise<TransferOutcome> {
+    const uuid = this.#meta?.uuid;
+    if (this.#state !== "call" || !uuid) return { ok: false, reason: "failed", detail: "the call has ended" };
+    const fs = this.#env.deps.config.freeswitch;
+    const outcome = await fsTransfer(this.#env.esl, uuid, to, signal, {
+      context: fs.transferContext,
+      voicemailPrefix: fs.transferVoicemailPrefix,
+      log: this.#log,
+    });
+    if (outcome.ok) this.#letGo();
+    return outcome;
+  }
+
+  /** The caller is with a person (bridged): stop the fork, end the call for TOM, never uuid_kill. */
+  #letGo(): void {
+    if (this.#state !== "call") return;
+    this.#env.esl.api(`uuid_audio_fork ${this.#meta?.uuid} stop`).catch((e) =>
+      this.#log.warn("cannot stop the audio fork after the transfer", { error: e })
+    );
+    this.#end("transferred to a person");
+    this.#close(CLOSE.normal, "transferred");
   }
 
   #gracefulShutdown(): void {

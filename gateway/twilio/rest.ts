@@ -34,7 +34,7 @@ export interface TwilioRestOptions {
 }
 
 /** A number-like run in Twilio's error text is replaced: failure reasons stay free of personal data. */
-function scrub(text: string): string {
+export function scrubTwilioText(text: string): string {
   return text.replace(/\+?\d[\d\s\-().]{5,}\d/g, "<number>").slice(0, 200);
 }
 
@@ -70,7 +70,7 @@ export async function createTwilioCall(
     });
   } catch (e) {
     const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { ok: false, reason: `Twilio API unreachable: ${scrub(why)}` };
+    return { ok: false, reason: `Twilio API unreachable: ${scrubTwilioText(why)}` };
   }
   let json: Record<string, unknown> = {};
   try {
@@ -83,7 +83,7 @@ export async function createTwilioCall(
     if (/^CA[0-9a-fA-F]{32}$/.test(sid)) return { ok: true, sid };
     return { ok: false, reason: "Twilio API answered without a call sid", httpStatus: res.status };
   }
-  const message = typeof json.message === "string" ? scrub(json.message) : res.statusText;
+  const message = typeof json.message === "string" ? scrubTwilioText(json.message) : res.statusText;
   const code = typeof json.code === "number" ? ` (code ${json.code})` : "";
   return {
     ok: false,

@@ -11,11 +11,13 @@
  *   it (the audio has played). `clear` empties TOM's queue and sends `{"event":"clear"}`; marks not yet
  *   echoed fire at once with `cleared: true` (Twilio's later echoes of them are ignored).
  * - Hang-up from TOM closes the socket: with nothing after `<Connect>` in the TwiML, Twilio ends the call.
+ * - Cold transfer: the live call gets `<Dial>` TwiML through the REST API (rest_transfer.ts); Twilio then
+ *   stops the stream and the call ends for TOM.
  *
  * @module
  */
 import type { Logger } from "../../infra/mod.ts";
-import type { CallOutput } from "../call/contract.ts";
+import type { CallOutput, TransferOutcome, TransferTo } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { CLOSE } from "../guard/mod.ts";
 import { InboundAudio, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
@@ -28,6 +30,7 @@ import {
   type TwilioStart,
 } from "./wire.ts";
 import { isSafeId, openTelephonySession } from "../outbound/attach.ts";
+import { twilioTransfer, type TwilioTransferOptions } from "./rest_transfer.ts";
 
 const TWILIO_RATE = 8000;
 /** Close code for an unsupported data type (binary on a JSON-only protocol). */
@@ -41,6 +44,8 @@ export interface TwilioStreamOptions {
   maxInvalidMessages?: number;
   /** Pacing grid (default the shared 10 ms ticker). */
   ticker?: Ticker;
+  /** Test seams of the REST call a transfer makes. */
+  transfer?: Pick<TwilioTransferOptions, "fetch" | "netAllowed">;
 }
 
 /** What a stream needs from its transport. */
@@ -62,6 +67,8 @@ export class TwilioStreamCall {
   #state: "open" | "call" | "ended" = "open";
   #streamSid = "";
   #callSid = "";
+  #accountSid = "";
+  #transferred = false;
   #session: CallSession | undefined;
   #inbound: InboundAudio | undefined;
   #outbound: OutboundAudio | undefined;
@@ -109,7 +116,7 @@ export class TwilioStreamCall {
       case "mark":
         return this.#markEchoed(m.mark.name);
       case "stop":
-        this.#end("caller hung up (stream stopped)");
+        this.#end(this.#transferred ? "transferred to a person" : "caller hung up (stream stopped)");
         return this.#close(CLOSE.normal, "stopped");
       case "start":
         return this.#invalidMessage("second start");
@@ -146,6 +153,7 @@ export class TwilioStreamCall {
     this.#state = "call";
     this.#streamSid = s.streamSid;
     this.#callSid = s.callSid ?? "";
+    this.#accountSid = s.accountSid ?? "";
     const custom = s.customParameters ?? {};
     const str = (
       k: string,
@@ -230,10 +238,31 @@ export class TwilioStreamCall {
         }
       },
       hangup: (reason) => this.hangup(reason),
+      transfer: (to, signal) => this.#transfer(to, signal),
       get queuedMs() {
         return Math.round((call.#pacer?.queuedMs ?? 0) + (call.#outbound?.pendingMs ?? 0));
       },
     };
+  }
+
+  /** Cold transfer: new TwiML for the live call; on success Twilio stops the stream. */
+  async #transfer(to: TransferTo, signal: AbortSignal): Promise<TransferOutcome> {
+    if (this.#state !== "call") return { ok: false, reason: "failed", detail: "the call has ended" };
+    const tw = this.#env.deps.config.twilio;
+    const outcome = await twilioTransfer(
+      { ...tw, accountSid: tw.accountSid || this.#accountSid },
+      this.#callSid,
+      to,
+      signal,
+      { ringSeconds: tw.transferRingSeconds, ...this.#env.opts.transfer },
+    );
+    if (outcome.ok) this.#transferred = true;
+    this.#log.info("Twilio transfer outcome", {
+      kind: to.kind,
+      ok: outcome.ok,
+      ...(outcome.ok ? {} : { reason: outcome.reason, detail: outcome.detail }),
+    });
+    return outcome;
   }
 
   /** The pacer passed a mark: tell Twilio, which echoes it once the audio before it has played. */

@@ -257,6 +257,7 @@ Deno.test("a usage log that cannot be written is reported once and never throws"
     repeats: 0,
     ratingAsked: false,
     usage: new CallUsage(),
+    emergency: null,
     noted: [],
     words: [],
   };

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
 import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
 import { AsteriskInstance } from "../_rigs/asterisk/instance.ts";
-import { callerDialplan, MODULES, type Route, ROUTES } from "../_rigs/asterisk/config.ts";
+import { callerDialplan, managerConf, MODULES, type Route, ROUTES } from "../_rigs/asterisk/config.ts";
 import { ConfigSchema } from "../../infra/config.ts";
 import type { Answerer } from "../../gateway/call/contract.ts";
 import { echoAnswerer } from "../../gateway/call/echo.ts";
@@ -173,6 +173,19 @@ Deno.test({
           assert.deepEqual(await unknownApplications(asterisk, shown + "\n" + inbound), []);
         },
       );
+
+      await t.step("the transfer context and manager.conf are what TOM's AMI transfers need", async () => {
+        // Loaded by the step before. VoiceMail needs app_voicemail, which a box without voicemail lacks.
+        const transfer = await showContext(asterisk, "tom-transfer");
+        for (const pattern of ["_X.", "_0X.", "_+X.", "_vmX."]) {
+          assert.ok(transfer.includes(`'${pattern}' =>`), pattern);
+        }
+        assert.deepEqual(await unknownApplications(asterisk, transfer), ["VoiceMail"]);
+        const manager = (await Deno.readTextFile(join(DIR, "manager.conf"))).split("\n").filter((l) =>
+          !l.startsWith(";")
+        ).join("\n").trim();
+        assert.equal(manager, managerConf({ port: 5038, user: "tom", secret: "CHANGE-ME" }).trim());
+      });
 
       const routes: [Route, string][] = [
         [ROUTES.audiosocket, "audiosocket"],

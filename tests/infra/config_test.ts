@@ -111,3 +111,23 @@ Deno.test("tom serve with an invalid value exits 2 naming the key, before doing 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Asterisk AMI: loopback only, a secret when enabled, the secret never printed", () => {
+  const c = loadConfig({ env: {} });
+  assert.deepEqual(
+    [
+      c.asterisk.amiEnabled,
+      c.asterisk.amiHost,
+      c.asterisk.amiPort,
+      c.asterisk.amiUser,
+      c.asterisk.transferContext,
+    ],
+    [false, "127.0.0.1", 5038, "tom", "tom-transfer"],
+  );
+  assert.match(problems({ TOM_ASTERISK_AMI_HOST: "192.168.1.5" }), /TOM_ASTERISK_AMI_HOST.*loopback/);
+  assert.match(problems({ TOM_ASTERISK_AMI_HOST: "127.0.0.1.evil.example" }), /loopback/);
+  assert.match(problems({ TOM_ASTERISK_AMI_ENABLED: "true" }), /TOM_ASTERISK_AMI_SECRET/);
+  const on = loadConfig({ env: { TOM_ASTERISK_AMI_ENABLED: "true", TOM_ASTERISK_AMI_SECRET: "s3cret-ami" } });
+  assert.equal(on.asterisk.amiSecret, "s3cret-ami");
+  assert.ok(!JSON.stringify(redactConfig(on)).includes("s3cret-ami"));
+});

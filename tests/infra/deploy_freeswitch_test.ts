@@ -177,6 +177,7 @@ Deno.test({
       "autoload_configs/event_socket.conf.xml",
       "dialplan/public/00_tom.xml",
       "dialplan/tom.xml",
+      "dialplan/tom_transfer.xml",
     ]);
     for (const f of files) {
       const r = await xmllint(["--noout", f]);

@@ -40,7 +40,19 @@ Deno.test("props cannot break out of the marker attribute", () => {
     props: {
       eventsUrl: "/x",
       calls: [{ id: "1", who: evil, status: "s", since: "t" }],
-      texts: { none: "", connecting: "", connected: "", disconnected: "", events: "", call: "" },
+      texts: {
+        none: "",
+        connecting: "",
+        connected: "",
+        disconnected: "",
+        events: "",
+        call: "",
+        alerts: "",
+        emergency: "",
+        transfer: "",
+        transferFailed: "",
+        reasons: {},
+      },
     },
   }));
   assert.ok(!html.includes("<script>"));

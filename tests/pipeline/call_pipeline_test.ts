@@ -16,6 +16,21 @@ import {
   until,
 } from "./_fakes.ts";
 import type { NoteRequest } from "../../pipeline/tools.ts";
+import type { TransferOutcome, TransferTo } from "../../gateway/mod.ts";
+
+const RECEPTION: TransferTo = { kind: "extension", target: "21" };
+
+/** A transport that can transfer: records each transfer and answers with a scripted outcome. */
+class TransferringOutput extends FakeOutput {
+  transfers: TransferTo[] = [];
+  constructor(readonly outcome: TransferOutcome) {
+    super();
+  }
+  transfer(to: TransferTo, _signal: AbortSignal): Promise<TransferOutcome> {
+    this.transfers.push(to);
+    return Promise.resolve(this.outcome);
+  }
+}
 import { ASK_AGAIN, NOTE_FAILED } from "../../pipeline/read_back.ts";
 
 interface Recorded {
@@ -34,10 +49,12 @@ function setup(
     /** Requests are stored (here: in a list; the answerer stores them encrypted); `fail`: the store refuses. */
     requests?: "store" | "fail";
     callerId?: string;
+    /** The transport can transfer: each transfer answers this (or the target is missing: `target: null`). */
+    transfer?: { outcome: TransferOutcome; target?: TransferTo | null };
   } = {},
 ) {
   const noted: NoteRequest[] = [];
-  const out = new FakeOutput();
+  const out = o.transfer ? new TransferringOutput(o.transfer.outcome) : new FakeOutput();
   const ac = new AbortController();
   const stt = new FakeStt(o.texts ?? ["Ich brauche einen Termin."]);
   const llm = new FakeLlm(o.answers ?? ["Gern. Wann passt es Ihnen?"]);
@@ -88,6 +105,9 @@ function setup(
       }
       : {}),
     callerId: o.callerId ?? null,
+    ...(o.transfer
+      ? { transferTarget: () => o.transfer?.target === undefined ? RECEPTION : o.transfer.target }
+      : {}),
   });
   out.handler = call;
   const caller = new Caller(call);
@@ -413,3 +433,163 @@ async function greetUntil(t: ReturnType<typeof setup>) {
   await until(() => t.out.pendingMarks.length === 1, "greeting");
   t.out.play();
 }
+
+// ---------------------------------------------------------------- a way out to a human (issue 14)
+// Decision tests: STT is scripted where the words matter (the synthetic whisper model transcribes
+// gibberish); the transports' transfers against real peers are in tests/e2e/asterisk_transfer_test.ts and
+// tests/gateway/{freeswitch,twilio}/transfer_test.ts.
+
+const transfersOf = (t: ReturnType<typeof setup>) => (t.out as TransferringOutput).transfers;
+const transferEvents = (t: ReturnType<typeof setup>) =>
+  t.out.events().flatMap((e) => (e.type === "transfer" ? [`${e.reason}:${e.outcome}`] : []));
+
+Deno.test("DTMF 0 at any moment: TOM says it connects, then the transport transfers to the reception", async () => {
+  const t = setup({ transfer: { outcome: { ok: true } }, requests: "store" });
+  await greetUntil(t);
+  t.call.handle({ type: "dtmf", digit: "0" });
+  await until(() => marksOf(t).includes("transferring"), "'ich verbinde Sie' said");
+  assert.equal(transfersOf(t).length, 0, "the transfer waits for the sentence");
+  t.out.play();
+  await until(() => transfersOf(t).length === 1, "transferred");
+  assert.deepEqual(transfersOf(t)[0], RECEPTION);
+  await until(() => transferEvents(t).includes("dtmf_0:connected"), "connected event");
+  assert.deepEqual(transferEvents(t), ["dtmf_0:started", "dtmf_0:connected"]);
+  assert.equal(t.call.state.phase, "closing");
+  stop(t);
+});
+
+Deno.test("'Ich möchte mit einem Mitarbeiter sprechen' transfers within the turn, no LLM asked (scripted STT)", async () => {
+  const t = setup({
+    texts: ["Ich möchte mit einem Mitarbeiter sprechen."],
+    transfer: { outcome: { ok: true } },
+  });
+  await greetUntil(t);
+  t.caller.say(600);
+  await until(() => marksOf(t).includes("transferring"), "'ich verbinde Sie' said");
+  t.out.play();
+  await until(() => transfersOf(t).length === 1, "transferred");
+  assert.equal(t.llm.requests.length, 0, "the LLM is not asked");
+  stop(t);
+});
+
+Deno.test("no target now: TOM says so, asks for the number and notes a callback (nothing transferred)", async () => {
+  const t = setup({
+    texts: ["Verbinden Sie mich bitte mit der Rezeption."],
+    transfer: { outcome: { ok: true }, target: null },
+    requests: "store",
+  });
+  await greetUntil(t);
+  t.caller.say(600);
+  await until(() => marksOf(t).includes("noTransfer"), "told");
+  await until(() => t.call.state.phase === "number", "asking for the number");
+  t.out.play();
+  for (const d of "030123456#") t.call.handle({ type: "dtmf", digit: d });
+  await until(() => t.noted.length === 1, "noted");
+  assert.equal(t.noted[0].kind, "callback");
+  assert.match(t.noted[0].summary, /Möchte mit dem Praxisteam sprechen/);
+  assert.equal(transfersOf(t).length, 0);
+  stop(t);
+});
+
+Deno.test("a failed transfer (busy) comes back to TOM: it says so and notes a callback, the call goes on", async () => {
+  const t = setup({ transfer: { outcome: { ok: false, reason: "busy" } }, requests: "store" });
+  await greetUntil(t);
+  t.call.handle({ type: "dtmf", digit: "0" });
+  await until(() => marksOf(t).includes("transferring"), "'ich verbinde Sie' said");
+  t.out.play();
+  await until(() => marksOf(t).includes("transferFailed"), "told it failed");
+  assert.deepEqual(transferEvents(t), ["dtmf_0:started", "dtmf_0:failed"]);
+  await until(() => t.call.state.phase === "number", "asking for the number");
+  t.out.play();
+  for (const d of "01712345678#") t.call.handle({ type: "dtmf", digit: d });
+  await until(() => t.noted.length === 1, "noted");
+  await until(() => t.call.state.phase === "listening", "the call goes on");
+  stop(t);
+});
+
+Deno.test("the model's transfer_to_staff and failing engines hand over too (reasons tool, engines_failed)", async () => {
+  const a = setup({
+    answers: [{
+      text: "Gern.",
+      calls: [{ name: "transfer_to_staff", args: { reason: "Befund besprechen" } }],
+    }],
+    transfer: { outcome: { ok: true } },
+    requests: "store",
+  });
+  await greetAndAsk(a);
+  a.out.play();
+  await until(() => marksOf(a).includes("transferring"), "after the reply");
+  a.out.play();
+  await until(() => transferEvents(a).includes("tool:connected"), "transferred");
+  stop(a);
+  const b = setup({ transfer: { outcome: { ok: true } }, requests: "store" });
+  b.llm.behaviours = ["error", "throw"];
+  await greetUntil(b);
+  b.caller.say(600);
+  await until(() => marksOf(b).includes("transferring"), "engines failed -> transfer");
+  b.out.play();
+  await until(() => transferEvents(b).includes("engines_failed:connected"), "transferred");
+  stop(b);
+});
+
+Deno.test("the caller saying the same thing twice more: TOM did not understand, it hands over", async () => {
+  const same = "Ich brauche einen Termin beim Hautarzt wegen meiner Hand.";
+  const t = setup({
+    texts: [same, same, same],
+    answers: ["Wie bitte?", "Wie bitte?"],
+    transfer: { outcome: { ok: true } },
+  });
+  await greetAndAsk(t);
+  for (let i = 0; i < 2; i++) {
+    t.out.play();
+    await until(() => t.call.state.phase === "listening", "listening");
+    t.caller.say(600);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await until(() => marksOf(t).includes("transferring"), "handed over");
+  assert.equal(t.llm.requests.length, 2, "the third repeat is not sent to the LLM");
+  t.out.play();
+  await until(() => transferEvents(t).includes("not_understood:connected"), "transferred");
+  stop(t);
+});
+
+// ---------------------------------------------------------------- emergencies by code (issue 14)
+
+Deno.test("a red flag while TOM speaks: cut at once, the pre-synthesized advice, an emergency noted, no LLM (scripted STT)", async () => {
+  const t = setup({
+    texts: ["Ich brauche einen Termin.", "Mein Mann bekommt keine Luft!"],
+    answers: ["Eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn."],
+    requests: "store",
+    callerId: "+4930123456",
+  });
+  await greetAndAsk(t);
+  assert.equal(t.call.state.phase, "speaking");
+  const llmBefore = t.llm.requests.length;
+  t.caller.say(600);
+  await until(() => marksOf(t).includes("emergencyAdvice"), "advice queued");
+  const types = t.out.types();
+  assert.ok(types.lastIndexOf("clear") < types.lastIndexOf("mark"), "TOM's answer was cut before the advice");
+  const ev = t.out.events();
+  assert.ok(ev.some((e) => e.type === "emergency" && e.flag === "breathing"), JSON.stringify(ev.at(-1)));
+  await until(() => t.noted.length === 1, "emergency noted");
+  assert.equal(t.noted[0].kind, "emergency");
+  assert.equal(t.noted[0].urgency, "urgent");
+  assert.equal(
+    t.noted[0].callbackNumber,
+    "+4930123456",
+    "the caller ID as a lead for the team (unconfirmed)",
+  );
+  assert.equal(t.llm.requests.length, llmBefore, "the LLM never sees the red-flag words");
+  assert.equal(t.call.state.emergency, "breathing");
+  t.out.play();
+  await until(() => t.call.state.phase === "listening", "TOM listens after the advice");
+  stop(t);
+});
+
+Deno.test("must not fire: a refill for an asthma spray goes to the LLM as usual (scripted STT)", async () => {
+  const t = setup({ texts: ["Ich brauche ein Rezept für mein Asthmaspray."] });
+  await greetAndAsk(t);
+  assert.ok(!marksOf(t).includes("emergencyAdvice"));
+  assert.equal(t.llm.requests.length, 1);
+  stop(t);
+});

@@ -22,6 +22,7 @@ Deno.test("reward signals: how the call ended decides resolution and hand-over; 
     repeats: 0,
     ratingAsked: true,
     usage: new CallUsage(),
+    emergency: null,
     noted: [],
     words: [],
   };
@@ -58,6 +59,7 @@ Deno.test("reward record: the call's variant and context, the reward with its co
     repeats: 0,
     ratingAsked: true,
     usage: new CallUsage(),
+    emergency: null,
     noted: [],
     words: [],
   };

@@ -171,6 +171,73 @@ export function callerDialplan(s: CallerScript): string {
   ].join("\n");
 }
 
+/** A manager.conf user for TOM's transfers (AMI, loopback only). */
+export interface ManagerUser {
+  port: number;
+  user: string;
+  secret: string;
+}
+
+/**
+ * `manager.conf`: AMI on loopback only, one user that may do what TOM's transfers need and nothing else
+ * (`Status`, `Getvar`, `Redirect` and the call events: `read = call`, `write = call`). The shipped
+ * infra/deploy/asterisk/manager.conf holds the same lines.
+ */
+export function managerConf(m: ManagerUser): string {
+  return [
+    "[general]",
+    "enabled = yes",
+    `port = ${m.port}`,
+    "bindaddr = 127.0.0.1",
+    "displayconnects = no",
+    "",
+    `[${m.user}]`,
+    `secret = ${m.secret}`,
+    "deny = 0.0.0.0/0.0.0.0",
+    "permit = 127.0.0.1/255.255.255.255",
+    "read = call",
+    "write = call",
+    "",
+  ].join("\n");
+}
+
+/** The test's transfer targets, as extensions of `tom-phones` (what `tom-transfer` dials). */
+export const TEST_PHONES = {
+  /** Answers, plays `<sounds>/target` (the target's tone), hangs up. */
+  answers: "21",
+  /** Busy(). */
+  busy: "22",
+  /** Rings and never answers (the Dial in `tom-transfer` gives up after {@linkcode TEST_DIAL_S}). */
+  noAnswer: "23",
+  /** Congestion(). */
+  unreachable: "24",
+} as const;
+
+/** Seconds the test `tom-transfer` rings a target. */
+export const TEST_DIAL_S = 4;
+
+/**
+ * The transfer context AMI `Redirect` sends a caller to (`asterisk.transferContext`): the shipped one dials
+ * the practice's phones; this one dials the test phones (`tom-phones`) as Local channels.
+ */
+export function transferDialplan(sounds: string): string {
+  return [
+    "[tom-transfer]",
+    `exten => _X.,1,Dial(Local/\${EXTEN}@tom-phones,${TEST_DIAL_S})`,
+    " same => n,Hangup()",
+    "",
+    "[tom-phones]",
+    `exten => ${TEST_PHONES.answers},1,Answer()`,
+    ` same => n,Playback(${sounds}/target)`,
+    " same => n,Hangup()",
+    `exten => ${TEST_PHONES.busy},1,Busy(10)`,
+    `exten => ${TEST_PHONES.noAnswer},1,Ringing()`,
+    " same => n,Wait(30)",
+    `exten => ${TEST_PHONES.unreachable},1,Congestion(10)`,
+    "",
+  ].join("\n");
+}
+
 /** Paths of one Asterisk instance inside the chroot. */
 export interface InstancePaths {
   etc: string;
@@ -199,6 +266,8 @@ export interface InstanceConfig extends TomEndpoints {
   moduleDir: string;
   /** The test caller's script (default: sound `<sounds>/caller`, recordings in `<spool>`). */
   caller?: Partial<CallerScript>;
+  /** Enable AMI with this user (default: no manager.conf, AMI off). */
+  manager?: ManagerUser;
 }
 
 /**
@@ -245,7 +314,9 @@ export function asteriskConfigFiles(c: InstanceConfig): Record<string, string> {
       "",
       tomDialplan(c),
       callerDialplan({ spoolDir: p.spool, sound: `${p.sounds}/caller`, ...c.caller }),
+      transferDialplan(p.sounds),
     ].join("\n"),
+    ...(c.manager ? { "manager.conf": managerConf(c.manager) } : {}),
     "websocket_client.conf": websocketClientConf(c),
     "chan_websocket.conf": ["[global]", "control_message_format = plain-text", ""].join("\n"),
     "http.conf": ["[general]", "enabled = no", ""].join("\n"),

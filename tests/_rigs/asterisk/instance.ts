@@ -12,6 +12,7 @@ import {
   type CallerScript,
   type InstancePaths,
   instancePaths,
+  type ManagerUser,
   type Route,
   type TomEndpoints,
 } from "./config.ts";
@@ -50,7 +51,12 @@ export interface AsteriskInstanceOptions extends TomEndpoints {
   cued?: boolean;
   /** Keep the instance's files (recordings, logs) after stop, for a look at a failure. */
   keepFiles?: boolean;
+  /** Enable AMI (manager.conf) with this user. */
+  manager?: ManagerUser;
 }
+
+/** The tone a transfer target (`tom-phones`, config.ts) plays once it answered: 1400 Hz, 1.5 s. */
+export const TARGET_TONE: CallerTone = { hz: 1400, amplitude: 8192, ms: 1500, beforeMs: 200, afterMs: 300 };
 
 let instances = 0;
 
@@ -109,6 +115,8 @@ export class AsteriskInstance {
     const tone = opts.tone ?? CALLER_TONE;
     await Deno.writeFile(join(dir, p.sounds, "caller.wav"), encodeWav(callerSound(tone, 8000), 8000));
     await Deno.writeFile(join(dir, p.sounds, "pause.wav"), encodeWav(new Int16Array(8000), 8000));
+    // What a transfer target (`tom-phones`) plays: its own tone, well apart from the caller's.
+    await Deno.writeFile(join(dir, p.sounds, "target.wav"), encodeWav(callerSound(TARGET_TONE, 8000), 8000));
     const child = new Deno.Command("chroot", {
       args: [
         dir,
