@@ -199,7 +199,7 @@ export async function startAppliance(config: Config): Promise<Appliance> {
   }
   // Calls a killed run left open are ended (and their recordings closed) before any call is taken.
   recoverInterruptedCalls({ config, store, log });
-  const calls = new CallRegistry();
+  const calls = new CallRegistry({ max: config.maxCalls });
   const specs = engineSpecs(config);
   const meter = telemetry.meter;
   // deno-lint-ignore prefer-const -- assigned once the metrics exist; the gauge reads it when scraped

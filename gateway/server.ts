@@ -150,6 +150,7 @@ export async function mountGateway(
 ): Promise<GatewayHandle> {
   const guard = createGuard(deps.config, deps.meter, deps.log, {
     draining: () => deps.calls.draining,
+    full: () => deps.calls.full,
     ...opts.guard,
   });
   const keys = opts.keys ?? await loadVerificationKeys(deps.config);

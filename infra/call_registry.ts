@@ -5,6 +5,14 @@
  * @module
  */
 
+/** A call refused because TOM holds its maximum of concurrent calls (`maxCalls`). */
+export class CallsFullError extends Error {
+  constructor(readonly max: number) {
+    super(`Cannot accept call: ${max} concurrent calls is the maximum (maxCalls)`);
+    this.name = "CallsFullError";
+  }
+}
+
 /** A live call as the registry sees it. */
 export interface LiveCall {
   id: string;
@@ -15,9 +23,21 @@ export interface LiveCall {
 /** Live calls, and whether new ones are accepted. */
 export class CallRegistry {
   #calls = new Map<string, LiveCall>();
+  /** Most live calls (0: no limit). */
+  readonly max: number;
   #started = 0;
   #draining = false;
   #idle: Array<() => void> = [];
+
+  /** @param opts.max most live calls (`maxCalls`, 0 or absent: no limit) */
+  constructor(opts: { max?: number } = {}) {
+    this.max = opts.max ?? 0;
+  }
+
+  /** True when the registry holds its maximum of live calls: transports refuse new ones (reason "full"). */
+  get full(): boolean {
+    return this.max > 0 && this.#calls.size >= this.max;
+  }
 
   /** Number of live calls. */
   get size(): number {
@@ -37,10 +57,11 @@ export class CallRegistry {
   /**
    * Register a call; returns its unregister function.
    *
-   * @throws {Error} when the appliance is shutting down.
+   * @throws {Error} when the appliance is shutting down, or {@linkcode CallsFullError} at the maximum.
    */
   add(call: LiveCall): () => void {
     if (this.#draining) throw new Error("Cannot accept call: the appliance is shutting down");
+    if (this.full) throw new CallsFullError(this.max);
     this.#calls.set(call.id, call);
     this.#started++;
     return () => {

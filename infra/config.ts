@@ -115,6 +115,12 @@ export const ConfigSchema = z.object({
   }).prefault({}),
   /** Database, secrets, recordings. */
   dataDir: z.string().min(1).default("data"),
+  /**
+   * Most concurrent calls TOM takes (`TOM_MAX_CALLS`; 0: no limit). Beyond it every telephony transport
+   * refuses the call the way its peer reads as "not taken", so the PBX's dialplan hands it to a person
+   * (infra/deploy/asterisk, infra/deploy/freeswitch) instead of TOM taking a call it would answer badly.
+   */
+  maxCalls: int(0, 10_000).default(0),
   /** Cache of built engines and models (outside the repository). */
   enginesDir: z.string().min(1).default(""),
   /** The answering stage: the conversation `pipeline`, or the diagnostic `echo` (greeting tone, then echo). */
@@ -246,6 +252,11 @@ export const ConfigSchema = z.object({
     maxFrameBytes: int(1024, 16 * 1024 * 1024).default(65_536),
     /** Concurrent connections from one remote address. */
     maxConnectionsPerAddress: int(1, 10_000).default(32),
+    /**
+     * Test calls (browser protocol) have no telephone system: a transfer is simulated, the person's phone
+     * "rings" this many milliseconds, then the call counts as handed over and ends.
+     */
+    testTransferRingMs: int(0, 60_000).default(1_500),
   }).prefault({}),
   freeswitch: z.object({
     /** Serve mod_audio_fork on /ws/freeswitch and keep an event-socket connection (readiness checks it). */
@@ -276,6 +287,12 @@ export const ConfigSchema = z.object({
     authToken: z.string().default(""),
     /** Public base URL Twilio reaches TOM at (for TwiML and signature checks), e.g. https://tom.praxis.example */
     publicUrl: z.string().default(""),
+    /**
+     * Where a call TOM cannot take (at `maxCalls`, shutting down) goes (E.164): the voice webhook answers
+     * TwiML that dials it. Empty: the call is rejected as busy.
+     */
+    fallbackNumber: z.string().regex(/^(\+[1-9]\d{6,14})?$/, "expected an E.164 number like +4930123456")
+      .default(""),
     /** Caller ID for outbound calls (E.164). */
     fromNumber: z.string().regex(/^(\+[1-9]\d{6,14})?$/, "expected an E.164 number like +4930123456").default(
       "",

@@ -12,7 +12,7 @@ export { encodeBase64Url } from "./_base64url.ts";
 export { createLogger, type Logger } from "./log.ts";
 export { type Config, CONFIG_KEYS, ConfigError, envName, loadConfig } from "./config.ts";
 export { initTelemetry, registerGpuMetrics, startTraceExport, type Telemetry } from "./telemetry.ts";
-export { CallRegistry } from "./call_registry.ts";
+export { CallRegistry, CallsFullError } from "./call_registry.ts";
 export { type DoctorReport, formatDoctor, runDoctor } from "./doctor.ts";
 export { loadOrCreateSecret } from "./secrets.ts";
 export { createHttpApp, type ReadinessCheck } from "./http.ts";

@@ -140,13 +140,16 @@ export default function LiveCalls(p: LiveCallsProps): VNode {
         </ul>
       )}
       <h2>{p.texts.events}</h2>
-      <ol class="log" tabindex={0} aria-label={p.texts.events} {...LOG_ROLE}>
-        {events.value.map((e, i) => (
-          <li key={`${e.at}-${i}`}>
-            {new Date(e.at).toLocaleTimeString("de-DE")} {e.callId.slice(0, 8)} {e.type} {e.text}
-          </li>
-        ))}
-      </ol>
+      {/* role=log on the list itself would take the items out of their list (axe: listitem) */}
+      <div class="log" tabindex={0} aria-label={p.texts.events} {...LOG_ROLE}>
+        <ol>
+          {events.value.map((e, i) => (
+            <li key={`${e.at}-${i}`}>
+              {new Date(e.at).toLocaleTimeString("de-DE")} {e.callId.slice(0, 8)} {e.type} {e.text}
+            </li>
+          ))}
+        </ol>
+      </div>
     </section>
   );
 }

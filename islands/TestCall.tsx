@@ -19,6 +19,7 @@ export interface TestCallProps {
   texts: {
     start: string;
     stop: string;
+    keyZero: string;
     level: string;
     state: string;
     idle: string;
@@ -41,7 +42,50 @@ export interface TestCallProps {
     normal: string;
     /** Request kinds in German. */
     kinds: Record<string, string>;
+    transfer: string;
+    transferTargets: Record<string, string>;
+    transferSummary: string;
+    transferRinging: string;
+    transferConnected: string;
+    transferFailed: string;
+    transferDetails: Record<string, string>;
+    /** Why TOM transfers (the `transfer` event's reason) in German. */
+    reasons: Record<string, string>;
+    emergency: string;
   };
+}
+
+/** The call's transfer as the events told it (pipeline `transfer`, the transport's `transfer_ringing`). */
+interface TransferItem {
+  reason: string;
+  targetKind: string;
+  outcome: string;
+  detail: string;
+  summary: string;
+  /** What rings (the practice's own extension or number), from the simulated `transfer_ringing`. */
+  target?: string;
+  ringMs?: number;
+}
+
+const fill = (tpl: string, v: Record<string, string>) => tpl.replace(/\{(\w+)\}/g, (_, k) => v[k] ?? "");
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** The German lines of a transfer: what TOM does and why, and how it went. */
+function transferLines(x: TransferItem, t: TestCallProps["texts"]): { head: string; state: string } {
+  const target = fill(t.transferTargets[x.targetKind] ?? t.transferTargets.none ?? "", {
+    target: x.target ?? "",
+  })
+    .replace(/ \(\w+ \)$/, "");
+  const head = fill(t.transfer, { target, reason: t.reasons[x.reason] ?? x.reason }) +
+    (x.summary ? ` ${fill(t.transferSummary, { summary: x.summary })}` : "");
+  const state = x.outcome === "failed"
+    ? fill(t.transferFailed, { detail: t.transferDetails[x.detail] ?? x.detail })
+    : x.outcome === "connected"
+    ? t.transferConnected
+    : x.ringMs !== undefined
+    ? fill(t.transferRinging, { seconds: (x.ringMs / 1000).toFixed(1).replace(".", ",") })
+    : "";
+  return { head, state };
 }
 
 /** A tool call as listed. */
@@ -59,6 +103,7 @@ interface NotedItem {
 }
 
 const LOG_ROLE = { role: "log" } as Record<string, string>;
+const STATUS_ROLE = { role: "status" } as Record<string, string>;
 
 interface Running {
   ws: WebSocket;
@@ -81,6 +126,8 @@ export default function TestCall(p: TestCallProps): VNode {
   const [phrase, setPhrase] = useState("");
   const [tools, setTools] = useState<ToolCallItem[]>([]);
   const [noted, setNoted] = useState<NotedItem[]>([]);
+  const [transfer, setTransfer] = useState<TransferItem | null>(null);
+  const [emergencies, setEmergencies] = useState<string[]>([]);
   const run = useRef<Running | undefined>(undefined);
   const add = (line: string) =>
     setLog((l) => [`${new Date().toLocaleTimeString("de-DE")} ${line}`, ...l].slice(0, 300));
@@ -139,6 +186,8 @@ export default function TestCall(p: TestCallProps): VNode {
     setPhrase("");
     setTools([]);
     setNoted([]);
+    setTransfer(null);
+    setEmergencies([]);
     try {
       const res = await fetch(p.tokenUrl, {
         method: "POST",
@@ -208,6 +257,26 @@ export default function TestCall(p: TestCallProps): VNode {
           const item = { id: e.requestId, kind: String(e.kind ?? ""), urgency: String(e.urgency ?? "") };
           setNoted((l) => (l.some((x) => x.id === item.id) ? l : [...l, item]));
         }
+        if (type === "transfer") {
+          const item: TransferItem = {
+            reason: str(e.reason),
+            targetKind: str(e.targetKind),
+            outcome: str(e.outcome),
+            detail: str(e.detail),
+            summary: str(e.summary),
+          };
+          // The ringing (sent between `started` and the outcome) names the target: keep it.
+          setTransfer((x) => ({
+            ...item,
+            ...(x?.target !== undefined ? { target: x.target, ringMs: x.ringMs } : {}),
+          }));
+        }
+        if (type === "transfer_ringing") {
+          const target = str(e.target);
+          const ringMs = typeof e.ringMs === "number" ? e.ringMs : 0;
+          setTransfer((x) => x && { ...x, target, ringMs });
+        }
+        if (type === "emergency") setEmergencies((l) => [...l, str(e.label) || str(e.flag)].slice(-10));
         if (type === "tts_audio") return;
         const extra = Object.entries(e).filter(([k]) => k !== "type").map(([k, v]) =>
           `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`
@@ -231,6 +300,18 @@ export default function TestCall(p: TestCallProps): VNode {
       <div class="actions">
         <button type="button" onClick={start} disabled={busy}>{t.start}</button>
         <button type="button" class="secondary" onClick={() => stop()} disabled={!busy}>{t.stop}</button>
+        <button
+          type="button"
+          class="secondary"
+          data-testid="key-0"
+          onClick={() => {
+            const ws = run.current?.ws;
+            if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "dtmf", digit: "0" }));
+          }}
+          disabled={!busy}
+        >
+          {t.keyZero}
+        </button>
       </div>
       <p>
         <strong>{t.state}:</strong> <span role="status" data-testid="call-state">{state}</span>
@@ -239,6 +320,25 @@ export default function TestCall(p: TestCallProps): VNode {
       <meter id="mic-level" min={0} max={1} low={0.1} high={0.8} optimum={0.4} value={level}>
         {Math.round(level * 100)} %
       </meter>
+      {emergencies.length > 0 && (
+        <div role="alert" data-testid="test-call-emergency">
+          {emergencies.map((label, i) => <p key={i} class="msg err">{fill(t.emergency, { label })}</p>)}
+        </div>
+      )}
+      {transfer && (() => {
+        const l = transferLines(transfer, t);
+        return (
+          <div
+            class={transfer.outcome === "failed" ? "msg err" : "msg warn"}
+            data-testid="test-call-transfer"
+            data-outcome={transfer.outcome}
+            {...(transfer.outcome === "failed" ? { role: "alert" } : STATUS_ROLE)}
+          >
+            <p>{l.head}</p>
+            {l.state && <p>{l.state}</p>}
+          </div>
+        );
+      })()}
       <dl class="facts">
         <dt>{t.heard}</dt>
         <dd data-testid="heard">{heard || "–"}</dd>
@@ -274,9 +374,11 @@ export default function TestCall(p: TestCallProps): VNode {
         </>
       )}
       <h2>{t.events}</h2>
-      <ol class="log" tabindex={0} aria-label={t.events} data-testid="event-log" {...LOG_ROLE}>
-        {log.map((l, i) => <li key={log.length - i}>{l}</li>)}
-      </ol>
+      <div class="log" tabindex={0} aria-label={t.events} data-testid="event-log" {...LOG_ROLE}>
+        <ol>
+          {log.map((l, i) => <li key={log.length - i}>{l}</li>)}
+        </ol>
+      </div>
     </div>
   );
 }

@@ -760,7 +760,8 @@ export class PipelineCall implements CallHandler {
     const probe = this.#state.probes.includes(u);
     if (trace) {
       trace.mark("stt");
-      if (!probe) this.#lastTrace = trace;
+      // A probe that is more than a backchannel becomes the caller's turn: its answer is timed from it.
+      if (!probe || !isBackchannel(text)) this.#lastTrace = trace;
     }
     if (!(probe && isBackchannel(text)) && text.trim() !== "") {
       emitPipelineEvent(this.#ctx.output, {
@@ -787,7 +788,10 @@ export class PipelineCall implements CallHandler {
 
   #startReply(turn: number, text: string, attempt: number): void {
     this.#reply?.ac.abort();
-    const trace = (attempt === 0 ? this.#lastTrace : this.#reply?.trace) ?? new Trace(this.#now(), this.#now);
+    // A trace that already timed an answer is never reused for the next one (its first audio would count
+    // as this answer's and the answer would never be marked audible).
+    const last = this.#lastTrace && !this.#lastTrace.has("first_audio_out") ? this.#lastTrace : null;
+    const trace = (attempt === 0 ? last : this.#reply?.trace) ?? new Trace(this.#now(), this.#now);
     const work: ReplyWork = {
       outcome: { noted: [] },
       turn,

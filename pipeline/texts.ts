@@ -139,20 +139,33 @@ export function isFarewell(text: string): boolean {
 /**
  * Phrases with which a caller asks for a person instead of TOM ("Mitarbeiter", "Rezeption", "einen echten
  * Menschen", "mit dem Arzt sprechen", "verbinden Sie mich"). Matched on the normalised transcript.
+ * A team member named in a report ("Ihre Mitarbeiterin hat mich angerufen") is no request: the bare staff
+ * words count only without a report word ({@linkcode REPORT}); "mit der Rezeption sprechen" always counts.
  */
 const WANTS_PERSON: readonly RegExp[] = [
-  /\b(mitarbeiter(in|innen)?|rezeption|sprechstundenhilfe|arzthelferin)\b/u,
+  /\bmit (einem |einer |der |dem |ihrer |ihrem |jemandem (aus|von) (der |dem |ihrer |ihrem )?)?(mitarbeiter(in|innen)?|rezeption|anmeldung|sprechstundenhilfe|arzthelferin|praxis|praxisteam|team)( \p{L}+){0,3} (sprechen|reden)\b/u,
   /\b(echte[nm]?|richtige[nm]?|lebendige[nm]?) (mensch(en)?|person)\b/u,
-  /\bmit (einem menschen|einer person|jemandem|dem arzt|der ärztin|dem doktor|der doktorin|frau doktor \p{L}+|herrn doktor \p{L}+|einem arzt|einer ärztin)( \p{L}+)? (sprechen|reden)\b/u,
-  /\b(verbinden sie mich|stellen sie mich durch|durchstellen|weiterverbinden|weiterleiten)\b/u,
+  /(?<!\bnur )\b(einen|ein) mensch(en)?\b/u,
+  /\bmit (einem menschen|einer person|jemandem|dem arzt|der ärztin|dem doktor|der doktorin|frau doktor \p{L}+|herrn doktor \p{L}+|einem arzt|einer ärztin)( \p{L}+){0,3} (sprechen|reden)\b/u,
+  /\b(verbinden sie mich|stellen sie mich( \p{L}+)? durch|durchstellen|weiterverbinden|leiten sie mich( \p{L}+)? weiter)\b/u,
+  /\bmich (bitte )?(mit (\p{L}+ ){1,3})?(verbinden|weiterleiten)\b/u,
   /\b(keine?n? )?(mit (einem|einer) )?(computer|roboter|maschine|automaten) (sprechen|reden)\b/u,
+  /\b(will|möchte) (\p{L}+ )?keine?n? (computer|roboter|maschine|automaten)\b/u,
 ];
+
+/** Staff words that count on their own, when the transcript has no {@linkcode REPORT} word. */
+const STAFF = /\b(mitarbeiter(in|innen)?|rezeption|sprechstundenhilfe|arzthelferin)\b/u;
+
+/** Words of a report about the team ("hat mich angerufen", "war sehr nett"), not a request for it. */
+const REPORT =
+  /\b(hat|hatte|hatten|war|waren|ist gewesen|gesagt|gesprochen|angerufen|gegeben|geschickt|erzählt|gemeint|gefragt)\b/u;
 
 /** True when the caller asks for a person (then TOM transfers, or notes a callback when it cannot). */
 export function wantsPerson(text: string): boolean {
   const norm = text.toLowerCase().replace(/[^\p{L}\s]/gu, " ").replace(/\s+/g, " ").trim();
   if (norm === "") return false;
-  return WANTS_PERSON.some((re) => re.test(norm));
+  if (WANTS_PERSON.some((re) => re.test(norm))) return true;
+  return STAFF.test(norm) && !REPORT.test(norm);
 }
 
 /** Words of a transcript, normalised. */

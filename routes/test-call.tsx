@@ -35,7 +35,7 @@ export default function TestCallPage({ data, csrf }: PageProps<Data>): VNode {
                 tokenUrl: "/api/test-call",
                 csrf,
                 workletUrl: data.workletUrl,
-                texts: { ...T.testCall, kinds: T.requests.kinds },
+                texts: { ...T.testCall, kinds: T.requests.kinds, reasons: T.live.reasons },
               }}
             />
           )

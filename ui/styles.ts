@@ -72,6 +72,7 @@ button:disabled{background:#8a949e;cursor:not-allowed}
 .island{display:contents}
 .log{font-family:ui-monospace,monospace;font-size:.85rem;max-height:22rem;overflow:auto;background:#101820;color:#e8edf2;padding:.5rem;border-radius:4px;margin:0;list-style:none}
 .log li{padding:.1rem 0;border-bottom:1px solid #2a3642}
+.log ol{list-style:none;margin:0;padding:0}
 meter{width:100%;height:1.5rem}
 pre.report{white-space:pre-wrap;background:#101820;color:#e8edf2;padding:.75rem;border-radius:4px;font-size:.85rem;overflow:auto}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}

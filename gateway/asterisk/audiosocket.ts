@@ -18,6 +18,7 @@
 import type { Logger } from "../../infra/mod.ts";
 import { type CallOutput, PIPELINE_RATE } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
+import { CallsFullError } from "../../infra/mod.ts";
 import { openAsteriskCall } from "./open_call.ts";
 import type { AsteriskTransferer } from "./ami_transfer.ts";
 import { createGuard, type Guard, type SocketLimiter } from "../guard/mod.ts";
@@ -27,6 +28,7 @@ import {
   AudioSocketParser,
   HANGUP_MESSAGE,
   KIND,
+  REFUSE_MESSAGE,
   slinKindFor,
 } from "./audiosocket_wire.ts";
 
@@ -78,7 +80,10 @@ export async function startAudioSocketServer(
   guard?: Guard,
   opts: AudioSocketOptions = {},
 ): Promise<AudioSocketServer> {
-  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, { draining: () => deps.calls.draining });
+  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, {
+    draining: () => deps.calls.draining,
+    full: () => deps.calls.full,
+  });
   const slinRate = opts.slinRate ?? 8000;
   if (slinKindFor(slinRate) === undefined) {
     throw new RangeError(`Cannot start AudioSocket: slinRate ${slinRate} is not an AudioSocket rate`);
@@ -110,9 +115,12 @@ export async function startAudioSocketServer(
         conn.close();
         continue;
       }
-      if (g.draining()) {
-        g.reject("audiosocket", "draining", remote);
-        await conn.write(HANGUP_MESSAGE).catch(() => 0);
+      // Shutting down or at the maximum of calls: refuse at once, before any audio, so the dialplan falls
+      // back to a person (REFUSE_MESSAGE fails AudioSocket(); Dial(AudioSocket/...) sees a call under 1.5 s).
+      const refusal = g.draining() ? "draining" : g.full() ? "full" : undefined;
+      if (refusal) {
+        g.reject("audiosocket", refusal, remote);
+        await conn.write(REFUSE_MESSAGE).catch(() => 0);
         conn.close();
         continue;
       }
@@ -408,8 +416,12 @@ class AudioSocketCall {
       }, this.#output);
       this.#log = this.#session.log.child({ component: "gateway" });
     } catch (e) {
-      if (!this.#deps.calls.draining) this.#log.error("cannot open the call", { error: e });
-      this.#finish(this.#deps.calls.draining ? "shutting down" : "cannot open the call", true);
+      const refused = this.#deps.calls.draining || e instanceof CallsFullError;
+      if (!refused) this.#log.error("cannot open the call", { error: e });
+      this.#finish(
+        this.#deps.calls.draining ? "shutting down" : refused ? "full" : "cannot open the call",
+        "refuse",
+      );
     }
   }
 
@@ -467,12 +479,13 @@ class AudioSocketCall {
     this.#session?.end(why, "failed");
   }
 
-  #finish(reason: string, sendHangup: boolean): void {
+  /** `send`: true the hang-up (TOM ended the call), "refuse" the refusal (the dialplan falls back). */
+  #finish(reason: string, send: boolean | "refuse"): void {
     this.#state = "ended";
     clearTimeout(this.#uuidTimer);
     clearTimeout(this.#formatTimer);
     this.#pacer.stop();
-    if (sendHangup) this.#write(HANGUP_MESSAGE, true);
+    if (send) this.#write(send === "refuse" ? REFUSE_MESSAGE : HANGUP_MESSAGE, true);
     // Closing wakes the read loop; writes already queued (the hang-up) go out first.
     this.#writing = this.#writing.then(() => {
       try {

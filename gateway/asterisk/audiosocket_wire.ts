@@ -253,5 +253,13 @@ export function encodeAudio(kind: number, pcm: Int16Array): Uint8Array {
   return out;
 }
 
-/** The hang-up message (kind 0x00, no payload). */
+/** The hang-up message (kind 0x00, no payload): TOM ended the call (the dialplan hangs up). */
 export const HANGUP_MESSAGE: Uint8Array = encodeMessage(KIND.hangup);
+
+/**
+ * The refusal: an error message (kind 0xff, one byte) before TOM closes. Asterisk's `AudioSocket()`
+ * application fails on it (checked on Asterisk 22: `TryExec` then reads `TRYSTATUS=FAILED`, as when TOM is
+ * unreachable), while a hang-up message or a plain close let it succeed: the shipped dialplan
+ * (infra/deploy/asterisk/extensions.conf) falls back to a person on FAILED only.
+ */
+export const REFUSE_MESSAGE: Uint8Array = encodeMessage(KIND.error, new Uint8Array([1]));

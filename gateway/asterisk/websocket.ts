@@ -21,7 +21,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import type { Logger } from "../../infra/mod.ts";
+import { CallsFullError, type Logger } from "../../infra/mod.ts";
 import type { CallOutput } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { openAsteriskCall } from "./open_call.ts";
@@ -87,7 +87,10 @@ export function mountAsteriskWebSocket(
   guard?: Guard,
   opts: AsteriskWebSocketOptions = {},
 ): AsteriskWebSocket {
-  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, { draining: () => deps.calls.draining });
+  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, {
+    draining: () => deps.calls.draining,
+    full: () => deps.calls.full,
+  });
   const log = deps.log.child({ component: "gateway", transport: "chan_websocket" });
   const open = new Set<AsteriskWsCall>();
   const resampler = loadResampler();
@@ -321,10 +324,12 @@ class AsteriskWsCall {
       }, this.#output);
       this.#log = this.#session.log.child({ component: "gateway" });
     } catch (err) {
-      if (!this.#deps.calls.draining) this.#log.error("cannot open the call", { error: err });
+      // Shutting down or at the maximum of calls (a race past the front door): refused, not an error.
+      const refused = this.#deps.calls.draining || err instanceof CallsFullError;
+      if (!refused) this.#log.error("cannot open the call", { error: err });
       this.#finish();
       this.#command("HANGUP");
-      this.#close(this.#deps.calls.draining ? CLOSE.tryAgain : CLOSE.internal, "call refused");
+      this.#close(refused ? CLOSE.tryAgain : CLOSE.internal, "call refused");
       return;
     }
     if (this.#opts.answer ?? true) this.#command("ANSWER");

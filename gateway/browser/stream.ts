@@ -10,7 +10,10 @@
  *   mark fires when its position has been sent (`mark` event to the client too); `clear` drops the queue
  *   and tells the client to flush with `{"type":"clear"}`; pipeline events go out as JSON through
  *   {@linkcode EventfulOutput.event};
- * - `{"type":"stop"}` or a hang-up from TOM sends `call_end` and closes with 1000.
+ * - `{"type":"stop"}` or a hang-up from TOM sends `call_end` and closes with 1000;
+ * - a transfer is simulated (there is no telephone system): `transfer_ringing`, a short ringing time, then
+ *   the transfer counts as connected and the call ends with `call_end` "transferred to a person (test
+ *   call)" (simulated_transfer.ts).
  *
  * Invalid messages get an `error` event; after `maxInvalidMessages` of them the socket closes with 1008.
  *
@@ -18,7 +21,7 @@
  */
 import type { Logger } from "../../infra/mod.ts";
 import { StoreConflictError } from "../../store/mod.ts";
-import { PIPELINE_RATE } from "../call/contract.ts";
+import { PIPELINE_RATE, type TransferOutcome, type TransferTo } from "../call/contract.ts";
 import { CallSession, type GatewayDeps } from "../call/session.ts";
 import { CLOSE, closeSocket, type Guard, guardSocket } from "../guard/mod.ts";
 import type { CallTokenClaims } from "../auth/token.ts";
@@ -30,6 +33,7 @@ import {
   type ServerEvent,
 } from "../call/messages.ts";
 import { InboundAudio, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
+import { ringThenAnswer, TRANSFERRED_REASON } from "./simulated_transfer.ts";
 
 /** Call ids a URL may carry (the same set `mintCallToken` accepts). */
 export const CALL_ID_PATTERN: RegExp = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -42,6 +46,8 @@ export interface BrowserOptions {
   maxInvalidMessages?: number;
   /** Pacing grid (default the shared 10 ms ticker). */
   ticker?: Ticker;
+  /** Ringing time of a simulated transfer, ms (default `gateway.testTransferRingMs`). */
+  transferRingMs?: number;
 }
 
 /**
@@ -59,6 +65,9 @@ export class BrowserConnection {
   readonly #outbound: OutboundAudio;
   readonly #pacer: Pacer<Uint8Array>;
   readonly #output: EventfulOutput;
+  readonly #transferRingMs: number;
+  /** Aborted once the connection ends: a simulated transfer stops ringing. */
+  readonly #gone = new AbortController();
   #session: CallSession | undefined;
   #state: "open" | "streaming" | "ended" = "open";
   #invalid = 0;
@@ -83,6 +92,7 @@ export class BrowserConnection {
     this.#callId = callId;
     this.#claims = claims;
     this.#maxInvalid = opts.maxInvalidMessages ?? 10;
+    this.#transferRingMs = opts.transferRingMs ?? deps.config.gateway.testTransferRingMs;
     // The browser speaks the pipeline's own format (PCM16LE mono 16 kHz): no resampling either way.
     this.#inbound = new InboundAudio({
       codec: "l16",
@@ -159,6 +169,7 @@ export class BrowserConnection {
         this.#send({ type: "clear" });
       },
       hangup: (reason) => this.hangup(reason),
+      transfer: (to, signal) => this.#transfer(to, signal),
       get queuedMs() {
         return conn.#pacer.queuedMs + conn.#outbound.pendingMs;
       },
@@ -169,6 +180,24 @@ export class BrowserConnection {
         this.#log.warn("invalid pipeline event dropped", { event: type });
       },
     };
+  }
+
+  /** A simulated transfer (see simulated_transfer.ts): ring, answer, end the test call. */
+  async #transfer(to: TransferTo, signal: AbortSignal): Promise<TransferOutcome> {
+    if (this.#state !== "streaming") return { ok: false, reason: "failed", detail: "the call is not live" };
+    const ringMs = this.#transferRingMs;
+    this.#send({
+      type: "transfer_ringing",
+      kind: to.kind,
+      target: to.target.slice(0, 100),
+      ringMs,
+      simulated: true,
+    });
+    this.#log.info("simulated transfer ringing", { target_kind: to.kind, ring_ms: ringMs });
+    const outcome = await ringThenAnswer(ringMs, AbortSignal.any([signal, this.#gone.signal]));
+    // The person "answered": the test call leaves TOM, after the answering stage has seen the outcome.
+    if (outcome.ok) setTimeout(() => this.hangup(TRANSFERRED_REASON), 0);
+    return outcome;
   }
 
   #onMessage(data: string | ArrayBuffer): void {
@@ -269,6 +298,7 @@ export class BrowserConnection {
     clearTimeout(this.#startTimer);
     this.#startTimer = undefined;
     this.#pacer.stop();
+    this.#gone.abort();
     this.#endSession(`socket closed (${code})`, code === CLOSE.internal ? "failed" : "completed");
   }
 
@@ -288,6 +318,7 @@ export class BrowserConnection {
   /** Stop sending before a close, so the close frame is not queued behind audio. */
   #quiesce(): void {
     this.#quiet = true;
+    this.#gone.abort();
     this.#pacer.stop();
   }
 

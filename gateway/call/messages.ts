@@ -3,8 +3,9 @@
  *
  * Client -> server: `start`, `stop`, `dtmf`, `ping` (audio travels as binary PCM16LE mono 16 kHz).
  * Server -> client: transport events (`connected`, `streaming_started`, `mark`, `clear`, `pong`,
- * `call_end`, `error`) and pipeline events (`vad`, `stt_final`, `llm_token`, `tts_audio`, `barge_in`,
- * `turn_end`, `error`), which the answering stage emits with {@linkcode emitPipelineEvent}.
+ * `call_end`, `error`, a test call's simulated `transfer_ringing`) and pipeline events (`vad`, `stt_final`,
+ * `llm_token`, `tts_audio`, `barge_in`, `turn_end`, `error`, `transfer`, `emergency`, ...), which the
+ * answering stage emits with {@linkcode emitPipelineEvent}.
  *
  * @module
  */
@@ -215,6 +216,18 @@ export const CallEndEvent = z.strictObject({
   reason: z.string().max(200),
   durationMs: ms,
 });
+/**
+ * A test call's transfer is simulated (no telephone system behind the browser protocol): this target of
+ * the practice would ring now, for `ringMs`; then the test call counts as handed over and ends
+ * (gateway/browser/simulated_transfer.ts). The practice's own extension or number, never a caller's.
+ */
+export const TransferRingingEvent = z.strictObject({
+  type: z.literal("transfer_ringing"),
+  kind: z.enum(["extension", "number", "voicemail"]),
+  target: z.string().max(100),
+  ringMs: ms,
+  simulated: z.literal(true),
+});
 /** Every JSON event the server sends on the browser protocol. */
 export const ServerEvent = z.discriminatedUnion("type", [
   ConnectedEvent,
@@ -223,6 +236,7 @@ export const ServerEvent = z.discriminatedUnion("type", [
   ClearEvent,
   PongEvent,
   CallEndEvent,
+  TransferRingingEvent,
   VadEvent,
   SttFinalEvent,
   LlmTokenEvent,

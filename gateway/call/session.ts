@@ -9,7 +9,7 @@
 import type { Meter } from "@opentelemetry/api";
 import type { Config } from "../../infra/mod.ts";
 import type { Logger } from "../../infra/mod.ts";
-import type { CallRegistry } from "../../infra/mod.ts";
+import { type CallRegistry, CallsFullError } from "../../infra/mod.ts";
 import {
   type Call,
   createAccount,
@@ -176,10 +176,12 @@ export class CallSession {
   /**
    * Open a session for a call that starts.
    *
-   * @throws {Error} when the appliance is shutting down (the transport refuses the call).
+   * @throws {Error} when the appliance is shutting down, or {@linkcode CallsFullError} when TOM holds its
+   * maximum of calls (`maxCalls`), before anything is recorded: the transport refuses the call.
    */
   static open(deps: GatewayDeps, info: CallStartInfo, output: CallOutput): CallSession {
     if (deps.calls.draining) throw new Error("Cannot accept call: the appliance is shutting down");
+    if (deps.calls.full) throw new CallsFullError(deps.calls.max);
     return new CallSession(deps, info, output);
   }
 

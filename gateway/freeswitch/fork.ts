@@ -36,7 +36,7 @@
  */
 import type { Hono } from "hono";
 import { join } from "node:path";
-import type { Logger } from "../../infra/mod.ts";
+import { CallsFullError, type Logger } from "../../infra/mod.ts";
 import type { CallOutput, TransferOutcome, TransferTo } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { admitWebSocket, CLOSE, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
@@ -49,6 +49,11 @@ import { openTelephonySession } from "../outbound/attach.ts";
 
 /** The path of the WebSocket mod_audio_fork connects to. */
 export const FREESWITCH_WS_PATH = "/ws/freeswitch";
+/**
+ * The channel variable TOM sets (`uuid_setvar <uuid> tom_taken true`) once it has taken a call: the shipped
+ * dialplan checks it a moment after starting the fork and sends a call without it to the fallback.
+ */
+export const TAKEN_VARIABLE = "tom_taken";
 /** mod_audio_fork's subprotocol. */
 export const FREESWITCH_WS_PROTOCOL = "audio.drachtio.org";
 
@@ -93,7 +98,10 @@ export function mountFreeswitch(
   guard?: Guard,
   opts: FreeswitchOptions = {},
 ): FreeswitchTransport {
-  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, { draining: () => deps.calls.draining });
+  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, {
+    draining: () => deps.calls.draining,
+    full: () => deps.calls.full,
+  });
   const log = deps.log.child({ component: "gateway", transport: "freeswitch" });
   const fs = deps.config.freeswitch;
   const ownEsl = opts.esl === undefined;
@@ -274,14 +282,20 @@ class ForkCall {
         { callId: meta.tomCallId, accountId: meta.tomAccountId },
       );
     } catch (e) {
-      if (!deps.calls.draining) this.#log.error("cannot open the call", { error: e });
+      const refused = deps.calls.draining || e instanceof CallsFullError;
+      if (!refused) this.#log.error("cannot open the call", { error: e });
       this.#end("call refused");
-      this.#close(deps.calls.draining ? CLOSE.tryAgain : CLOSE.internal, "call refused");
+      this.#close(refused ? CLOSE.tryAgain : CLOSE.internal, "call refused");
       return;
     }
     const session = this.#session;
     this.#log = session.log.child({ component: "gateway" });
     this.#playback.log = this.#log;
+    // Fail-open: the shipped dialplan (infra/deploy/freeswitch/dialplan/tom.xml) keeps the call with TOM only
+    // once TOM marked it taken; a call TOM refused or never saw goes to the practice's fallback.
+    this.#env.esl.api(`uuid_setvar ${meta.uuid} ${TAKEN_VARIABLE} true`).catch((e) =>
+      this.#log.warn("cannot mark the call taken (uuid_setvar): the dialplan falls back", { error: e })
+    );
     if (meta.mix === "mixed") {
       this.#log.warn("mod_audio_fork sends mixed audio: TOM will hear itself (use mono)");
     }

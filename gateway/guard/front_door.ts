@@ -25,6 +25,7 @@ export type RejectReason =
   | "origin"
   | "connections"
   | "draining"
+  | "full"
   | "not_websocket"
   | "bad_request"
   | "subprotocol";
@@ -33,6 +34,8 @@ export type RejectReason =
 export interface GuardOptions {
   /** True while the appliance drains for shutdown: new connections get 503. */
   draining?: () => boolean;
+  /** True while TOM holds its maximum of concurrent calls (`maxCalls`): new calls get 503. */
+  full?: () => boolean;
   /**
    * Concurrent connections per address on telephony transports (default 1000). Separate from
    * `gateway.maxConnectionsPerAddress` (browsers) because a PBX on the same box carries every call over
@@ -54,6 +57,8 @@ export interface Guard {
   };
   /** True while the appliance is draining. */
   draining(): boolean;
+  /** True while TOM holds its maximum of calls; refuse with reason "full" (counted in `tom_calls_refused_total`). */
+  full(): boolean;
   /** Telephony transports: true when `remoteAddr` is in `gateway.telephonyPeers`. Browsers: always true. */
   checkPeer(remoteAddr: string | undefined, transport: TransportKind): boolean;
   /** Take a connection slot for `remoteAddr`; undefined when the address is at its cap. Release once. */
@@ -156,6 +161,9 @@ export function createGuard(config: Config, meter: Meter, log: Logger, opts: Gua
   const authFailures = meter.createCounter("tom_gateway_auth_failures_total", {
     description: "Gateway handshakes refused for their token, by transport and reason",
   });
+  const refused = meter.createCounter("tom_calls_refused_total", {
+    description: "Calls refused before TOM took them, by reason (full: at maxCalls), so the PBX falls back",
+  });
   const rejected = meter.createCounter("tom_gateway_rejected_connections_total", {
     description: "Gateway connections refused before authentication, by transport and reason",
   });
@@ -198,6 +206,7 @@ export function createGuard(config: Config, meter: Meter, log: Logger, opts: Gua
       telephonyConnectionsPerAddress: telephonyCap,
     },
     draining: () => opts.draining?.() ?? false,
+    full: () => opts.full?.() ?? false,
     checkPeer(remoteAddr, transport) {
       if (transport === "browser") return true;
       const ip = remoteAddr ? parseIp(remoteAddr) : undefined;
@@ -259,6 +268,7 @@ export function createGuard(config: Config, meter: Meter, log: Logger, opts: Gua
     },
     reject(transport, reason, remoteAddr) {
       rejected.add(1, { transport, reason });
+      if (reason === "full" || reason === "draining") refused.add(1, { transport, reason });
       warn("connection refused", `${transport}|reject|${reason}`, {
         transport,
         reason,

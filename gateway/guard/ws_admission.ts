@@ -56,7 +56,7 @@ export interface AdmitOptions {
 }
 
 /**
- * The checks before authentication, cheapest first: a WebSocket upgrade (426), not draining (503), an
+ * The checks before authentication, cheapest first: a WebSocket upgrade (426), not draining and not at the maximum of calls (503), an
  * allowed telephony peer (403), an allowed Origin (403), a free connection slot (429).
  */
 export function admit(
@@ -73,6 +73,10 @@ export function admit(
   if (guard.draining()) {
     guard.reject(transport, "draining", remote);
     return refuse(503, "Shutting down: not accepting new calls");
+  }
+  if (guard.full()) {
+    guard.reject(transport, "full", remote);
+    return refuse(503, "At the maximum of concurrent calls: not accepting new calls");
   }
   if (!guard.checkPeer(remote, transport)) return refuse(403, "Peer not allowed");
   if (

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { Logger } from "../../infra/mod.ts";
+import { CallsFullError, type Logger } from "../../infra/mod.ts";
 import type { CallOutput, TransferOutcome, TransferTo } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { CLOSE } from "../guard/mod.ts";
@@ -196,7 +196,8 @@ export class TwilioStreamCall {
         { callId: isSafeId(callId) ? callId : undefined, accountId },
       );
     } catch (e) {
-      const draining = this.#env.deps.calls.draining;
+      // Shutting down or at the maximum of calls (a race past the front door): refused, not an error.
+      const draining = this.#env.deps.calls.draining || e instanceof CallsFullError;
       if (!draining) this.#log.error("cannot open the call", { error: e });
       this.#end("call refused");
       return this.#close(draining ? CLOSE.tryAgain : CLOSE.internal, "call refused");

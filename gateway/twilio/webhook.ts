@@ -102,7 +102,10 @@ export function mountTwilio(
 ): TwilioTransport {
   const problems = twilioConfigProblems(deps.config);
   if (problems.length > 0) throw new ConfigError(problems);
-  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, { draining: () => deps.calls.draining });
+  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, {
+    draining: () => deps.calls.draining,
+    full: () => deps.calls.full,
+  });
   const log = deps.log.child({ component: "gateway", transport: "twilio" });
   const token = deps.config.twilio.authToken;
   if (token === "") {
@@ -181,8 +184,16 @@ export function mountTwilio(
     const params = await readForm(c, "voice");
     if (params instanceof Response) return params;
     const xml = (body: string) => c.body(body, 200, { "Content-Type": "text/xml; charset=utf-8" });
-    if (deps.calls.draining) {
-      return xml('<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>');
+    const refusal = deps.calls.draining ? "draining" : deps.calls.full ? "full" : undefined;
+    if (refusal) {
+      // Overflow goes to a person: the practice's fallback number, else busy (the carrier's own handling).
+      g.reject("twilio", refusal);
+      const fallback = deps.config.twilio.fallbackNumber;
+      return xml(
+        fallback
+          ? `<?xml version="1.0" encoding="UTF-8"?><Response><Dial>${fallback}</Dial></Response>`
+          : '<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>',
+      );
     }
     const base = publicBase(c, deps.config);
     const streamUrl = base.replace(/^http/, "ws") + TWILIO_PATHS.stream;

@@ -166,7 +166,7 @@ Deno.test({
           assert.deepEqual(problems, []);
           const shown = await showContext(asterisk, "tom");
           assert.equal(shown, reference);
-          assert.match(shown, /-= 4 extensions \(12 priorities\) in 1 context\. =-/);
+          assert.match(shown, /-= 4 extensions \(14 priorities\) in 1 context\. =-/);
           const inbound = await showContext(asterisk, "tom-inbound");
           assert.match(inbound, /'_X\.' =>\s+1\. Goto\(tom,audiosocket16,1\)/);
           assert.match(inbound, /'_\+X\.' =>\s+1\. Goto\(tom,audiosocket16,1\)/);
@@ -227,10 +227,13 @@ Deno.test({
             problems.some((l) => /Invalid priority\/label 'l' at line \d+ of extensions\.conf/.test(l)),
             problems.join("\n"),
           );
-          const typo = files["extensions.conf"].replace("same => n,AudioSocket(", "same => n,AudioSockt(");
+          const typo = files["extensions.conf"].replace(
+            "exten => audiosocket,1,Answer()",
+            "exten => audiosocket,1,Answr()",
+          );
           assert.deepEqual(await load(asterisk, { "extensions.conf": typo + "\n" + caller }), []);
           assert.deepEqual(await unknownApplications(asterisk, await showContext(asterisk, "tom")), [
-            "AudioSockt",
+            "Answr",
           ]);
           // The reloaded websocket_client.conf is the one in force: pointed elsewhere, no call reaches TOM.
           const elsewhere = files["websocket_client.conf"].replace(`${ASTERISK_WS_PATH}\n`, "/ws/nowhere\n");

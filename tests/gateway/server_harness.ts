@@ -87,7 +87,7 @@ async function start(dir: string, opts: HarnessOptions): Promise<GatewayHarness>
     },
   };
   const store = openStore(":memory:");
-  const calls = new CallRegistry();
+  const calls = new CallRegistry({ max: config.maxCalls });
   const app = createHttpApp({
     version: "test",
     telemetry,

@@ -17,6 +17,7 @@ import {
   FREESWITCH_WS_PATH,
   FREESWITCH_WS_PROTOCOL,
   mountFreeswitch,
+  TAKEN_VARIABLE,
 } from "../../gateway/freeswitch/fork.ts";
 import type { FreeswitchTransport } from "../../gateway/freeswitch/fork.ts";
 import { type ForkMetadata, parseForkMetadata } from "../../gateway/freeswitch/meta.ts";
@@ -79,6 +80,51 @@ function expand(text: string, vars: Record<string, string>): string {
 }
 
 /**
+ * Hunt `destination` in `context` as FreeSWITCH's XML dialplan does: the first extension whose conditions
+ * all match (`destination_number`, or `${variable}` from `vars`) runs its actions; one whose last condition
+ * fails runs that condition's anti-actions. Undefined when nothing matches.
+ */
+async function hunt(
+  file: string,
+  context: string,
+  destination: string,
+  vars: Record<string, string>,
+): Promise<{ app: string; data: string }[] | undefined> {
+  const ext = `//context[@name="${context}"]/extension`;
+  const count = Number(await xpath(file, `count(${ext})`));
+  for (let e = 1; e <= count; e++) {
+    const cond = `${ext}[${e}]/condition`;
+    const conditions = Number(await xpath(file, `count(${cond})`));
+    let matched = true;
+    for (let c = 1; c <= conditions && matched; c++) {
+      const field = await xpath(file, `string(${cond}[${c}]/@field)`);
+      const re = new RegExp(await xpath(file, `string(${cond}[${c}]/@expression)`));
+      const value = field === "destination_number" ? destination : expand(field, vars);
+      if (re.test(value)) continue;
+      const anti = Number(await xpath(file, `count(${cond}[${c}]/anti-action)`));
+      if (c === conditions && c > 1 && anti > 0) return actions(file, `${cond}[${c}]/anti-action`, anti);
+      matched = false;
+    }
+    if (matched) {
+      const path = `${cond}[${conditions}]/action`;
+      return actions(file, path, Number(await xpath(file, `count(${path})`)));
+    }
+  }
+  return undefined;
+}
+
+async function actions(file: string, path: string, n: number): Promise<{ app: string; data: string }[]> {
+  const out: { app: string; data: string }[] = [];
+  for (let i = 1; i <= n; i++) {
+    out.push({
+      app: await xpath(file, `string(${path}[${i}]/@application)`),
+      data: await xpath(file, `string(${path}[${i}]/@data)`),
+    });
+  }
+  return out;
+}
+
+/**
  * Play extension `tom` of context `tom` (as FreeSWITCH's XML dialplan would) for a channel with these
  * variables, and check the fork against what TOM accepts.
  */
@@ -108,8 +154,29 @@ async function playDialplan(file: string, channel: Record<string, string>): Prom
   if (done.indexOf("answer") < 0 || done.indexOf("answer") > forkAt) {
     problems.push("the call is not answered first");
   }
-  if (done.at(-1) !== "park") {
-    problems.push(`the last action is ${done.at(-1)}, not park: the call would end`);
+  // Fail-open: a short wait, then a transfer to the check that parks the call with TOM or falls back.
+  const last = await xpath(file, `string(${base}/action[${n}]/@data)`);
+  if (done.at(-1) !== "transfer" || done.at(-2) !== "sleep") {
+    problems.push(
+      `the last actions are ${done.slice(-2).join(", ")}, not sleep, transfer: no fail-open check`,
+    );
+  } else {
+    const waitMs = Number(await xpath(file, `string(${base}/action[${n - 1}]/@data)`));
+    if (!(waitMs > 0 && waitMs <= 3000)) problems.push(`the check waits ${waitMs} ms, not a few seconds`);
+    const [dest, kind, context] = last.split(" ");
+    if (kind !== "XML") problems.push(`the check is transferred to ${last}`);
+    const taken = await hunt(file, context, dest, { ...vars, [TAKEN_VARIABLE]: "true" });
+    if (taken?.[0]?.app !== "park") {
+      problems.push(`TOM took the call but it is not parked: ${JSON.stringify(taken)}`);
+    }
+    const untaken = await hunt(file, context, dest, vars);
+    const to = untaken?.[0]?.app === "transfer" ? untaken[0].data.split(" ") : [];
+    const fallback = to.length === 3 ? await hunt(file, to[2], to[0], vars) : undefined;
+    if (!fallback?.some((a) => a.app === "bridge")) {
+      problems.push(
+        `a call TOM did not take reaches no fallback that rings a person: ${JSON.stringify(untaken)}`,
+      );
+    }
   }
   // uuid_audio_fork <uuid> start <url> <mix> <rate> [bugname] [metadata]
   if (fork.length !== 7) {
@@ -197,7 +264,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "the tom extension answers, forks mono 16 kHz to TOM's /ws/freeswitch with metadata TOM's parser accepts, and parks",
+    "the tom extension answers, forks mono 16 kHz to TOM's /ws/freeswitch with metadata TOM's parser accepts, parks a call TOM took and sends one it did not to the fallback",
   ignore,
   async fn() {
     const inbound = await playDialplan(DIALPLAN, INBOUND);
@@ -244,7 +311,14 @@ Deno.test({
         /TOM refuses the metadata: the metadata has no valid channel uuid/,
       ],
       ["freeswitch mono 16k", "freeswitch mixed 16k", /the metadata says mix mono, the fork sends mixed/],
-      ['<action application="park" />', "", /the last action is set, not park/],
+      ['<action application="park" />', "", /TOM took the call but it is not parked/],
+      ['<action application="sleep" data="2000" />', "", /not sleep, transfer: no fail-open check/],
+      ['data="2000"', 'data="960000"', /the check waits 960000 ms, not a few seconds/],
+      [
+        'data="fallback XML tom_fallback"',
+        'data="fallback XML nowhere"',
+        /reaches no fallback that rings a person/,
+      ],
     ];
     for (const [from, to, expected] of cases) {
       const file = await mutated(from, to);
@@ -274,6 +348,12 @@ Deno.test({
       'string(//extension[@name="tom"]/condition[@field="destination_number"]/@expression)',
     );
     assert.match("tom", new RegExp(expr));
+    const first = await hunt(DIALPLAN, DEFAULTS.freeswitch.context, "tom", {});
+    assert.equal(
+      first?.[0]?.app,
+      "answer",
+      "destination tom runs extension tom (the check comes first but only for tom_taken)",
+    );
     const transfer = await xpath(
       PUBLIC,
       'string(//extension[@name="tom_inbound"]//action[@application="transfer"]/@data)',

@@ -593,3 +593,22 @@ Deno.test("must not fire: a refill for an asthma spray goes to the LLM as usual 
   assert.equal(t.llm.requests.length, 1);
   stop(t);
 });
+
+Deno.test("an interjection over TOM that is answered: that answer is audible, so a red flag during it cuts it (scripted STT)", async () => {
+  // Found by tests/bench/emergency_bench.ts: the answer to a short interjection reused the previous turn's
+  // timing, was never marked audible, and a red flag during it waited behind it.
+  const long = "Eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn.";
+  const t = setup({
+    texts: ["Ich brauche einen Termin.", "Moment, wann genau?", "Mein Mann bekommt keine Luft!"],
+    answers: [long, long],
+  });
+  await greetAndAsk(t);
+  t.caller.say(200); // below bargeInMinMs: a probe, transcribed, not a backchannel -> answered
+  await until(() => t.llm.requests.length === 2, "the interjection is answered");
+  await until(() => t.call.state.phase === "speaking", "its answer is audible");
+  const clears = t.out.types().filter((x) => x === "clear").length;
+  t.caller.say(200);
+  await until(() => marksOf(t).includes("emergencyAdvice"), "advice");
+  assert.ok(t.out.types().filter((x) => x === "clear").length > clears, "the answer was cut");
+  stop(t);
+});

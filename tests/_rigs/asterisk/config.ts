@@ -23,6 +23,13 @@ export const ROUTES = {
 /** One route. */
 export type Route = typeof ROUTES[keyof typeof ROUTES];
 
+/** Where the `tom` context sends a call TOM could not take (the practice's people). */
+export const FALLBACK_CONTEXT = "tom-fallback";
+/** A `Dial(AudioSocket/...)` call TOM ended sooner than this (ms) was refused: it falls back. */
+export const FALLBACK_UNDER_MS = 1500;
+/** The test phone the rig's `tom-fallback` rings (one of {@linkcode TEST_PHONES}: it answers, plays its tone). */
+export const FALLBACK_PHONE = "21";
+
 /** Modules loaded (`autoload = no`): what the routes and the test caller need, nothing that listens. */
 export const MODULES: readonly string[] = [
   // Sorcery back ends: other modules fail to load without them once autoload is off.
@@ -34,6 +41,7 @@ export const MODULES: readonly string[] = [
   "pbx_config.so",
   "func_uuid.so",
   "app_dial.so",
+  "app_exec.so",
   "bridge_simple.so",
   "app_audiosocket.so",
   "chan_audiosocket.so",
@@ -71,19 +79,23 @@ export function tomDialplan(tom: TomEndpoints): string {
     "[tom]",
     "; Calls into TOM. Send a call here with Goto(tom,audiosocket,1) (or another route) after it arrives.",
     "; AudioSocket does not answer by itself: Answer() first.",
+    // Fail-open (checked on Asterisk 22 by tests/e2e/asterisk_failopen_test.ts): what TOM cannot take goes
+    // to `tom-fallback`; a call TOM ended with its goodbye hangs up.
     `exten => ${ROUTES.audiosocket},1,Answer()`,
-    ` same => n,AudioSocket(\${UUID()},${as})`,
+    ` same => n,TryExec(AudioSocket(\${UUID()},${as}))`,
+    ` same => n,GotoIf($["\${TRYSTATUS}" != "SUCCESS"]?${FALLBACK_CONTEXT},s,1)`,
     " same => n,Hangup()",
     `exten => ${ROUTES.audiosocket16},1,Answer()`,
-    ` same => n,Dial(AudioSocket/${as}/\${UUID()}/c(slin16))`,
+    ` same => n,Dial(AudioSocket/${as}/\${UUID()}/c(slin16),,g)`,
+    ` same => n,GotoIf($["\${DIALSTATUS}" != "ANSWER" | 0\${ANSWEREDTIME_MS} < ${FALLBACK_UNDER_MS}]?${FALLBACK_CONTEXT},s,1)`,
     " same => n,Hangup()",
     "; chan_websocket connects to the websocket_client.conf entry [tom].",
     `exten => ${ROUTES.websocket},1,Answer()`,
     " same => n,Dial(WebSocket/tom/c(ulaw))",
-    " same => n,Hangup()",
+    ` same => n,Goto(${FALLBACK_CONTEXT},s,1)`,
     `exten => ${ROUTES.websocket16},1,Answer()`,
     " same => n,Dial(WebSocket/tom/c(slin16)f(json)n)",
-    " same => n,Hangup()",
+    ` same => n,Goto(${FALLBACK_CONTEXT},s,1)`,
     "",
   ].join("\n");
 }
@@ -217,13 +229,18 @@ export const TEST_PHONES = {
 export const TEST_DIAL_S = 4;
 
 /**
- * The transfer context AMI `Redirect` sends a caller to (`asterisk.transferContext`): the shipped one dials
- * the practice's phones; this one dials the test phones (`tom-phones`) as Local channels.
+ * The transfer context AMI `Redirect` sends a caller to (`asterisk.transferContext`) and the fallback
+ * context of calls TOM could not take: the shipped ones dial the practice's phones; these dial the test
+ * phones (`tom-phones`) as Local channels.
  */
 export function transferDialplan(sounds: string): string {
   return [
     "[tom-transfer]",
     `exten => _X.,1,Dial(Local/\${EXTEN}@tom-phones,${TEST_DIAL_S})`,
+    " same => n,Hangup()",
+    "",
+    `[${FALLBACK_CONTEXT}]`,
+    `exten => s,1,Dial(Local/${FALLBACK_PHONE}@tom-phones,${TEST_DIAL_S})`,
     " same => n,Hangup()",
     "",
     "[tom-phones]",

@@ -258,7 +258,7 @@ Deno.test("error 0x01 from Asterisk ends the call; other errors are logged and t
   }
 });
 
-Deno.test("shutdown hangs up open calls with 0x00; while draining new connections get a hang-up", async () => {
+Deno.test("shutdown hangs up open calls with 0x00; while draining new connections are refused (0xff: the dialplan falls back)", async () => {
   const gw = await startAudioSocketGateway({ answer: echoAnswerer({ greeting: false }) });
   let closed = false;
   try {
@@ -272,7 +272,8 @@ Deno.test("shutdown hangs up open calls with 0x00; while draining new connection
     const late = await FakeAsterisk.connect(gw.audioSocket.addr.port);
     await late.send(msg.uuid(UUID));
     await late.closed;
-    assert.ok(late.hungUp);
+    assert.ok(!late.hungUp, "a refusal is no hang-up: AudioSocket() would succeed and the dialplan hang up");
+    assert.ok(late.messages.some((m) => m.kind === "error"), "the refusal (0xff) fails AudioSocket()");
     assert.equal(late.audio.length, 0);
     await gw.close();
     closed = true;
@@ -300,6 +301,40 @@ Deno.test("an AudioSocket call's context carries its owner: the account it is re
     });
     await ast.send(msg.dtmf("#"));
     await ast.closed;
+  } finally {
+    await gw.close();
+  }
+});
+
+Deno.test("at TOM_MAX_CALLS a new AudioSocket connection is refused at once with 0xff, before audio, and counted", async () => {
+  const gw = await startAudioSocketGateway({
+    answer: echoAnswerer({ greeting: false }),
+    env: { TOM_MAX_CALLS: "1" },
+  });
+  try {
+    const first = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await first.send(msg.uuid(UUID));
+    await first.until(() => gw.calls.size === 1, "the first call");
+    const next = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await next.closed;
+    assert.deepEqual(next.messages.map((m) => m.kind), ["error"]);
+    assert.equal(gw.calls.size, 1);
+    assert.equal(gw.calls.started, 1);
+    const metrics = await gw.metrics();
+    assert.equal(
+      metricValue(metrics, "tom_calls_refused_total", { transport: "audiosocket", reason: "full" }),
+      1,
+    );
+    assert.ok(!JSON.stringify(gw.logs).includes("127.0.0.1"), "no address in the logs");
+    // The first call ends: the next one is taken again.
+    await first.send(msg.hangup());
+    await first.closed;
+    await first.until(() => gw.calls.size === 0, "the first call's end");
+    const again = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await again.send(msg.uuid(crypto.randomUUID()));
+    await again.until(() => gw.calls.size === 1, "the call after");
+    await again.send(msg.hangup());
+    await again.closed;
   } finally {
     await gw.close();
   }

@@ -5,11 +5,12 @@ import {
   type FreeswitchOptions,
   type FreeswitchTransport,
   mountFreeswitch,
+  TAKEN_VARIABLE,
 } from "../../../gateway/freeswitch/fork.ts";
 import { dominantFrequency, toneDbfs } from "../../_rigs/levels.ts";
 import { createAccount, createCall, createPerson, getCall } from "../../../store/mod.ts";
 import { defaultAccountId } from "../../../gateway/call/session.ts";
-import { type GatewayHarness, ownerOf, rawHandshake, startGateway } from "../server_harness.ts";
+import { type GatewayHarness, metricValue, ownerOf, rawHandshake, startGateway } from "../server_harness.ts";
 import { type EslStandIn, type EslStandInOptions, startEslStandIn } from "../fixtures/fs_esl_server.ts";
 import { AudioForkClient, interleave, readWav } from "../fixtures/fs_audio_fork_client.ts";
 
@@ -441,5 +442,39 @@ Deno.test("an inbound fork's context carries the call's owner: the account and t
     await until(() => rec.events.some((e) => e.type === "stop"), "stop");
   } finally {
     await r.close();
+  }
+});
+
+Deno.test("fail-open: TOM marks a call it took (uuid_setvar tom_taken true); at TOM_MAX_CALLS the next fork is refused with 503 and not marked", async () => {
+  const rec = recorder();
+  const esl = startEslStandIn({ playbackSpeed: 0.02 });
+  let fs: FreeswitchTransport | undefined;
+  const gw = await startGateway({
+    answer: rec.answer,
+    env: { TOM_FREESWITCH_ESL_PORT: String(esl.port), TOM_MAX_CALLS: "1" },
+    transports: [(app, deps, guard) => (fs = mountFreeswitch(app, deps, guard))],
+  });
+  try {
+    await fs?.esl.ready();
+    const fork = new AudioForkClient(`${gw.ws}/ws/freeswitch`);
+    await fork.opened;
+    const uuid = crypto.randomUUID();
+    fork.metadata(meta(uuid));
+    await esl.waitFor((c) => c.command === `uuid_setvar ${uuid} ${TAKEN_VARIABLE} true`);
+    const refused = await rawHandshake(gw.port, "/ws/freeswitch", {
+      "Sec-WebSocket-Protocol": "audio.drachtio.org",
+    });
+    assert.equal(refused.status, 503);
+    const metrics = await gw.metrics();
+    assert.equal(
+      metricValue(metrics, "tom_calls_refused_total", { transport: "freeswitch", reason: "full" }),
+      1,
+    );
+    assert.equal(esl.commands.filter((c) => c.command.startsWith("uuid_setvar")).length, 1);
+    fork.close();
+    await fork.closed;
+  } finally {
+    await gw.close();
+    await esl.close();
   }
 });

@@ -538,3 +538,34 @@ Deno.test("a Twilio stream's context carries the call's owner: the account and t
     await gw.close();
   }
 });
+
+Deno.test("Twilio voice webhook at TOM_MAX_CALLS: TwiML that dials twilio.fallbackNumber, or a busy reject without one", async () => {
+  for (
+    const [env, expected] of [
+      [{ TOM_TWILIO_FALLBACK_NUMBER: "+4930999999" }, "<Response><Dial>+4930999999</Dial></Response>"],
+      [{}, '<Response><Reject reason="busy"/></Response>'],
+    ] as const
+  ) {
+    const gw = await gateway(echoAnswerer(), { TOM_MAX_CALLS: "1", ...env });
+    try {
+      const unregister = gw.calls.add({ id: "held", end: () => Promise.resolve() });
+      const res = await post(
+        gw,
+        "/twilio/voice",
+        VOICE,
+        signLikeTwilio(TOKEN, `${PUBLIC}/twilio/voice`, VOICE),
+      );
+      assert.equal(res.status, 200);
+      assert.ok((await res.text()).endsWith(expected));
+      const metrics = await gw.metrics();
+      assert.equal(
+        metricValue(metrics, "tom_calls_refused_total", { transport: "twilio", reason: "full" }),
+        1,
+      );
+      assert.ok(!JSON.stringify(gw.logs).includes("4930"), "no numbers in the logs");
+      unregister();
+    } finally {
+      await gw.close();
+    }
+  }
+});
