@@ -24,19 +24,15 @@ import type { PhraseCache } from "./phrases.ts";
 import { buildMessages, type HistoryTurn } from "./prompt.ts";
 import { type ReplyWork, runReply } from "./reply.ts";
 import { CALL_TOOLS, type NoteRequest } from "./tools.ts";
-import { NOTE_FAILED, NUMBER_GIVEN_UP, readBack } from "./read_back.ts";
-import { type NumberDialogue, numberDialogue } from "./callback_number.ts";
-import { synthesizeAll } from "./phrases.ts";
+import { CallDesk, type CallRequests } from "./call_desk.ts";
 import { redFlag } from "./red_flags.ts";
 import { CallerAudio, type HeardEvent } from "./hearing.ts";
 import {
   type CallInput,
   type CallState,
   type Effect,
-  type HandoverReason,
   initialState,
   type MachineOptions,
-  type NumberReason,
   type RatingEvent,
   transition,
 } from "./state.ts";
@@ -84,16 +80,7 @@ export interface CallDeps {
   transferTimeoutMs?: number;
 }
 
-/** Where a call's requests go (the answerer stores them encrypted and tells the staff). */
-export interface CallRequests {
-  /**
-   * Store one request of this call.
-   *
-   * @returns the stored request's id
-   * @throws when it could not be stored
-   */
-  note(note: NoteRequest): Promise<string>;
-}
+export type { CallRequests };
 
 /** One call's rating dialogue, as the pipeline drives it (the learning loop implements it). */
 export interface RatingDialogue {
@@ -187,15 +174,7 @@ export class PipelineCall implements CallHandler {
   #ratingPlaying = false;
   #ending: CallEnding = "hangup";
   #turns: FinishedTurn[] = [];
-  #number: NumberDialogue | null = null;
-  #numberPlaying = false;
-  /** The note waiting for its callback number (the model's, or the one for a failed call). */
-  #pendingNote: NoteRequest | null = null;
-  #noted: NoteRequest[] = [];
-  /** Why the caller wanted a person (the tool's reason), for the callback note when no transfer happens. */
-  #handoverWhy = "";
-  /** The words that fired the red flag, for the emergency request (kept only for that note). */
-  #redFlagText = "";
+  readonly #desk: CallDesk;
 
   constructor(ctx: CallContext, deps: CallDeps) {
     this.#ctx = { ...ctx, output: this.#usage.wrap(ctx.output) };
@@ -209,6 +188,17 @@ export class PipelineCall implements CallHandler {
     this.#now = deps.now ?? (() => performance.now());
     this.#t0 = this.#now();
     this.#state = initialState(0);
+    this.#desk = new CallDesk({
+      ctx: this.#ctx,
+      now: this.#now,
+      at: () => this.#at(),
+      input: (i) => this.#input(i),
+      state: () => this.#state,
+      mark: (phrase) => this.#mark("p", phrase),
+      ended: () => this.#ended,
+      setEnding: (e) => (this.#ending = e),
+      lastCallerText: () => this.#turns.at(-1)?.callerText ?? "",
+    }, { ...deps, ttsTimeoutMs: this.#o.ttsTimeoutMs });
     this.#hearing = new CallerAudio(this.#o, {
       now: this.#now,
       onEvent: (e) => this.#onHeard(e),
@@ -267,13 +257,13 @@ export class PipelineCall implements CallHandler {
 
   #start(): void {
     this.#input({ type: "start", at: this.#at() });
-    this.#transferCheck();
+    this.#desk.transferCheck();
     let lastCheck = this.#at();
     this.#timer = setInterval(() => {
       const at = this.#at();
       if (at - lastCheck >= 60_000) {
         lastCheck = at;
-        this.#transferCheck();
+        this.#desk.transferCheck();
       }
       this.#input({ type: "tick", at });
     }, this.#o.tickMs);
@@ -334,7 +324,7 @@ export class PipelineCall implements CallHandler {
     if (!m || cleared) return;
     if (m[1] === "p") {
       if (m[2].startsWith("rating")) this.#ratingPlaying = false;
-      if (m[2].startsWith("askNumber")) this.#numberPlaying = false;
+      if (m[2].startsWith("askNumber")) this.#desk.numberPlaying = false;
       this.#input({ type: "phrase_played", at: this.#at(), phrase: m[2] as PhraseName });
     } else {
       const turn = Number(m[2]);
@@ -345,10 +335,10 @@ export class PipelineCall implements CallHandler {
         this.#finishTurn(r, r.spoken.join(" "), false, false);
         const o = r.outcome;
         if (o.needsNumber) {
-          this.#pendingNote = o.needsNumber;
+          this.#desk.pendingNote = o.needsNumber;
           then = "ask_number";
         } else if (o.transfer !== undefined) {
-          this.#handoverWhy = o.transfer;
+          this.#desk.handoverWhy = o.transfer;
           then = "transfer";
         } else if (o.endCall !== undefined) then = "end_call";
       }
@@ -418,11 +408,11 @@ export class PipelineCall implements CallHandler {
       case "rating":
         return this.#ratingStep(e.event);
       case "number":
-        return this.#numberStep(e.event, e.reason);
+        return this.#desk.numberStep(e.event, e.reason);
       case "transfer":
-        return this.#transfer(e.reason);
+        return this.#desk.transfer(e.reason);
       case "emergency":
-        return this.#emergency(e.flag);
+        return this.#desk.emergency(e.flag);
       case "hangup":
         this.#ctx.output.hangup(e.reason);
         return;
@@ -458,199 +448,6 @@ export class PipelineCall implements CallHandler {
       this.#say(step.say);
     }
     this.#input({ type: "rating_said", at: this.#at(), phrase: step.say, done: step.done });
-  }
-
-  /** One step of the callback number dialogue; when it is done, note the request and say so (or not). */
-  #numberStep(event: RatingEvent, reason: NumberReason): void {
-    if (event.type === "start") {
-      this.#number = numberDialogue({ callerId: this.#d.callerId ?? null });
-      if (reason === "failure") {
-        this.#ending = "callback";
-        this.#pendingNote ??= failureNote(this.#state.heldText || this.#lastCallerText());
-      } else if (reason === "transfer") {
-        this.#pendingNote ??= transferNote(this.#handoverWhy || this.#lastCallerText());
-      }
-    }
-    const dialogue = this.#number;
-    if (!dialogue) return;
-    let step: ReturnType<NumberDialogue["step"]> = { done: true, number: null };
-    try {
-      step = dialogue.step(event);
-    } catch (e) {
-      this.#ctx.log.error("number dialogue failed", { error: e });
-    }
-    if (step.say && this.#numberPlaying && event.type !== "start") this.#ctx.output.clear();
-    if (!step.done) {
-      if (step.say) {
-        this.#numberPlaying = true;
-        this.#sayText(step.say, event.type === "start" ? "askNumber" : "askNumberAgain");
-      }
-      this.#input({
-        type: "number_said",
-        at: this.#at(),
-        speaking: step.say !== undefined,
-        done: false,
-        close: false,
-      });
-      return;
-    }
-    this.#number = null;
-    const close = reason === "failure";
-    const pending = this.#pendingNote;
-    this.#pendingNote = null;
-    const finish = (text: string, as: PhraseName) => {
-      this.#sayText(text, as);
-      this.#input({ type: "number_said", at: this.#at(), speaking: true, done: true, close });
-    };
-    if (!step.number || !pending) {
-      this.#ctx.log.info("no callback number", { reason });
-      return close
-        ? finish(PHRASES.noNumberGoodbye, "noNumberGoodbye")
-        : finish(NUMBER_GIVEN_UP, "askNumberAgain");
-    }
-    const note: NoteRequest = { ...pending, kind: "callback", callbackNumber: step.number };
-    this.#note(note).then(
-      () => {
-        finish(
-          close ? `${readBack(note)} Auf Wiederhören.` : readBack(note),
-          close ? "callbackNoted" : "askNumberAgain",
-        );
-      },
-      () => finish(NOTE_FAILED, close ? "noNumberGoodbye" : "askNumberAgain"),
-    );
-  }
-
-  /** Tell the machine whether a transfer is possible now (a target for this hour, a transport that can). */
-  #transferCheck(): void {
-    let available = false;
-    try {
-      available = this.#ctx.output.transfer !== undefined && (this.#d.transferTarget?.() ?? null) !== null;
-    } catch (e) {
-      this.#ctx.log.warn("could not resolve the transfer target", { error: e });
-    }
-    if (available !== this.#state.transferAvailable) {
-      this.#input({ type: "transfer_available", at: this.#at(), available });
-    }
-  }
-
-  /** Hand the caller to a person; the outcome goes back to the machine (bounded by the timeout). */
-  #transfer(reason: HandoverReason): void {
-    let target: TransferTo | null = null;
-    try {
-      target = this.#d.transferTarget?.() ?? null;
-    } catch (e) {
-      this.#ctx.log.warn("could not resolve the transfer target", { error: e });
-    }
-    const out = this.#ctx.output;
-    const summary = (this.#noted.at(-1)?.summary ?? this.#lastCallerText()).slice(0, 500);
-    const event = (outcome: "started" | "connected" | "failed", detail?: string) =>
-      emitPipelineEvent(out, {
-        type: "transfer",
-        reason,
-        targetKind: target?.kind ?? "none",
-        outcome,
-        ...(detail ? { detail } : {}),
-        ...(summary ? { summary } : {}),
-      });
-    const started = this.#now();
-    if (!target || !out.transfer) {
-      event("failed", "no_target");
-      this.#d.metrics?.transfer?.(reason, "no_target");
-      return this.#input({ type: "transfer_result", at: this.#at(), ok: false });
-    }
-    event("started");
-    this.#ctx.log.info("transfer started", { reason, target_kind: target.kind });
-    // The peer may take the caller away (and end this leg) before it reports the outcome.
-    this.#ending = "transfer";
-    const signal = AbortSignal.any([
-      this.#ctx.signal,
-      AbortSignal.timeout(this.#d.transferTimeoutMs ?? 30_000),
-    ]);
-    out.transfer(target, signal).catch((e) => {
-      this.#ctx.log.warn("transfer failed", { error: e });
-      return { ok: false as const, reason: "failed" as const };
-    }).then((r) => {
-      const ms = Math.round(this.#now() - started);
-      if (this.#ended && !r.ok) return;
-      if (r.ok) event("connected");
-      else {
-        event("failed", r.reason);
-        if (!this.#ended) this.#ending = "hangup";
-      }
-      this.#ctx.log.info("transfer finished", {
-        reason,
-        ok: r.ok,
-        outcome: r.ok ? "connected" : r.reason,
-        ms,
-      });
-      this.#d.metrics?.transfer?.(reason, r.ok ? "connected" : r.reason);
-      if (!this.#ended) this.#input({ type: "transfer_result", at: this.#at(), ok: r.ok });
-    });
-  }
-
-  /** A red flag fired: note the emergency for the team (the advice phrase is already being said). */
-  #emergency(flag: string): void {
-    const hit = redFlag(this.#redFlagText);
-    const label = hit?.label ?? flag;
-    emitPipelineEvent(this.#ctx.output, { type: "emergency", flag, label });
-    this.#d.metrics?.emergency?.(flag);
-    const said = this.#redFlagText.trim().slice(0, 200);
-    this.#redFlagText = "";
-    if (!this.#d.requests) return;
-    const note: NoteRequest = {
-      ...callbackNote(`Notfall erkannt (${label}). Rat gegeben: 112 / 116 117. Der Anrufer sagte: „${said}“`),
-      kind: "emergency",
-      urgency: "urgent",
-      callbackNumber: this.#d.callerId ?? null,
-    };
-    this.#note(note).catch((e) => this.#ctx.log.error("could not note the emergency", { error: e }));
-  }
-
-  /** Store a request of this call and tell the machine (a callback with a number allows the promise). */
-  async #note(note: NoteRequest): Promise<string> {
-    const requests = this.#d.requests;
-    if (!requests) throw new Error("this call cannot store requests");
-    const id = await requests.note(note);
-    this.#noted.push(note);
-    emitPipelineEvent(this.#ctx.output, {
-      type: "request_noted",
-      requestId: id,
-      kind: note.kind,
-      urgency: note.urgency,
-    });
-    this.#input({
-      type: "request_noted",
-      at: this.#at(),
-      callback: note.kind === "callback" && note.callbackNumber !== null,
-    });
-    return id;
-  }
-
-  /** What the caller said last (for the note of a call whose engines failed). */
-  #lastCallerText(): string {
-    return this.#turns.at(-1)?.callerText ?? "";
-  }
-
-  /**
-   * Say a text of TOM's own built by code (a question with the caller's number, a read-back), marked as
-   * `as`; when TTS cannot make it, the cached phrase `as` is played instead (same meaning, no details).
-   */
-  #sayText(text: string, as: PhraseName): void {
-    emitPipelineEvent(this.#ctx.output, { type: "say", text });
-    synthesizeAll(this.#d.tts, text, this.#ctx.signal, this.#o.ttsTimeoutMs).catch(() => null).then((pcm) => {
-      if (this.#ended) return;
-      const audio = pcm && pcm.length > 0 ? pcm : this.#d.phrases.get(as);
-      if (audio && audio.length > 0) {
-        emitPipelineEvent(this.#ctx.output, {
-          type: "tts_audio",
-          turn: this.#state.turn,
-          text: (audio === pcm ? text : PHRASES[as]).slice(0, 2_000),
-          durationMs: (audio.length * 1000) / PIPELINE_RATE,
-        });
-        this.#ctx.output.audio(audio);
-      }
-      this.#mark("p", as);
-    });
   }
 
   #say(phrase: PhraseName): void {
@@ -754,7 +551,7 @@ export class PipelineCall implements CallHandler {
     const hit = redFlag(text);
     if (hit) {
       this.#ctx.log.warn("red flag in the caller's words", { flag: hit.flag, utterance: u });
-      this.#redFlagText = text;
+      this.#desk.redFlagText = text;
       return this.#input({ type: "red_flag", at: this.#at(), utterance: u, flag: hit.flag });
     }
     const probe = this.#state.probes.includes(u);
@@ -826,7 +623,9 @@ export class PipelineCall implements CallHandler {
       usage: this.#usage,
       isCurrent: () => this.#reply === w && !this.#ended,
       onAudible: () => this.#input({ type: "reply_audio", at: this.#at(), turn: w.turn }),
-      ...(this.#d.requests ? { tools: { specs: CALL_TOOLS, note: (n: NoteRequest) => this.#note(n) } } : {}),
+      ...(this.#d.requests
+        ? { tools: { specs: CALL_TOOLS, note: (n: NoteRequest) => this.#desk.note(n) } }
+        : {}),
     });
     if (this.#reply !== w || this.#ended) return;
     if (failure) {
@@ -935,7 +734,7 @@ export class PipelineCall implements CallHandler {
       ratingAsked: this.#rating !== null,
       usage: this.#usage,
       emergency: this.#state.emergency,
-      noted: this.#noted,
+      noted: this.#desk.noted,
       words: this.#turns.flatMap((t) => [
         { speaker: "caller" as const, text: t.callerText },
         ...(t.assistantText ? [{ speaker: "assistant" as const, text: t.assistantText }] : []),
@@ -955,31 +754,4 @@ export function countRepeats(callerTexts: readonly string[]): number {
   let n = 0;
   for (let i = 1; i < callerTexts.length; i++) if (isRepeat(callerTexts[i - 1], callerTexts[i])) n++;
   return n;
-}
-
-/** The note of a call whose engines failed: a callback, with what the caller last said. */
-function failureNote(callerText: string): NoteRequest {
-  const said = callerText.trim().slice(0, 200);
-  return callbackNote(
-    `Rückruf erbeten: TOM hatte technische Schwierigkeiten.${said ? ` Der Anrufer sagte: „${said}“` : ""}`,
-  );
-}
-
-/** The note of a caller who asked for a person while no transfer is possible. */
-function transferNote(reason: string): NoteRequest {
-  return callbackNote(`Möchte mit dem Praxisteam sprechen: ${reason}`);
-}
-
-/** A callback note made by TOM itself (its number follows from the number dialogue). */
-function callbackNote(summary: string): NoteRequest {
-  return {
-    kind: "callback",
-    urgency: "normal",
-    callerName: "",
-    callbackNumber: null,
-    forWhom: "",
-    preferredTimes: "",
-    medication: "",
-    summary: summary.slice(0, 300),
-  };
 }
