@@ -112,6 +112,7 @@ export {
 } from "./asterisk/audiosocket.ts";
 export { AmiClient, type AmiOptions, AmiUnavailableError } from "./asterisk/ami.ts";
 export { amiTransferer, type AsteriskCallRef, type AsteriskTransferer } from "./asterisk/ami_transfer.ts";
+export { type ReturnEntry, ReturningCalls, type ReturningOptions } from "./asterisk/returning.ts";
 export {
   type OutboundVia,
   placeCall,

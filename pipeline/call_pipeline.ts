@@ -232,7 +232,7 @@ export class PipelineCall implements CallHandler {
     if (this.#ended) return;
     switch (event.type) {
       case "start":
-        this.#start();
+        this.#start(event.meta.returnedFromTransfer === true);
         break;
       case "audio":
         this.#usage.samplesIn += event.pcm.length;
@@ -255,8 +255,10 @@ export class PipelineCall implements CallHandler {
     return this.#now() - this.#t0;
   }
 
-  #start(): void {
-    this.#input({ type: "start", at: this.#at() });
+  /** `returning`: back from a transfer nobody answered (the start's `meta.returnedFromTransfer`). */
+  #start(returning: boolean): void {
+    if (returning) this.#desk.handoverWhy = "Die Weiterleitung wurde nicht angenommen.";
+    this.#input({ type: "start", at: this.#at(), ...(returning ? { returning } : {}) });
     this.#desk.transferCheck();
     let lastCheck = this.#at();
     this.#timer = setInterval(() => {

@@ -78,7 +78,8 @@ export interface CallState {
 
 /** What happens to the call, as the state machine sees it. */
 export type CallInput =
-  | { type: "start"; at: number }
+  /** `returning`: the caller is back from a transfer nobody answered (TOM offers a callback at once). */
+  | { type: "start"; at: number; returning?: boolean }
   | { type: "tick"; at: number }
   | { type: "speech_start"; at: number }
   /** The caller has been speaking for `bargeInMinMs`: no backchannel. */
@@ -366,6 +367,12 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
   if (s.phase === "rating" || s.phase === "number") return dialogue(s, input, opts);
   switch (input.type) {
     case "start":
+      if (input.returning) {
+        return askNumber(initialState(input.at), input.at, "transfer", [{
+          type: "say",
+          phrase: "transferFailed",
+        }]);
+      }
       return { state: { ...initialState(input.at) }, effects: [{ type: "say", phrase: "greeting" }] };
     case "tick": {
       if (input.at - s.startedAt >= opts.maxCallMs) return close(s, input.at, "goodbyeMaxDuration");

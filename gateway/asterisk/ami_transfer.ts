@@ -11,6 +11,12 @@
  * - chan_websocket: `MEDIA_START` names the WebSocket channel, which is the channel the caller dialled; the
  *   caller is its `BRIDGEPEER` (`Action: Getvar`).
  *
+ * The way back: before the `Redirect` of a call that names TOM's call (`callId`, `accountId`), a fresh
+ * return id is registered in {@linkcode ReturningCalls} and set on the caller's channel as `TOM_RETURN`
+ * (`Setvar`, `write = call`); the shipped `tom-transfer` sends a caller whose `Dial()` failed to
+ * `tom,tom-return`, which connects it to TOM's AudioSocket with that id. A failed `Setvar` costs only the
+ * way back (the transfer goes on; the dialplan's old route applies).
+ *
  * Outcome: `Redirect` answered with `Response: Error` -> failed; then the caller channel's `DialEnd`
  * (`DialStatus` ANSWER -> ok, BUSY -> busy, NOANSWER -> no_answer, CHANUNAVAIL/CONGESTION -> unreachable,
  * others -> failed) or its `Hangup` (failed, with the cause) or the signal (timeout). A voicemail target
@@ -21,15 +27,21 @@
 import type { Logger } from "../../infra/mod.ts";
 import type { TransferOutcome, TransferTo } from "../call/contract.ts";
 import type { AmiClient, AmiMessage } from "./ami.ts";
+import { type ReturnEntry, ReturningCalls } from "./returning.ts";
 
-/** The call to transfer, as its transport knows it. */
+/**
+ * The call to transfer, as its transport knows it; with TOM's `callId` and `accountId`, a caller nobody
+ * answers comes back to TOM (see the module's notes).
+ */
 export type AsteriskCallRef =
-  | { transport: "audiosocket"; uuid: string }
-  | { transport: "chan_websocket"; channel: string };
+  & ({ transport: "audiosocket"; uuid: string } | { transport: "chan_websocket"; channel: string })
+  & { callId?: string; accountId?: string };
 
 /** Transfers Asterisk calls (one per appliance, shared by both transports). */
 export interface AsteriskTransferer {
   transfer(call: AsteriskCallRef, to: TransferTo, signal: AbortSignal): Promise<TransferOutcome>;
+  /** The transferred call a connection with this return id continues (consumed); undefined for others. */
+  takeReturn?(id: string): ReturnEntry | undefined;
 }
 
 /** Options of {@linkcode amiTransferer}. */
@@ -41,6 +53,8 @@ export interface AmiTransferOptions {
   readyMs?: number;
   /** Called with each transfer's timing (ms from the call to the peer's confirmation). */
   onTiming?: (t: { redirectMs: number; outcomeMs: number; outcome: TransferOutcome }) => void;
+  /** The registry of the way back (default: one of this transferer's own). */
+  returning?: ReturningCalls;
 }
 
 /**
@@ -80,7 +94,9 @@ export type AmiLink = Pick<AmiClient, "start" | "ready" | "action" | "onEvent" |
 export function amiTransferer(ami: AmiLink, opts: AmiTransferOptions): AsteriskTransferer {
   ami.start();
   const log = opts.log.child({ component: "gateway", feature: "transfer" });
+  const returning = opts.returning ?? new ReturningCalls();
   return {
+    takeReturn: (id) => returning.take(id),
     async transfer(call, to, signal) {
       const t0 = performance.now();
       let redirectMs = NaN;
@@ -118,6 +134,9 @@ export function amiTransferer(ami: AmiLink, opts: AmiTransferOptions): AsteriskT
         return done({ ok: false, reason: "failed", detail: "the caller's channel was not found" });
       }
       const caller = channel;
+      if (call.callId !== undefined && call.accountId !== undefined && to.kind !== "voicemail") {
+        await setReturn(ami, returning, caller, { callId: call.callId, accountId: call.accountId }, log);
+      }
       // Listen before the Redirect: a busy target answers within milliseconds of it.
       let settle: (o: TransferOutcome) => void = () => {};
       const result = new Promise<TransferOutcome>((r) => (settle = r));
@@ -151,6 +170,22 @@ export function amiTransferer(ami: AmiLink, opts: AmiTransferOptions): AsteriskT
       }
     },
   };
+}
+
+/** Register the way back and set its id on the caller's channel; on failure, forget it (logged). */
+async function setReturn(
+  ami: AmiLink,
+  returning: ReturningCalls,
+  channel: string,
+  entry: ReturnEntry,
+  log: Logger,
+): Promise<void> {
+  const id = returning.register(entry);
+  const r = await ami.action({ Action: "Setvar", Channel: channel, Variable: "TOM_RETURN", Value: id })
+    .catch((e) => ({ response: { Response: "Error", Message: String(e) } as AmiMessage }));
+  if (r.response.Response === "Success") return;
+  returning.drop(id);
+  log.warn("no way back after the transfer: Setvar refused", { detail: r.response.Message ?? "" });
 }
 
 /** The name of the caller's channel, or undefined when Asterisk has none for this call. */

@@ -12,6 +12,8 @@
  *   with silence frames whenever it has nothing to say (Asterisk hangs up after 2 s without a frame).
  *   `clear` drops the queue; a mark fires when the paced sender passes it; `hangup` sends kind 0x00 and
  *   closes.
+ * - A UUID a transfer registered for the way back (returning.ts) opens a call of the transferred call's
+ *   account with `meta.returnedFromTransfer` and `meta.previousCallId`: TOM offers a callback at once.
  *
  * @module
  */
@@ -257,7 +259,16 @@ class AudioSocketCall {
         ? {
           transfer: (to, signal) =>
             this.#state === "call"
-              ? transferer.transfer({ transport: "audiosocket", uuid: this.#uuid }, to, signal)
+              ? transferer.transfer(
+                {
+                  transport: "audiosocket",
+                  uuid: this.#uuid,
+                  callId: this.#session?.id,
+                  accountId: this.#session?.accountId,
+                },
+                to,
+                signal,
+              )
               : Promise.resolve({ ok: false, reason: "failed", detail: "the call has ended" } as const),
         }
         : {}),
@@ -407,12 +418,15 @@ class AudioSocketCall {
       if (!this.#outbound && this.#state === "call") this.#answerIn(KIND.slin, this.#opts.slinRate);
     }, this.#opts.formatWaitMs);
     try {
+      // A caller back from a transfer nobody answered (returning.ts): the same practice, linked.
+      const back = this.#opts.transfer?.takeReturn?.(uuid);
       this.#session = openAsteriskCall(this.#deps, {
         transport: "audiosocket",
         direction: "inbound",
         externalId: uuid,
         peerRate: this.#opts.slinRate,
-        meta: { uuid },
+        ...(back ? { accountId: back.accountId } : {}),
+        meta: back ? { uuid, returnedFromTransfer: true, previousCallId: back.callId } : { uuid },
       }, this.#output);
       this.#log = this.#session.log.child({ component: "gateway" });
     } catch (e) {

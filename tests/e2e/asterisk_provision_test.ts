@@ -26,16 +26,19 @@ import { formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
 
 const TOM = { audioSocket: { host: "127.0.0.1", port: 9092 }, http: { host: "127.0.0.1", port: 8080 } };
 
-Deno.test("the tom context routes calls over AudioSocket (8 and 16 kHz) and chan_websocket (ulaw, slin16 JSON)", () => {
+Deno.test("the tom context routes calls over AudioSocket (8 and 16 kHz) and chan_websocket (ulaw, slin16 JSON), failing open", () => {
   const plan = tomDialplan(TOM);
   assert.match(
     plan,
-    /exten => audiosocket,1,Answer\(\)\n same => n,AudioSocket\(\$\{UUID\(\)\},127\.0\.0\.1:9092\)/,
+    /exten => audiosocket,1,Answer\(\)\n same => n,TryExec\(AudioSocket\(\$\{UUID\(\)\},127\.0\.0\.1:9092\)\)/,
   );
-  assert.match(plan, /Dial\(AudioSocket\/127\.0\.0\.1:9092\/\$\{UUID\(\)\}\/c\(slin16\)\)/);
+  assert.match(plan, /Dial\(AudioSocket\/127\.0\.0\.1:9092\/\$\{UUID\(\)\}\/c\(slin16\),,g\)/);
   assert.match(plan, /Dial\(WebSocket\/tom\/c\(ulaw\)\)/);
   assert.match(plan, /Dial\(WebSocket\/tom\/c\(slin16\)f\(json\)n\)/);
   for (const route of Object.values(ROUTES)) assert.match(plan, new RegExp(`exten => ${route},1,`));
+  // Every route has a way to the fallback when TOM cannot take the call (TOM down, full or refusing).
+  assert.equal(plan.match(/tom-fallback,s,1/g)?.length, 5, plan);
+  assert.match(plan, /TryExec\(AudioSocket\(\$\{TOM_RETURN\},127\.0\.0\.1:9092\)\)/);
   assert.match(
     tomDialplan({ ...TOM, audioSocket: { host: "::1", port: 9 } }),
     /AudioSocket\(\$\{UUID\(\)\},\[::1\]:9\)/,

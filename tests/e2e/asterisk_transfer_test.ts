@@ -4,7 +4,8 @@
  * and over chan_websocket (both routes) is redirected by TOM's AMI client (gateway/asterisk/ami.ts) to the
  * test's `tom-transfer` context (tests/_rigs/asterisk/config.ts), whose target answers and plays its tone:
  * the caller's own recording holds that tone, so the caller arrived there. A busy, an unanswered and an
- * unreachable target come back as ok:false with their reason within the bound; a signal that ends first
+ * unreachable target come back as ok:false with their reason within the bound (an AudioSocket caller then
+ * comes back to TOM as a call linked to the first); a signal that ends first
  * gives `timeout`; AMI on a wrong port or with a wrong secret fails at once.
  *
  * Prints the transfer time (from `transfer()` to the target's answer, `DialEnd ANSWER`) per route: measured,
@@ -69,11 +70,17 @@ Deno.test({
       log,
       onTiming: (x) => timings.push({ route: "", redirectMs: x.redirectMs, outcomeMs: x.outcomeMs }),
     });
-    const calls: { ctx: CallContext; stopped: Promise<string> }[] = [];
+    const calls: { ctx: CallContext; stopped: Promise<string>; meta: Record<string, unknown> }[] = [];
     const answer: Answerer = (ctx) => {
       let done: (r: string) => void = () => {};
-      calls.push({ ctx, stopped: new Promise((r) => (done = r)) });
-      return { handle: (e) => e.type === "stop" && done(e.reason) };
+      const call = { ctx, stopped: new Promise<string>((r) => (done = r)), meta: {} };
+      calls.push(call);
+      return {
+        handle: (e) => {
+          if (e.type === "start") call.meta = e.meta;
+          if (e.type === "stop") done(e.reason);
+        },
+      };
     };
     let audioSocket: AudioSocketServer | undefined;
     const gw = await startGateway({
@@ -166,6 +173,18 @@ Deno.test({
           console.log(`  ${route} -> ${target}: ${reason} after ${r.ms.toFixed(0)} ms (bound ${bound} ms)`);
           if (reason === "no_answer") {
             assert.ok(r.ms >= TEST_DIAL_S * 1000 - 500, "NOANSWER before the ring time");
+          }
+          if (route.startsWith("audiosocket")) {
+            // The caller comes back to TOM (tom-transfer -> tom,tom-return with TOM_RETURN), linked.
+            const until = Date.now() + 10_000;
+            let back: typeof calls[number] | undefined;
+            while (!back && Date.now() < until) {
+              back = calls.find((c) => c.meta.returnedFromTransfer === true && !c.ctx.signal.aborted);
+              if (!back) await new Promise((res) => setTimeout(res, 20));
+            }
+            assert.ok(back, `the caller did not come back to TOM:\n${asterisk.output.slice(-1500)}`);
+            assert.equal(back.meta.previousCallId, r.call.ctx.callId);
+            back.ctx.output.hangup("test over");
           }
           await asterisk.waitIdle(20_000);
         });

@@ -166,7 +166,7 @@ Deno.test({
           assert.deepEqual(problems, []);
           const shown = await showContext(asterisk, "tom");
           assert.equal(shown, reference);
-          assert.match(shown, /-= 4 extensions \(14 priorities\) in 1 context\. =-/);
+          assert.match(shown, /-= 5 extensions \(17 priorities\) in 1 context\. =-/);
           const inbound = await showContext(asterisk, "tom-inbound");
           assert.match(inbound, /'_X\.' =>\s+1\. Goto\(tom,audiosocket16,1\)/);
           assert.match(inbound, /'_\+X\.' =>\s+1\. Goto\(tom,audiosocket16,1\)/);
@@ -181,6 +181,8 @@ Deno.test({
           assert.ok(transfer.includes(`'${pattern}' =>`), pattern);
         }
         assert.deepEqual(await unknownApplications(asterisk, transfer), ["VoiceMail"]);
+        // A Dial() nobody answers goes back to TOM when TOM set its return id (TOM_RETURN).
+        assert.equal(transfer.split('GotoIf($["${TOM_RETURN}" != ""]?tom,tom-return,1)').length - 1, 3);
         const manager = (await Deno.readTextFile(join(DIR, "manager.conf"))).split("\n").filter((l) =>
           !l.startsWith(";")
         ).join("\n").trim();

@@ -507,6 +507,33 @@ Deno.test("a failed transfer (busy) comes back to TOM: it says so and notes a ca
   stop(t);
 });
 
+Deno.test("a caller back from a transfer nobody answered: no greeting, 'niemand erreichbar', the number, a callback", async () => {
+  const t = setup({ transfer: { outcome: { ok: true } }, requests: "store" });
+  t.call.handle({
+    type: "start",
+    callId: "c2",
+    transport: "audiosocket",
+    direction: "inbound",
+    peerRate: 8000,
+    meta: { uuid: "u", returnedFromTransfer: true, previousCallId: "c1" },
+  });
+  await until(() => marksOf(t).includes("transferFailed"), "told nobody answered");
+  assert.ok(!marksOf(t).includes("greeting"), "not greeted again");
+  await until(() => t.call.state.phase === "number", "asking for the number");
+  t.out.play();
+  for (const d of "01712345678#") t.call.handle({ type: "dtmf", digit: d });
+  await until(() => t.noted.length === 1, "noted");
+  assert.equal(t.noted[0].kind, "callback");
+  assert.equal(t.noted[0].callbackNumber, "+491712345678");
+  assert.match(
+    t.noted[0].summary,
+    /Möchte mit dem Praxisteam sprechen: Die Weiterleitung wurde nicht angenommen/,
+  );
+  assert.equal(transfersOf(t).length, 0, "not transferred again");
+  await until(() => t.call.state.phase === "listening", "the call goes on");
+  stop(t);
+});
+
 Deno.test("the model's transfer_to_staff and failing engines hand over too (reasons tool, engines_failed)", async () => {
   const a = setup({
     answers: [{

@@ -47,6 +47,22 @@ Deno.test("the call greets first, then listens", () => {
   assertEquals(run(greeted).state.phase, "listening");
 });
 
+Deno.test("a caller back from a transfer nobody answered: 'niemand erreichbar', then the number dialogue", () => {
+  const a = run([{ type: "start", at: 0, returning: true }]);
+  assertEquals(a.effects, [
+    { type: "say", phrase: "transferFailed" },
+    { type: "number", event: { type: "start" }, reason: "transfer" },
+  ]);
+  assertEquals(a.state.phase, "number");
+  assertEquals(a.state.numberReason, "transfer");
+  // The caller keys the number: it goes to the dialogue, never to a new transfer (0 is a digit here).
+  const b = run([{ type: "dtmf", at: 4000, digit: "0" }], a.state);
+  assertEquals(b.effects, [{ type: "number", event: { type: "dtmf", digit: "0" }, reason: "transfer" }]);
+  // Done (not closing): the conversation goes on.
+  const c = run([{ type: "number_said", at: 9000, speaking: true, done: true, close: false }], b.state);
+  assert.notEqual(c.state.phase, "closing");
+});
+
 Deno.test("an utterance is transcribed and answered", () => {
   const r = run(asked);
   assertEquals(r.state.phase, "thinking");

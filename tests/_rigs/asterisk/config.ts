@@ -23,6 +23,9 @@ export const ROUTES = {
 /** One route. */
 export type Route = typeof ROUTES[keyof typeof ROUTES];
 
+/** The `tom` extension a transfer nobody answered comes back to TOM by (over AudioSocket, `TOM_RETURN`). */
+export const RETURN_EXTEN = "tom-return";
+
 /** Where the `tom` context sends a call TOM could not take (the practice's people). */
 export const FALLBACK_CONTEXT = "tom-fallback";
 /** A `Dial(AudioSocket/...)` call TOM ended sooner than this (ms) was refused: it falls back. */
@@ -96,6 +99,10 @@ export function tomDialplan(tom: TomEndpoints): string {
     `exten => ${ROUTES.websocket16},1,Answer()`,
     " same => n,Dial(WebSocket/tom/c(slin16)f(json)n)",
     ` same => n,Goto(${FALLBACK_CONTEXT},s,1)`,
+    "; The way back from tom-transfer (TOM_RETURN: the id TOM set on the caller's channel before the Redirect).",
+    `exten => ${RETURN_EXTEN},1,TryExec(AudioSocket(\${TOM_RETURN},${as}))`,
+    ` same => n,GotoIf($["\${TRYSTATUS}" != "SUCCESS"]?${FALLBACK_CONTEXT},s,1)`,
+    " same => n,Hangup()",
     "",
   ].join("\n");
 }
@@ -132,8 +139,8 @@ export interface CallerScript {
    * Sound file (inside the chroot, without extension) of 1 s of silence. With it, the caller does not send
    * `digits` after its sound: it plays this silence, once a second, until the test cues the keys for its
    * call key (`AsteriskInstance.cue`, the global variable `TOM_CUE_<key>`), sends them, and goes on playing
-   * silence until the call ends (each wait at most {@linkcode CUE_LIMIT_S} seconds). For a caller that
-   * keys something in when TOM asks for it, however long TOM takes to ask.
+   * silence until the call ends or the test cues other keys (each wait at most {@linkcode CUE_LIMIT_S}
+   * seconds). For a caller that keys something in when TOM asks for it, however long TOM takes to ask.
    */
   cuePause?: string;
   /**
@@ -157,18 +164,17 @@ export function callerDialplan(s: CallerScript): string {
     ? [` same => n,SendDTMF(${s.digits ?? "12#"})`, " same => n,Wait(2)"]
     : [
       // Set(), GotoIf() and $[...] are built into Asterisk; a global variable is read when the channel has none.
+      // `sent`: the keys of the last cue; a new cue (other keys) is sent too.
       " same => n,Set(waited=0)",
-      ` same => n(cue),GotoIf($["\${TOM_CUE_\${EXTEN}}" != ""]?keys)`,
+      ` same => n(cue),GotoIf($["\${TOM_CUE_\${EXTEN}}" != "\${sent}"]?keys)`,
       " same => n,Set(waited=$[${waited} + 1])",
       ` same => n,GotoIf($[\${waited} > ${CUE_LIMIT_S}]?end)`,
       ` same => n,Playback(${s.cuePause})`,
       " same => n,Goto(cue)",
-      " same => n(keys),SendDTMF(${TOM_CUE_${EXTEN}})",
+      " same => n(keys),Set(sent=${TOM_CUE_${EXTEN}})",
+      " same => n,SendDTMF(${sent})",
       " same => n,Set(waited=0)",
-      " same => n(after),Set(waited=$[${waited} + 1])",
-      ` same => n,GotoIf($[\${waited} > ${CUE_LIMIT_S}]?end)`,
-      ` same => n,Playback(${s.cuePause})`,
-      " same => n,Goto(after)",
+      " same => n,Goto(cue)",
     ];
   return [
     "[tom-caller]",
@@ -192,7 +198,7 @@ export interface ManagerUser {
 
 /**
  * `manager.conf`: AMI on loopback only, one user that may do what TOM's transfers need and nothing else
- * (`Status`, `Getvar`, `Redirect` and the call events: `read = call`, `write = call`). The shipped
+ * (`Status`, `Getvar`, `Setvar`, `Redirect` and the call events: `read = call`, `write = call`). The shipped
  * infra/deploy/asterisk/manager.conf holds the same lines.
  */
 export function managerConf(m: ManagerUser): string {
@@ -237,6 +243,7 @@ export function transferDialplan(sounds: string): string {
   return [
     "[tom-transfer]",
     `exten => _X.,1,Dial(Local/\${EXTEN}@tom-phones,${TEST_DIAL_S})`,
+    ` same => n,GotoIf($["\${TOM_RETURN}" != ""]?tom,${RETURN_EXTEN},1)`,
     " same => n,Hangup()",
     "",
     `[${FALLBACK_CONTEXT}]`,

@@ -15,6 +15,7 @@ import {
   dialOutcome,
   transferExten,
 } from "../../../gateway/asterisk/ami_transfer.ts";
+import { ReturningCalls } from "../../../gateway/asterisk/returning.ts";
 import { createLogger } from "../../../infra/mod.ts";
 
 const log = createLogger({ salt: "s", level: "error", sink: () => {} });
@@ -102,6 +103,41 @@ Deno.test("AudioSocket: the caller is found by its UUID in Status and redirected
   l.emit({ Event: "DialEnd", Channel: "PJSIP/caller-1", DialStatus: "CANCEL" }); // one of several
   l.emit({ Event: "DialEnd", Channel: "PJSIP/caller-1", DialStatus: "ANSWER" });
   assert.deepEqual(await p, { ok: true });
+});
+
+Deno.test("the way back: TOM_RETURN is set on the caller before the Redirect; its id is taken once", async () => {
+  const l = link(ok);
+  const returning = new ReturningCalls();
+  const t = amiTransferer(l, { context: "tom-transfer", log, returning });
+  const p = t.transfer(
+    { transport: "audiosocket", uuid: UUID, callId: "call-1", accountId: "acc-1" },
+    { kind: "extension", target: "23" },
+    AbortSignal.timeout(2000),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(l.actions.map((a) => a.Action), ["Status", "Setvar", "Redirect"]);
+  const set = l.actions[1];
+  assert.deepEqual([set.Channel, set.Variable], ["PJSIP/caller-1", "TOM_RETURN"]);
+  assert.match(set.Value, /^[0-9a-f-]{36}$/);
+  l.emit({ Event: "DialEnd", Channel: "PJSIP/caller-1", DialStatus: "NOANSWER" });
+  assert.equal((await p).ok, false);
+  assert.deepEqual(t.takeReturn?.(set.Value), { callId: "call-1", accountId: "acc-1" });
+  assert.equal(t.takeReturn?.(set.Value), undefined);
+  // Setvar refused: the transfer goes on without a way back.
+  const refused = link((a) =>
+    a.Action === "Setvar" ? { Response: "Error", Message: "No such channel" } : ok()
+  );
+  const r2 = new ReturningCalls();
+  const p2 = amiTransferer(refused, { context: "tom-transfer", log, returning: r2 }).transfer(
+    { transport: "audiosocket", uuid: UUID, callId: "call-2", accountId: "acc-1" },
+    { kind: "extension", target: "21" },
+    AbortSignal.timeout(2000),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(refused.actions[2].Action, "Redirect");
+  refused.emit({ Event: "DialEnd", Channel: "PJSIP/caller-1", DialStatus: "ANSWER" });
+  assert.deepEqual(await p2, { ok: true });
+  assert.equal(r2.size, 0);
 });
 
 Deno.test("chan_websocket: the caller is the WebSocket channel's BRIDGEPEER; a hang-up fails it", async () => {
