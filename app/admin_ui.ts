@@ -172,6 +172,7 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
   const routes = mountRoutes(app, MANIFEST, uiDeps);
   if (deps.startJobs !== false) retention.start();
   const feed = liveFeed(live, {
+    inbox,
     transcripts: (accountId, callId) => callConsent(store, accountId, callId)?.transcript === true,
   });
   return {

@@ -11,3 +11,4 @@ export { default as NewRequests } from "./NewRequests.tsx";
 export { default as RequestBadge } from "./RequestBadge.tsx";
 export { default as SentimentChart } from "./SentimentChart.tsx";
 export { default as TestCall } from "./TestCall.tsx";
+export { default as TransferNotices } from "./TransferNotices.tsx";

@@ -5,11 +5,25 @@
  * @module
  */
 import type { VNode } from "preact";
-import { LiveCalls, NewRequests, RequestBadge, SentimentChart, TestCall } from "../islands/mod.ts";
+import {
+  LiveCalls,
+  NewRequests,
+  RequestBadge,
+  SentimentChart,
+  TestCall,
+  TransferNotices,
+} from "../islands/mod.ts";
 import { islandRenderer, T } from "../ui/mod.ts";
 
 /** Every island component by name. */
-export const ISLANDS = { SentimentChart, LiveCalls, TestCall, RequestBadge, NewRequests } as const;
+export const ISLANDS = {
+  SentimentChart,
+  LiveCalls,
+  TestCall,
+  RequestBadge,
+  NewRequests,
+  TransferNotices,
+} as const;
 
 /** Render an island by name: `<Island name="LiveCalls" props={...} />`. */
 export const Island = islandRenderer(ISLANDS);

@@ -2,7 +2,10 @@
  * The live parts of the "Anliegen" inbox: a second {@linkcode LiveHub} (the Live page's mechanism, one
  * channel per account) carries `request_noted` (a request arrived: id, kind, urgency, and the open count)
  * and `request_count` (staff changed a request: the open count). Nothing personal travels on it: pages
- * fetch what they show from the session-authenticated API. GET /api/live/inbox streams it.
+ * fetch what they show from the session-authenticated API. The one exception is a call being transferred
+ * to staff (`transfer` {callId, reason, outcome, summary?}, then `transfer_end` {callId} when the call
+ * ends), forwarded by the live feed: staff see who is coming and why before they answer, and the summary
+ * is what a request of that call would hold. GET /api/live/inbox streams it.
  *
  * @module
  */
@@ -55,4 +58,43 @@ export function publishRequestCount(
     at: now(),
     data: { open: countOpenRequests(store, accountId) },
   });
+}
+
+/** What the inbox's stream says about a call being transferred to staff (the pipeline's `transfer`). */
+export interface InboxTransfer {
+  callId: string;
+  reason: string;
+  outcome: string;
+  summary?: string;
+}
+
+/** Publish a call's transfer (started, connected or failed) to its account's inbox. */
+export function publishTransfer(
+  hub: LiveHub,
+  accountId: string,
+  t: InboxTransfer,
+  now: () => number = Date.now,
+): void {
+  hub.publish({
+    accountId,
+    callId: INBOX_CHANNEL,
+    type: "transfer",
+    at: now(),
+    data: {
+      callId: t.callId,
+      reason: t.reason,
+      outcome: t.outcome,
+      ...(t.summary === undefined ? {} : { summary: t.summary }),
+    },
+  });
+}
+
+/** Publish that a call whose transfer was announced ended (the pages drop its notice). */
+export function publishTransferEnd(
+  hub: LiveHub,
+  accountId: string,
+  callId: string,
+  now: () => number = Date.now,
+): void {
+  hub.publish({ accountId, callId: INBOX_CHANNEL, type: "transfer_end", at: now(), data: { callId } });
 }

@@ -2,7 +2,9 @@
  * The live feed: wraps every call's output (like the recorder and the usage counter do) and publishes the
  * call's start (`connected`), its pipeline events (`vad`, `stt_final`, `llm_token`, `tts_audio`,
  * `barge_in`, `turn_end`, `error`, `say`, `tool_call`, `request_noted`) and its end (`call_end`) to the {@linkcode LiveHub}, under the call's
- * account. The composition root applies it to every call (GatewayDeps.watch).
+ * account. The composition root applies it to every call (GatewayDeps.watch). A call's `transfer` events
+ * also go to the account's inbox hub (ui/inbox.ts), so /requests shows who is coming and why, and its
+ * end (`transfer_end`) once a transfer was announced.
  *
  * What staff may see, and nothing more: no phone numbers (the call's start carries only transport and
  * direction); spoken text (caller's and TOM's) only when the caller consented to transcripts, as on the
@@ -22,6 +24,7 @@ import {
   type WatchedCall,
 } from "../gateway/mod.ts";
 import type { LiveHub } from "./live.ts";
+import { publishTransfer, publishTransferEnd } from "./inbox.ts";
 
 /** Options of {@linkcode liveFeed}. */
 export interface LiveFeedOptions {
@@ -31,6 +34,8 @@ export interface LiveFeedOptions {
   tokenFlushMs?: number;
   /** Clock for the events' `at` (default Date.now). */
   now?: () => number;
+  /** The inbox's hub: a call's transfer events are forwarded to it as well (ui/inbox.ts). */
+  inbox?: LiveHub;
 }
 
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
@@ -73,10 +78,14 @@ class LiveCall implements CallWatch {
   readonly #tokens: Gather<{ turn: number; text: string; count: number }>;
   readonly #speech: Gather<{ turn: number; text: string; durationMs: number; chunks: number }>;
   #ended = false;
+  readonly #inbox: LiveHub | undefined;
+  /** Whether a transfer of this call reached the inbox (then its end does too). */
+  #toInbox = false;
 
   constructor(hub: LiveHub, opts: LiveFeedOptions, call: WatchedCall, output: CallOutput) {
     this.#hub = hub;
     this.#call = call;
+    this.#inbox = opts.inbox;
     this.#now = opts.now ?? Date.now;
     const ms = opts.tokenFlushMs ?? 250;
     this.#tokens = new Gather(
@@ -112,6 +121,9 @@ class LiveCall implements CallWatch {
       durationMs: info.durationMs,
     });
     this.#ended = true;
+    if (this.#inbox && this.#toInbox && this.#call.accountId) {
+      publishTransferEnd(this.#inbox, this.#call.accountId, this.#call.callId, this.#now);
+    }
   }
 
   #publish(type: string, data: Record<string, unknown>): void {
@@ -168,6 +180,7 @@ class LiveCall implements CallWatch {
       case "transfer":
         // Staff must see who is coming and why before they answer: the summary is what a request would
         // hold (staff see requests of every caller), not the transcript.
+        this.#transferToInbox(e.reason, e.outcome, e.summary);
         return this.#publish("transfer", {
           reason: e.reason,
           targetKind: e.targetKind,
@@ -178,6 +191,19 @@ class LiveCall implements CallWatch {
       case "emergency":
         return this.#publish("emergency", { flag: clip(e.flag, 64), label: clip(e.label, 200) });
     }
+  }
+
+  /** Forward a transfer to the account's inbox (calls without a known account reach nobody). */
+  #transferToInbox(reason: string, outcome: string, summary: string | undefined): void {
+    const accountId = this.#call.accountId;
+    if (!this.#inbox || !accountId || this.#ended) return;
+    this.#toInbox = true;
+    publishTransfer(this.#inbox, accountId, {
+      callId: this.#call.callId,
+      reason,
+      outcome,
+      ...(summary === undefined ? {} : { summary: clip(summary, 500) }),
+    }, this.#now);
   }
 
   #token(turn: number, token: string): void {

@@ -614,6 +614,10 @@ export const T = {
     openCount: "offen",
     newTitle: "Neu eingegangen",
     newIntro: "Anliegen, die seit dem Öffnen der Seite eingegangen sind (ohne Neuladen).",
+    transferStarted: "Anrufer wird verbunden",
+    transferConnected: "Anrufer ist verbunden",
+    transferFailed: "Verbindung fehlgeschlagen",
+    transfersLabel: "Anrufer, die gerade verbunden werden",
     loading: "wird geladen …",
     kinds: {
       callback: "Rückruf",

@@ -74,6 +74,19 @@ export default function RequestsPage({ data }: PageProps<Data>): VNode {
         </div>
       </form>
       <Island
+        name="TransferNotices"
+        props={{
+          eventsUrl: "/api/live/inbox",
+          texts: {
+            started: R.transferStarted,
+            connected: R.transferConnected,
+            failed: R.transferFailed,
+            label: R.transfersLabel,
+            reasons: T.live.reasons,
+          },
+        }}
+      />
+      <Island
         name="NewRequests"
         props={{
           eventsUrl: "/api/live/inbox",

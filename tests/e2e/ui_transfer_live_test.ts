@@ -3,7 +3,9 @@
 // practice puts callers through to extension 21 (during and outside the hours). A browser-protocol test
 // call presses 0 after the greeting: TOM says "ich verbinde Sie", the test call's simulated transfer
 // rings (4 s here), and the Live page shows the alert with the German reason while the transfer is still
-// ringing, before the simulated person answers; then the transfer connects and the test call ends.
+// ringing, before the simulated person answers; then the transfer connects and the test call ends. A second
+// page on /requests (the inbox) shows the notice "Anrufer wird verbunden – {reason}" while it rings, too,
+// and drops it when the call ends.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../infra/config.ts";
@@ -99,6 +101,11 @@ Deno.test({
       await page.goto(base + "/live");
       await page.getByRole("status").filter({ hasText: "Verbunden" }).waitFor({ timeout: 20_000 });
       await page.getByText("Gerade läuft kein Anruf.").waitFor();
+      const inbox = await context.newPage();
+      inbox.on("pageerror", (e) => errors.push(`inbox: ${String(e)}`));
+      const inboxStream = inbox.waitForResponse((r) => r.url().endsWith("/api/live/inbox"));
+      await inbox.goto(base + "/requests");
+      assert.equal((await inboxStream).status(), 200);
       const log = page.getByRole("log");
       const line = (callId: string, what: string) =>
         log.locator("li", { hasText: new RegExp(`${callId.slice(0, 8)} ${what}`) }).first();
@@ -131,6 +138,12 @@ Deno.test({
           timeout: 15_000,
         });
         const shown = performance.now();
+        const notice = inbox.getByTestId("transfer-notice");
+        await notice.filter({ hasText: "Anrufer wird verbunden – hat die Null gedrückt" }).waitFor({
+          timeout: 15_000,
+        });
+        const noticed = performance.now();
+        assert.equal(await inbox.getByTestId("transfer-notices").getAttribute("role"), "status");
         // The alert is up while the simulated person's phone still rings: no `connected`, no call end yet.
         assert.equal(
           ws.events.some((e) => e.type === "transfer" && e.outcome !== "started"),
@@ -160,13 +173,14 @@ Deno.test({
         assert.ok(at.transfer_started <= at.transfer_ringing && at.transfer_ringing <= at.transfer_connected);
         assert.ok(at.transfer_connected <= at.call_end);
         assert.ok(shown < at.transfer_connected, "the alert showed before the person answered");
+        assert.ok(noticed < at.transfer_connected, "the inbox's notice showed before the person answered");
         console.log(
           `DTMF 0 -> transfer started ${
             Math.round(at.transfer_started - pressed)
           } ms, alert on the Live page ` +
-            `${Math.round(shown - pressed)} ms, connected ${
-              Math.round(at.transfer_connected - pressed)
-            } ms, ` +
+            `${Math.round(shown - pressed)} ms, notice on /requests ${
+              Math.round(noticed - pressed)
+            } ms, connected ${Math.round(at.transfer_connected - pressed)} ms, ` +
             `call_end ${Math.round(at.call_end - pressed)} ms (ringing ${RING_MS} ms)`,
         );
       } finally {
@@ -180,6 +194,8 @@ Deno.test({
       const all = await page.locator("main").textContent() ?? "";
       assert.doesNotMatch(all, /\+49/, "no phone number on the page");
       await shot(page, "34-live-transfer-ended");
+      // The inbox's notice goes with the call.
+      await inbox.getByTestId("transfer-notice").waitFor({ state: "detached", timeout: 10_000 });
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

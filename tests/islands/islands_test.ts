@@ -66,6 +66,7 @@ Deno.test("deno bundle builds one module per island and a shared Preact chunk, c
     "RequestBadge",
     "SentimentChart",
     "TestCall",
+    "TransferNotices",
     "pcm_capture-worklet",
   ]);
   assert.match(m.outputHash, /^[0-9a-f]{16}$/);

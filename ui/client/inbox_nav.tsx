@@ -5,10 +5,22 @@
 // navigation's entry with its open count (rendered by the server too, so it shows without JavaScript).
 import type { VNode } from "preact";
 
-/** One event of the inbox's stream: `request_count` {open} or `request_noted` {id, kind, urgency, open}. */
+/**
+ * One event of the inbox's stream: `request_count` {open}, `request_noted` {id, kind, urgency, open},
+ * `transfer` {callId, reason, outcome, summary?} or `transfer_end` {callId}.
+ */
 export interface InboxEvent {
   type: string;
-  data: { open?: number; id?: string; kind?: string; urgency?: string };
+  data: {
+    open?: number;
+    id?: string;
+    kind?: string;
+    urgency?: string;
+    callId?: string;
+    reason?: string;
+    outcome?: string;
+    summary?: string;
+  };
 }
 
 type Listener = (e: InboxEvent) => void;
