@@ -227,7 +227,17 @@ class AsteriskWsCall {
         ? {
           transfer: (to, signal) =>
             this.#state === "call" && this.#channel
-              ? transferer.transfer({ transport: "chan_websocket", channel: this.#channel }, to, signal)
+              ? transferer.transfer(
+                {
+                  transport: "chan_websocket",
+                  channel: this.#channel,
+                  // With TOM's call id a caller nobody answers comes back linked (ami_transfer.ts).
+                  callId: this.#session?.id,
+                  accountId: this.#session?.accountId,
+                },
+                to,
+                signal,
+              )
               : Promise.resolve({ ok: false, reason: "failed", detail: "no channel to transfer" } as const),
         }
         : {}),

@@ -174,8 +174,9 @@ Deno.test({
           if (reason === "no_answer") {
             assert.ok(r.ms >= TEST_DIAL_S * 1000 - 500, "NOANSWER before the ring time");
           }
-          if (route.startsWith("audiosocket")) {
-            // The caller comes back to TOM (tom-transfer -> tom,tom-return with TOM_RETURN), linked.
+          {
+            // The caller comes back to TOM (tom-transfer -> tom,tom-return with TOM_RETURN), linked, whichever
+            // transport carried the first call (the way back is AudioSocket).
             const until = Date.now() + 10_000;
             let back: typeof calls[number] | undefined;
             while (!back && Date.now() < until) {
