@@ -15,7 +15,7 @@ import { type PhraseCache, synthesizeAll } from "./phrases.ts";
 import type { NoteRequest } from "./tools.ts";
 import { NOTE_FAILED, NUMBER_GIVEN_UP, readBack } from "./read_back.ts";
 import { type NumberDialogue, numberDialogue } from "./callback_number.ts";
-import { redFlag } from "./red_flags.ts";
+import { RED_FLAG_LABELS, type RedFlag } from "./red_flags.ts";
 import type { CallInput, CallState, HandoverReason, NumberReason, RatingEvent } from "./state.ts";
 import { type PhraseName, PHRASES } from "./texts.ts";
 
@@ -210,8 +210,8 @@ export class CallDesk {
 
   /** A red flag fired: note the emergency for the team (the advice phrase is already being said). */
   emergency(flag: string): void {
-    const hit = redFlag(this.redFlagText);
-    const label = hit?.label ?? flag;
+    // The flag was matched once, on the transcript; its label comes from the same table.
+    const label = RED_FLAG_LABELS[flag as RedFlag] ?? flag;
     emitPipelineEvent(this.#h.ctx.output, { type: "emergency", flag, label });
     this.#d.metrics?.emergency?.(flag);
     const said = this.redFlagText.trim().slice(0, 200);

@@ -21,7 +21,7 @@
  * @module
  */
 import { normalizeGermanNumber, spokenNumber } from "./phone_de.ts";
-import { PHRASES } from "./texts.ts";
+import { letterWords, PHRASES } from "./texts.ts";
 
 /** What happened in the dialogue. */
 export type NumberEvent =
@@ -182,7 +182,7 @@ const NO: readonly RegExp[] = [
  * ```
  */
 export function yesNo(text: string): "yes" | "no" | null {
-  const t = text.toLowerCase().normalize("NFC").replace(/[^\p{L}\s]/gu, " ").replace(/\s+/g, " ").trim();
+  const t = letterWords(text);
   if (NO.some((re) => re.test(t))) return "no";
   return YES.test(t) ? "yes" : null;
 }

@@ -100,11 +100,19 @@ export const BACKCHANNELS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * A transcript as the phrase lists match it: lower case, NFC, letters only (digits and punctuation become
+ * spaces), single spaces, trimmed.
+ */
+export function letterWords(text: string): string {
+  return text.toLowerCase().normalize("NFC").replace(/[^\p{L}\s]/gu, " ").replace(/\s+/g, " ").trim();
+}
+
+/**
  * True when a transcript is only a backchannel ("ja", "mhm", "genau", "okay", "hm", or a short
  * combination of them) or empty, i.e. the caller is listening, not taking the turn.
  */
 export function isBackchannel(text: string): boolean {
-  const norm = text.toLowerCase().replace(/[^\p{L}\s]/gu, " ").replace(/\s+/g, " ").trim();
+  const norm = letterWords(text);
   if (norm === "") return true;
   if (BACKCHANNELS.has(norm)) return true;
   const words = norm.split(" ");
@@ -162,7 +170,7 @@ const REPORT =
 
 /** True when the caller asks for a person (then TOM transfers, or notes a callback when it cannot). */
 export function wantsPerson(text: string): boolean {
-  const norm = text.toLowerCase().replace(/[^\p{L}\s]/gu, " ").replace(/\s+/g, " ").trim();
+  const norm = letterWords(text);
   if (norm === "") return false;
   if (WANTS_PERSON.some((re) => re.test(norm))) return true;
   return STAFF.test(norm) && !REPORT.test(norm);
