@@ -67,17 +67,21 @@ const COMMANDS: Record<string, Command> = {
   },
   probe: {
     summary: "Place synthetic calls and measure every stage and the voice-to-voice latency",
-    usage: "tom probe [--json] [--turns N] [--calls C] [--url URL] [--out FILE] [--audiosocket] " +
+    usage:
+      "tom probe [--json] [--turns N] [--calls C] [--stagger MS] [--url URL] [--out FILE] [--audiosocket] " +
       "[--budget-p50 MS] [--budget-p95 MS]",
     details:
       "Calls a running TOM (default http://TOM_HTTP_HOST:TOM_HTTP_PORT) through the browser protocol,\n" +
       "speaks German utterances synthesized with espeak-ng, measures every stage and the voice-to-voice\n" +
       "latency (caller's last sample to TOM's first sample), prints p50/p95 and exits 1 when a budget is\n" +
-      "missed (defaults 600 ms p50, 900 ms p95). --json prints the report as JSON; --out writes it to FILE.",
+      "missed (defaults 600 ms p50, 900 ms p95). --json prints the report as JSON; --out writes it to FILE.\n" +
+      "--calls C --stagger MS: C calls arriving spread evenly over MS ms (a real line); the capacity\n" +
+      "bench (tests/bench/capacity_bench.ts) finds how many calls keep p95 within budget (TOM_MAX_CALLS).",
     options: {
       json: { type: "boolean" },
       turns: { type: "string" },
       calls: { type: "string" },
+      stagger: { type: "string" },
       url: { type: "string" },
       out: { type: "string" },
       "budget-p50": { type: "string" },
@@ -91,6 +95,7 @@ const COMMANDS: Record<string, Command> = {
         json: v.json === true,
         turns: v.turns as string | undefined,
         calls: v.calls as string | undefined,
+        stagger: v.stagger as string | undefined,
         url: v.url as string | undefined,
         out: v.out as string | undefined,
         budgetP50: v["budget-p50"] as string | undefined,
@@ -199,6 +204,25 @@ const COMMANDS: Record<string, Command> = {
     async run(_v, config, positionals) {
       const { restoreMain } = await import("./app/commands/backup.ts");
       return await restoreMain(config, positionals);
+    },
+  },
+  models: {
+    summary: "Real models: list, download with checksum (resumable), verify, choose",
+    usage: "tom models list [--json] | pull [NAME...|--profile P] | verify [NAME...] | use NAME",
+    details:
+      "list: the catalogue with what is installed and in use. pull: downloads NAME (or the profile's\n" +
+      "defaults) into TOM_ENGINES_DIR/models, resuming a .part file, checking the catalogue's checksum.\n" +
+      "verify: checks installed files. use: selects NAME for the empty TOM_*_MODEL setting (restart TOM).\n" +
+      "TOM_MODELS_MIRROR (URL or directory) replaces the sources; TOM_MODELS_CATALOG adds a practice catalogue.",
+    options: { json: { type: "boolean" }, profile: { type: "string" } },
+    positionals: true,
+    async run(v, config, positionals) {
+      const { modelsMain } = await import("./app/commands/models.ts");
+      return await modelsMain(config, positionals, {
+        json: v.json === true,
+        profile: v.profile as string | undefined,
+        reloadConfig: () => loadConfig({ file: v.config as string | undefined }),
+      });
     },
   },
 };

@@ -19,7 +19,7 @@ import { type DoctorReport, runDoctor } from "../infra/mod.ts";
 import { encodeBase64Url } from "../infra/mod.ts";
 import { type CallWatcher, hmacKey } from "../gateway/mod.ts";
 import { anyUserExists, callConsent, type Store } from "../store/mod.ts";
-import { rekeyTranscripts, TranscriptKeyring } from "../store/crypto/mod.ts";
+import { rekeyTranscripts, type TranscriptKeyring } from "../store/crypto/mod.ts";
 import { SessionStore } from "../ui/mod.ts";
 import { LoginThrottle, type ThrottleOptions } from "../ui/mod.ts";
 import { trustedProxyProblems } from "../ui/mod.ts";
@@ -100,12 +100,16 @@ export async function mountUi(app: Hono, deps: UiMountDeps): Promise<UiHandle> {
   if (proxyProblems.length > 0) throw new ConfigError(proxyProblems);
   const ulog = log.child({ component: "ui" });
   const keyFile = config.ui.transcriptKeyFile || join(config.dataDir, "secrets", "transcripts.key");
-  const keyring = await TranscriptKeyring.open(keyFile);
-  if (keyring.retiredKeyIds.length > 0) {
-    const r = await rekeyTranscripts(store, keyring);
-    ulog.info("transcripts re-encrypted after key rotation", {
+  // One keyring for the store and the UI, so a rotation seals every table with the new key.
+  const keyring = store.useKeyFile(keyFile);
+  // Every start: finish a rotation a crash interrupted, and seal personal columns still plain (rows
+  // written before this build). Batches of one transaction each; finished rows are skipped.
+  const r = await rekeyTranscripts(store, keyring);
+  if (r.rewritten + r.requests + r.fields + r.droppedKeys.length > 0) {
+    ulog.info("sealed data re-encrypted after key rotation or sealed for the first time", {
       rewritten: r.rewritten,
       requests: r.requests,
+      fields: r.fields,
       dropped: r.droppedKeys.length,
     });
   }

@@ -32,7 +32,7 @@ export function registerApplianceMetrics(
   meter.createObservableGauge("tom_engine_up", { description: "1 when the engine is healthy" })
     .addCallback((r) => {
       for (const s of opts.supervisor()?.status() ?? []) {
-        r.observe(s.state === "healthy" ? 1 : 0, { engine: s.name });
+        r.observe(s.state === "healthy" ? 1 : 0, { engine: s.label ?? s.name });
       }
     });
   meter.createObservableGauge("tom_active_calls", { description: "Calls in progress" })

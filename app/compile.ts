@@ -161,6 +161,9 @@ export function compileArgs(opts: CompileOptions): string[] {
     ".cache/ui-dist",
     "--include",
     EMBEDDED_DIR,
+    // Provisioning from the binary builds the engine guard from its C source (infra/engines/provision.ts).
+    "--include",
+    "infra/engines/engine_guard.c",
     ...opts.excludes.flatMap((p) => ["--exclude", p]),
     "--output",
     opts.output,

@@ -1,6 +1,7 @@
 /**
  * `deno task start`: the appliance's front door for a fresh checkout. Validates the configuration,
- * provisions the local engines on first run (with progress; later runs find them cached), then runs
+ * provisions the local engines on first run (with progress; later runs find them cached), pulls the
+ * profile's real models while the synthetic ones are active and the sources answer, then runs
  * `tom serve` in a child Deno process whose permission flags ARE the egress policy
  * (see `permissions.ts`). Signals are forwarded; the child's exit code is ours.
  *
@@ -55,6 +56,12 @@ async function launch(args: string[]): Promise<number> {
       throw e;
     }
     console.error(`tom: engines ready after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+  if (command === "serve") {
+    // Real models: pulled here (the sandboxed server has no egress); offline, it says so once and the
+    // synthetic models run.
+    const { autoPullModels } = await import("./commands/models.ts");
+    if (await autoPullModels(config)) config = loadConfig({ file: configFile });
   }
   if (command === "serve") {
     // The serving process may not run `deno` (egress sandbox), so the admin UI's island scripts are

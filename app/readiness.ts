@@ -6,6 +6,7 @@
  * @module
  */
 import { checkEngines, type Config, type EngineSpec, type ReadinessCheck } from "../infra/mod.ts";
+import { demoModelRoles, realModelsHint } from "../infra/mod.ts";
 import type { FreeswitchTransport } from "../gateway/mod.ts";
 import { isStorageFull, probeWrite, type Store } from "../store/mod.ts";
 
@@ -26,6 +27,17 @@ export function readinessChecks(
       ...(h.url ? { url: h.url } : {}),
       latency_ms: h.latencyMs,
     }));
+    // Synthetic demo models run (ready, but TOM understands nothing): said, not failed.
+    const demo = demoModelRoles(config);
+    if (demo.length > 0) {
+      checks.push({
+        name: "models",
+        ok: true,
+        demo_models: demo,
+        note: `Demo-Modelle aktiv (${demo.join(", ")}): TOM versteht und spricht noch nicht wirklich; ` +
+          realModelsHint(config.profile),
+      });
+    }
     const fs = freeswitch();
     if (fs) {
       const esl = fs.esl;

@@ -12,9 +12,10 @@ import { serveNode } from "../infra/mod.ts";
 import { CallRegistry } from "../infra/mod.ts";
 import { loadOrCreateSecret } from "../infra/mod.ts";
 import { egressSandboxed } from "../infra/mod.ts";
-import { databasePath } from "./commands/migrate.ts";
+import { databasePath, transcriptKeyPath } from "./commands/migrate.ts";
+import { reapplyErasureLog } from "../ui/mod.ts";
 import { VERSION } from "../infra/mod.ts";
-import { engineSpecs } from "../infra/mod.ts";
+import { autoSizeEnginePools, engineSpecs } from "../infra/mod.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { registerApplianceMetrics } from "./appliance_metrics.ts";
 import { type EngineStarter, startEngines } from "./engine_starter.ts";
@@ -36,10 +37,12 @@ import { createTts } from "../pipeline/mod.ts";
 import { openVad } from "../pipeline/mod.ts";
 import { getAccount } from "../store/mod.ts";
 import {
+  amiCallerNumber,
   AmiClient,
   amiTransferer,
   type Answerer,
   assertGatewayConfig,
+  type AsteriskCallRef,
   type AsteriskTransferer,
   type CallStartInfo,
   defaultAccountId,
@@ -167,13 +170,24 @@ function transportMounts(
       secret: a.amiSecret,
       log,
     });
-    transfer ??= amiTransferer(ami, { context: a.transferContext, log });
+    transfer ??= amiTransferer(ami, {
+      context: a.transferContext,
+      log,
+      ...(a.warmTransfer ? { warm: { context: a.warmContext, ringSeconds: a.warmRingSeconds } } : {}),
+    });
     return transfer;
+  };
+  // The caller ID Asterisk's transports do not carry, asked of AMI (same client); the session writes it
+  // as E.164 for the match with people's numbers.
+  const callerId = (ref: AsteriskCallRef) => ami ? amiCallerNumber(ami, ref) : Promise.resolve(undefined);
+  const asterisk = (log: Logger) => {
+    const transfer = asteriskTransfer(log);
+    return transfer ? { transfer, callerId } : {};
   };
   const transports: TransportMount[] = [
     (app, deps, guard) => mountTwilio(app, deps, guard),
-    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard, { transfer: asteriskTransfer(deps.log) }),
-    (_app, deps, guard) => startAudioSocketServer(deps, guard, { transfer: asteriskTransfer(deps.log) }),
+    (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard, asterisk(deps.log)),
+    (_app, deps, guard) => startAudioSocketServer(deps, guard, asterisk(deps.log)),
     () => ami,
   ];
   if (config.freeswitch.enabled) {
@@ -187,18 +201,28 @@ function transportMounts(
 }
 
 /** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
-export async function startAppliance(config: Config): Promise<Appliance> {
+export async function startAppliance(loaded: Config): Promise<Appliance> {
+  // The STT pool and the LLM's slots, sized from the box when configured as 0 (infra/engines/pool.ts).
+  const { config, sizing } = await autoSizeEnginePools(loaded);
   assertGatewayConfig(config);
   const pipelineOptions = pipelineOptionsOf(config); // before the first file is written
   const salt = config.log.hashSalt || loadOrCreateSecret(config.dataDir, "log.salt", 32);
   const log = createLogger({ level: config.log.level, salt, fields: { service: "tom" } });
+  log.info("engine pools sized", {
+    sttPool: sizing.sttPool,
+    llmParallel: sizing.llmParallel,
+    why: sizing.why,
+  });
   const telemetry = initTelemetry(VERSION);
-  const store = openStore(databasePath(config));
+  const store = openStore(databasePath(config), { keyFile: transcriptKeyPath(config) });
   if (store.appliedMigrations.length > 0) {
     log.info("database migrated", { applied: store.appliedMigrations, path: store.path });
   }
   // Calls a killed run left open are ended (and their recordings closed) before any call is taken.
   recoverInterruptedCalls({ config, store, log });
+  // People erased after the backup this database was restored from are erased again (erasure log).
+  const reErased = reapplyErasureLog(store, config.dataDir);
+  if (reErased > 0) log.info("erasures applied again from the erasure log", { people: reErased });
   const calls = new CallRegistry({ max: config.maxCalls });
   const specs = engineSpecs(config);
   const meter = telemetry.meter;

@@ -30,6 +30,7 @@ export {
   type CallOutput,
   PIPELINE_FRAME_SAMPLES,
   PIPELINE_RATE,
+  type TransferBriefing,
   type TransferOutcome,
   type TransferTo,
   type TransportKind,
@@ -89,6 +90,7 @@ export {
   PipelineEvent,
   ServerEvent,
   tapOutput,
+  TransferCaller,
 } from "./call/messages.ts";
 export {
   FREESWITCH_WS_PATH,
@@ -112,7 +114,8 @@ export {
 } from "./asterisk/audiosocket.ts";
 export { AmiClient, type AmiOptions, AmiUnavailableError } from "./asterisk/ami.ts";
 export { amiTransferer, type AsteriskCallRef, type AsteriskTransferer } from "./asterisk/ami_transfer.ts";
-export { type ReturnEntry, ReturningCalls, type ReturningOptions } from "./asterisk/returning.ts";
+export { amiCallerNumber } from "./asterisk/ami_caller.ts";
+export { type ReturnEntry, ReturningCalls, type ReturningOptions } from "./call/returning.ts";
 export {
   type OutboundVia,
   placeCall,

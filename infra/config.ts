@@ -11,6 +11,7 @@ import { z } from "zod";
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { type Bounds, commonBounds, PIPELINE_BOUNDS as PB, scaledBounds } from "./pipeline_bounds.ts";
+import { type ModelSelection, piperRuntimeBin, readModelSelection } from "./engines/model_selection.ts";
 
 const bool = () =>
   z.preprocess((v) => {
@@ -109,6 +110,15 @@ export const ConfigSchema = z.object({
     transferContext: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a context name").default(
       "tom-transfer",
     ),
+    /**
+     * Warm transfer: TOM calls the target first (AMI Originate of `<target>@transferContext`), tells the person
+     * who calls and why, then bridges; nobody answers within `warmRingSeconds`: the caller stays with TOM.
+     */
+    warmTransfer: bool().default(false),
+    /** The context the answered staff leg runs (shipped: `tom-warm`). */
+    warmContext: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a context name").default("tom-warm"),
+    /** Seconds the target rings; with the briefing it stays within TOM's 30 s bound of a transfer. */
+    warmRingSeconds: int(5, 20).default(15),
   }).refine((a) => !a.amiEnabled || a.amiSecret !== "", {
     message: "asterisk.amiEnabled needs the manager user's secret in TOM_ASTERISK_AMI_SECRET",
     path: ["amiSecret"],
@@ -127,6 +137,15 @@ export const ConfigSchema = z.object({
   answer: z.enum(["pipeline", "echo"]).default("pipeline"),
   /** Start managed engines as child processes (false: only check them). */
   manageEngines: bool().default(true),
+  /** Real models (`tom models`, infra/engines/models_catalog.ts). */
+  models: z.object({
+    /** A catalogue file of the practice's own (same schema), merged over the built-in one. */
+    catalog: z.string().default(""),
+    /** A base URL on the practice's network or a directory (USB disk) that replaces every source. */
+    mirror: z.string().default(""),
+    /** `deno task start` pulls the profile's default models when the sources are reachable. */
+    autoPull: bool().default(true),
+  }).prefault({}),
   stt: z.object({
     kind: z.enum(["whisper-server", "none"]).default("whisper-server"),
     url: url().default("http://127.0.0.1:8178"),
@@ -137,6 +156,15 @@ export const ConfigSchema = z.object({
     model: z.string().default(""),
     language: z.string().min(2).max(8).default("de"),
     threads: int(1, 256).default(2),
+    /**
+     * whisper-server processes behind the shared fair queue (`TOM_STT_POOL_SIZE`; 0: sized from the box,
+     * infra/engines/pool.ts). The first serves on `url`, the others on `poolPort`, `poolPort + 1`, ...
+     * (`poolPort` 0: `url`'s port + 100, + 200, ...).
+     */
+    poolSize: int(0, 64).default(0),
+    poolPort: int(0, 65535).default(0),
+    /** whisper-server uses the GPU when it was built for one (`TOM_STT_GPU=false`: `-ng`, CPU only). */
+    gpu: bool().default(true),
   }).prefault({}),
   llm: z.object({
     kind: z.enum(["llama-server", "ollama", "openai", "none"]).default("llama-server"),
@@ -147,6 +175,17 @@ export const ConfigSchema = z.object({
     modelName: z.string().default("tom"),
     threads: int(1, 256).default(2),
     contextSize: int(256, 1_048_576).default(4096),
+    /**
+     * llama-server's parallel slots (`--parallel`, `TOM_LLM_PARALLEL`; 0: as many as STT pool members).
+     * Each slot keeps `contextSize`: the server is started with `-c contextSize * parallel`.
+     */
+    parallel: int(0, 64).default(0),
+    /**
+     * Layers llama-server keeps on the GPU (`-ngl`, `TOM_LLM_GPU_LAYERS`): `auto` (default: every layer on
+     * the GPU profiles, llama.cpp's own choice on cpu-dev), `all`, or a number (0: CPU only).
+     */
+    gpuLayers: z.string().regex(/^(auto|all|\d{1,3})$/, "expected auto, all or a number of layers")
+      .default("auto"),
   }).prefault({}),
   tts: z.object({
     kind: z.enum(["espeak-ng", "piper", "none"]).default("espeak-ng"),
@@ -323,6 +362,16 @@ export const ConfigSchema = z.object({
     endOfTurnSilenceMs: intIn(PB.endOfTurnSilenceMs).default(500),
     /** Speech while TOM talks interrupts at once from this length (ms); shorter bursts are checked for "ja", "mhm". */
     bargeInMinMs: intIn(PB.bargeInMinMs).default(500),
+    /** Speculative end of turn (STT and LLM start in a short pause; false: the fixed silence, the baseline). */
+    speculative: bool().default(true),
+    /** The pause that starts speculative work, and the silences for complete / unfinished endings (ms). */
+    speculativePauseMs: intIn(PB.speculativePauseMs).default(200),
+    earlyEndSilenceMs: intIn(PB.earlyEndSilenceMs).default(300),
+    lateEndSilenceMs: intIn(PB.lateEndSilenceMs).default(1200),
+    /** Caller speech while TOM talks after which its words decide a barge-in (ms); 0: `bargeInMinMs` only. */
+    bargeInProbeMs: intIn(PB.bargeInProbeMs).default(250),
+    /** The reply's first audio starts at the first clause of a long first sentence (false: at its full stop). */
+    clauseStart: bool().default(true),
     /** Caller silence before TOM asks again (s), and how often before a polite goodbye. */
     silenceRepromptSeconds: intIn(scaledBounds(PB.silenceRepromptMs, 1000)).default(8),
     maxReprompts: intIn(PB.maxReprompts).default(1),
@@ -510,6 +559,13 @@ function describeValue(v: unknown): string {
 function resolvePaths(c: Config, cwd: string, env: Record<string, string>): Config {
   const enginesDir = resolve(cwd, c.enginesDir || defaultEnginesDir((k) => env[k]));
   const inEngines = (p: string, rel: string) => (p ? resolve(cwd, p) : join(enginesDir, rel));
+  // An empty model key takes the model chosen with `tom models use` (infra/engines/model_selection.ts).
+  let selected: ModelSelection;
+  try {
+    selected = readModelSelection(enginesDir);
+  } catch (e) {
+    throw new ConfigError([e instanceof Error ? e.message : String(e)]);
+  }
   return {
     ...c,
     dataDir: resolve(cwd, c.dataDir),
@@ -518,13 +574,22 @@ function resolvePaths(c: Config, cwd: string, env: Record<string, string>): Conf
       ...c.stt,
       bin: inEngines(c.stt.bin, "bin/whisper-server"),
       cliBin: inEngines(c.stt.cliBin, "bin/whisper-cli"),
-      model: inEngines(c.stt.model, "models/synthetic-whisper-tiny.bin"),
+      model: inEngines(c.stt.model, `models/${selected.stt ?? "synthetic-whisper-tiny.bin"}`),
     },
     llm: {
       ...c.llm,
       bin: inEngines(c.llm.bin, "bin/llama-server"),
-      model: inEngines(c.llm.model, "models/synthetic-llama.gguf"),
+      model: inEngines(c.llm.model, `models/${selected.llm ?? "synthetic-llama.gguf"}`),
     },
+    tts: {
+      ...c.tts,
+      model: c.tts.model || !selected.tts ? c.tts.model : join(enginesDir, "models", selected.tts),
+      // Piper without its own binary: the release `tom models pull piper-linux-ARCH` unpacked, if any.
+      ...(c.tts.kind === "piper" && ["", "espeak-ng", "piper"].includes(c.tts.bin)
+        ? { bin: piperRuntimeBin(enginesDir) ?? "piper" }
+        : {}),
+    },
+    models: { ...c.models, catalog: c.models.catalog ? resolve(cwd, c.models.catalog) : "" },
     vad: { ...c.vad, model: inEngines(c.vad.model, "models/silero_vad_16k_op15.onnx") },
   };
 }

@@ -24,6 +24,19 @@ import {
   systemProbes,
 } from "./engines/hardware.ts";
 import { Supervisor } from "./supervisor.ts";
+import { sizeEnginePools } from "./engines/pool.ts";
+import { demoModelRoles, realModelsHint } from "./engines/model_selection.ts";
+import { buildWarning, builtBackend } from "./engines/gpu_build.ts";
+import {
+  describeLlama,
+  describeWhisper,
+  parseLlamaLog,
+  parseWhisperLog,
+  type VramBudget,
+  vramBudget,
+} from "./engines/gpu_offload.ts";
+import { loadCatalogue } from "./engines/models_catalog.ts";
+import { basename, join } from "node:path";
 
 /** One engine as the doctor saw it. */
 export interface DoctorEngine {
@@ -71,6 +84,14 @@ export interface DoctorReport {
   engines: DoctorEngine[];
   gates: GateResult[];
   warnings: string[];
+  /** How many calls at once: the STT pool and LLM slots TOM will start, and the admission limit. */
+  capacity?: { sttPool: number; llmParallel: number; why: string; maxCalls: number };
+  /** What the engines were built for (`cpu`, `vulkan`, `cuda-89`; stamps beside the binaries). */
+  builtFor?: { stt?: string; llm?: string };
+  /** Where each model runs, from the engines' own logs (absent: no log yet). */
+  placement?: string[];
+  /** Whether the catalogue's VRAM needs of every loaded model fit the GPU (absent: no GPU). */
+  vramBudget?: VramBudget;
 }
 
 /**
@@ -203,12 +224,23 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
   const gates = evaluateGates({ ram, gpu, engines });
   const warnings: string[] = [];
   if (specError) warnings.push(specError);
+  const demo = demoModelRoles(config);
+  if (demo.length > 0) {
+    warnings.push(
+      `synthetic demo models active (${demo.join(", ")}): TOM does not really understand or speak yet; ` +
+        realModelsHint(config.profile),
+    );
+  }
   if (disk && disk.freeBytes < MIN_FREE_DISK_BYTES) {
     warnings.push(`only ${gib(disk.freeBytes)} free on the disk of ${disk.path}`);
   }
   if (ram.totalBytes === 0) warnings.push("memory could not be read (tom doctor needs --allow-sys)");
   else if (ram.availableBytes < 1 * GIB) warnings.push(`only ${gib(ram.availableBytes)} of memory available`);
-  if (!disk) warnings.push(`disk space of ${config.dataDir} could not be read (df failed or not permitted)`);
+  if (!disk) {
+    warnings.push(`disk space of ${config.dataDir} could not be read (statfs failed or not permitted)`);
+  }
+  const gpuFacts = await gpuReport(config, gpu, capacityOf(config, cpu, gpu)?.sttPool ?? 1);
+  for (const w of gpuFacts.warnings) warnings.push(w);
   const gate = PROFILE_GATE[config.profile];
   const gateOk = gates.find((g) => g.name === gate)?.pass ?? false;
   return {
@@ -223,7 +255,83 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
     engines,
     gates,
     warnings,
+    capacity: capacityOf(config, cpu, gpu),
+    builtFor: gpuFacts.builtFor,
+    ...(gpuFacts.placement.length > 0 ? { placement: gpuFacts.placement } : {}),
+    ...(gpuFacts.budget ? { vramBudget: gpuFacts.budget } : {}),
   };
+}
+
+async function logTail(path: string): Promise<string | undefined> {
+  try {
+    using f = await Deno.open(path, { read: true });
+    const size = (await f.stat()).size;
+    await f.seek(Math.max(0, size - 256 * 1024), Deno.SeekMode.Start);
+    const buf = new Uint8Array(Math.min(size, 256 * 1024));
+    let off = 0;
+    while (off < buf.length) {
+      const n = await f.read(buf.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    return new TextDecoder().decode(buf.subarray(0, off));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The engines' build, where their models run (their logs) and the VRAM budget (catalogue vs GPU). */
+async function gpuReport(config: Config, gpu: GpuFacts, sttPool: number) {
+  const builtFor = {
+    stt: config.stt.kind === "whisper-server" ? await builtBackend(config.stt.bin) : undefined,
+    llm: config.llm.kind === "llama-server" ? await builtBackend(config.llm.bin) : undefined,
+  };
+  const warnings = [
+    ...new Set([builtFor.stt, builtFor.llm].map((b) => buildWarning(b, gpu.present, config.profile))),
+  ].filter((w): w is string => w !== undefined);
+  const placement: string[] = [];
+  const logs = join(config.dataDir, "logs");
+  const sttLog = config.stt.kind === "whisper-server" ? await logTail(join(logs, "stt.log")) : undefined;
+  if (sttLog) placement.push(describeWhisper(parseWhisperLog(sttLog)));
+  const llmLog = config.llm.kind === "llama-server" ? await logTail(join(logs, "llm.log")) : undefined;
+  if (llmLog) placement.push(describeLlama(parseLlamaLog(llmLog)));
+  const device = gpu.devices[0];
+  let budget: VramBudget | undefined;
+  if (device) {
+    let need = (_f: string) => 0;
+    try {
+      const cat = loadCatalogue(config.models.catalog);
+      need = (file: string) =>
+        cat.entries.find((e) => e.files.some((f) => f.file === basename(file)))?.vramMiB ?? 0;
+    } catch { /* an unreadable practice catalogue is reported by tom models */ }
+    budget = vramBudget(
+      {
+        sttMiB: config.stt.kind === "whisper-server" ? need(config.stt.model) : 0,
+        llmMiB: config.llm.kind === "llama-server" ? need(config.llm.model) : 0,
+      },
+      sttPool,
+      Math.round(device.memoryTotalBytes / 1024 ** 2),
+    );
+    if (!budget.holds) warnings.push(`VRAM budget does not hold with every model loaded: ${budget.detail}`);
+  }
+  return { builtFor, warnings, placement, budget };
+}
+
+/** The pool sizes `tom serve` will choose on this box (infra/engines/pool.ts) and `TOM_MAX_CALLS`. */
+function capacityOf(config: Config, cpu: CpuFacts, gpu: GpuFacts): DoctorReport["capacity"] {
+  const d = gpu.present ? gpu.devices[0] : undefined;
+  let sttModelBytes = 0;
+  try {
+    sttModelBytes = config.stt.model ? Deno.statSync(config.stt.model).size : 0;
+  } catch {
+    sttModelBytes = 0;
+  }
+  const s = sizeEnginePools(config, {
+    cores: cpu.cores || 1,
+    gpuFreeBytes: d ? Math.max(0, d.memoryTotalBytes - d.memoryUsedBytes) : undefined,
+    sttModelBytes,
+  });
+  return { ...s, maxCalls: config.maxCalls };
 }
 
 const mark = (ok: boolean) => (ok ? "✓" : "✗");
@@ -264,6 +372,25 @@ export function formatDoctor(r: DoctorReport): string {
     const mine = g.name === r.gate ? " (configured profile)" : "";
     lines.push(`  ${mark(g.pass)} ${g.name}${mine}`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
+  }
+  if (r.capacity) {
+    const c = r.capacity;
+    lines.push("", "Capacity");
+    lines.push(`  STT pool ${c.sttPool} whisper-server(s), LLM ${c.llmParallel} slot(s) (${c.why})`);
+    lines.push(
+      `  TOM_MAX_CALLS ${c.maxCalls === 0 ? "0 (no limit: one call too many slows every call)" : c.maxCalls}`,
+    );
+    lines.push(
+      "  set it to the largest number of calls whose p95 voice-to-voice stays within budget:",
+      "  deno run -A tests/bench/capacity_bench.ts --pool N --search (or `tom probe --calls C --stagger MS`)",
+    );
+  }
+  if (r.builtFor || r.placement || r.vramBudget) {
+    lines.push("", "GPU");
+    const b = r.builtFor;
+    if (b) lines.push(`  engines built for: stt ${b.stt ?? "-"}, llm ${b.llm ?? "-"}`);
+    for (const p of r.placement ?? []) lines.push(`  ${p}`);
+    if (r.vramBudget) lines.push(`  ${mark(r.vramBudget.holds)} VRAM budget: ${r.vramBudget.detail}`);
   }
   if (r.warnings.length > 0) {
     lines.push("", "Warnings");

@@ -17,9 +17,10 @@ export { type DoctorReport, formatDoctor, runDoctor } from "./doctor.ts";
 export { loadOrCreateSecret } from "./secrets.ts";
 export { createHttpApp, type ReadinessCheck } from "./http.ts";
 export { serveNode } from "./http_server.ts";
-export { allowedNetHosts, egressSandboxed, servePermissionFlags } from "./permissions.ts";
+export { allowedNetHosts, egressSandboxed, servedPrograms, servePermissionFlags } from "./permissions.ts";
 export { VERSION } from "./version.ts";
 export { type EngineSpec, engineSpecs } from "./engines/specs.ts";
+export { autoSizeEnginePools, type PoolSizing, sizeEnginePools, sttPoolUrls } from "./engines/pool.ts";
 export { checkEngines } from "./engines/health.ts";
 export { Supervisor } from "./supervisor.ts";
 export { formatProgress } from "./engines/progress.ts";
@@ -27,3 +28,31 @@ export { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/
 export { type BoundedOption, type Bounds, PIPELINE_BOUNDS } from "./pipeline_bounds.ts";
 export { doctorMain } from "./doctor.ts";
 export { createMailTransport, mailConfigured, type MailMessage, type MailTransport } from "./mail.ts";
+export {
+  BUILTIN_CATALOGUE,
+  type Catalogue,
+  CatalogueError,
+  CatalogueSchema,
+  findEntry,
+  loadCatalogue,
+  type ModelEntry,
+  type Profile,
+  profileEntries,
+  PROFILES,
+} from "./engines/models_catalog.ts";
+export {
+  entryInstalled,
+  hashFile,
+  ModelPullError,
+  modelsDir,
+  pullEntry,
+  type PullProgress,
+  verifyEntry,
+} from "./engines/model_pull.ts";
+export {
+  demoModelRoles,
+  isSyntheticModel,
+  readModelSelection,
+  realModelsHint,
+  writeModelSelection,
+} from "./engines/model_selection.ts";

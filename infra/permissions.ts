@@ -11,6 +11,8 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "./config.ts";
+import { managedCommand } from "./engines/specs.ts";
+import { sttPoolUrls } from "./engines/pool.ts";
 
 /** Loopback names that are always allowed. */
 export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
@@ -22,7 +24,8 @@ export function allowedNetHosts(config: Config): string[] {
   hosts.add(hostPort(config.audiosocket.host, config.audiosocket.port));
   for (
     const u of [
-      config.stt.kind !== "none" ? config.stt.url : "",
+      // Every STT pool member (infra/engines/pool.ts), each on its own port.
+      ...(config.stt.kind !== "none" ? sttPoolUrls(config) : []),
       config.llm.kind !== "none" ? config.llm.url : "",
     ]
   ) {
@@ -88,33 +91,56 @@ export interface PermissionOptions {
 }
 
 /**
+ * The programs `tom serve` may run, each with the arguments TOM builds itself (no caller or administrator
+ * text is ever an argument a program interprets as a command, a file to execute or a URL):
+ * - tom-engine-guard (managed engines only), which starts the provisioned whisper-server and llama-server
+ *   with the command lines of infra/engines/specs.ts and nothing else (engine_guard.c): the servers
+ *   themselves can download (`-mu`, `-hf`) and start programs (`--mcp-servers-json`, `--tools`,
+ *   `--convert`), so they are not on the list; a server outside the engines directory (`TOM_STT_BIN`,
+ *   `TOM_LLM_BIN`) is, trusted as the administrator installed it;
+ * - whisper-cli (the STT fallback, when `stt.cliBin` is set): model, a temp WAV, language, output path;
+ * - espeak-ng (TTS, and `tom probe`'s caller voice): voice, speed, pitch; the text goes through stdin;
+ * - piper (TTS kind piper): model, speaker, length scale; the text goes through stdin;
+ * - nvidia-smi (GPU facts for the admin UI's doctor page and /metrics): fixed query arguments.
+ * Not sox (it runs a shell for a `|cmd` input file; WAV, resampling and G.711 are in-process in
+ * gateway/audio) and not df (disk space comes from statfs, infra/engines/hardware.ts).
+ */
+export function servedPrograms(config: Config): string[] {
+  const run = [
+    ...(config.manageEngines && config.stt.kind === "whisper-server"
+      ? [managedCommand(config, config.stt.bin, "whisper-server", []).command]
+      : []),
+    ...(config.stt.kind !== "none" ? [config.stt.cliBin] : []),
+    ...(config.manageEngines && config.llm.kind === "llama-server"
+      ? [managedCommand(config, config.llm.bin, "llama-server", []).command]
+      : []),
+    ...(config.tts.kind === "espeak-ng" ? [config.tts.bin] : []),
+    // Piper's default binary name when TOM_TTS_BIN is left at its espeak-ng default (pipeline/engines/tts.ts).
+    ...(config.tts.kind === "piper" ? [config.tts.bin === "espeak-ng" ? "piper" : config.tts.bin] : []),
+    "espeak-ng",
+    "nvidia-smi",
+  ];
+  return [...new Set(run.filter((r) => r !== "" && findExecutable(r)))];
+}
+
+/**
  * The `deno run` permission flags of `tom serve` for this configuration.
  *
  * Reading is allowed everywhere (the code, engines and models live in several places; reading is not
- * egress); writing only to the data directory and the temporary directory; running only the engine
- * binaries and the system tools doctor uses; the network per {@linkcode allowedNetHosts}.
+ * egress); writing only to the data directory and the temporary directory; running only
+ * {@linkcode servedPrograms}; the network per {@linkcode allowedNetHosts}.
  */
 export function servePermissionFlags(config: Config, opts: PermissionOptions = {}): string[] {
   const net = config.egress.allowAll ? "--allow-net" : `--allow-net=${allowedNetHosts(config).join(",")}`;
   const write = [config.dataDir, tmpdir(), ...(opts.extraWrite ?? [])];
-  const run = [
-    config.stt.bin,
-    config.stt.cliBin,
-    config.llm.bin,
-    config.tts.bin,
-    // Piper's default binary name when TOM_TTS_BIN is left at its espeak-ng default (pipeline/engines/tts.ts).
-    ...(config.tts.kind === "piper" ? ["piper"] : []),
-    "espeak-ng",
-    "sox",
-    "nvidia-smi",
-    "df",
-  ];
+  const run = servedPrograms(config);
   return [
     "--no-prompt",
     net,
     "--allow-read",
     `--allow-write=${write.join(",")}`,
-    `--allow-run=${[...new Set(run.filter((r) => r !== "" && findExecutable(r)))].join(",")}`,
+    // Deno refuses an empty list: with no program installed, no program may run at all.
+    ...(run.length > 0 ? [`--allow-run=${run.join(",")}`] : []),
     "--allow-env",
     "--allow-sys",
   ];

@@ -42,6 +42,14 @@ export const PIPELINE_BOUNDS = Object.freeze(
     historyTurns: { min: 0, max: 200 },
     tickMs: { min: 5, max: 10_000 },
     ratingWaitMs: { min: 500, max: 120_000 },
+    /** Speculative end of turn: the pause that starts STT and the LLM early (below the end-of-turn silence). */
+    speculativePauseMs: { min: 40, max: 2_000 },
+    /** Silence that confirms a turn whose words end like a complete sentence or question. */
+    earlyEndSilenceMs: { min: 20, max: 10_000 },
+    /** Silence that confirms a turn ending in "und", "weil", "der", "äh" (the caller is not done). */
+    lateEndSilenceMs: { min: 20, max: 10_000 },
+    /** Caller speech while TOM talks after which its words are transcribed to decide a barge-in; 0: off. */
+    bargeInProbeMs: { min: 0, max: 5_000 },
   } satisfies Record<string, Bounds>,
 );
 

@@ -17,7 +17,11 @@ export function loadOrCreateSecret(dataDir: string, name: string, bytes = 32): s
   const file = join(dir, name);
   try {
     const text = Deno.readTextFileSync(file).trim();
-    if (text.length >= 32) return text;
+    if (text.length >= 32) {
+      // A file (or directory) an earlier version or a copy left readable by others is narrowed.
+      ownerOnly(dir, file);
+      return text;
+    }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
@@ -26,5 +30,13 @@ export function loadOrCreateSecret(dataDir: string, name: string, bytes = 32): s
   const tmp = `${file}.${Deno.pid}.tmp`;
   Deno.writeTextFileSync(tmp, value + "\n", { mode: 0o600 });
   Deno.renameSync(tmp, file);
+  ownerOnly(dir, file);
   return value;
+}
+
+/** Mode 0700 on the directory and 0600 on the file, whatever the umask or an older version left. */
+function ownerOnly(dir: string, file?: string): void {
+  if (Deno.build.os === "windows") return;
+  Deno.chmodSync(dir, 0o700);
+  if (file !== undefined) Deno.chmodSync(file, 0o600);
 }

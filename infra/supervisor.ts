@@ -31,6 +31,8 @@ export interface ExitInfo {
 /** One engine's status, for `/readyz`, metrics and the admin UI. */
 export interface EngineStatus {
   name: EngineName;
+  /** The pool member (`stt#2`); absent for the first or only process of an engine. */
+  label?: string;
   kind: EngineKind;
   managed: boolean;
   pid: number | null;
@@ -186,7 +188,7 @@ export class Supervisor {
         e.state = "starting";
         await this.#check(e, null);
         if ((e.state as EngineState) !== "healthy") {
-          this.#log.warn(`Engine ${e.spec.name} is not ready`, { reason: e.reason });
+          this.#log.warn(`Engine ${e.spec.label ?? e.spec.name} is not ready`, { reason: e.reason });
         }
         this.#track(this.#pollLoop(e, null));
       }));
@@ -201,6 +203,7 @@ export class Supervisor {
     return this.#engines.map((e) => {
       const s: EngineStatus = {
         name: e.spec.name,
+        ...(e.spec.label ? { label: e.spec.label } : {}),
         kind: e.spec.kind,
         managed: e.spec.managed,
         pid: e.proc?.pid ?? null,
@@ -255,9 +258,16 @@ export class Supervisor {
     e.state = "starting";
     e.failedChecks = 0;
     if (e.restarts > 0) {
-      this.#log.info(`Engine ${e.spec.name} restarted`, { pid: proc.pid, restarts: e.restarts, delayMs });
+      this.#log.info(`Engine ${e.spec.label ?? e.spec.name} restarted`, {
+        pid: proc.pid,
+        restarts: e.restarts,
+        delayMs,
+      });
       this.#emit({ type: "restarted", name: e.spec.name, pid: proc.pid, restarts: e.restarts, delayMs });
-    } else this.#log.info(`Engine ${e.spec.name} started`, { pid: proc.pid, args: e.spec.args });
+    } else {this.#log.info(`Engine ${e.spec.label ?? e.spec.name} started`, {
+        pid: proc.pid,
+        args: e.spec.args,
+      });}
     this.#emit({ type: "started", name: e.spec.name, pid: proc.pid });
     this.#track(proc.exited().then((st) => this.#onExit(e, proc, st)));
     this.#track(this.#pollLoop(e, proc));
@@ -282,7 +292,12 @@ export class Supervisor {
       (e.lastTail.length > 0 ? `; last output: ${e.lastTail.at(-1)}` : "");
     e.state = "restarting";
     this.#emit({ type: "exited", name: e.spec.name, pid, code: st.code, signal: st.signal ?? null });
-    this.#log.warn(`Engine ${e.spec.name} exited`, { pid, how, delayMs, lastOutput: e.lastTail.slice(-5) });
+    this.#log.warn(`Engine ${e.spec.label ?? e.spec.name} exited`, {
+      pid,
+      how,
+      delayMs,
+      lastOutput: e.lastTail.slice(-5),
+    });
     if (!e.everReady && ++e.startExits >= this.#o.maxStartExits) {
       e.ready.reject(this.#startError(e, `exited ${e.startExits} times while starting (last: ${how})`));
     }
@@ -296,7 +311,7 @@ export class Supervisor {
   #startError(e: Engine, what: string): SupervisorError {
     return new SupervisorError(
       e.spec.name,
-      `Engine ${e.spec.name} (${e.spec.kind}) ${what}`,
+      `Engine ${e.spec.label ?? e.spec.name} (${e.spec.kind}) ${what}`,
       e.lastTail.slice(-10),
     );
   }
@@ -332,7 +347,7 @@ export class Supervisor {
         e.reason = undefined;
         e.everReady = true;
         e.ready.resolve();
-        this.#log.info(`Engine ${e.spec.name} is healthy`, { latencyMs: h.latencyMs });
+        this.#log.info(`Engine ${e.spec.label ?? e.spec.name} is healthy`, { latencyMs: h.latencyMs });
         this.#emit({ type: "healthy", name: e.spec.name });
       }
       return;
@@ -343,13 +358,16 @@ export class Supervisor {
     e.healthySince = null;
     if (e.state !== "unhealthy") {
       e.state = "unhealthy";
-      this.#log.warn(`Engine ${e.spec.name} is unhealthy`, { reason: e.reason });
+      this.#log.warn(`Engine ${e.spec.label ?? e.spec.name} is unhealthy`, { reason: e.reason });
       this.#emit({ type: "unhealthy", name: e.spec.name, reason: e.reason });
     }
     if (proc && e.failedChecks >= this.#o.maxFailedChecks) {
-      this.#log.error(`Engine ${e.spec.name} failed ${e.failedChecks} checks in a row; killing it`, {
-        pid: proc.pid,
-      });
+      this.#log.error(
+        `Engine ${e.spec.label ?? e.spec.name} failed ${e.failedChecks} checks in a row; killing it`,
+        {
+          pid: proc.pid,
+        },
+      );
       proc.kill("SIGKILL");
     }
   }
@@ -390,15 +408,18 @@ export class Supervisor {
     ]);
     clearTimeout(timer);
     if (!exited) {
-      this.#log.warn(`Engine ${e.spec.name} ignored SIGTERM for ${this.#o.stopTimeoutMs} ms; killing it`, {
-        pid: proc.pid,
-      });
+      this.#log.warn(
+        `Engine ${e.spec.label ?? e.spec.name} ignored SIGTERM for ${this.#o.stopTimeoutMs} ms; killing it`,
+        {
+          pid: proc.pid,
+        },
+      );
       proc.kill("SIGKILL");
     }
     const st = await proc.exited();
     e.lastExit = { code: st.code, signal: st.signal ?? null, at: this.#now() };
     e.proc = null;
     e.state = "stopped";
-    this.#log.info(`Engine ${e.spec.name} stopped`, { pid: proc.pid });
+    this.#log.info(`Engine ${e.spec.label ?? e.spec.name} stopped`, { pid: proc.pid });
   }
 }

@@ -4,6 +4,7 @@
 import type { VNode } from "preact";
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { callerText, type CallerTexts, noticeCaller } from "../ui/client/mod.ts";
 
 const LOG_ROLE = { role: "log" } as Record<string, string>;
 
@@ -39,6 +40,7 @@ export interface LiveCallsProps {
     transfer: string;
     transferFailed: string;
     reasons: Record<string, string>;
+    caller: CallerTexts;
   };
 }
 
@@ -68,7 +70,9 @@ function alertOf(
       callId: e.callId,
       at: e.at,
       urgent: false,
-      text: `${head}: ${why}${summary ? ` – „${summary}“` : ""}`,
+      text: `${head}: ${callerText(noticeCaller(d.caller), t.caller)} – ${why}${
+        summary ? ` – „${summary}“` : ""
+      }`,
     };
   }
   return null;

@@ -1,12 +1,18 @@
 /** @jsxImportSource preact */
 /** @jsxRuntime automatic */
 // Calls being transferred to staff, on top of /requests: a notice per `transfer` of /api/live/inbox
-// ("Anrufer wird verbunden – {reason} – „{summary}“"), updated when the target answers or the transfer
+// ("Anrufer wird verbunden – {caller} – {reason} – „{summary}“"), updated when the target answers or the transfer
 // fails, gone when the call ends (`transfer_end`) or after `ttlMs`. A status region: screen readers read it.
 import type { VNode } from "preact";
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { onInboxEvent } from "../ui/client/mod.ts";
+import {
+  callerText,
+  type CallerTexts,
+  type NoticeCaller,
+  noticeCaller,
+  onInboxEvent,
+} from "../ui/client/mod.ts";
 
 /** Props of {@linkcode TransferNotices}. */
 export interface TransferNoticesProps {
@@ -17,6 +23,7 @@ export interface TransferNoticesProps {
     failed: string;
     label: string;
     reasons: Record<string, string>;
+    caller: CallerTexts;
   };
   /** How long a notice stays without news of its call (default three minutes). */
   ttlMs?: number;
@@ -27,13 +34,14 @@ interface Notice {
   outcome: string;
   reason: string;
   summary: string;
+  caller?: NoticeCaller;
 }
 
 /** The notice's text. */
 function noticeText(n: Notice, t: TransferNoticesProps["texts"]): string {
   const head = n.outcome === "connected" ? t.connected : n.outcome === "failed" ? t.failed : t.started;
   const why = t.reasons[n.reason] ?? n.reason;
-  return `${head} – ${why}${n.summary ? ` – „${n.summary}“` : ""}`;
+  return `${head} – ${callerText(n.caller, t.caller)} – ${why}${n.summary ? ` – „${n.summary}“` : ""}`;
 }
 
 /** The island. */
@@ -57,6 +65,7 @@ export default function TransferNotices(p: TransferNoticesProps): VNode {
         outcome: e.data.outcome ?? "started",
         reason: e.data.reason ?? "",
         summary: e.data.summary ?? old?.summary ?? "",
+        caller: noticeCaller(e.data.caller) ?? old?.caller,
       };
       notices.value = [n, ...notices.value.filter((x) => x.callId !== callId)].slice(0, 10);
       clearTimeout(timers.get(callId));

@@ -8,23 +8,36 @@
  * @module
  */
 import type { Meter, Tracer } from "@opentelemetry/api";
-import type { Answerer, TransferTo } from "../gateway/mod.ts";
+import type { Answerer, TransferCaller, TransferTo } from "../gateway/mod.ts";
 import type { Config } from "../infra/mod.ts";
 import type { TranscriptKeyring } from "../store/crypto/mod.ts";
 import { createRequest, storeTranscriptTurn } from "../store/crypto/mod.ts";
 import type { Logger } from "../infra/mod.ts";
 import {
   appendAudit,
+  birthDateMatches,
+  type CallIdentity,
+  getCallerCheck,
   getMemory,
   getPerson,
   getPractice,
+  identityData,
+  identityTrusted,
+  pinMatches,
   type Practice,
   recordTurnMetrics,
   type RequestKind,
   type RequestUrgency,
+  setCallIdentity,
   type Store,
 } from "../store/mod.ts";
-import { type CallSummary, type FinishedTurn, PipelineCall, type RatingDialogue } from "./call_pipeline.ts";
+import {
+  type CallDeps,
+  type CallSummary,
+  type FinishedTurn,
+  PipelineCall,
+  type RatingDialogue,
+} from "./call_pipeline.ts";
 import { type PipelineOptions, resolvePipelineOptions } from "./defaults.ts";
 import { vadNegThresholdFor } from "./config_options.ts";
 import type { LlmEngine, SttEngine, TtsEngine, Vad } from "./engines/types.ts";
@@ -128,13 +141,89 @@ export function numberSaid(e164: string, callerTexts: readonly string[]): boolea
   return national.length > 0 && heard.includes(national);
 }
 
-/** The caller's context for the prompt: name and memory, only when the person consented. */
-export function callerContext(store: Store, owner: CallOwner): CallerContext | undefined {
-  if (!owner.personId) return undefined;
+/**
+ * Who is calling, for the staff who take a transfer: the number the network gave (E.164) and the name of
+ * the person the call belongs to. A name found by the number alone is marked `number_match` (caller ID is
+ * not proof); a call TOM placed to the person is `placed`.
+ */
+export function callerForStaff(
+  store: Store | undefined,
+  owner: CallOwner,
+  callerId: string | null,
+  direction: "inbound" | "outbound",
+): TransferCaller {
+  let name: string | undefined;
+  try {
+    name = store && owner.personId
+      ? getPerson(store, owner.accountId, owner.personId)?.displayName
+      : undefined;
+  } catch {
+    name = undefined; // the notice goes out without the name
+  }
+  const identity = direction === "outbound" && name
+    ? "placed"
+    : name || callerId
+    ? "number_match"
+    : "unknown";
+  return { ...(callerId ? { number: callerId } : {}), ...(name ? { name } : {}), identity };
+}
+
+/**
+ * The caller's context for the prompt, only when the person consented: name and memory for a proven
+ * caller (`placed`, `verified`); for a caller ID match alone at most the first name, marked unconfirmed,
+ * and nothing else (no memory, no health notes: caller ID can be spoofed).
+ */
+export function callerContext(
+  store: Store,
+  owner: CallOwner,
+  identity: CallIdentity = "number_match",
+): CallerContext | undefined {
+  if (!owner.personId || identity === "unknown") return undefined;
   const person = getPerson(store, owner.accountId, owner.personId);
   if (!person || !person.consentTranscript) return undefined;
+  if (!identityTrusted(identity)) {
+    return { displayName: person.displayName.trim().split(/\s+/)[0], unconfirmed: true };
+  }
   const memory = getMemory(store, owner.accountId, owner.personId);
   return { displayName: person.displayName, kind: person.kind, memory: memory?.memory };
+}
+
+/**
+ * The identity check this call asks for, or undefined: only a caller ID match, in a practice that chose a
+ * check, for a person with the value stored (without one the call stays a number match). Every attempt
+ * is audited without the digits; `verified` raises the call's identity in the store.
+ */
+function checkFor(
+  store: Store,
+  keyring: TranscriptKeyring,
+  owner: CallOwner & { personId: string },
+  callId: string,
+  verified: () => void,
+): CallDeps["identityCheck"] {
+  const { method, maxAttempts } = getCallerCheck(store, owner.accountId);
+  const has = identityData(store, owner.accountId, owner.personId);
+  if (method === "none" || (method === "birth_date" ? !has.birthDate : !has.pin)) return undefined;
+  const { accountId, personId } = owner;
+  return {
+    method,
+    maxAttempts,
+    matches: (entry) =>
+      method === "birth_date"
+        ? birthDateMatches(store, keyring, accountId, personId, entry)
+        : pinMatches(store, accountId, personId, entry),
+    attempted: (a) =>
+      appendAudit(store, accountId, {
+        actorUserId: null,
+        action: "call.identity_check",
+        subjectType: "call",
+        subjectId: callId,
+        detail: { method, attempt: a.attempt, ok: a.ok, via: a.via, person_id: personId },
+      }),
+    verified: () => {
+      setCallIdentity(store, accountId, callId, "verified");
+      verified();
+    },
+  };
 }
 
 /**
@@ -258,9 +347,28 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
         ctx.log.warn("policy variant has unusable pipeline parameters", { error: e });
       }
     }
+    // How far the caller is proven: the session's level, raised to "verified" by the identity check.
+    let identity: CallIdentity = ctx.identity ??
+      (!owner.personId ? "unknown" : ctx.direction === "outbound" ? "placed" : "number_match");
+    const caller = callerForStaff(store, owner, callerId, ctx.direction);
+    let identityCheck: CallDeps["identityCheck"];
+    if (identity === "number_match" && store && keyring && owner.personId) {
+      try {
+        identityCheck = checkFor(store, keyring, { ...owner, personId: owner.personId }, ctx.callId, () => {
+          identity = "verified";
+          caller.identity = "verified";
+        });
+      } catch (e) {
+        ctx.log.warn("could not prepare the identity check; the call stays a number match", { error: e });
+      }
+    }
     const systemPrompt = () => {
       const policy = learned.policy?.policy ?? DEFAULT_POLICY;
-      return buildSystemPrompt(policy, store ? callerContext(store, owner) : undefined, practiceCtx);
+      return buildSystemPrompt(
+        policy,
+        store ? callerContext(store, owner, identity) : undefined,
+        practiceCtx,
+      );
     };
     const onEnd = async (summary: CallSummary) => {
       try {
@@ -341,6 +449,8 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       onEnd,
       ...(note ? { requests: { note: (n: NoteRequest) => note(n, "call") } } : {}),
       callerId,
+      caller,
+      ...(identityCheck ? { identityCheck } : {}),
       transferTarget: () => transferTargetAt(practice, now()),
     });
   };

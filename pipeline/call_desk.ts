@@ -8,8 +8,15 @@
  *
  * @module
  */
-import { type CallContext, emitPipelineEvent, PIPELINE_RATE, type TransferTo } from "../gateway/mod.ts";
+import {
+  type CallContext,
+  emitPipelineEvent,
+  PIPELINE_RATE,
+  type TransferCaller,
+  type TransferTo,
+} from "../gateway/mod.ts";
 import type { TtsEngine } from "./engines/types.ts";
+import { briefingText, transferBriefing } from "./briefing.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 import { type PhraseCache, synthesizeAll } from "./phrases.ts";
 import type { NoteRequest } from "./tools.ts";
@@ -35,6 +42,8 @@ export interface DeskDeps {
   requests?: CallRequests;
   /** The caller's number in E.164, as the transport gave it (offered to the caller before use). */
   callerId?: string | null;
+  /** Who is calling, for the staff who take a transfer (name and number as far as TOM knows). */
+  caller?: TransferCaller;
   transferTarget?: () => TransferTo | null;
   transferTimeoutMs?: number;
   metrics?: PipelineMetrics;
@@ -171,6 +180,7 @@ export class CallDesk {
         outcome,
         ...(detail ? { detail } : {}),
         ...(summary ? { summary } : {}),
+        ...(this.#d.caller ? { caller: this.#d.caller } : {}),
       });
     const started = this.#h.now();
     if (!target || !out.transfer) {
@@ -186,7 +196,17 @@ export class CallDesk {
       this.#h.ctx.signal,
       AbortSignal.timeout(this.#d.transferTimeoutMs ?? 30_000),
     ]);
-    out.transfer(target, signal).catch((e) => {
+    // A warm transfer tells the person who answers who is calling and why (briefing.ts).
+    const caller = this.#d.caller;
+    const known = caller?.name !== undefined;
+    const nameBasis = !known ? "said" : caller?.identity === "number_match" ? "number" : "checked";
+    const name = caller?.name ?? this.noted.at(-1)?.callerName;
+    const briefing = transferBriefing(
+      briefingText({ name, nameBasis, reason, summary }),
+      this.#d.tts,
+      this.#d.ttsTimeoutMs,
+    );
+    out.transfer({ ...target, briefing }, signal).catch((e) => {
       this.#h.ctx.log.warn("transfer failed", { error: e });
       return { ok: false as const, reason: "failed" as const };
     }).then((r) => {

@@ -11,6 +11,7 @@ import {
   type CallEvent,
   type CallHandler,
   PIPELINE_RATE,
+  type TransferCaller,
   type TransferTo,
 } from "../gateway/mod.ts";
 import { emitPipelineEvent } from "../gateway/mod.ts";
@@ -23,6 +24,9 @@ import type { PipelineMetrics, Stage } from "./metrics.ts";
 import type { PhraseCache } from "./phrases.ts";
 import { buildMessages, type HistoryTurn } from "./prompt.ts";
 import { type ReplyWork, runReply } from "./reply.ts";
+import { Speculation } from "./speculation.ts";
+import { endSilenceFor } from "./turn_cues.ts";
+import type { SttFrame } from "./engines/types.ts";
 import { CALL_TOOLS, type NoteRequest } from "./tools.ts";
 import { CallDesk, type CallRequests } from "./call_desk.ts";
 import { redFlag } from "./red_flags.ts";
@@ -32,13 +36,15 @@ import {
   type CallState,
   type Effect,
   initialState,
+  joinText,
   type MachineOptions,
   type RatingEvent,
   transition,
 } from "./state.ts";
 import { CallUsage } from "./usage.ts";
+import { type CheckOptions, type CheckStep, identityCheck } from "./identity_check.ts";
 import { utteranceDecision } from "./decisions.ts";
-import { isBackchannel, isRepeat, type PhraseName, PHRASES } from "./texts.ts";
+import { isBackchannel, isFarewell, isRepeat, type PhraseName, PHRASES, wantsPerson } from "./texts.ts";
 import { Trace } from "./trace.ts";
 
 /** What one call's pipeline needs. */
@@ -71,6 +77,8 @@ export interface CallDeps {
   requests?: CallRequests;
   /** The caller's number as the transport gave it, in E.164 (confirmed with the caller before use). */
   callerId?: string | null;
+  /** Who is calling, shown to the staff who take a transfer (see TransferCaller). */
+  caller?: TransferCaller;
   /**
    * Where a transfer goes right now (the practice's target for this hour); null: no transfer now (after
    * hours without a target, "no transfer"). Asked at the start and every minute. Without it: never.
@@ -78,6 +86,11 @@ export interface CallDeps {
   transferTarget?: () => TransferTo | null;
   /** How long a transfer may take before it counts as failed (default 30 s). */
   transferTimeoutMs?: number;
+  /**
+   * The caller ID matched a person and the practice asks for a check (identity_check.ts): TOM asks right
+   * after the greeting; `verified` is called once the caller passed it (the prompt is then rebuilt).
+   */
+  identityCheck?: CheckOptions & { verified(): void };
 }
 
 export type { CallRequests };
@@ -159,11 +172,20 @@ export class PipelineCall implements CallHandler {
   #cancelled: ReplyWork | null = null;
   #history: HistoryTurn[] = [];
   #system: string | null = null;
+  #check: ReturnType<typeof identityCheck> | null = null;
   #markSeq = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #queue: CallInput[] = [];
   #dispatching = false;
   #bargeDetectT: number | null = null;
+  /** The caller's speech onset (monotonic ms) of the speech in progress, and of the barge-in deciding now. */
+  #onsetT: number | null = null;
+  #bargeOnsetT: number | null = null;
+  /** Speculative end of turn in flight (speculation.ts). */
+  #spec: Speculation | null = null;
+  /** Barge-in on words: the probe STT in flight; `#bargeHold`: a probe heard only a backchannel. */
+  #bargeProbe: AbortController | null = null;
+  #bargeHold = false;
   #lastTrace: Trace | null = null;
   #ended = false;
   #retryGen = 0;
@@ -184,6 +206,7 @@ export class PipelineCall implements CallHandler {
       ...deps.options,
       askRating: deps.rating !== undefined,
       canNote: deps.requests !== undefined,
+      verifyFirst: deps.identityCheck !== undefined,
     };
     this.#now = deps.now ?? (() => performance.now());
     this.#t0 = this.#now();
@@ -293,11 +316,22 @@ export class PipelineCall implements CallHandler {
         atMs: ev.onsetAt,
         probability: ev.probability,
       });
+      this.#onsetT = ev.onsetT;
+      this.#bargeHold = false;
+      this.#bargeProbe?.abort(new Error("new speech"));
+      this.#bargeProbe = null;
+      this.#discardSpec("speech again");
       this.#input({ type: "speech_start", at });
     } else if (ev.type === "speech_long") {
-      this.#bargeDetectT = ev.arrived;
-      this.#input({ type: "speech_long", at });
-      this.#bargeDetectT = null;
+      // Barge-in on words: while a probe's words are awaited or were a backchannel, length alone decides nothing.
+      if (this.#o.bargeInProbeMs > 0 && (this.#bargeProbe !== null || this.#bargeHold)) return;
+      this.#bargeNow(ev.arrived, at);
+    } else if (ev.type === "speech_probe") {
+      this.#probeWords(ev.pcm);
+    } else if (ev.type === "speech_pause") {
+      this.#speculate(ev);
+    } else if (ev.type === "speech_resume") {
+      this.#discardSpec("speech again");
     } else if (ev.type === "noise") {
       this.#ctx.log.debug("caller sound ignored as noise", {
         sound_ms: Math.round(ev.durationMs),
@@ -312,7 +346,11 @@ export class PipelineCall implements CallHandler {
       this.#heard.set(u, { utteranceMs });
       this.#ctx.log.debug("caller utterance ended", { utterance: u, utterance_ms: utteranceMs });
       // The caller's last word was (ev.at - ev.lastSpeechAt) ms of audio before this frame arrived.
-      const trace = new Trace(ev.arrived - (ev.at - ev.lastSpeechAt), this.#now);
+      const spec = this.#spec;
+      if (spec && spec.utterance === null) spec.utterance = u;
+      const trace = spec?.utterance === u
+        ? spec.trace
+        : new Trace(ev.arrived - (ev.at - ev.lastSpeechAt), this.#now);
       trace.mark("vad_end", ev.arrived);
       this.#traces.set(u, trace);
       this.#input({ type: "speech_end", at, utterance: u });
@@ -410,7 +448,7 @@ export class PipelineCall implements CallHandler {
       case "rating":
         return this.#ratingStep(e.event);
       case "number":
-        return this.#desk.numberStep(e.event, e.reason);
+        return e.reason === "verify" ? this.#verifyStep(e.event) : this.#desk.numberStep(e.event, e.reason);
       case "transfer":
         return this.#desk.transfer(e.reason);
       case "emergency":
@@ -432,6 +470,36 @@ export class PipelineCall implements CallHandler {
       if (!this.#ended && gen === this.#retryGen) run();
     }, this.#o.retryDelayMs);
     this.#retryTimers.add(t);
+  }
+
+  /** One step of the identity check (the number phase with the reason "verify"). */
+  #verifyStep(event: RatingEvent): void {
+    const c = this.#d.identityCheck;
+    let step: CheckStep = { done: true, verified: false };
+    try {
+      if (c) step = (this.#check ??= identityCheck(c)).step(event);
+    } catch (e) {
+      this.#ctx.log.error("identity check failed", { error: e });
+    }
+    if (step.verified && c) {
+      try {
+        c.verified();
+        // Asked before the first reply: the prompt is built once more, with the memory, and stays the
+        // stable prefix of every request that follows.
+        this.#system = null;
+      } catch (e) {
+        this.#ctx.log.error("could not mark the caller verified", { error: e });
+      }
+    }
+    if (step.say && event.type !== "start") this.#ctx.output.clear();
+    if (step.say) this.#say(step.say);
+    this.#input({
+      type: "number_said",
+      at: this.#at(),
+      speaking: step.say !== undefined,
+      done: step.done,
+      close: false,
+    });
   }
 
   #ratingStep(event: RatingEvent): void {
@@ -496,6 +564,9 @@ export class PipelineCall implements CallHandler {
     if (r && r.playedAtClear === null) r.playedAtClear = Math.max(0, r.queuedMs - this.#ctx.output.queuedMs);
     this.#ctx.output.clear();
     if (this.#bargeDetectT !== null) this.#d.metrics?.bargeIn((this.#now() - this.#bargeDetectT) / 1000);
+    if (this.#bargeDetectT !== null && this.#bargeOnsetT !== null) {
+      this.#d.metrics?.bargeInOnset?.((this.#now() - this.#bargeOnsetT) / 1000);
+    }
   }
 
   #transcribe(u: number): void {
@@ -505,19 +576,23 @@ export class PipelineCall implements CallHandler {
     const ac = new AbortController();
     this.#stt.get(u)?.abort();
     this.#stt.set(u, ac);
-    this.#runStt(u, pcm, ac, trace).catch((e) => {
+    // The speculative STT heard exactly this turn (no speech after its pause): its frames are used, even
+    // while still in flight.
+    const spec = this.#spec?.utterance === u && !this.#spec.sttFailed ? this.#spec : null;
+    if (spec) spec.useStt();
+    else if (this.#spec?.utterance === u) this.#discardSpec("speculative stt failed");
+    this.#runStt(u, pcm, ac, trace, spec?.stt ?? undefined).catch((e) => {
       this.#ctx.log.error("stt stage failed", { error: e });
       this.#input({ type: "stt_failed", at: this.#at(), utterance: u });
+    }).finally(() => {
+      // The confirmed turn did not take the speculative reply (other words, a farewell, a red flag).
+      if (this.#spec?.utterance === u) this.#discardSpec("turn answered otherwise");
     });
   }
 
-  async #runStt(u: number, pcm: Int16Array, ac: AbortController, trace: Trace | undefined): Promise<void> {
-    const started = this.#now();
-    if (trace?.has("vad_end")) {
-      this.#d.metrics?.handover("speech_end_to_stt", (started - trace.get("vad_end")) / 1000);
-    }
-    let text: string | null = null;
-    let error: EngineError | null = null;
+  /** STT of `pcm` under the call's deadlines, its frames collected (speculative work, barge-in words). */
+  async #collectStt(pcm: Int16Array, ac: AbortController): Promise<SttFrame[]> {
+    const out: SttFrame[] = [];
     const frames = guarded(
       "stt",
       () =>
@@ -533,12 +608,140 @@ export class PipelineCall implements CallHandler {
         gapMs: this.#o.sttTimeoutMs,
       },
     );
+    const started = this.#now();
+    for await (const f of frames) out.push(f);
+    this.#usage.add("stt", this.#now() - started);
+    return out;
+  }
+
+  /** Final text of collected STT frames; null on an error or none. */
+  static #textOf(frames: SttFrame[]): string | null {
+    if (frames.some((f) => f.type === "error")) return null;
+    const f = frames.findLast((x) => x.type === "final");
+    return f && f.type === "final" ? f.text : null;
+  }
+
+  /** A short pause in the caller's turn: transcribe now, cue the end silence, start the reply (held). */
+  #speculate(ev: Extract<HeardEvent, { type: "speech_pause" }>): void {
+    const s = this.#state;
+    if (!this.#o.speculative || this.#ended || s.phase !== "listening" || s.reply || s.stt.length > 0) return;
+    if (s.probes.length > 0) return;
+    this.#discardSpec("a newer pause");
+    const spec = new Speculation(
+      new Trace(ev.arrived - (ev.at - ev.lastSpeechAt), this.#now),
+      this.#d.metrics,
+    );
+    this.#spec = spec;
+    spec.stt = this.#collectStt(ev.pcm, spec.sttAc);
+    spec.stt.then((frames) => {
+      if (this.#spec !== spec || spec.sttAc.signal.aborted) return;
+      const text = PipelineCall.#textOf(frames);
+      if (text === null) return void (spec.sttFailed = true);
+      spec.text = text;
+      if (spec.utterance === null) this.#hearing.setEndSilence(endSilenceFor(text, this.#o));
+      const st = this.#state;
+      // Only a plain answer is prepared: farewells, hand-overs and emergencies are decided on the final turn.
+      if (text.trim() === "" || redFlag(text) || isFarewell(text) || wantsPerson(text)) return;
+      if (isRepeat(this.#state.lastCallerText, text)) return; // may be handed over, not answered
+      if (st.phase !== "listening" && !(st.phase === "thinking" && spec.utterance !== null)) return;
+      this.#startSpecReply(spec, st.turn + 1, joinText(st.heldText, text));
+    }, () => {});
+  }
+
+  #startSpecReply(spec: Speculation, turn: number, text: string): void {
+    const w: ReplyWork = {
+      outcome: { noted: [] },
+      turn,
+      text,
+      ac: new AbortController(),
+      sentences: [],
+      queuedMs: 0,
+      playedAtClear: null,
+      spoken: [],
+      trace: spec.trace,
+    };
+    spec.work = w;
+    spec.done = this.#produce(w, { ...this.#ctx, output: spec.output }, spec).catch((e) => ({
+      engine: "llm" as const,
+      kind: "bad_response" as const,
+      message: String(e),
+      retryable: true,
+    }));
+  }
+
+  #discardSpec(why: string): void {
+    const spec = this.#spec;
+    if (!spec) return;
+    this.#spec = null;
+    spec.discard(why);
+    this.#hearing.setEndSilence(null);
+  }
+
+  /** Barge-in decided now (`detectT`: the deciding frame's arrival, monotonic ms). */
+  #bargeNow(detectT: number, at: number): void {
+    this.#bargeDetectT = detectT;
+    this.#bargeOnsetT = this.#onsetT;
+    this.#input({ type: "speech_long", at });
+    this.#bargeDetectT = null;
+    this.#bargeOnsetT = null;
+  }
+
+  /** The caller's words so far while TOM talks: not a backchannel -> interrupt at once. */
+  #probeWords(pcm: Int16Array): void {
+    const talking = () =>
+      this.#state.callerSpeaking && (this.#state.phase === "speaking" || this.#state.phase === "greeting");
+    if (this.#o.bargeInProbeMs === 0 || this.#bargeProbe || !talking()) return;
+    const ac = new AbortController();
+    this.#bargeProbe = ac;
+    this.#collectStt(pcm, ac).then((frames) => {
+      if (this.#bargeProbe !== ac) return;
+      this.#bargeProbe = null;
+      const text = PipelineCall.#textOf(frames);
+      if (text === null) return void (this.#bargeHold = false);
+      if (isBackchannel(text)) return void (this.#bargeHold = true);
+      if (talking()) this.#bargeNow(this.#now(), this.#at());
+    }, () => {
+      if (this.#bargeProbe === ac) this.#bargeProbe = null;
+    });
+  }
+
+  async #runStt(
+    u: number,
+    pcm: Int16Array,
+    ac: AbortController,
+    trace: Trace | undefined,
+    ready?: Promise<SttFrame[]>,
+  ): Promise<void> {
+    const started = this.#now();
+    if (trace?.has("vad_end")) {
+      this.#d.metrics?.handover("speech_end_to_stt", (started - trace.get("vad_end")) / 1000);
+    }
+    let text: string | null = null;
+    let error: EngineError | null = null;
+    const frames = ready ? await ready : guarded(
+      "stt",
+      () =>
+        this.#d.stt.transcribe(pcm, {
+          signal: ac.signal,
+          language: this.#o.language,
+          callId: this.#ctx.callId,
+        }),
+      {
+        signal: ac.signal,
+        abort: (r) => ac.abort(r),
+        firstMs: this.#o.sttTimeoutMs,
+        gapMs: this.#o.sttTimeoutMs,
+      },
+    );
+    trace?.note("stt_queue_wait", 0);
     for await (const f of frames) {
-      if (f.type === "queued") this.#d.metrics?.queueWait(f.waitMs / 1000);
-      else if (f.type === "final") text = f.text;
+      if (f.type === "queued") {
+        this.#d.metrics?.queueWait(f.waitMs / 1000);
+        trace?.note("stt_queue_wait", f.waitMs); // the STT pool's queue, per turn (tom probe shows it)
+      } else if (f.type === "final") text = f.text;
       else if (f.type === "error") error = f.error;
     }
-    this.#usage.add("stt", this.#now() - started);
+    if (!ready) this.#usage.add("stt", this.#now() - started);
     const heard = this.#heard.get(u);
     if (heard) heard.sttMs = Math.round(this.#now() - started);
     if (this.#stt.get(u) === ac) this.#stt.delete(u);
@@ -587,6 +790,13 @@ export class PipelineCall implements CallHandler {
 
   #startReply(turn: number, text: string, attempt: number): void {
     this.#reply?.ac.abort();
+    const spec = this.#spec;
+    if (
+      attempt === 0 && spec?.work && spec.utterance !== null && spec.work.turn === turn &&
+      spec.work.text === text
+    ) {
+      return this.#adopt(spec, spec.work);
+    }
     // A trace that already timed an answer is never reused for the next one (its first audio would count
     // as this answer's and the answer would never be marked audible).
     const last = this.#lastTrace && !this.#lastTrace.has("first_audio_out") ? this.#lastTrace : null;
@@ -609,26 +819,51 @@ export class PipelineCall implements CallHandler {
     });
   }
 
+  /** The confirmed turn takes the speculative reply: its held audio goes out now, its tool calls may run. */
+  #adopt(spec: Speculation, w: ReplyWork): void {
+    this.#spec = null;
+    this.#reply = w;
+    if (w.trace.has("first_audio_out")) w.trace.restamp("first_audio_out", this.#now());
+    spec.adopt(this.#ctx.output);
+    if (spec.audible) this.#input({ type: "reply_audio", at: this.#at(), turn: w.turn });
+    spec.done?.then((failure) => this.#afterReply(w, failure)).catch((e) => {
+      this.#ctx.log.error("reply stage failed", { error: e });
+      if (this.#reply === w) this.#input({ type: "reply_failed", at: this.#at(), turn: w.turn });
+    });
+  }
+
   async #runReply(w: ReplyWork): Promise<void> {
     if (w.trace.has("stt")) {
       this.#d.metrics?.handover("stt_to_llm", (this.#now() - w.trace.get("stt")) / 1000);
     }
+    this.#afterReply(w, await this.#produce(w, this.#ctx, null));
+  }
+
+  /** Run the reply's engines into `ctx` (the line, or a speculation's held output). */
+  async #produce(w: ReplyWork, ctx: CallContext, spec: Speculation | null): Promise<EngineError | null> {
     const system = this.#system ?? (await Promise.resolve(this.#d.systemPrompt()).catch(() => ""));
     const messages = buildMessages(system, this.#history, w.text, this.#o.historyTurns);
-    const failure = await runReply(w, messages, {
-      ctx: this.#ctx,
+    // Speculative work waits for the confirmed turn before a tool call of it runs (spec.gate).
+    const note = (n: NoteRequest) => spec ? spec.gate.then(() => this.#desk.note(n)) : this.#desk.note(n);
+    return await runReply(w, messages, {
+      ctx,
       llm: this.#d.llm,
       tts: this.#d.tts,
       metrics: this.#d.metrics,
       options: this.#o,
       now: this.#now,
       usage: this.#usage,
-      isCurrent: () => this.#reply === w && !this.#ended,
-      onAudible: () => this.#input({ type: "reply_audio", at: this.#at(), turn: w.turn }),
-      ...(this.#d.requests
-        ? { tools: { specs: CALL_TOOLS, note: (n: NoteRequest) => this.#desk.note(n) } }
-        : {}),
+      isCurrent: () => (this.#reply === w || (spec !== null && this.#spec === spec)) && !this.#ended,
+      onAudible: () => {
+        if (this.#reply === w) this.#input({ type: "reply_audio", at: this.#at(), turn: w.turn });
+        else if (spec) spec.audible = true;
+      },
+      ...(this.#d.requests ? { tools: { specs: CALL_TOOLS, note } } : {}),
     });
+  }
+
+  /** A reply's engines are done: its end mark, or a failure. */
+  #afterReply(w: ReplyWork, failure: EngineError | null): void {
     if (this.#reply !== w || this.#ended) return;
     if (failure) {
       this.#engineError(failure);
@@ -678,7 +913,10 @@ export class PipelineCall implements CallHandler {
     this.#history.push({ caller: r.text, assistant });
     const latencies = r.trace.latencies();
     this.#d.metrics?.turn(failed ? "failed" : interrupted ? "interrupted" : "answered");
-    for (const [stage, ms] of Object.entries(latencies)) this.#d.metrics?.stage(stage as Stage, ms / 1000);
+    for (const [stage, ms] of Object.entries(latencies)) {
+      // The STT queue wait is a duration with its own histogram (tom_stt_queue_wait_seconds), not a stage.
+      if (stage !== "stt_queue_wait") this.#d.metrics?.stage(stage as Stage, ms / 1000);
+    }
     emitPipelineEvent(this.#ctx.output, { type: "turn_end", turn: r.turn, interrupted, latencies });
     if (this.#d.tracer) {
       const attributes: Record<string, string | number | boolean> = {
@@ -718,6 +956,8 @@ export class PipelineCall implements CallHandler {
     for (const t of this.#retryTimers) clearTimeout(t);
     this.#retryTimers.clear();
     if (r) r.ac.abort(new Error("call ended"));
+    this.#discardSpec("call ended");
+    this.#bargeProbe?.abort(new Error("call ended"));
     for (const ac of this.#stt.values()) ac.abort(new Error("call ended"));
     this.#stt.clear();
     this.#utterances.clear();

@@ -50,6 +50,28 @@ export interface PipelineOptions {
   language: string;
   /** After the rating question: how long TOM waits for an answer before re-asking or saying goodbye. */
   ratingWaitMs: number;
+  /**
+   * The reply's first piece ends at its first clause boundary (comma, semicolon, colon, dash after four
+   * words), so the TTS starts before the first full stop; later pieces stay whole sentences (prosody).
+   * False: the first piece waits for its full stop too (the baseline).
+   */
+  clauseStart: boolean;
+  /**
+   * Speculative end of turn: after `speculativePauseMs` of silence STT and the LLM start at once; speech
+   * again discards that work, the confirmed turn reuses it (off: the fixed silence window, the baseline).
+   */
+  speculative: boolean;
+  /** The pause that starts speculative work (200 ms: shorter than any end of turn, longer than a plosive). */
+  speculativePauseMs: number;
+  /** Silence that confirms a turn ending like a full sentence or question (LiveKit's min delay is 300-500). */
+  earlyEndSilenceMs: number;
+  /** Silence that confirms a turn ending in a conjunction, preposition, article or filler (turn_cues.ts). */
+  lateEndSilenceMs: number;
+  /**
+   * Barge-in on words: after this much caller speech while TOM talks the speech so far is transcribed; words
+   * that are not a backchannel interrupt at once, "ja", "mhm" never do. 0: the old `bargeInMinMs` rule.
+   */
+  bargeInProbeMs: number;
 }
 
 /** The defaults, with their reasons in {@linkcode PipelineOptions}. */
@@ -75,6 +97,12 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   tickMs: 100,
   language: "de",
   ratingWaitMs: 8_000,
+  clauseStart: true,
+  speculative: true,
+  speculativePauseMs: 200,
+  earlyEndSilenceMs: 300,
+  lateEndSilenceMs: 1_200,
+  bargeInProbeMs: 250,
 });
 
 /**

@@ -14,12 +14,19 @@ import { TurnDetector } from "./turn_detector.ts";
 
 /** What the caller's audio caused. `arrived` is when the frame that decided it arrived (monotonic ms). */
 export type HeardEvent =
-  | { type: "speech_start"; onsetAt: number; probability: number; arrived: number }
+  /** `onsetT`: when the first speech frame arrived (monotonic ms, estimated from the deciding frame). */
+  | { type: "speech_start"; onsetAt: number; probability: number; arrived: number; onsetT: number }
   | { type: "speech_long"; arrived: number }
   /** `pcm`: the utterance from `preRollMs` before its onset to the end of its silence. */
   | { type: "speech_end"; at: number; lastSpeechAt: number; arrived: number; pcm: Int16Array }
   /** A sound too short to be speech (`minSpeechMs`), ignored. */
-  | { type: "noise"; durationMs: number };
+  | { type: "noise"; durationMs: number }
+  /** A short pause inside the turn (speculation): `pcm` is the utterance so far, as `speech_end` would give it. */
+  | { type: "speech_pause"; at: number; lastSpeechAt: number; arrived: number; pcm: Int16Array }
+  /** Speech again after a `speech_pause`: the turn goes on. */
+  | { type: "speech_resume"; arrived: number }
+  /** The caller's speech so far (every `bargeInProbeMs` while speaking), for a barge-in decided on words. */
+  | { type: "speech_probe"; arrived: number; pcm: Int16Array };
 
 /** Callbacks of {@linkcode CallerAudio}. */
 export interface HearingHooks {
@@ -49,7 +56,15 @@ export class CallerAudio {
   constructor(opts: PipelineOptions, hooks: HearingHooks) {
     this.#o = opts;
     this.#h = hooks;
-    this.#detector = new TurnDetector(opts);
+    this.#detector = new TurnDetector({
+      ...opts,
+      speculativePauseMs: opts.speculative ? opts.speculativePauseMs : 0,
+    });
+  }
+
+  /** The silence that ends the turn in progress (from its words' cues); null: the configured one. */
+  setEndSilence(ms: number | null): void {
+    this.#detector.setEndSilence(ms);
   }
 
   /** Use this VAD from now on (until then, and after a failure, frame energy decides). */
@@ -108,23 +123,37 @@ export class CallerAudio {
     if (this.#closed) return;
     for (const ev of this.#detector.push(p, at, (frame.length * 1000) / PIPELINE_RATE)) {
       if (ev.type === "speech_start") {
-        this.#h.onEvent({ type: "speech_start", onsetAt: ev.onsetAt, probability: p, arrived });
+        const onsetT = arrived - (ev.at - ev.onsetAt);
+        this.#h.onEvent({ type: "speech_start", onsetAt: ev.onsetAt, probability: p, arrived, onsetT });
+      } else if (ev.type === "pause") {
+        const pcm = this.#cut(ev.onsetAt, ev.at);
+        this.#h.onEvent({ type: "speech_pause", at: ev.at, lastSpeechAt: ev.lastSpeechAt, arrived, pcm });
+      } else if (ev.type === "resume") {
+        this.#h.onEvent({ type: "speech_resume", arrived });
+      } else if (ev.type === "probe") {
+        this.#h.onEvent({ type: "speech_probe", arrived, pcm: this.#cut(ev.onsetAt, ev.at) });
       } else if (ev.type === "speech_long") {
         this.#h.onEvent({ type: "speech_long", arrived });
       } else if (ev.type === "noise") {
         this.#h.onEvent({ type: "noise", durationMs: ev.durationMs });
       } else {
-        const from = ev.onsetAt - this.#o.preRollMs;
-        const parts = this.#frames.filter((f) => f.atMs >= from && f.atMs < ev.at).map((f) => f.pcm);
-        const pcm = new Int16Array(parts.reduce((s, x) => s + x.length, 0));
-        let o = 0;
-        for (const x of parts) {
-          pcm.set(x, o);
-          o += x.length;
-        }
+        const pcm = this.#cut(ev.onsetAt, ev.at);
         this.#h.onEvent({ type: "speech_end", at: ev.at, lastSpeechAt: ev.lastSpeechAt, arrived, pcm });
       }
     }
+  }
+
+  /** The kept audio from `preRollMs` before `onsetAt` to `to` (call ms). */
+  #cut(onsetAt: number, to: number): Int16Array {
+    const from = onsetAt - this.#o.preRollMs;
+    const parts = this.#frames.filter((f) => f.atMs >= from && f.atMs < to).map((f) => f.pcm);
+    const pcm = new Int16Array(parts.reduce((s, x) => s + x.length, 0));
+    let o = 0;
+    for (const x of parts) {
+      pcm.set(x, o);
+      o += x.length;
+    }
+    return pcm;
   }
 
   /** Stop; the VAD is disposed once its last inference is done. */

@@ -54,6 +54,10 @@ export interface PipelineMetrics {
   transfer?(reason: string, outcome: string): void;
   /** A red flag fired (its name). */
   emergency?(flag: string): void;
+  /** Barge-in from the caller's first speech frame to the playback flush (what the caller feels). */
+  bargeInOnset?(seconds: number): void;
+  /** A speculative engine request (end of turn, barge-in words) was used or started and discarded. */
+  speculation?(engine: "stt" | "llm", outcome: "used" | "wasted"): void;
 }
 
 /**
@@ -84,6 +88,15 @@ export function createPipelineMetrics(meter: Meter): PipelineMetrics {
     unit: "s",
     advice,
   });
+  const bargeOnset = meter.createHistogram("tom_barge_in_onset_seconds", {
+    description: "From the caller's speech onset to the playback flush of a barge-in",
+    unit: "s",
+    advice,
+  });
+  const speculative = meter.createCounter("tom_speculative_requests_total", {
+    description:
+      "Engine requests started before the turn was confirmed, by engine and outcome (used, wasted)",
+  });
   const bargeIns = meter.createCounter("tom_barge_ins_total", { description: "Caller interruptions" });
   const errors = meter.createCounter("tom_engine_errors_total", { description: "Engine failures in calls" });
   const turns = meter.createCounter("tom_turns_total", { description: "Turns answered by TOM" });
@@ -105,5 +118,7 @@ export function createPipelineMetrics(meter: Meter): PipelineMetrics {
     turn: (outcome) => turns.add(1, { outcome }),
     transfer: (reason, outcome) => transfers.add(1, { reason, outcome }),
     emergency: (flag) => emergencies.add(1, { flag }),
+    bargeInOnset: (v) => bargeOnset.record(Math.max(0, v)),
+    speculation: (engine, outcome) => speculative.add(1, { engine, outcome }),
   };
 }

@@ -23,6 +23,8 @@ export const DEFAULT_POLICY = [
 export interface CallerContext {
   displayName?: string;
   kind?: "senior" | "patient";
+  /** Known only by the caller ID (not proven): the prompt says so; no memory comes with it. */
+  unconfirmed?: boolean;
   /** The person's memory document (facts, preferences, people, topics). */
   memory?: Record<string, unknown>;
 }
@@ -57,7 +59,12 @@ export function buildSystemPrompt(
   const parts = [fillNames(policy.trim(), practice?.names)];
   if (practice?.facts) parts.push(practice.facts);
   if (practice?.moment) parts.push(practice.moment);
-  if (caller?.displayName) {
+  if (caller?.displayName && caller.unconfirmed) {
+    parts.push(
+      `Der Anrufer ist vermutlich ${caller.displayName} (nur an der Rufnummer erkannt, nicht bestätigt): ` +
+        "nenne keine gespeicherten Angaben über ihn.",
+    );
+  } else if (caller?.displayName) {
     parts.push(
       `Der Anrufer ist ${caller.displayName}${caller.kind === "patient" ? " (Patient der Praxis)" : ""}.`,
     );

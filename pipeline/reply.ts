@@ -1,6 +1,6 @@
 /**
  * One reply of TOM: the LLM's token stream cut into sentences by the German splitter (sentences.ts: no
- * cut inside "z. B.", "i. d. R.", "am 3. Mai"), each sentence synthesized while the LLM goes on, the audio
+ * cut inside "z. B.", "i. d. R.", "am 3. Mai"; the first piece may end at a clause), each sentence synthesized while the LLM goes on, the audio
  * resampled to the pipeline rate and queued on the transport. Two stages joined by a channel; an engine
  * failure aborts both and is returned (never thrown).
  *
@@ -24,7 +24,7 @@ import { guarded } from "./engines/deadline.ts";
 import type { QueuedSentence } from "./heard.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 import type { CallUsage } from "./usage.ts";
-import { SentenceSplitter } from "./sentences.ts";
+import { CLAUSE_START, SentenceSplitter } from "./sentences.ts";
 import type { Trace } from "./trace.ts";
 
 /** A reply in flight. */
@@ -111,8 +111,9 @@ export async function runReply(
     ac.abort(new Error(e.message));
   };
   const speak = speakAll(w, sentences, fail, env);
-  // A sentence goes to TTS as soon as the next word shows it ended; a long one is cut at a comma.
-  const splitter = new SentenceSplitter();
+  // A sentence goes to TTS as soon as the next word shows it ended; a long one is cut at a comma, and the
+  // first one (with `clauseStart`) at its first clause, so the caller hears TOM before the full stop.
+  const splitter = new SentenceSplitter(env.options.clauseStart ? { firstClause: CLAUSE_START } : {});
   const push = (parts: string[]) => {
     for (const s of parts) {
       if (!trace.has("first_sentence")) trace.mark("first_sentence");

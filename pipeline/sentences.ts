@@ -3,7 +3,11 @@
  * that are certainly complete, `flush()` the rest at the end of the answer. It respects abbreviations
  * ("Dr. Weber", "z. B.", "usw."), ordinals and dates ("am 3. Mai", "der 2. Stock", "1. Januar 2027"),
  * times and decimals ("14.30 Uhr", "4,5"), and cuts long sentences at a comma after `commaSplitAfter`
- * characters so the first audio starts sooner.
+ * characters so the first audio starts sooner. With `firstClause`, the first piece of the stream ends at
+ * its first clause boundary (comma, semicolon, colon, dash) once it holds a few words, not inside a
+ * number ("1,5", "8 - 12 Uhr"), not after an abbreviation ("Mo. - Fr.") and not before a lone tag word
+ * ("..., oder?"): the TTS starts on a clause while the LLM writes the rest; later pieces keep whole
+ * sentences so the prosody stays natural.
  *
  * Hand-written rather than @echogarden/text-segmentation@0.8.1: that library runs in Deno (0.1 ms per
  * call) and keeps "Dr." and "z. B." whole, but it splits after ordinals ("am 3." / "Mai", "Am 1." /
@@ -35,7 +39,20 @@ export interface SentenceSplitterOptions {
   firstSplitAfter?: number;
   /** Cut at a space when a piece grows past this many characters without any boundary (default 250). */
   maxChars?: number;
+  /** End the stream's first piece at its first clause boundary once the head is this long (default: off). */
+  firstClause?: ClauseStart | false;
 }
+
+/** The shortest head that the first clause boundary may end (shorter: "Ja, ..." stays whole). */
+export interface ClauseStart {
+  /** Characters before the boundary, punctuation included. */
+  minChars: number;
+  /** Words before the boundary. */
+  minWords: number;
+}
+
+/** A head of four words and 20 characters: "Das ist leider nicht möglich," but not "Ja, gerne," or "Also gut,". */
+export const CLAUSE_START: Readonly<ClauseStart> = Object.freeze({ minChars: 20, minWords: 4 });
 
 /** Defaults of {@linkcode SentenceSplitterOptions}. */
 export const SENTENCE_DEFAULTS = {
@@ -63,12 +80,14 @@ export class SentenceSplitter {
   readonly #comma: number;
   readonly #firstComma: number;
   readonly #max: number;
+  readonly #clause: ClauseStart | false;
 
   /** @throws {RangeError} on a negative or non-integer length */
   constructor(options: SentenceSplitterOptions = {}) {
     this.#comma = options.commaSplitAfter ?? SENTENCE_DEFAULTS.commaSplitAfter;
     this.#firstComma = options.firstSplitAfter ?? this.#comma;
     this.#max = options.maxChars ?? SENTENCE_DEFAULTS.maxChars;
+    this.#clause = options.firstClause ?? false;
     for (const [k, v] of [["commaSplitAfter", this.#comma], ["firstSplitAfter", this.#firstComma]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`Cannot split sentences: ${k} ${v} is invalid`);
     }
@@ -83,13 +102,18 @@ export class SentenceSplitter {
     return this.#drain(false);
   }
 
-  /** End of the stream: the sentences left, including an unfinished last one. */
+  /**
+   * End of the stream (or of the model's text before a fixed phrase): the sentences left, including an
+   * unfinished last one. What follows is not the first piece any more; {@linkcode reset} starts afresh.
+   */
   flush(): string[] {
     const out = this.#drain(true);
     const rest = normalize(this.#buf);
     this.#buf = "";
-    if (rest !== "") out.push(rest);
-    this.#emitted = 0;
+    if (rest !== "") {
+      out.push(rest);
+      this.#emitted++;
+    }
     return out;
   }
 
@@ -137,6 +161,11 @@ export class SentenceSplitter {
         i = j - 1;
         continue;
       }
+      if (this.#clause && this.#emitted === 0 && isPause(buf, i) && isSpace(buf[i + 1])) {
+        const verdict = clauseEnds(buf, i, this.#clause, final);
+        if (verdict === "wait") return undefined;
+        if (verdict === "cut") return i + 1;
+      }
       if (commaAfter > 0 && i + 1 >= commaAfter && isPause(buf, i) && isSpace(buf[i + 1])) return i + 1;
       if (i >= this.#max) {
         const space = buf.lastIndexOf(" ", i);
@@ -152,6 +181,34 @@ function isPause(buf: string, i: number): boolean {
   const c = buf[i];
   if (c === "," || c === ";" || c === ":") return true;
   return (c === "–" || c === "—" || c === "-") && buf[i - 1] === " ";
+}
+
+/** Whether the pause at `i` ends the first clause (see the module documentation). */
+function clauseEnds(buf: string, i: number, min: ClauseStart, final: boolean): Verdict {
+  const head = normalize(buf.slice(0, i + 1));
+  if (head.length < min.minChars || head.split(" ").length < min.minWords) return "keep";
+  const before = /([\p{L}\p{N}.]+)[\p{Pd}"'»«“”‘’)\]]*\s*$/u.exec(buf.slice(0, i))?.[1] ?? "";
+  if (before.endsWith(".") && isAbbreviation(before.slice(0, -1))) return "keep"; // "Mo. - Fr.", "z. B.:"
+  let k = i + 1;
+  while (k < buf.length && isSpace(buf[k])) k++;
+  if (k === buf.length) return final ? "keep" : "wait";
+  const next = nextWord(buf, k, final);
+  if (isDigit(buf[i - 1] === " " ? buf[i - 2] : buf[i - 1]) && isDigit(next.word[0])) return "keep"; // "8, 9 und 10", "8 - 12"
+  if (!next.complete) return "wait";
+  let end = k;
+  while (end < buf.length && OPENERS.includes(buf[end])) end++;
+  end += next.word.length;
+  if (end >= buf.length) return final ? "keep" : "wait";
+  // A lone last word ("..., oder?", "..., bitte.") stays with its sentence: a one-word clip sounds cut off.
+  if (buf[end] === "." && isAbbreviation(next.word)) return "cut"; // "..., z. B. per Telefon"
+  return TERMINATORS.includes(buf[end]) || CLOSERS.includes(buf[end]) ? "keep" : "cut";
+}
+
+/** An abbreviation before a period (without it): a letter run like "z.B", "B", or one of the word lists. */
+function isAbbreviation(token: string): boolean {
+  const t = token.replace(/^.*\s/, "").toLowerCase();
+  return /^(\p{L}{1,4}\.)*\p{L}$/u.test(t) || /^(\p{L}{1,4}\.)+\p{L}{1,4}$/u.test(t) ||
+    ABBREVIATIONS.has(t) || MAYBE_FINAL.has(t) || WEEKDAYS.has(t);
 }
 
 function normalize(s: string): string {

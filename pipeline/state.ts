@@ -36,7 +36,7 @@ export type HandoverReason =
   | "engines_failed";
 
 /** Why TOM asks for a callback number: its engines failed (then the call ends), or the reply needs one. */
-export type NumberReason = "failure" | "reply" | "transfer";
+export type NumberReason = "failure" | "reply" | "transfer" | "verify";
 
 /** The whole state of one call's conversation (times are call milliseconds). */
 export interface CallState {
@@ -165,6 +165,11 @@ export type MachineOptions =
      * and notes it. Without, it apologises and asks the caller to call again (promising nothing).
      */
     canNote?: boolean;
+    /**
+     * The caller ID matched a person and the practice asks for a check (identity_check.ts): right after the
+     * greeting TOM asks for it, in the number phase with the reason "verify". Default false.
+     */
+    verifyFirst?: boolean;
   };
 
 /** Phrases after which a closing call hangs up. */
@@ -212,7 +217,10 @@ export function initialState(at = 0): CallState {
   };
 }
 
-const joinText = (a: string, b: string) => (a === "" ? b.trim() : b.trim() === "" ? a : `${a} ${b.trim()}`);
+export const joinText = (
+  a: string,
+  b: string,
+): string => (a === "" ? b.trim() : b.trim() === "" ? a : `${a} ${b.trim()}`);
 
 function close(s: CallState, at: number, phrase: PhraseName, extra: Effect[] = []): Transition {
   const effects: Effect[] = [...extra];
@@ -372,6 +380,9 @@ export function transition(state: CallState, input: CallInput, opts: MachineOpti
           type: "say",
           phrase: "transferFailed",
         }]);
+      }
+      if (opts.verifyFirst) {
+        return askNumber(initialState(input.at), input.at, "verify", [{ type: "say", phrase: "greeting" }]);
       }
       return { state: { ...initialState(input.at) }, effects: [{ type: "say", phrase: "greeting" }] };
     case "tick": {
@@ -568,7 +579,8 @@ function dialogue(s: CallState, input: CallInput, opts: MachineOptions): Transit
     case "phrase_played":
       if (
         input.phrase === "ratingQuestion" || input.phrase === "ratingReask" || input.phrase === "askNumber" ||
-        input.phrase === "askNumberAgain"
+        input.phrase === "askNumberAgain" || input.phrase === "askBirthDate" || input.phrase === "askPin" ||
+        input.phrase === "askIdentityAgain"
       ) {
         return { state: { ...s, ratingSpeaking: false, quietSince: input.at }, effects: [] };
       }

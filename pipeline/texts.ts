@@ -70,6 +70,18 @@ export const PHRASES = {
   /** Said when no callback number could be taken, before hanging up. */
   noNumberGoodbye: "Leider konnte ich keine Rückrufnummer aufnehmen. " +
     "Bitte rufen Sie später noch einmal an. Auf Wiederhören.",
+  /** The identity check's question for the date of birth (identity_check.ts). */
+  askBirthDate: "Zum Schutz Ihrer Daten nennen Sie mir bitte zuerst Ihr Geburtsdatum, " +
+    "oder tippen Sie es ein: Tag, Monat und Jahr, acht Ziffern.",
+  /** The identity check's question for the PIN. */
+  askPin: "Zum Schutz Ihrer Daten tippen Sie bitte zuerst Ihre PIN ein und drücken Sie dann die Raute-Taste.",
+  /** Said after an answer that does not match, while attempts are left. */
+  askIdentityAgain: "Das passt leider nicht. Bitte versuchen Sie es noch einmal.",
+  /** Said when the caller passed the check. */
+  identityConfirmed: "Danke, das passt. Wie kann ich Ihnen helfen?",
+  /** Said after the last failed attempt: the call goes on without the person's data. */
+  identityFailed: "Das konnte ich leider nicht bestätigen. Ich helfe Ihnen trotzdem gern, " +
+    "nur ohne Ihre gespeicherten Angaben. Wie kann ich Ihnen helfen?",
 } as const;
 
 /** Names of {@linkcode PHRASES}. */

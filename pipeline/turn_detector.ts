@@ -1,7 +1,10 @@
 /**
  * Turn-taking on VAD probabilities: speech start (after a minimum duration, so clicks and line noise do
  * not count), "long speech" (past the barge-in minimum: not a backchannel), and end of turn (after a
- * configurable silence). Hysteresis between the speech and the silence threshold, as Silero recommends.
+ * configurable silence). With speculation, a short pause inside the turn is reported (`pause`) so STT and the
+ * LLM can start early, speech after it (`resume`) discards that work, and the silence that ends this turn
+ * can be changed while it runs ({@linkcode TurnDetector.setEndSilence}, from the transcript's cues). While
+ * speech goes on, `probe` comes every `bargeInProbeMs` (its words decide a barge-in). Hysteresis between the speech and the silence threshold, as Silero recommends.
  * Pure and synchronous: time comes with each frame.
  *
  * @module
@@ -16,13 +19,21 @@ export type TurnEvent =
   /** `lastSpeechAt`: end of the last speech frame (the caller's last word). */
   | { type: "speech_end"; at: number; onsetAt: number; lastSpeechAt: number }
   /** A sound shorter than `minSpeechMs` (a click, line noise): ignored, reported for the log. */
-  | { type: "noise"; at: number; onsetAt: number; durationMs: number };
+  | { type: "noise"; at: number; onsetAt: number; durationMs: number }
+  /** Silence of `speculativePauseMs` inside a turn; `lastSpeechAt` as in `speech_end`. Once per pause. */
+  | { type: "pause"; at: number; onsetAt: number; lastSpeechAt: number }
+  /** Speech again after a `pause`, before the turn ended. */
+  | { type: "resume"; at: number; onsetAt: number }
+  /** Another `bargeInProbeMs` of the caller's speech since its onset (the words so far can be checked). */
+  | { type: "probe"; at: number; onsetAt: number };
 
 /** Options of {@linkcode TurnDetector}. */
-export type TurnDetectorOptions = Pick<
-  PipelineOptions,
-  "vadThreshold" | "vadNegThreshold" | "minSpeechMs" | "endOfTurnSilenceMs" | "bargeInMinMs"
->;
+export type TurnDetectorOptions =
+  & Pick<
+    PipelineOptions,
+    "vadThreshold" | "vadNegThreshold" | "minSpeechMs" | "endOfTurnSilenceMs" | "bargeInMinMs"
+  >
+  & Partial<Pick<PipelineOptions, "speculativePauseMs" | "bargeInProbeMs">>;
 
 /** Turns one stream of VAD probabilities into {@linkcode TurnEvent}s. */
 export class TurnDetector {
@@ -31,6 +42,9 @@ export class TurnDetector {
   #onset: number | null = null;
   #long = false;
   #silenceFrom: number | null = null;
+  #paused = false;
+  #endSilence: number | null = null;
+  #probes = 0;
 
   constructor(opts: TurnDetectorOptions) {
     this.#o = opts;
@@ -39,6 +53,11 @@ export class TurnDetector {
   /** Whether the caller is speaking (confirmed). */
   get speaking(): boolean {
     return this.#onset !== null;
+  }
+
+  /** The silence that ends the current turn from now on (null: `endOfTurnSilenceMs`); reset with the turn. */
+  setEndSilence(ms: number | null): void {
+    if (this.#onset !== null) this.#endSilence = ms;
   }
 
   /**
@@ -64,6 +83,9 @@ export class TurnDetector {
       this.#candidate = null;
       this.#long = false;
       this.#silenceFrom = null;
+      this.#paused = false;
+      this.#endSilence = null;
+      this.#probes = 0;
       const out: TurnEvent[] = [{ type: "speech_start", at: end, onsetAt: this.#onset, probability }];
       if (end - this.#onset >= o.bargeInMinMs) {
         this.#long = true;
@@ -74,14 +96,33 @@ export class TurnDetector {
     const onsetAt = this.#onset;
     if (probability >= o.vadNegThreshold) {
       this.#silenceFrom = null;
+      const out: TurnEvent[] = [];
+      if (this.#paused) {
+        this.#paused = false;
+        this.#endSilence = null;
+        out.push({ type: "resume", at: end, onsetAt });
+      }
       if (!this.#long && end - onsetAt >= o.bargeInMinMs) {
         this.#long = true;
-        return [{ type: "speech_long", at: end, onsetAt }];
+        out.push({ type: "speech_long", at: end, onsetAt });
+      }
+      const probe = o.bargeInProbeMs ?? 0;
+      if (probe > 0 && end - onsetAt >= (this.#probes + 1) * probe) {
+        this.#probes = Math.floor((end - onsetAt) / probe);
+        out.push({ type: "probe", at: end, onsetAt });
+      }
+      return out;
+    }
+    this.#silenceFrom ??= at;
+    const pause = o.speculativePauseMs ?? 0;
+    const endSilence = this.#endSilence ?? o.endOfTurnSilenceMs;
+    if (end - this.#silenceFrom < endSilence) {
+      if (pause > 0 && !this.#paused && end - this.#silenceFrom >= pause) {
+        this.#paused = true;
+        return [{ type: "pause", at: end, onsetAt, lastSpeechAt: this.#silenceFrom }];
       }
       return [];
     }
-    this.#silenceFrom ??= at;
-    if (end - this.#silenceFrom < o.endOfTurnSilenceMs) return [];
     const lastSpeechAt = this.#silenceFrom;
     this.reset();
     return [{ type: "speech_end", at: end, onsetAt, lastSpeechAt }];
@@ -93,5 +134,8 @@ export class TurnDetector {
     this.#onset = null;
     this.#long = false;
     this.#silenceFrom = null;
+    this.#paused = false;
+    this.#endSilence = null;
+    this.#probes = 0;
   }
 }

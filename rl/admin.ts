@@ -19,6 +19,8 @@ export class VariantActionError extends Error {
 export interface VariantActionOptions {
   /** Who acts (user id or e-mail; never a caller's data). */
   actor: string;
+  /** The acting user's account: only that account sees the decision's reason (null: box-level). */
+  accountId?: string | null;
   /** Why, in the administrator's words (default: a generic reason naming the action). */
   reason?: string;
   /** Keeps the blacklisted gauge in step with the store. */
@@ -49,6 +51,7 @@ export function reenableVariant(store: Store, variantId: string, opts: VariantAc
       context: null,
       reason: opts.reason?.trim() || `Re-enabled by an administrator (was: ${v.blacklistReason ?? "-"})`,
       actor: opts.actor,
+      accountId: opts.accountId,
     });
     refreshBlacklistGauge(store, opts.metrics);
     return d;
@@ -81,6 +84,7 @@ export function setVariantActive(
       reason: opts.reason?.trim() ||
         (enabled ? "Enabled by an administrator" : "Disabled by an administrator"),
       actor: opts.actor,
+      accountId: opts.accountId,
     });
   });
 }

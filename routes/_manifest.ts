@@ -32,19 +32,20 @@ import * as $28 from "./logout.ts";
 import * as $29 from "./people/[id]/edit.tsx";
 import * as $30 from "./people/[id]/erase.tsx";
 import * as $31 from "./people/[id]/export.ts";
-import * as $32 from "./people/[id]/index.tsx";
-import * as $33 from "./people/[id]/memory.ts";
-import * as $34 from "./people/index.tsx";
-import * as $35 from "./people/new.tsx";
-import * as $36 from "./practice.tsx";
-import * as $37 from "./requests/[id].tsx";
-import * as $38 from "./requests/index.tsx";
-import * as $39 from "./schedules.tsx";
-import * as $40 from "./settings.tsx";
-import * as $41 from "./setup.tsx";
-import * as $42 from "./system.tsx";
-import * as $43 from "./test-call.tsx";
-import * as $44 from "./users.tsx";
+import * as $32 from "./people/[id]/export.zip.ts";
+import * as $33 from "./people/[id]/index.tsx";
+import * as $34 from "./people/[id]/memory.ts";
+import * as $35 from "./people/index.tsx";
+import * as $36 from "./people/new.tsx";
+import * as $37 from "./practice.tsx";
+import * as $38 from "./requests/[id].tsx";
+import * as $39 from "./requests/index.tsx";
+import * as $40 from "./schedules.tsx";
+import * as $41 from "./settings.tsx";
+import * as $42 from "./setup.tsx";
+import * as $43 from "./system.tsx";
+import * as $44 from "./test-call.tsx";
+import * as $45 from "./users.tsx";
 
 /** Route modules by file. */
 export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
@@ -80,17 +81,18 @@ export const MANIFEST: Record<string, RouteModule & { doc?: ApiDoc }> = {
   "./routes/people/[id]/edit.tsx": $29,
   "./routes/people/[id]/erase.tsx": $30,
   "./routes/people/[id]/export.ts": $31,
-  "./routes/people/[id]/index.tsx": $32,
-  "./routes/people/[id]/memory.ts": $33,
-  "./routes/people/index.tsx": $34,
-  "./routes/people/new.tsx": $35,
-  "./routes/practice.tsx": $36,
-  "./routes/requests/[id].tsx": $37,
-  "./routes/requests/index.tsx": $38,
-  "./routes/schedules.tsx": $39,
-  "./routes/settings.tsx": $40,
-  "./routes/setup.tsx": $41,
-  "./routes/system.tsx": $42,
-  "./routes/test-call.tsx": $43,
-  "./routes/users.tsx": $44,
+  "./routes/people/[id]/export.zip.ts": $32,
+  "./routes/people/[id]/index.tsx": $33,
+  "./routes/people/[id]/memory.ts": $34,
+  "./routes/people/index.tsx": $35,
+  "./routes/people/new.tsx": $36,
+  "./routes/practice.tsx": $37,
+  "./routes/requests/[id].tsx": $38,
+  "./routes/requests/index.tsx": $39,
+  "./routes/schedules.tsx": $40,
+  "./routes/settings.tsx": $41,
+  "./routes/setup.tsx": $42,
+  "./routes/system.tsx": $43,
+  "./routes/test-call.tsx": $44,
+  "./routes/users.tsx": $45,
 };

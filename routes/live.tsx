@@ -54,6 +54,7 @@ export default function LivePage({ data }: PageProps<Data>): VNode {
             transfer: T.live.transfer,
             transferFailed: T.live.transferFailed,
             reasons: T.live.reasons,
+            caller: T.live.caller,
           },
         }}
       />

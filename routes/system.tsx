@@ -1,13 +1,13 @@
 /** @jsxImportSource preact */
 /** @jsxRuntime automatic */
-// System (administrators): the doctor report (hardware, engines, gates) and engine health.
+// System (the appliance administrator: box-wide): the doctor report (hardware, engines, gates) and engine health.
 import type { VNode } from "preact";
 import { type DoctorReport, formatDoctor } from "../infra/mod.ts";
 import { VERSION } from "../infra/mod.ts";
 import { T } from "../ui/mod.ts";
 import type { Handlers, PageProps, RouteConfig } from "../ui/mod.ts";
 
-export const config: RouteConfig = { auth: "admin" };
+export const config: RouteConfig = { auth: "admin", appliance: true };
 
 interface Data {
   report: DoctorReport;

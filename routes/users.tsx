@@ -1,26 +1,30 @@
 /** @jsxImportSource preact */
 /** @jsxRuntime automatic */
-// Users of the account (administrators): create, lock and unlock; and a further, separate account.
+// Users of the account (administrators): create, lock and unlock; and a further, separate account (the
+// appliance administrator only: accounts are box-wide; the router refuses op=account to everyone else).
 import type { VNode } from "preact";
 import {
   appendAudit,
   createAccount,
   createUser,
+  getUser,
   listUsers,
   setUserDisabled,
   StoreConflictError,
   type User,
 } from "../store/mod.ts";
-import { hashPassword, MIN_PASSWORD_LENGTH } from "../ui/mod.ts";
+import { hashPassword, isApplianceAdmin, MIN_PASSWORD_LENGTH } from "../ui/mod.ts";
 import { Csrf, ErrorSummary, Field, PostButton, Select } from "../ui/mod.ts";
 import { fill, T } from "../ui/mod.ts";
 import type { Handlers, PageProps, RouteConfig, RouteContext } from "../ui/mod.ts";
 
-export const config: RouteConfig = { auth: "admin" };
+export const config: RouteConfig = { auth: "admin", appliance: { ops: ["account"] } };
 
 interface Data {
   users: User[];
   meId: string;
+  /** The appliance administrator may create accounts. */
+  appliance: boolean;
   errors: Record<string, string>;
   accountErrors: Record<string, string>;
 }
@@ -32,7 +36,9 @@ function page(
   status = 200,
 ) {
   const { account, user } = ctx.need();
-  return ctx.render({ users: listUsers(ctx.deps.store, account.id), meId: user.id, errors, accountErrors }, {
+  const users = listUsers(ctx.deps.store, account.id);
+  const appliance = isApplianceAdmin(ctx.auth);
+  return ctx.render({ users, meId: user.id, appliance, errors, accountErrors }, {
     title: T.users.title,
     status,
   });
@@ -63,6 +69,10 @@ export const handler: Handlers<Data> = {
     if (op === "toggle") {
       const id = f.get("id") ?? "";
       if (id === user.id) return page(ctx, { id: T.users.errSelf }, {}, 422);
+      // An account administrator must not lock the box out of its appliance administrator.
+      if (getUser(store, account.id, id)?.applianceAdmin && !isApplianceAdmin(ctx.auth)) {
+        return page(ctx, { id: T.users.errApplianceAdmin }, {}, 403);
+      }
       const disabled = f.get("disabled") === "on";
       if (setUserDisabled(store, account.id, id, disabled)) {
         if (disabled) ctx.deps.sessions.deleteForUser(account.id, id);
@@ -137,7 +147,7 @@ export default function UsersPage({ data, csrf }: PageProps<Data>): VNode {
             <tr key={u.id}>
               <td>{u.displayName}</td>
               <td>{u.email}</td>
-              <td>{T.roles[u.role]}</td>
+              <td>{u.applianceAdmin ? `${T.roles[u.role]}, ${T.applianceAdmin}` : T.roles[u.role]}</td>
               <td>{u.disabled ? T.app.yes : T.app.no}</td>
               <td>
                 {u.id !== data.meId && (
@@ -186,50 +196,54 @@ export default function UsersPage({ data, csrf }: PageProps<Data>): VNode {
           <button type="submit">{T.users.new}</button>
         </div>
       </form>
-      <h2>{T.users.newAccount}</h2>
-      <p>{T.users.newAccountHint}</p>
-      <ErrorSummary errors={data.accountErrors} />
-      <form method="post" action="/users" class="stack card" novalidate>
-        <Csrf token={csrf} />
-        <input type="hidden" name="op" value="account" />
-        <Field
-          name="a_accountName"
-          label={T.setup.accountName}
-          error={data.accountErrors.a_accountName}
-          required
-        />
-        <Select
-          name="a_kind"
-          label={T.setup.accountKind}
-          options={[["private", T.kinds.private], ["clinical", T.kinds.clinical]]}
-          error={data.accountErrors.a_kind}
-        />
-        <Field
-          name="a_displayName"
-          label={T.setup.adminName}
-          error={data.accountErrors.a_displayName}
-          required
-        />
-        <Field
-          name="a_email"
-          type="email"
-          label={T.setup.email}
-          error={data.accountErrors.a_email}
-          required
-          autocomplete="off"
-        />
-        <Field
-          name="a_password"
-          type="password"
-          label={T.setup.password}
-          error={data.accountErrors.a_password}
-          required
-          autocomplete="new-password"
-        />
-        <div>
-          <button type="submit" class="secondary">{T.users.newAccount}</button>
-        </div>
-      </form>
+      {data.appliance && (
+        <>
+          <h2>{T.users.newAccount}</h2>
+          <p>{T.users.newAccountHint}</p>
+          <ErrorSummary errors={data.accountErrors} />
+          <form method="post" action="/users" class="stack card" novalidate>
+            <Csrf token={csrf} />
+            <input type="hidden" name="op" value="account" />
+            <Field
+              name="a_accountName"
+              label={T.setup.accountName}
+              error={data.accountErrors.a_accountName}
+              required
+            />
+            <Select
+              name="a_kind"
+              label={T.setup.accountKind}
+              options={[["private", T.kinds.private], ["clinical", T.kinds.clinical]]}
+              error={data.accountErrors.a_kind}
+            />
+            <Field
+              name="a_displayName"
+              label={T.setup.adminName}
+              error={data.accountErrors.a_displayName}
+              required
+            />
+            <Field
+              name="a_email"
+              type="email"
+              label={T.setup.email}
+              error={data.accountErrors.a_email}
+              required
+              autocomplete="off"
+            />
+            <Field
+              name="a_password"
+              type="password"
+              label={T.setup.password}
+              error={data.accountErrors.a_password}
+              required
+              autocomplete="new-password"
+            />
+            <div>
+              <button type="submit" class="secondary">{T.users.newAccount}</button>
+            </div>
+          </form>
+        </>
+      )}
     </>
   );
 }

@@ -89,3 +89,47 @@ export function listAudit(store: Store, accountId: string, query: AuditQuery = {
   );
   return rows.map((row) => ({ ...row, detail: parseJson(row.detail) }));
 }
+
+/** One line of a subject's access log (Art. 15): when, what, and who (name when the user still exists). */
+export interface AccessEntry {
+  /** Position in the log; with `at` the cursor of the next page. */
+  seq: number;
+  at: number;
+  action: string;
+  actorUserId: string | null;
+  actorName: string | null;
+}
+
+/** Where a page of {@linkcode listAccessLog} ends: the last entry of the previous page. */
+export interface AccessCursor {
+  at: number;
+  seq: number;
+}
+
+/**
+ * The account's entries about one subject (a person, a call), oldest first, a page at a time: pass the
+ * last entry of a page as `after` to get the next. The actor's name comes only from this account's users.
+ */
+export function listAccessLog(
+  store: Store,
+  accountId: string,
+  subject: { type: string; id: string },
+  opts: { after?: AccessCursor; limit?: number } = {},
+): AccessEntry[] {
+  const [limit] = page(opts);
+  const sql = `SELECT a.rowid AS seq, a.at, a.action, a.actor_user_id AS actorUserId,
+    u.display_name AS actorName FROM audit_log a
+    LEFT JOIN users u ON u.id = a.actor_user_id AND u.account_id = a.account_id
+    WHERE a.account_id = ?1 AND a.subject_type = ?2 AND a.subject_id = ?3
+    AND (?4 IS NULL OR a.at > ?4 OR (a.at = ?4 AND a.rowid > ?5))
+    ORDER BY a.at, a.rowid LIMIT ?6`;
+  return many<AccessEntry>(
+    store.prepare(sql),
+    accountId,
+    subject.type,
+    subject.id,
+    opts.after?.at ?? null,
+    opts.after?.seq ?? null,
+    limit,
+  );
+}

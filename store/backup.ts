@@ -1,5 +1,6 @@
 // Online backup of the database file (SQLite's backup API through node:sqlite), checks of a copy
 // (integrity, foreign keys, schema version) and a probe for "another process has the database open".
+import { fieldKeyIds } from "./crypto/sealed_fields.ts";
 import { backup, DatabaseSync } from "node:sqlite";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 
@@ -169,7 +170,8 @@ export function transcriptKeyIdsOfFile(path: string): string[] {
     const sql = hasRequests
       ? "SELECT key_id FROM transcripts UNION SELECT key_id FROM requests"
       : "SELECT DISTINCT key_id FROM transcripts";
-    return (db.prepare(sql).all() as { key_id: string }[]).map((r) => r.key_id);
+    const ids = (db.prepare(sql).all() as { key_id: string }[]).map((r) => r.key_id);
+    return [...new Set([...ids, ...fieldKeyIds(db)])];
   } finally {
     db.close();
   }

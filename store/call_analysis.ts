@@ -3,6 +3,8 @@ import type { Store } from "./db.ts";
 import { StoreNotFoundError } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
 import { jsonText, many, one, parseJson, requireNumber, requireOneOf, requireText, run } from "./_util.ts";
+import { openNullable, sealField } from "./crypto/sealed_fields.ts";
+import type { TranscriptKeyring } from "./crypto/keyring.ts";
 
 /** Sentiment of a call, in German as the analysis prompt returns it. */
 export type SentimentLabel = "positiv" | "neutral" | "negativ";
@@ -51,11 +53,24 @@ const COLUMNS = `call_id AS callId, account_id AS accountId, status, sentiment_l
   created_at AS createdAt, updated_at AS updatedAt`;
 const LABELS: readonly SentimentLabel[] = ["positiv", "neutral", "negativ"];
 
-function toAnalysis(row: AnalysisRow): CallAnalysis {
+// reason, summary and memory update are sealed at rest (crypto/sealed_fields.ts), bound to account and call.
+const field = (column: string, accountId: string, callId: string) => ({
+  table: "call_analysis",
+  column,
+  accountId,
+  rowId: callId,
+});
+
+function toAnalysis(keyring: TranscriptKeyring, row: AnalysisRow): CallAnalysis {
+  const open = (column: string, v: string | null) =>
+    openNullable(keyring, field(column, row.accountId, row.callId), v);
+  const summary = open("summary_json", row.summary);
+  const memoryUpdate = open("memory_update_json", row.memoryUpdate);
   return {
     ...row,
-    summary: row.summary === null ? null : JSON.parse(row.summary) as string[],
-    memoryUpdate: row.memoryUpdate === null ? null : parseJson(row.memoryUpdate),
+    reason: open("reason", row.reason),
+    summary: summary === null ? null : JSON.parse(summary) as string[],
+    memoryUpdate: memoryUpdate === null ? null : parseJson(memoryUpdate),
   };
 }
 
@@ -75,8 +90,8 @@ export function enqueueAnalysis(store: Store, accountId: string, callId: string,
 export function listDueAnalyses(store: Store, accountId: string, now: number, limit = 10): CallAnalysis[] {
   const sql = `SELECT ${COLUMNS} FROM call_analysis WHERE account_id = ? AND status = 'pending'
     AND coalesce(next_attempt_at, 0) <= ? ORDER BY coalesce(next_attempt_at, 0), created_at LIMIT ?`;
-  return many<AnalysisRow>(store.prepare(sql), accountId, now, Math.max(1, Math.trunc(limit))).map(
-    toAnalysis,
+  return many<AnalysisRow>(store.prepare(sql), accountId, now, Math.max(1, Math.trunc(limit))).map((r) =>
+    toAnalysis(store.keyring, r)
   );
 }
 
@@ -84,7 +99,7 @@ export function listDueAnalyses(store: Store, accountId: string, now: number, li
 export function getAnalysis(store: Store, accountId: string, callId: string): CallAnalysis | undefined {
   const sql = `SELECT ${COLUMNS} FROM call_analysis WHERE account_id = ? AND call_id = ?`;
   const row = one<AnalysisRow>(store.prepare(sql), accountId, callId);
-  return row && toAnalysis(row);
+  return row && toAnalysis(store.keyring, row);
 }
 
 /** Stores the result and marks the job done; false if there is no such job in this account. */
@@ -100,6 +115,8 @@ export function completeAnalysis(
     throw new TypeError(`${what}: summary must be at most 8 strings`);
   }
   const memory = result.memoryUpdate ? jsonText(what, "memoryUpdate", result.memoryUpdate) : null;
+  const seal = (column: string, text: string) =>
+    sealField(store.keyring, field(column, accountId, callId), text);
   const sql = `UPDATE call_analysis SET status = 'done', sentiment_label = ?, sentiment_score = ?,
     confidence = ?, reason = ?, summary_json = ?, memory_update_json = ?, attempts = attempts + 1,
     next_attempt_at = NULL, last_error = NULL, updated_at = ? WHERE account_id = ? AND call_id = ?`;
@@ -108,9 +125,9 @@ export function completeAnalysis(
     requireOneOf(what, "sentimentLabel", result.sentimentLabel, LABELS),
     requireNumber(what, "sentimentScore", result.sentimentScore, -1, 1),
     requireNumber(what, "confidence", result.confidence, 0, 1),
-    requireText(what, "reason", result.reason, 500),
-    JSON.stringify(summary),
-    memory,
+    seal("reason", requireText(what, "reason", result.reason, 500)),
+    seal("summary_json", JSON.stringify(summary)),
+    memory === null ? null : seal("memory_update_json", memory),
     store.now(),
     accountId,
     callId,

@@ -133,17 +133,37 @@ export function findCallByExternalId(
   return row && toCall(row);
 }
 
-/** The account's calls, newest first; optionally of one person and since a time. */
+/** Where a page of {@linkcode listCalls} ends: the last call of the previous page. */
+export interface CallCursor {
+  startedAt: number;
+  id: string;
+}
+
+/**
+ * The account's calls, newest first; optionally of one person and since a time. Page with `offset`, or
+ * with `after` (the last call of the previous page), which neither skips nor repeats a call when calls
+ * arrive while paging.
+ */
 export function listCalls(
   store: Store,
   accountId: string,
-  opts: PageOptions & { personId?: string; since?: number } = {},
+  opts: PageOptions & { personId?: string; since?: number; after?: CallCursor } = {},
 ): Call[] {
   const [limit, offset] = page(opts);
   const sql = `SELECT ${COLUMNS} FROM calls WHERE account_id = ?1 AND (?2 IS NULL OR person_id = ?2)
-    AND started_at >= ?3 ORDER BY started_at DESC, id LIMIT ?4 OFFSET ?5`;
-  return many<CallRow>(store.prepare(sql), accountId, opts.personId ?? null, opts.since ?? 0, limit, offset)
-    .map(toCall);
+    AND started_at >= ?3 AND (?6 IS NULL OR started_at < ?6 OR (started_at = ?6 AND id > ?7))
+    ORDER BY started_at DESC, id LIMIT ?4 OFFSET ?5`;
+  const after = opts.after;
+  return many<CallRow>(
+    store.prepare(sql),
+    accountId,
+    opts.personId ?? null,
+    opts.since ?? 0,
+    limit,
+    offset,
+    after?.startedAt ?? null,
+    after?.id ?? null,
+  ).map(toCall);
 }
 
 /** ringing -> active; false if the call is not ringing or not in this account. */

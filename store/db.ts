@@ -1,7 +1,8 @@
 // The connection: pragmas, statement cache, transactions, the write queue, clean close.
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { createHmac } from "node:crypto";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { TranscriptKeyring } from "./crypto/keyring.ts";
 import { migrate } from "./migrations.ts";
 import { type JobResult, WriteQueue } from "./write_queue.ts";
 
@@ -25,6 +26,11 @@ export interface StoreOptions {
   maxBatch?: number;
   /** How long a queued write waits for company, in ms (default 0: next timer tick). */
   maxDelayMs?: number;
+  /**
+   * The key file that seals personal columns (default `<database folder>/secrets/transcripts.key`; an
+   * in-memory store uses a key that lives only in the process until {@linkcode Store.useKeyFile}).
+   */
+  keyFile?: string;
 }
 
 /**
@@ -44,6 +50,8 @@ export class Store {
   #depth = 0;
   #closed = false;
   #salt: string | undefined;
+  #keyring: TranscriptKeyring | undefined;
+  readonly #keyFile: string | undefined;
   readonly #clock: () => number;
   readonly #newId: () => string;
   readonly #queue: WriteQueue;
@@ -54,6 +62,7 @@ export class Store {
     this.db = db;
     this.#clock = opts.clock ?? Date.now;
     this.#newId = opts.newId ?? (() => crypto.randomUUID());
+    this.#keyFile = opts.keyFile;
     this.#queue = new WriteQueue((fns) => this.#runBatch(fns), opts);
     this.appliedMigrations = opts.migrate === false ? [] : migrate(db, { clock: this.#clock });
   }
@@ -135,6 +144,38 @@ export class Store {
     return this.#queue.drain();
   }
 
+  /**
+   * The keyring that seals personal columns (and transcripts and requests), opened on first use from the
+   * `keyFile` option, the default beside the database, or in memory for ":memory:".
+   */
+  get keyring(): TranscriptKeyring {
+    this.#keyring ??= this.#keyFile
+      ? TranscriptKeyring.openSync(this.#keyFile)
+      : this.path === ":memory:"
+      ? TranscriptKeyring.ephemeral()
+      : TranscriptKeyring.openSync(join(dirname(this.path), "secrets", "transcripts.key"));
+    return this.#keyring;
+  }
+
+  /**
+   * Use the key file `file` (the configured one): returns the one keyring of this store, so a rotation
+   * seals every table with the new key. A process-only key already used by an in-memory store keeps
+   * decrypting (it is adopted); another key file already in use is refused.
+   *
+   * @throws {Error} when the store already seals with a different key file.
+   */
+  useKeyFile(file: string): TranscriptKeyring {
+    const have = this.#keyring ?? (this.#keyFile ? this.keyring : undefined);
+    if (have && have.file === file) return have;
+    if (have && have.file !== ":memory:") {
+      throw new Error(`Cannot use key file ${file}: the store ${this.path} seals with ${have.file}`);
+    }
+    const ring = TranscriptKeyring.openSync(file);
+    if (have) ring.adopt(have);
+    this.#keyring = ring;
+    return ring;
+  }
+
   /** Salted SHA-256 of a phone number: for lookups and logs, which must never show the number. */
   phoneHash(e164: string): string {
     this.#salt ??= (this.prepare("SELECT value FROM store_meta WHERE key = 'phone_hash_salt'").get() as
@@ -204,7 +245,9 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
     db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     const mode = (db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string }).journal_mode;
     if (path !== ":memory:" && mode !== "wal") throw new Error(`journal_mode is ${mode}, not wal`);
-    db.exec(`PRAGMA foreign_keys = ON; PRAGMA synchronous = ${synchronous}`);
+    // FAST: a cell freed by an UPDATE or DELETE is zeroed where that costs no extra I/O, so an old name or
+    // number does not linger in a page's free space; an erasure turns it ON (erasure.ts).
+    db.exec(`PRAGMA foreign_keys = ON; PRAGMA synchronous = ${synchronous}; PRAGMA secure_delete = FAST`);
     return new Store(path, db, opts);
   } catch (err) {
     db.close();

@@ -3,6 +3,15 @@ import type { Store } from "./db.ts";
 import { StoreConflictError, StoreNotFoundError } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
 import { isConstraint, jsonText, one, parseJson, requireInt, run } from "./_util.ts";
+import { openField, sealField } from "./crypto/sealed_fields.ts";
+
+// memory_json is sealed at rest (crypto/sealed_fields.ts), bound to the account and the person.
+const field = (accountId: string, personId: string) => ({
+  table: "memory_state",
+  column: "memory_json",
+  accountId,
+  rowId: personId,
+});
 
 /** A person's memory. `version` grows by one per save (optimistic concurrency). */
 export interface MemoryState {
@@ -31,7 +40,8 @@ const COLUMNS =
 export function getMemory(store: Store, accountId: string, personId: string): MemoryState | undefined {
   const sql = `SELECT ${COLUMNS} FROM memory_state WHERE account_id = ? AND person_id = ?`;
   const row = one<MemoryRow>(store.prepare(sql), accountId, personId);
-  return row && { ...row, memory: parseJson(row.memory) };
+  return row &&
+    { ...row, memory: parseJson(openField(store.keyring, field(accountId, personId), row.memory)) };
 }
 
 /**
@@ -53,13 +63,14 @@ export function saveMemory(
     throw new RangeError(`${what}: memory is larger than ${MAX_MEMORY_BYTES} bytes of JSON`);
   }
   const now = store.now();
+  const sealed = sealField(store.keyring, field(accountId, personId), text);
   return store.transaction(() => {
     let changed: number;
     if (expectedVersion === 0) {
       const sql = `INSERT INTO memory_state (person_id, account_id, memory_json, version, updated_at)
         SELECT id, account_id, ?, 1, ? FROM people WHERE account_id = ? AND id = ?`;
       try {
-        changed = run(store.prepare(sql), text, now, accountId, personId);
+        changed = run(store.prepare(sql), sealed, now, accountId, personId);
       } catch (err) {
         if (!isConstraint(err, "UNIQUE")) throw err;
         changed = -1;
@@ -67,7 +78,7 @@ export function saveMemory(
     } else {
       const sql = `UPDATE memory_state SET memory_json = ?, version = version + 1, updated_at = ?
         WHERE account_id = ? AND person_id = ? AND version = ?`;
-      changed = run(store.prepare(sql), text, now, accountId, personId, expectedVersion);
+      changed = run(store.prepare(sql), sealed, now, accountId, personId, expectedVersion);
     }
     if (changed === 1) {
       return { personId, accountId, memory: parseJson(text), version: expectedVersion + 1, updatedAt: now };

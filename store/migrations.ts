@@ -5,6 +5,8 @@ import { SQL_V2 } from "./schema_v2.ts";
 import { SQL_V3 } from "./schema_v3.ts";
 import { SQL_V4 } from "./schema_v4.ts";
 import { SQL_V5 } from "./schema_v5.ts";
+import { SQL_V6 } from "./schema_v6.ts";
+import { SQL_V7 } from "./schema_v7.ts";
 
 /** One schema step. Versions are 1, 2, 3, ... in order; a released migration is never edited. */
 export interface Migration {
@@ -20,6 +22,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 3, name: "admin_ui", sql: SQL_V3 },
   { version: 4, name: "practice", sql: SQL_V4 },
   { version: 5, name: "requests", sql: SQL_V5 },
+  { version: 6, name: "admin_levels", sql: SQL_V6 },
+  { version: 7, name: "caller_identity", sql: SQL_V7 },
 ]);
 
 const CREATES_TABLE = /\bCREATE\s+(?:VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?["`]?(\w+)/gi;

@@ -51,6 +51,7 @@ export {
 export type { Account, NewAccount } from "./accounts.ts";
 export {
   anyUserExists,
+  applianceAdminExists,
   createUser,
   deleteUser,
   findUserByEmail,
@@ -72,7 +73,8 @@ export {
   updatePerson,
 } from "./people.ts";
 export type { NewPerson, Person, PersonKind, PersonPatch, RecentPerson } from "./people.ts";
-export { erasePerson } from "./erasure.ts";
+export { erasePerson, reapplyErasures, scrubWal } from "./erasure.ts";
+export { type ErasureEntry, erasureLogPath, readErasures } from "./erasure_log.ts";
 export type { Erasure } from "./erasure.ts";
 export {
   attachRecording,
@@ -89,6 +91,7 @@ export {
 } from "./calls.ts";
 export type {
   Call,
+  CallCursor,
   CallDirection,
   CallEndStatus,
   CallStatus,
@@ -110,6 +113,27 @@ export {
 export type { AnalysisResult, AnalysisStatus, CallAnalysis, SentimentLabel } from "./call_analysis.ts";
 export { deleteMemory, getMemory, MAX_MEMORY_BYTES, saveMemory } from "./memory.ts";
 export type { MemoryState } from "./memory.ts";
+export {
+  birthDateMatches,
+  birthDateOf,
+  CALL_IDENTITIES,
+  type CallerCheck,
+  type CallIdentity,
+  CHECK_METHODS,
+  type CheckMethod,
+  getBirthDate,
+  getCallerCheck,
+  getCallIdentity,
+  identityData,
+  identityTrusted,
+  NO_CHECK,
+  PIN_PATTERN,
+  pinMatches,
+  setBirthDate,
+  setCallerCheck,
+  setCallIdentity,
+  setPin,
+} from "./caller_identity.ts";
 export { deleteFeedback, feedbackByVariant, getFeedback, recordFeedback } from "./feedback.ts";
 export type { Feedback, FeedbackSource, NewFeedback, VariantFeedback } from "./feedback.ts";
 export {
@@ -137,8 +161,8 @@ export type { CallReward, NewCallReward, RewardSource, RlDecision } from "./rewa
 export { backupDatabase, checkDatabaseFile, databaseInUse, transcriptKeyIdsOfFile } from "./backup.ts";
 export type { DatabaseBackup, DatabaseCheck } from "./backup.ts";
 export { purgeExpiredNonces, useNonce } from "./nonces.ts";
-export { appendAudit, listAudit } from "./audit.ts";
-export type { AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";
+export { appendAudit, listAccessLog, listAudit } from "./audit.ts";
+export type { AccessCursor, AccessEntry, AuditEntry, AuditQuery, NewAuditEntry } from "./audit.ts";
 export { purgeExpiredCallData, purgeExpiredRecordings } from "./retention.ts";
 export type { RetentionResult } from "./retention.ts";
 export { callStats, sentimentScores, sentimentTrend } from "./stats.ts";
@@ -152,8 +176,14 @@ export {
   touchSession,
 } from "./sessions.ts";
 export type { Session, SessionRow } from "./sessions.ts";
-export { deleteApiToken, insertApiToken, listApiTokens, useApiToken } from "./api_tokens.ts";
-export type { ApiToken, NewApiToken } from "./api_tokens.ts";
+export {
+  API_TOKEN_SCOPES,
+  deleteApiToken,
+  insertApiToken,
+  listApiTokens,
+  useApiToken,
+} from "./api_tokens.ts";
+export type { ApiToken, ApiTokenScope, ApiTokenUse, NewApiToken } from "./api_tokens.ts";
 export { deleteSchedule, insertSchedule, listSchedules, setScheduleEnabled } from "./schedules.ts";
 export type { NewSchedule, Schedule } from "./schedules.ts";
 export { accountAllowsRecording, getStoredSettings, saveSettings } from "./settings.ts";

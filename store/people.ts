@@ -13,6 +13,16 @@ import {
   requireOneOf,
   requireText,
 } from "./_util.ts";
+import { openNullable, sealField } from "./crypto/sealed_fields.ts";
+import type { TranscriptKeyring } from "./crypto/keyring.ts";
+
+// notes are sealed at rest (crypto/sealed_fields.ts), bound to the account and the person.
+const notesField = (accountId: string, personId: string) => ({
+  table: "people",
+  column: "notes",
+  accountId,
+  rowId: personId,
+});
 
 /** Senior (private account) or patient (clinical account). */
 export type PersonKind = "senior" | "patient";
@@ -82,7 +92,7 @@ const PATCHABLE: readonly (keyof PersonPatch)[] = [
   "notes",
 ];
 
-function toPerson(r: PersonRow): Person {
+function toPerson(keyring: TranscriptKeyring, r: PersonRow): Person {
   return {
     id: r.id,
     accountId: r.account_id,
@@ -94,7 +104,7 @@ function toPerson(r: PersonRow): Person {
     consentRecording: r.consent_recording === 1,
     consentTranscript: r.consent_transcript === 1,
     retentionDays: r.retention_days,
-    notes: r.notes,
+    notes: openNullable(keyring, notesField(r.account_id, r.id), r.notes),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -122,7 +132,7 @@ function write(store: Store, what: string, sql: string, p: Person): number {
         bit(p.consentRecording),
         bit(p.consentTranscript),
         p.retentionDays,
-        p.notes,
+        p.notes === null ? null : sealField(store.keyring, notesField(p.accountId, p.id), p.notes),
         p.createdAt,
         p.updatedAt,
         p.accountId,
@@ -170,14 +180,14 @@ export function createPerson(store: Store, accountId: string, input: NewPerson):
 export function getPerson(store: Store, accountId: string, personId: string): Person | undefined {
   const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND id = ?`;
   const row = one<PersonRow>(store.prepare(sql), accountId, personId);
-  return row && toPerson(row);
+  return row && toPerson(store.keyring, row);
 }
 
 /** The person of this account with this number (looked up by its salted hash), or undefined. */
 export function findPersonByPhone(store: Store, accountId: string, phoneE164: string): Person | undefined {
   const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND phone_hash = ?`;
   const row = one<PersonRow>(store.prepare(sql), accountId, store.phoneHash(phoneE164));
-  return row && toPerson(row);
+  return row && toPerson(store.keyring, row);
 }
 
 /** The account's people, by name; optionally only one kind. */
@@ -189,7 +199,9 @@ export function listPeople(
   const [limit, offset] = page(opts);
   const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND (?2 IS NULL OR kind = ?2)
     ORDER BY display_name, id LIMIT ? OFFSET ?`;
-  return many<PersonRow>(store.prepare(sql), accountId, opts.kind ?? null, limit, offset).map(toPerson);
+  return many<PersonRow>(store.prepare(sql), accountId, opts.kind ?? null, limit, offset).map((r) =>
+    toPerson(store.keyring, r)
+  );
 }
 
 /** Number of the account's people (optionally of one kind). */

@@ -39,6 +39,8 @@ export interface RlDecision {
   reason: string;
   /** "guard" for automatic decisions, else the acting user. */
   actor: string;
+  /** The account of the acting user; null for box-level decisions (the deploy guard). */
+  accountId: string | null;
 }
 
 type RewardRow = Omit<CallReward, "components" | "missing" | "applied"> & {
@@ -120,7 +122,10 @@ export function listRewards(
 /** Append a decision to the log. */
 export function appendRlDecision(
   store: Store,
-  input: Omit<RlDecision, "id" | "createdAt"> & { createdAt?: number },
+  input: Omit<RlDecision, "id" | "createdAt" | "accountId"> & {
+    createdAt?: number;
+    accountId?: string | null;
+  },
 ): RlDecision {
   const what = "Cannot log decision";
   const d: RlDecision = {
@@ -131,10 +136,13 @@ export function appendRlDecision(
     context: input.context,
     reason: requireText(what, "reason", input.reason, 500),
     actor: requireText(what, "actor", input.actor, 200),
+    accountId: input.accountId ?? null,
   };
   run(
-    store.prepare(`INSERT INTO rl_decisions (id, created_at, kind, variant_id, context, reason, actor)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    store.prepare(
+      `INSERT INTO rl_decisions (id, created_at, kind, variant_id, context, reason, actor, account_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
     d.id,
     d.createdAt,
     d.kind,
@@ -142,16 +150,23 @@ export function appendRlDecision(
     d.context,
     d.reason,
     d.actor,
+    d.accountId,
   );
   return d;
 }
 
-/** The decision log, newest first. */
-export function listRlDecisions(store: Store, opts: PageOptions = {}): RlDecision[] {
+/**
+ * The decision log as one account sees it, newest first: its own users' decisions and the box-level ones
+ * (the deploy guard's), never another account's reasons.
+ */
+export function listRlDecisions(store: Store, accountId: string, opts: PageOptions = {}): RlDecision[] {
   const [limit, offset] = page(opts);
   return many<RlDecision>(
-    store.prepare(`SELECT id, created_at AS createdAt, kind, variant_id AS variantId, context, reason, actor
-      FROM rl_decisions ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
+    store.prepare(`SELECT id, created_at AS createdAt, kind, variant_id AS variantId, context, reason, actor,
+        account_id AS accountId
+      FROM rl_decisions WHERE account_id = ? OR account_id IS NULL
+      ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
+    accountId,
     limit,
     offset,
   );

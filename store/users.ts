@@ -14,6 +14,11 @@ export interface User {
   email: string;
   displayName: string;
   role: UserRole;
+  /**
+   * The appliance administrator (box-wide: keys, conversation strategies, accounts, engines, egress); an
+   * admin without it administers only their account. Always an admin (trigger of migration 7).
+   */
+  applianceAdmin: boolean;
   disabled: boolean;
   createdAt: number;
 }
@@ -32,11 +37,12 @@ interface UserRow {
   email: string;
   display_name: string;
   role: UserRole;
+  appliance_admin: number;
   disabled: number;
   created_at: number;
 }
 
-const COLUMNS = "id, account_id, email, display_name, role, disabled, created_at";
+const COLUMNS = "id, account_id, email, display_name, role, appliance_admin, disabled, created_at";
 const ROLES: readonly UserRole[] = ["admin", "staff"];
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -47,6 +53,7 @@ function toUser(row: UserRow): User {
     email: row.email,
     displayName: row.display_name,
     role: row.role,
+    applianceAdmin: row.appliance_admin === 1,
     disabled: row.disabled === 1,
     createdAt: row.created_at,
   };
@@ -58,23 +65,38 @@ function normaliseEmail(what: string, email: unknown): string {
   return value;
 }
 
-/** Creates a user; throws StoreConflictError if the email is taken in this account. */
+/**
+ * Creates a user; throws StoreConflictError if the email is taken in this account. The first administrator
+ * of a box without an appliance administrator becomes it (first-run setup; migration 7 did the same for
+ * existing databases).
+ */
 export function createUser(store: Store, accountId: string, input: NewUser): User {
   const what = "Cannot create user";
+  const role = requireOneOf(what, "role", input.role, ROLES);
   const user: User = {
     id: store.newId(),
     accountId,
     email: normaliseEmail(what, input.email),
     displayName: requireText(what, "displayName", input.displayName),
-    role: requireOneOf(what, "role", input.role, ROLES),
+    role,
+    applianceAdmin: role === "admin" && !applianceAdminExists(store),
     disabled: false,
     createdAt: store.now(),
   };
   const hash = requireText(what, "passwordHash", input.passwordHash, 1000);
   try {
     store.prepare(
-      `INSERT INTO users (${COLUMNS}, password_hash) VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
-    ).run(user.id, accountId, user.email, user.displayName, user.role, user.createdAt, hash);
+      `INSERT INTO users (${COLUMNS}, password_hash) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+    ).run(
+      user.id,
+      accountId,
+      user.email,
+      user.displayName,
+      user.role,
+      bit(user.applianceAdmin),
+      user.createdAt,
+      hash,
+    );
   } catch (err) {
     if (isConstraint(err, "UNIQUE")) throw new StoreConflictError(`${what}: email is already in use`);
     if (isConstraint(err, "FOREIGN KEY")) throw new StoreNotFoundError(`${what}: no account ${accountId}`);
@@ -136,4 +158,9 @@ export function deleteUser(store: Store, accountId: string, userId: string): boo
 /** Whether any user exists in any account (first-run setup is offered only when none does). */
 export function anyUserExists(store: Store): boolean {
   return store.prepare("SELECT 1 FROM users LIMIT 1").get() !== undefined;
+}
+
+/** Whether the box has an appliance administrator (box-level: not scoped by account on purpose). */
+export function applianceAdminExists(store: Store): boolean {
+  return store.prepare("SELECT 1 FROM users WHERE appliance_admin = 1 LIMIT 1").get() !== undefined;
 }

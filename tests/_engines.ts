@@ -27,6 +27,7 @@ function present(path: string): boolean {
 export const enginesMissing: string | undefined = [
   ENGINES.whisperServer,
   ENGINES.llamaServer,
+  ENGINES.engineGuard,
   ENGINES.whisperModel,
   ENGINES.llamaModel,
   ENGINES.sileroModel,

@@ -33,7 +33,7 @@ export function ErrorSummary(p: { errors: Record<string, string> }): VNode | nul
 export interface FieldProps {
   name: string;
   label: string;
-  type?: "text" | "email" | "password" | "tel" | "number" | "time" | "search";
+  type?: "text" | "email" | "password" | "tel" | "number" | "time" | "search" | "date";
   value?: string | number;
   hint?: string;
   error?: string;

@@ -11,6 +11,7 @@
  */
 import { countOpenRequests, type RequestKind, type RequestUrgency, type Store } from "../store/mod.ts";
 import { LiveHub } from "./live.ts";
+import type { TransferCaller } from "../gateway/mod.ts";
 
 /** The hub's channel name (its `callId`): the inbox is one stream per account, not per call. */
 export const INBOX_CHANNEL = "requests";
@@ -66,6 +67,8 @@ export interface InboxTransfer {
   reason: string;
   outcome: string;
   summary?: string;
+  /** Who is being put through (name, number, identity level): staff of the account only. */
+  caller?: TransferCaller;
 }
 
 /** Publish a call's transfer (started, connected or failed) to its account's inbox. */
@@ -85,6 +88,7 @@ export function publishTransfer(
       reason: t.reason,
       outcome: t.outcome,
       ...(t.summary === undefined ? {} : { summary: t.summary }),
+      ...(t.caller === undefined ? {} : { caller: t.caller }),
     },
   });
 }

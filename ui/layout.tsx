@@ -2,10 +2,11 @@
 /** @jsxRuntime automatic */
 // The page shell: skip link, header with navigation, flash message, main landmark, scripts.
 import type { ComponentChildren, VNode } from "preact";
-import { T } from "./texts_de.ts";
+import { fill, T } from "./texts_de.ts";
 import type { AuthState } from "./types.ts";
+import { isApplianceAdmin } from "./auth/levels.ts";
 
-const NAV: { href: string; label: string; admin?: boolean }[] = [
+const NAV: { href: string; label: string; admin?: boolean; appliance?: boolean }[] = [
   { href: "/", label: T.nav.dashboard },
   { href: "/people", label: T.nav.people },
   { href: "/calls", label: T.nav.calls },
@@ -18,7 +19,7 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: "/users", label: T.nav.users, admin: true },
   { href: "/learning", label: T.nav.learning, admin: true },
   { href: "/audit", label: T.nav.audit, admin: true },
-  { href: "/system", label: T.nav.system, admin: true },
+  { href: "/system", label: T.nav.system, admin: true, appliance: true },
 ];
 
 /** Whether `href` is the current page's section (for aria-current). */
@@ -35,6 +36,8 @@ export interface LayoutProps {
   flash?: string;
   /** The navigation's "Anliegen" entry as rendered HTML (with its open count), when signed in. */
   requestsNav?: string;
+  /** The profile, when TOM runs the synthetic demo models: every page then shows the banner. */
+  demoModels?: string;
   cssUrl: string;
   modules: string[];
   preloads: string[];
@@ -43,7 +46,9 @@ export interface LayoutProps {
 
 /** The HTML document around every page. */
 export function Layout(p: LayoutProps): VNode {
-  const nav = NAV.filter((n) => !n.admin || p.auth?.user.role === "admin");
+  const nav = NAV.filter((n) =>
+    (!n.admin || p.auth?.user.role === "admin") && (!n.appliance || isApplianceAdmin(p.auth))
+  );
   return (
     <html lang="de">
       <head>
@@ -92,6 +97,12 @@ export function Layout(p: LayoutProps): VNode {
           )}
         </header>
         <main id="inhalt" tabindex={-1}>
+          {p.demoModels !== undefined && (
+            <p class="msg warn demo-models" role="status">
+              <strong>{T.demoModels.banner}</strong> {T.demoModels.howTo}{" "}
+              {fill(T.demoModels.steps, { profile: p.demoModels })}
+            </p>
+          )}
           {p.flash && <p class="msg ok" role="status">{p.flash}</p>}
           {p.children}
         </main>

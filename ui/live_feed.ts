@@ -6,8 +6,9 @@
  * also go to the account's inbox hub (ui/inbox.ts), so /requests shows who is coming and why, and its
  * end (`transfer_end`) once a transfer was announced.
  *
- * What staff may see, and nothing more: no phone numbers (the call's start carries only transport and
- * direction); spoken text (caller's and TOM's) only when the caller consented to transcripts, as on the
+ * What staff may see, and nothing more: no phone numbers, except on a transfer (staff about to take the
+ * caller see the number and the name it matches, marked as unproven; the call's start carries only
+ * transport and direction); spoken text (caller's and TOM's) only when the caller consented to transcripts, as on the
  * call's detail page, which shows only transcripts stored with that consent; audio never, only its
  * duration. TOM's tokens, and the audio chunks of each spoken sentence, are gathered and published at
  * most every `tokenFlushMs` per call (and before any other event), so a fast LLM or TTS does not flood
@@ -21,6 +22,7 @@ import {
   type CallWatcher,
   type PipelineEvent,
   tapOutput,
+  type TransferCaller,
   type WatchedCall,
 } from "../gateway/mod.ts";
 import type { LiveHub } from "./live.ts";
@@ -180,13 +182,14 @@ class LiveCall implements CallWatch {
       case "transfer":
         // Staff must see who is coming and why before they answer: the summary is what a request would
         // hold (staff see requests of every caller), not the transcript.
-        this.#transferToInbox(e.reason, e.outcome, e.summary);
+        this.#transferToInbox(e.reason, e.outcome, e.summary, e.caller);
         return this.#publish("transfer", {
           reason: e.reason,
           targetKind: e.targetKind,
           outcome: e.outcome,
           ...(e.detail === undefined ? {} : { detail: clip(e.detail, 200) }),
           ...(e.summary === undefined ? {} : { summary: clip(e.summary, 500) }),
+          ...(e.caller === undefined ? {} : { caller: e.caller }),
         });
       case "emergency":
         return this.#publish("emergency", { flag: clip(e.flag, 64), label: clip(e.label, 200) });
@@ -194,7 +197,12 @@ class LiveCall implements CallWatch {
   }
 
   /** Forward a transfer to the account's inbox (calls without a known account reach nobody). */
-  #transferToInbox(reason: string, outcome: string, summary: string | undefined): void {
+  #transferToInbox(
+    reason: string,
+    outcome: string,
+    summary: string | undefined,
+    caller: TransferCaller | undefined,
+  ): void {
     const accountId = this.#call.accountId;
     if (!this.#inbox || !accountId || this.#ended) return;
     this.#toInbox = true;
@@ -203,6 +211,7 @@ class LiveCall implements CallWatch {
       reason,
       outcome,
       ...(summary === undefined ? {} : { summary: clip(summary, 500) }),
+      ...(caller === undefined ? {} : { caller }),
     }, this.#now);
   }
 

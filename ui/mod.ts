@@ -24,6 +24,7 @@ export { RetentionJob } from "./data/retention_job.ts";
 export { searchPeople } from "./data/queries.ts";
 export { clientAddress, endSession, mountRoutes, startSession } from "./router.ts";
 export {
+  type ApplianceParts,
   type Handlers,
   HttpError,
   type PageProps,
@@ -60,8 +61,10 @@ export {
   PersonInput,
   PersonPatchInput,
 } from "./person_form.ts";
-export { erasePersonCompletely, exportPerson } from "./data/privacy.ts";
-export { createApiToken } from "./data/api_tokens.ts";
+export { erasePersonCompletely, reapplyErasureLog } from "./data/privacy.ts";
+export { type ExportKind, personExportResponse, streamPersonExport } from "./data/person_export.ts";
+export { createApiToken, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX } from "./data/api_tokens.ts";
+export { isApplianceAdmin, isBoxWide } from "./auth/levels.ts";
 export { MEMORY_LISTS, MemoryView } from "./memory_view.tsx";
 export { PersonFields } from "./person_fields.tsx";
 export {

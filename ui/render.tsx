@@ -23,6 +23,8 @@ export interface DocumentParts {
   flash?: string;
   /** The navigation's "Anliegen" entry with its open count (an island or a plain link), when signed in. */
   requestsNav?: () => VNode;
+  /** The profile, when the synthetic demo models are active (the banner). */
+  demoModels?: string;
   assets: IslandAssets;
   /** A page component and its props ... */
   // deno-lint-ignore no-explicit-any -- page data types vary per route
@@ -55,6 +57,7 @@ export function renderDocument(p: DocumentParts): string {
       csrf={p.csrf}
       flash={p.flash}
       requestsNav={requestsNav?.result}
+      demoModels={p.demoModels}
       cssUrl={p.cssUrl}
       modules={modules}
       preloads={preloads}

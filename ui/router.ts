@@ -22,12 +22,15 @@ import {
 import { csrfTokenFor, randomToken } from "./auth/sessions.ts";
 import { sameSitePath } from "./auth/next.ts";
 import { clientIp } from "./auth/client_ip.ts";
-import { resolveApiToken } from "./data/api_tokens.ts";
+import { resolveApiToken, scopeRefusal } from "./data/api_tokens.ts";
+import { isApplianceAdmin, isBoxWide } from "./auth/levels.ts";
+import { dateTime } from "./format.ts";
 import { renderDocument } from "./render.tsx";
 import { current } from "./layout.tsx";
 import { RequestsNavLink } from "./client/inbox_nav.tsx";
 import { fill, T } from "./texts_de.ts";
 import { readBodyText } from "./body.ts";
+import { demoModelRoles } from "../infra/mod.ts";
 import {
   type AuthState,
   type Handler,
@@ -161,8 +164,12 @@ async function dispatch(c: Context, path: string, module: RouteModule, deps: UiD
     if (isApi && bearer) {
       const t = resolveApiToken(deps.store, bearer);
       if (!t) return fail(401, T.api.unauthorized);
+      if (t.expired) return fail(401, fill(T.api.tokenExpired, { date: dateTime(t.expiresAt) }));
+      const refused = scopeRefusal(t.scope, method, url.pathname);
+      if (refused) return fail(403, refused === "read" ? T.api.scopeRead : T.api.scopeRequests);
       auth = loadAuth(deps, t.accountId, t.userId, "token");
       if (!auth) return fail(401, T.api.unauthorized);
+      auth.scope = t.scope;
     } else {
       sessionId = readCookie(req, names.session);
       session = deps.sessions.get(sessionId);
@@ -186,6 +193,9 @@ async function dispatch(c: Context, path: string, module: RouteModule, deps: UiD
     if (authLevel === "admin" && auth?.user.role !== "admin") {
       return fail(403, isApi ? T.api.forbidden : T.app.forbidden);
     }
+    // Box-wide parts (config.appliance): the appliance administrator only; ops are checked with the form.
+    const applianceOnly = () => fail(403, isApi ? T.api.applianceOnly : T.app.applianceOnly);
+    if (isBoxWide(module.config, method, null) && !isApplianceAdmin(auth)) return applianceOnly();
 
     // Body and CSRF.
     let form = new URLSearchParams();
@@ -220,6 +230,7 @@ async function dispatch(c: Context, path: string, module: RouteModule, deps: UiD
           return fail(403, isApi ? T.api.csrf : T.app.csrf);
         }
       }
+      if (isBoxWide(module.config, method, form.get("op")) && !isApplianceAdmin(auth)) return applianceOnly();
     }
 
     if (!isApi) await deps.assets.ready();
@@ -343,6 +354,7 @@ function renderPageHtml(
     cssUrl: p.deps.assets.cssUrl,
     flash: T.flash[p.url.searchParams.get("ok") ?? ""],
     requestsNav: p.auth ? requestsNavOf(p.deps, p.auth.account.id, p.url.pathname) : undefined,
+    demoModels: p.auth && demoModelRoles(p.deps.config).length > 0 ? p.deps.config.profile : undefined,
     page: {
       component: module.default as NonNullable<RouteModule["default"]>,
       props: { data, url: p.url, auth: p.auth, csrf: p.csrf, params: p.params },

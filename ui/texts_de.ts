@@ -5,6 +5,15 @@
  * @module
  */
 export const T = {
+  /** While TOM runs the synthetic demo models (infra/engines/model_selection.ts). */
+  demoModels: {
+    banner: "Demo-Modelle aktiv: TOM versteht und spricht noch nicht wirklich.",
+    howTo: "So installieren Sie echte Modelle:",
+    steps:
+      "auf dem Gerät „tom models pull --profile {profile}“ ausführen, dann „tom models use NAME“ für jedes Modell und TOM neu starten (Anleitung: README, Abschnitt „Echte Modelle“).",
+    testCall:
+      "Achtung: Dieser Testanruf läuft mit Demo-Modellen. TOM hört Sie, versteht aber nichts und antwortet mit Kauderwelsch, bis echte Modelle installiert sind.",
+  },
   app: {
     name: "TOM",
     tagline: "Telefonassistent der Praxis",
@@ -25,6 +34,8 @@ export const T = {
     errorsTitle: "Bitte korrigieren Sie die folgenden Angaben:",
     notFound: "Diese Seite gibt es nicht (mehr).",
     forbidden: "Dafür fehlt Ihnen die Berechtigung.",
+    applianceOnly:
+      "Das betrifft das ganze Gerät (alle Konten) und ist der Geräte-Administration vorbehalten. Als Administrator/in Ihres Kontos verwalten Sie Personen, Benutzer, Praxis, Anliegen und Anrufpläne.",
     csrf: "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
     serverError: "Etwas ist schiefgelaufen. Bitte versuchen Sie es später noch einmal.",
     storageFull:
@@ -55,6 +66,7 @@ export const T = {
     patients: "Patienten",
   },
   roles: { admin: "Administrator/in", staff: "Mitarbeiter/in" },
+  applianceAdmin: "Geräte-Administrator/in",
   flash: {
     saved: "Gespeichert.",
     created: "Angelegt.",
@@ -133,6 +145,14 @@ export const T = {
     errPhone: "Bitte geben Sie die Nummer im Format +49… an (mit Ländervorwahl, 7 bis 15 Ziffern).",
     errRetention: "Die Aufbewahrung muss zwischen 1 und 365 Tagen liegen.",
     errDuplicate: "Diese Telefonnummer ist bereits einer Person zugeordnet.",
+    birthDate: "Geburtsdatum (für die Prüfung am Telefon)",
+    birthDateHint: "Wird verschlüsselt gespeichert. Leer lassen: keine Prüfung per Geburtsdatum möglich.",
+    errBirthDate: "Bitte ein gültiges Datum angeben.",
+    pin: "PIN für die Prüfung am Telefon (4 bis 8 Ziffern)",
+    pinHint: "Wird nur als Prüfwert gespeichert, nie im Klartext. Leer lassen: keine PIN.",
+    pinSet: "Eine PIN ist gespeichert. Leer lassen: unverändert.",
+    pinClear: "Gespeicherte PIN löschen",
+    errPin: "Die PIN muss aus 4 bis 8 Ziffern bestehen.",
     errKind: "Bitte wählen Sie die Art der Person.",
     errNotes: "Die Notizen dürfen höchstens 4000 Zeichen lang sein.",
   },
@@ -150,6 +170,7 @@ export const T = {
     memoryCategory: "Bereich",
     memoryText: "Eintrag",
     export: "Alle Daten exportieren (JSON, Art. 15 DSGVO)",
+    exportZip: "Alle Daten mit Aufnahmen exportieren (ZIP, Art. 15 DSGVO)",
     erase: "Person löschen (Art. 17 DSGVO)",
     eraseTitle: "Person endgültig löschen",
     eraseWarn:
@@ -230,6 +251,13 @@ export const T = {
       not_understood: "TOM hat den Anrufer nicht verstanden",
       engines_failed: "TOM hat technische Schwierigkeiten",
     } as Record<string, string>,
+    /** Who is being put through (the caller ID is not proof of who calls). */
+    caller: {
+      unknown: "Anrufer unbekannt (keine Rufnummer übermittelt)",
+      number_match: "Rufnummer passt, nicht überprüft",
+      placed: "von TOM angerufen",
+      verified: "überprüft",
+    },
   },
   schedules: {
     title: "Anrufplan",
@@ -258,6 +286,25 @@ export const T = {
       "Tonaufzeichnung ist auf diesem Gerät ausgeschaltet. Einschalten mit TOM_RECORDING_ENABLED=true und Neustart.",
     retentionRun: "Aufbewahrungsfristen jetzt anwenden",
     retentionHint: "Läuft auch automatisch einmal täglich.",
+    callerCheck: "Prüfung bei Anrufen, deren Nummer einer Person gehört",
+    callerChecks: {
+      none: "Keine Prüfung (dann nie Gesundheitsdaten im Gespräch)",
+      birth_date: "Geburtsdatum (gesprochen oder eingetippt)",
+      pin: "PIN (eingetippt)",
+    } as Record<string, string>,
+    callerCheckInvalid: "Bitte eine der angebotenen Prüfungen wählen.",
+    identityTitle: "Wer ist am Telefon? Die Stufen eines Anrufs",
+    identityIntro:
+      "Eine Rufnummer lässt sich fälschen. Deshalb unterscheidet TOM, wie sicher er weiß, wer anruft:",
+    identityLevels: [
+      "Unbekannt: Die Nummer gehört keiner Person. TOM kennt weder Namen noch Gedächtnis.",
+      "Nummer erkannt: Die Nummer gehört einer Person, bewiesen ist das nicht. TOM kennt höchstens den Vornamen, " +
+      "keine Gesundheitsdaten, und das Gespräch ändert das Gedächtnis der Person nicht.",
+      "Von TOM angerufen: TOM hat die gespeicherte Nummer der Person selbst gewählt. TOM nutzt das Gedächtnis und " +
+      "ergänzt es nach dem Gespräch.",
+      "Bestätigt: Der Anrufer hat die gewählte Prüfung bestanden (Geburtsdatum oder PIN, höchstens drei Versuche, " +
+      "jeder Versuch wird ohne die Ziffern protokolliert). Dann wie „Von TOM angerufen“.",
+    ],
     engines: "Sprachmodelle und Dienste",
     engine: "Dienst",
     kind: "Art",
@@ -281,6 +328,17 @@ export const T = {
     apiTokenCreate: "Token anlegen",
     apiTokensEmpty: "Keine API-Token.",
     lastUsed: "Zuletzt benutzt",
+    apiTokenScope: "Umfang",
+    apiTokenScopes: {
+      read: "Nur lesen",
+      requests: "Nur Anliegen (Posteingang)",
+      full: "Voll (wie Ihre Rolle)",
+    } as Record<string, string>,
+    apiTokenDays: "Gültig (Tage)",
+    apiTokenExpires: "Läuft ab",
+    apiTokenNever: "nie",
+    errTokenDays: "Ein Token gilt 1 bis {max} Tage.",
+    errTokenScope: "Bitte einen Umfang wählen.",
   },
   users: {
     title: "Benutzer",
@@ -293,6 +351,7 @@ export const T = {
     disable: "Sperren",
     enable: "Entsperren",
     newAccount: "Weiteres Konto anlegen",
+    errApplianceAdmin: "Die Geräte-Administration kann nur von der Geräte-Administration gesperrt werden.",
     newAccountHint:
       "Ein weiteres, vollständig getrenntes Konto (z. B. Privat und Klinik) mit eigener Administration.",
     errEmail: "Bitte eine gültige E-Mail-Adresse angeben.",
@@ -491,9 +550,13 @@ export const T = {
   api: {
     title: "JSON-API",
     intro:
-      "Alle Daten der Oberfläche gibt es auch als JSON unter /api. Anmeldung per Sitzung (mit X-CSRF-Token bei Änderungen) oder per API-Token im Header „Authorization: Bearer …“.",
+      "Alle Daten der Oberfläche gibt es auch als JSON unter /api. Anmeldung per Sitzung (mit X-CSRF-Token bei Änderungen) oder per API-Token im Header „Authorization: Bearer …“. Ein API-Token hat einen Umfang (nur lesen, nur Anliegen oder voll wie die Rolle) und läuft ab (Standard 90, höchstens 365 Tage); Geräte-weite Aktionen gehen nur mit Sitzung.",
     unauthorized: "Anmeldung erforderlich",
+    tokenExpired: "Das API-Token ist am {date} abgelaufen. Bitte legen Sie unter Einstellungen ein neues an.",
     forbidden: "Keine Berechtigung",
+    scopeRead: "Dieses API-Token darf nur lesen (GET).",
+    scopeRequests: "Dieses API-Token darf nur die Anliegen-API (/api/requests) benutzen.",
+    applianceOnly: "Nur die Geräte-Administration darf das (Sitzung, kein API-Token).",
     notFound: "Nicht gefunden",
     invalid: "Ungültige Eingabe",
     tooLarge: "Inhalt zu groß: {size} Bytes, erlaubt sind höchstens {max} Bytes",

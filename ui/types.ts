@@ -5,7 +5,7 @@ import type { Config } from "../infra/mod.ts";
 import type { Logger } from "../infra/mod.ts";
 import type { Telemetry } from "../infra/mod.ts";
 import type { CallRegistry } from "../infra/mod.ts";
-import type { Account, Store, User } from "../store/mod.ts";
+import type { Account, ApiTokenScope, Store, User } from "../store/mod.ts";
 import type { TranscriptKeyring } from "../store/crypto/mod.ts";
 import type { SessionStore } from "./auth/sessions.ts";
 import type { LoginThrottle } from "./auth/throttle.ts";
@@ -65,6 +65,8 @@ export interface AuthState {
   account: Account;
   /** Session cookie or API token. */
   via: "session" | "token";
+  /** The API token's scope (tokens only; store/api_tokens.ts). */
+  scope?: ApiTokenScope;
 }
 
 /** Options of {@linkcode RouteContext.render}. */
@@ -125,6 +127,17 @@ export interface RouteConfig {
   auth?: "public" | "user" | "admin";
   /** API route: JSON errors, Bearer tokens accepted. Default: true for paths under /api. */
   api?: boolean;
+  /**
+   * The box-wide parts of the route, for the appliance administrator only (403 for everyone else, checked
+   * by the router): `true` for the whole route, or the methods and the form `op` values that are.
+   */
+  appliance?: true | ApplianceParts;
+}
+
+/** The box-wide methods and form operations of a route (see {@linkcode RouteConfig.appliance}). */
+export interface ApplianceParts {
+  methods?: readonly ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")[];
+  ops?: readonly string[];
 }
 
 /** A route module, as in Fresh. */

@@ -18,7 +18,14 @@ import type { Config } from "../../infra/mod.ts";
 import { VERSION } from "../../infra/mod.ts";
 import { databasePath } from "./migrate.ts";
 import { keyIdOf } from "../../store/mod.ts";
-import { backupDatabase, checkDatabaseFile, databaseInUse, transcriptKeyIdsOfFile } from "../../store/mod.ts";
+import {
+  backupDatabase,
+  checkDatabaseFile,
+  databaseInUse,
+  openStore,
+  transcriptKeyIdsOfFile,
+} from "../../store/mod.ts";
+import { reapplyErasureLog } from "../../ui/mod.ts";
 
 const FORMAT = "tom-backup";
 const DB_FILE = "tom.db";
@@ -335,6 +342,8 @@ export interface RestoreResult {
   restored: string[];
   /** The replaced files, kept under new names. */
   kept: string[];
+  /** People erased after the backup was taken, erased again from the erasure log. */
+  erasuresReapplied: number;
 }
 
 /**
@@ -420,7 +429,15 @@ export async function restoreBackup(config: Config, dir: string, now = new Date(
     }
   }
   syncPath(config.dataDir);
-  return { manifest, restored, kept };
+  // The backup may predate erasures: apply the erasure log (beside the database, untouched by a restore).
+  const store = openStore(dbPath, { migrate: false, keyFile: transcriptKeyFile(config).file });
+  let erasuresReapplied: number;
+  try {
+    erasuresReapplied = reapplyErasureLog(store, config.dataDir);
+  } finally {
+    store.close();
+  }
+  return { manifest, restored, kept, erasuresReapplied };
 }
 
 /** Arguments of {@linkcode backupMain}, as typed on the command line. */
@@ -482,6 +499,9 @@ export async function restoreMain(config: Config, positionals: string[]): Promis
       `Restored the backup of ${r.manifest.createdAt} (schema version ${r.manifest.schemaVersion}):\n` +
         r.restored.map((p) => `  ${p}\n`).join("") +
         (r.kept.length > 0 ? `Replaced files were kept:\n${r.kept.map((p) => `  ${p}\n`).join("")}` : "") +
+        (r.erasuresReapplied > 0
+          ? `Erased again from the erasure log: ${r.erasuresReapplied} person(s) erased after the backup.\n`
+          : "") +
         "Start TOM; it applies pending migrations at start.",
     );
     return 0;

@@ -13,6 +13,11 @@ export function databasePath(config: Config): string {
   return join(config.dataDir, "tom.db");
 }
 
+/** The transcript key file of a configuration (it seals every personal column too). */
+export function transcriptKeyPath(config: Config): string {
+  return config.ui.transcriptKeyFile || join(config.dataDir, "secrets", "transcripts.key");
+}
+
 /** Run `tom migrate`; returns the exit code. */
 export function migrateMain(config: Config, opts: { statusOnly: boolean }): Promise<number> {
   const path = databasePath(config);

@@ -1,5 +1,5 @@
 /**
- * `tom probe [--json] [--turns N] [--calls C] [--audiosocket]`: places synthetic calls through the browser
+ * `tom probe [--json] [--turns N] [--calls C] [--stagger MS] [--audiosocket]`: places synthetic calls through the browser
  * protocol (or AudioSocket, as Asterisk would) against a running TOM, speaking German utterances synthesized with espeak-ng at real time, and
  * measures the voice-to-voice latency (caller's last voiced sample sent -> TOM's first answer sample
  * received) plus TOM's own per-stage latencies (from `turn_end`). Prints p50/p95, compares them with the
@@ -29,6 +29,8 @@ export interface ProbeArgs {
   json?: boolean;
   turns?: string;
   calls?: string;
+  /** The calls arrive spread evenly over this many ms, like a real line (default 50 ms apart). */
+  stagger?: string;
   /** Base URL of TOM (default from `http.host`/`http.port`), e.g. `http://127.0.0.1:8080`. */
   url?: string;
   /** Write the JSON report here. */
@@ -59,6 +61,8 @@ export const PROBE_UTTERANCES: readonly string[] = [
 export interface ProbeReport {
   url: string;
   calls: number;
+  /** The calls arrived spread over this many ms. */
+  staggerMs: number;
   turnsPerCall: number;
   startedAt: string;
   wallMs: number;
@@ -86,6 +90,14 @@ function int(v: string | undefined, dflt: number, lo: number, hi: number, name: 
 }
 
 /**
+ * When each call starts, ms after the first: spread evenly over `staggerMs` (the last starts at
+ * `staggerMs`), like calls arriving on a real line.
+ */
+export function arrivalOffsets(calls: number, staggerMs: number): number[] {
+  return Array.from({ length: calls }, (_, i) => (calls > 1 ? Math.round((i * staggerMs) / (calls - 1)) : 0));
+}
+
+/**
  * Run the probe.
  *
  * @param config the appliance's configuration (address and token key)
@@ -93,9 +105,10 @@ function int(v: string | undefined, dflt: number, lo: number, hi: number, name: 
  * @returns the exit code: 0 all budgets met, 1 a budget missed or calls failed, 2 bad arguments
  */
 export async function probeMain(config: Config, args: ProbeArgs): Promise<number> {
-  let calls: number, turns: number, p50: number, p95: number, answerTimeoutMs: number;
+  let calls: number, turns: number, p50: number, p95: number, answerTimeoutMs: number, stagger: number;
   try {
     calls = int(args.calls, 1, 1, 500, "calls");
+    stagger = int(args.stagger, 50 * (calls - 1), 0, 3_600_000, "stagger");
     turns = int(args.turns, 3, 1, 100, "turns");
     p50 = int(args.budgetP50, 600, 1, 600_000, "budget-p50");
     p95 = int(args.budgetP95, 900, 1, 600_000, "budget-p95");
@@ -137,9 +150,11 @@ export async function probeMain(config: Config, args: ProbeArgs): Promise<number
   const [asHost, asPort] =
     (args.audiosocketAddress ?? `${config.audiosocket.host}:${config.audiosocket.port}`)
       .split(/:(?=\d+$)/);
+  const offsets = arrivalOffsets(calls, stagger);
+  const arrival = (i: number) => new Promise((r) => setTimeout(r, offsets[i]));
   const results = await Promise.all(Array.from({ length: calls }, async (_, i) => {
     if (args.audiosocket) {
-      await new Promise((r) => setTimeout(r, i * 50));
+      await arrival(i);
       return probeAudioSocketCall({
         host: asHost === "0.0.0.0" ? "127.0.0.1" : asHost,
         port: Number(asPort),
@@ -152,7 +167,7 @@ export async function probeMain(config: Config, args: ProbeArgs): Promise<number
     const token = key
       ? await mintCallToken(key, { callId, ttlSeconds: Math.min(3600, config.jwt.maxTtlSeconds) })
       : "";
-    await new Promise((r) => setTimeout(r, i * 50)); // stagger starts a little
+    await arrival(i);
     return probeCall({
       url: `${wsBase}/ws/stream/${callId}${token ? `?token=${token}` : ""}`,
       callId,
@@ -186,6 +201,7 @@ export async function probeMain(config: Config, args: ProbeArgs): Promise<number
   const report: ProbeReport = {
     url: args.audiosocket ? `audiosocket://${asHost}:${asPort}` : base,
     calls,
+    staggerMs: stagger,
     turnsPerCall: turns,
     startedAt: startedAt.toISOString(),
     wallMs: Math.round(performance.now() - t0),
@@ -200,7 +216,9 @@ export async function probeMain(config: Config, args: ProbeArgs): Promise<number
   if (args.out) await Deno.writeTextFile(args.out, text + "\n");
   if (args.json) console.log(text);
   else {
-    console.log(`tom probe: ${calls} call(s) x ${turns} turn(s) against ${report.url}`);
+    console.log(
+      `tom probe: ${calls} call(s) x ${turns} turn(s), arriving over ${stagger} ms, against ${report.url}`,
+    );
     console.log("measure".padEnd(24) + "n".padStart(5) + "p50 ms".padStart(10) + "p95 ms".padStart(10));
     for (const [k, s] of Object.entries(summaries)) {
       console.log(

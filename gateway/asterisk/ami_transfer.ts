@@ -17,6 +17,9 @@
  * `tom,tom-return`, which connects it to TOM's AudioSocket with that id. A failed `Setvar` costs only the
  * way back (the transfer goes on; the dialplan's old route applies).
  *
+ * Warm (`warm` option, ami_warm.ts): instead of the `Redirect`, TOM originates the target and briefs the
+ * person first; voicemail targets stay cold.
+ *
  * Outcome: `Redirect` answered with `Response: Error` -> failed; then the caller channel's `DialEnd`
  * (`DialStatus` ANSWER -> ok, BUSY -> busy, NOANSWER -> no_answer, CHANUNAVAIL/CONGESTION -> unreachable,
  * others -> failed) or its `Hangup` (failed, with the cause) or the signal (timeout). A voicemail target
@@ -27,7 +30,8 @@
 import type { Logger } from "../../infra/mod.ts";
 import type { TransferOutcome, TransferTo } from "../call/contract.ts";
 import type { AmiClient, AmiMessage } from "./ami.ts";
-import { type ReturnEntry, ReturningCalls } from "./returning.ts";
+import { type ReturnEntry, ReturningCalls } from "../call/returning.ts";
+import { type WarmLeg, type WarmOptions, type WarmTiming, WarmTransfers } from "./ami_warm.ts";
 
 /**
  * The call to transfer, as its transport knows it; with TOM's `callId` and `accountId`, a caller nobody
@@ -42,6 +46,8 @@ export interface AsteriskTransferer {
   transfer(call: AsteriskCallRef, to: TransferTo, signal: AbortSignal): Promise<TransferOutcome>;
   /** The transferred call a connection with this return id continues (consumed); undefined for others. */
   takeReturn?(id: string): ReturnEntry | undefined;
+  /** The staff leg of a warm transfer a connection with this id is (consumed; ami_warm.ts). */
+  takeWarm?(id: string): WarmLeg | undefined;
 }
 
 /** Options of {@linkcode amiTransferer}. */
@@ -55,6 +61,10 @@ export interface AmiTransferOptions {
   onTiming?: (t: { redirectMs: number; outcomeMs: number; outcome: TransferOutcome }) => void;
   /** The registry of the way back (default: one of this transferer's own). */
   returning?: ReturningCalls;
+  /** Warm transfers (`asterisk.warmTransfer`, ami_warm.ts) to extensions and numbers; voicemail stays cold. */
+  warm?: WarmOptions;
+  /** Called with each warm transfer's steps (ms from its start). */
+  onWarmTiming?: (t: WarmTiming) => void;
 }
 
 /**
@@ -95,8 +105,10 @@ export function amiTransferer(ami: AmiLink, opts: AmiTransferOptions): AsteriskT
   ami.start();
   const log = opts.log.child({ component: "gateway", feature: "transfer" });
   const returning = opts.returning ?? new ReturningCalls();
+  const warm = opts.warm ? new WarmTransfers(ami, opts.warm, log, opts.onWarmTiming) : undefined;
   return {
     takeReturn: (id) => returning.take(id),
+    takeWarm: (id) => warm?.take(id),
     async transfer(call, to, signal) {
       const t0 = performance.now();
       let redirectMs = NaN;
@@ -134,6 +146,10 @@ export function amiTransferer(ami: AmiLink, opts: AmiTransferOptions): AsteriskT
         return done({ ok: false, reason: "failed", detail: "the caller's channel was not found" });
       }
       const caller = channel;
+      // Warm: the caller stays with TOM while TOM calls and briefs the person (ami_warm.ts).
+      if (warm && to.kind !== "voicemail") {
+        return done(await warm.transfer(caller, opts.context, exten, to, signal));
+      }
       if (call.callId !== undefined && call.accountId !== undefined && to.kind !== "voicemail") {
         await setReturn(ami, returning, caller, { callId: call.callId, accountId: call.accountId }, log);
       }

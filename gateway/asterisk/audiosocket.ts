@@ -12,7 +12,9 @@
  *   with silence frames whenever it has nothing to say (Asterisk hangs up after 2 s without a frame).
  *   `clear` drops the queue; a mark fires when the paced sender passes it; `hangup` sends kind 0x00 and
  *   closes.
- * - A UUID a transfer registered for the way back (returning.ts) opens a call of the transferred call's
+ * - A UUID a warm transfer registered (ami_warm.ts) is the staff member's leg, not a call: TOM plays the
+ *   briefing and hangs up that connection (the dialplan then bridges the caller to the person).
+ * - A UUID a transfer registered for the way back (call/returning.ts) opens a call of the transferred call's
  *   account with `meta.returnedFromTransfer` and `meta.previousCallId`: TOM offers a callback at once.
  *
  * @module
@@ -22,7 +24,8 @@ import { type CallOutput, PIPELINE_RATE } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { CallsFullError } from "../../infra/mod.ts";
 import { openAsteriskCall } from "./open_call.ts";
-import type { AsteriskTransferer } from "./ami_transfer.ts";
+import type { AsteriskCallRef, AsteriskTransferer } from "./ami_transfer.ts";
+import type { WarmLeg } from "./ami_warm.ts";
 import { createGuard, type Guard, type SocketLimiter } from "../guard/mod.ts";
 import { InboundAudio, loadResampler, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
 import {
@@ -59,6 +62,8 @@ export interface AudioSocketOptions {
   ticker?: Ticker;
   /** Cold transfer through AMI (ami_transfer.ts); without it the calls' outputs have no `transfer`. */
   transfer?: AsteriskTransferer;
+  /** The caller's number, asked of Asterisk (ami_caller.ts) before the call opens; bounded by its caller. */
+  callerId?: (call: AsteriskCallRef) => Promise<string | undefined>;
 }
 
 /** The running server. */
@@ -139,6 +144,7 @@ export async function startAudioSocketServer(
         maxPendingWrites: opts.maxPendingWrites ?? 100,
         ticker: opts.ticker,
         transfer: opts.transfer,
+        callerId: opts.callerId,
         onProtocolError: () => errors.add(1),
         peer: g.peerLabel(remote),
       });
@@ -179,6 +185,7 @@ interface CallOptions {
   maxPendingWrites: number;
   ticker: Ticker | undefined;
   transfer: AsteriskTransferer | undefined;
+  callerId: ((call: AsteriskCallRef) => Promise<string | undefined>) | undefined;
   onProtocolError: () => void;
   peer: string;
 }
@@ -210,6 +217,8 @@ class AudioSocketCall {
   #startedAt = 0;
   #readFailed = false;
   #uuid = "";
+  /** The staff leg of a warm transfer this connection is (no call is opened for it). */
+  #warm: WarmLeg | undefined;
 
   constructor(conn: Deno.TcpConn, deps: GatewayDeps, log: Logger, limiter: SocketLimiter, opts: CallOptions) {
     this.#conn = conn;
@@ -226,6 +235,7 @@ class AudioSocketCall {
       // A frame of slack for just-in-time sources (the echo, real-time TTS); bursts start at once.
       prebufferMs: 20,
       onMark: (name, cleared) => {
+        if (name === BRIEFED && this.#warm) return this.#briefed(this.#warm);
         // clear() fires its marks inside the answering stage's own call: deliver them after it returns.
         const deliver = () => this.#session?.deliver({ type: "mark", name, cleared });
         if (cleared) queueMicrotask(deliver);
@@ -417,13 +427,47 @@ class AudioSocketCall {
       this.#formatTimer = undefined;
       if (!this.#outbound && this.#state === "call") this.#answerIn(KIND.slin, this.#opts.slinRate);
     }, this.#opts.formatWaitMs);
+    const warm = this.#opts.transfer?.takeWarm?.(uuid);
+    if (warm) return void this.#brief(warm);
+    const lookup = this.#opts.callerId;
+    if (!lookup) return this.#open(uuid, undefined);
+    // The caller ID is not on the AudioSocket: ask Asterisk (bounded) before TOM answers.
+    lookup({ transport: "audiosocket", uuid }).catch(() => undefined).then((from) => {
+      if (this.#state === "call" && !this.#session) this.#open(uuid, from);
+    });
+  }
+
+  /** Brief the staff member of a warm transfer, then hang up (the mark {@linkcode BRIEFED} ends it). */
+  async #brief(leg: WarmLeg): Promise<void> {
+    this.#warm = leg;
+    leg.connected();
+    const pcm = await leg.audio().catch((e) => {
+      this.#log.warn("no briefing for the warm transfer: the caller is put through unannounced", {
+        error: e,
+      });
+      return new Int16Array(0);
+    });
+    if (this.#state !== "call") return;
+    // A little silence after the words, so the hang-up never cuts their end.
+    this.#output.audio(pcm);
+    this.#output.audio(new Int16Array((PIPELINE_RATE * BRIEFING_TAIL_MS) / 1000));
+    this.#output.mark(BRIEFED);
+  }
+
+  #briefed(leg: WarmLeg): void {
+    leg.briefed();
+    this.hangup("briefing done");
+  }
+
+  #open(uuid: string, from: string | undefined): void {
     try {
-      // A caller back from a transfer nobody answered (returning.ts): the same practice, linked.
+      // A caller back from a transfer nobody answered (call/returning.ts): the same practice, linked.
       const back = this.#opts.transfer?.takeReturn?.(uuid);
       this.#session = openAsteriskCall(this.#deps, {
         transport: "audiosocket",
         direction: "inbound",
         externalId: uuid,
+        ...(from ? { from } : {}),
         peerRate: this.#opts.slinRate,
         ...(back ? { accountId: back.accountId } : {}),
         meta: back ? { uuid, returnedFromTransfer: true, previousCallId: back.callId } : { uuid },
@@ -524,6 +568,11 @@ class AudioSocketCall {
     return this.#state === "ended";
   }
 }
+
+/** The mark after a warm transfer's briefing. */
+const BRIEFED = "tom-warm-briefed";
+/** Silence after the briefing before TOM hangs up its leg. */
+const BRIEFING_TAIL_MS = 200;
 
 /** Frames converted when TOM's audio arrives; the rest as the schedule needs them. */
 const SLICE_FRAMES = 5;

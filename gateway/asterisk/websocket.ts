@@ -25,10 +25,10 @@ import { CallsFullError, type Logger } from "../../infra/mod.ts";
 import type { CallOutput } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { openAsteriskCall } from "./open_call.ts";
-import type { AsteriskTransferer } from "./ami_transfer.ts";
+import type { AsteriskCallRef, AsteriskTransferer } from "./ami_transfer.ts";
 import { admitWebSocket, CLOSE, closeSocket, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
 import { InboundAudio, loadResampler, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
-import { formatByName, KNOWN_FORMATS } from "./formats.ts";
+import { formatByName, KNOWN_FORMATS, type MediaFormat } from "./formats.ts";
 import {
   type Command,
   type ControlEvent,
@@ -66,6 +66,8 @@ export interface AsteriskWebSocketOptions {
   ticker?: Ticker;
   /** Cold transfer through AMI (ami_transfer.ts); without it the calls' outputs have no `transfer`. */
   transfer?: AsteriskTransferer;
+  /** The caller's number, asked of Asterisk (ami_caller.ts) before the call opens; bounded by its caller. */
+  callerId?: (call: AsteriskCallRef) => Promise<string | undefined>;
 }
 
 /** The mounted transport. */
@@ -318,11 +320,21 @@ class AsteriskWsCall {
       timing: "arrival",
       onFrame: (pcm, atMs) => this.#session?.deliver({ type: "audio", pcm, atMs }),
     });
+    const lookup = this.#opts.callerId;
+    if (!lookup || !start.channel) return this.#open(start, format, undefined);
+    // The caller ID is not in MEDIA_START: ask Asterisk (bounded) before TOM answers.
+    lookup({ transport: "chan_websocket", channel: start.channel }).catch(() => undefined).then((from) => {
+      if (this.#state === "call" && !this.#session) this.#open(start, format, from);
+    });
+  }
+
+  #open(start: MediaStart, format: MediaFormat, from: string | undefined): void {
     try {
       this.#session = openAsteriskCall(this.#deps, {
         transport: "chan_websocket",
         direction: "inbound",
         externalId: start.channel_id ?? start.connection_id,
+        ...(from ? { from } : {}),
         peerRate: format.rate,
         meta: {
           connection_id: start.connection_id,

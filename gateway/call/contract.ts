@@ -73,6 +73,23 @@ export interface TransferTo {
   kind: "extension" | "number" | "voicemail";
   /** An extension ("21"), a number (E.164 or national digits) or the voicemail box, as the practice set it. */
   target: string;
+  /**
+   * What TOM tells the staff member before it puts the caller through (a warm transfer, where the transport
+   * makes one: Asterisk with `asterisk.warmTransfer`); a cold transfer ignores it.
+   */
+  briefing?: TransferBriefing;
+}
+
+/** The spoken summary of a warm transfer, made by the answering stage (it owns the call's TTS). */
+export interface TransferBriefing {
+  /** What is said (German; the caller's name when known, the reason; never read into a log). */
+  text: string;
+  /**
+   * The spoken text as PIPELINE_RATE PCM, made when the staff member answered.
+   *
+   * @throws when it cannot be made in time (the transport then puts the caller through unannounced)
+   */
+  audio(signal: AbortSignal): Promise<Int16Array>;
 }
 
 /** How a transfer ended, as the peer reported it. */
@@ -102,6 +119,12 @@ export interface CallContext {
    * record as the session wrote or adopted it; never re-derived downstream.
    */
   personId: string | null;
+  /**
+   * How far the person is proven when the call starts (store/caller_identity.ts): `placed` (TOM called the
+   * person's number), `number_match` (only the caller ID matched: no health data), `unknown` (no person).
+   * The answering stage may raise it to `verified` after the practice's check.
+   */
+  identity?: "unknown" | "number_match" | "placed";
   /**
    * The caller's number as the peer gave it (inbound caller ID, or the number TOM dialled): personal data,
    * never logged; not proof of identity. The answering stage may offer it as the callback number, after

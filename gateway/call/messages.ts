@@ -150,6 +150,18 @@ export const RequestNotedEvent = z.strictObject({
  * A transfer to a person: `started` when TOM decided (with why and, for staff, a short summary of the call
  * so far), then `connected` or `failed` as the telephone system answered.
  */
+/**
+ * Who is being put through, for staff: the number the network gave and the name of the person it matches
+ * (or that TOM called). `identity` says how much that is worth: `number_match` is caller ID only, which
+ * anyone can fake; `placed` is a call TOM made to the person's number; `verified` passed the practice's
+ * check. Personal data: only on the account's own staff streams, never in logs.
+ */
+export const TransferCaller = z.strictObject({
+  number: z.string().max(32).optional(),
+  name: z.string().max(200).optional(),
+  identity: z.enum(["unknown", "number_match", "placed", "verified"]),
+});
+export type TransferCaller = z.infer<typeof TransferCaller>;
 export const TransferEvent = z.strictObject({
   type: z.literal("transfer"),
   reason: z.enum(["caller_asked", "dtmf_0", "tool", "not_understood", "engines_failed"]),
@@ -159,6 +171,8 @@ export const TransferEvent = z.strictObject({
   detail: z.string().max(200).optional(),
   /** What the caller wanted so far (from the call's own words or its noted request); personal data. */
   summary: z.string().max(500).optional(),
+  /** Who is calling, as far as TOM knows (see TransferCaller). */
+  caller: TransferCaller.optional(),
 });
 /** A red flag fired: the emergency advice is being said (flag and its German label for staff). */
 export const EmergencyEvent = z.strictObject({

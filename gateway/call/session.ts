@@ -19,9 +19,11 @@ import {
   getCall,
   listAccounts,
   markCallAnswered,
+  setCallIdentity,
   type Store,
 } from "../../store/mod.ts";
 import type { Answerer, CallEvent, CallHandler, CallOutput, TransportKind } from "./contract.ts";
+import { callerE164 } from "./phone.ts";
 import { type CallRecorder, recordOutput, startRecording } from "../recording.ts";
 
 /** What every transport needs from the appliance. */
@@ -89,12 +91,27 @@ export function defaultAccountId(store: Store): string {
   return createAccount(store, { name: "Praxis", kind: "clinical" }).id;
 }
 
+/**
+ * A call's identity level at its start: a call out to a person (TOM dialled the stored number) is
+ * `placed`; an inbound call with a person (its caller ID matched, or the transport named the person) only
+ * `number_match`: caller ID can be spoofed.
+ */
+export function callIdentity(
+  direction: "inbound" | "outbound",
+  personId: string | null,
+): "unknown" | "number_match" | "placed" {
+  if (!personId) return "unknown";
+  return direction === "outbound" ? "placed" : "number_match";
+}
+
 /** A live call. */
 export class CallSession {
   readonly id: string;
   readonly accountId: string;
   /** The person the call's record names (null: not known); what the answering stage is told. */
   readonly personId: string | null;
+  /** How far that person is proven at the start (raised to "verified" by the answering stage's check). */
+  readonly identity: "unknown" | "number_match" | "placed";
   readonly transport: TransportKind;
   readonly log: Logger;
   readonly #abort = new AbortController();
@@ -115,8 +132,9 @@ export class CallSession {
     this.transport = info.transport;
     this.accountId = info.accountId ?? deps.accountFor?.(info) ?? defaultAccountId(deps.store);
     let personId = info.personId ?? null;
-    if (!personId && info.from && /^\+[1-9]\d{6,14}$/.test(info.from)) {
-      personId = findPersonByPhone(deps.store, this.accountId, info.from)?.id ?? null;
+    const fromE164 = callerE164(info.from);
+    if (!personId && fromE164) {
+      personId = findPersonByPhone(deps.store, this.accountId, fromE164)?.id ?? null;
     }
     // A call TOM placed itself already has its (ringing) row: continue it instead of starting another.
     // The transport hands over the row it already read (gateway/outbound/attach.ts); with only the id
@@ -136,6 +154,8 @@ export class CallSession {
     markCallAnswered(deps.store, this.accountId, call.id, this.#started);
     this.id = call.id;
     this.personId = call.personId;
+    this.identity = callIdentity(info.direction, call.personId);
+    setCallIdentity(deps.store, this.accountId, call.id, this.identity);
     this.log = deps.log.child({ call_id: this.id, transport: info.transport });
     const recorded = { accountId: this.accountId, callId: this.id, startedAt: this.#started };
     this.#recorder = startRecording({ ...deps, log: this.log }, recorded);
@@ -155,6 +175,7 @@ export class CallSession {
       direction: info.direction,
       accountId: this.accountId,
       personId: this.personId,
+      identity: this.identity,
       callerId: (info.direction === "outbound" ? info.to : info.from) ?? null,
       output: this.#watch?.output ?? recordedOutput,
       log: this.log,

@@ -88,8 +88,13 @@ function isDone(seg: Segment): boolean {
   return seg.state === "done";
 }
 
+/**
+ * A playback file holds what TOM says (names, memory): owner-only, 0600, also when the umask or an old
+ * file left it wider. FreeSWITCH reads it as the same user as TOM (infra/deploy/freeswitch).
+ */
 async function defaultWrite(path: string, bytes: Uint8Array): Promise<void> {
-  await Deno.writeFile(path, bytes, { mode: 0o644 });
+  await Deno.writeFile(path, bytes, { mode: 0o600 });
+  await Deno.chmod(path, 0o600);
 }
 
 async function defaultRemoveDir(path: string): Promise<void> {
@@ -271,7 +276,8 @@ export class FsPlayback {
     if (epoch !== this.#epoch || isDone(seg)) return;
     try {
       if (!this.#dirMade) {
-        await Deno.mkdir(this.#o.dir, { recursive: true, mode: 0o755 });
+        await Deno.mkdir(this.#o.dir, { recursive: true, mode: 0o700 });
+        await Deno.chmod(this.#o.dir, 0o700);
         this.#dirMade = true;
       }
       await this.#o.writeFile(seg.path, wav);

@@ -1,13 +1,15 @@
 /**
  * Cold transfer of a Twilio call: the live call gets new TwiML through the REST API,
  * `POST {apiBase}/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with the form field
- * `Twiml=<Response><Dial timeout="N">target</Dial><Say>...</Say></Response>` (HTTP basic auth
+ * `Twiml=<Response><Dial timeout="N" action="URL">target</Dial></Response>` (HTTP basic auth
  * `AccountSid:AuthToken`). Twilio answers 200 with the call resource, or an error object (`code`, `message`,
  * `status`), e.g. 404 code 20404 for an unknown call or 400 code 21220 for a call no longer in progress.
  *
  * Confirmed (`{ ok: true }`) means Twilio accepted the new TwiML: the caller leaves TOM's stream (its `stop`
- * follows) and Twilio rings the person for `twilio.transferRingSeconds`. How that ringing ends does not
- * come back to TOM: when nobody answers, Twilio says the one sentence after `<Dial>` and ends the call.
+ * follows) and Twilio rings the person for `twilio.transferRingSeconds`: a hand-over, not yet an answer.
+ * How the ringing ends comes back later, to the `<Dial action>` URL (dial_result.ts): a caller nobody
+ * answered is connected to TOM again. Without an action URL, Twilio says the one sentence after `<Dial>`
+ * and ends the call.
  * Refused: any other HTTP status is `failed` with Twilio's error code in `detail`; the API unreachable,
  * the egress policy not allowing its host, or the credentials missing are `failed` at once; `signal`
  * aborted first is `timeout`.
@@ -19,9 +21,10 @@
  * @module
  */
 import type { TransferOutcome, TransferTo } from "../call/contract.ts";
+import { callerE164 } from "../call/phone.ts";
 import { scrubTwilioText, type TwilioApiConfig } from "./rest.ts";
 
-/** Said by Twilio when the person did not answer (the call then ends). */
+/** Said by Twilio when the person did not answer and there is no way back (no `action`; the call then ends). */
 export const TRANSFER_NOBODY_TEXT =
   "Leider ist gerade niemand erreichbar. Bitte rufen Sie später noch einmal an. Auf Wiederhören.";
 
@@ -29,6 +32,8 @@ export const TRANSFER_NOBODY_TEXT =
 export interface TwilioTransferOptions {
   /** Seconds the person's phone rings (`twilio.transferRingSeconds`). */
   ringSeconds: number;
+  /** The `<Dial action>` URL (absolute) that brings a caller nobody answered back to TOM. */
+  action?: string;
   fetch?: typeof fetch;
   /** Whether this process may reach `host:port` (default: Deno's net permission, i.e. the egress policy). */
   netAllowed?: (hostPort: string) => Promise<boolean>;
@@ -50,16 +55,23 @@ function xml(s: string): string {
 export function twilioDialNoun(to: TransferTo): string | undefined {
   const t = to.target.trim();
   if (/^sips?:[^\s<>"&]+@[^\s<>"&]+$/i.test(t)) return `<Sip>${xml(t)}</Sip>`;
-  let n = t.replace(/[\s\-/().]/g, "");
-  if (n.startsWith("00")) n = "+" + n.slice(2);
-  else if (/^0[1-9]/.test(n)) n = "+49" + n.slice(1);
-  return /^\+[1-9]\d{6,14}$/.test(n) ? `<Number>${n}</Number>` : undefined;
+  const n = callerE164(t);
+  return n ? `<Number>${n}</Number>` : undefined;
 }
 
-/** The TwiML that replaces the call's `<Connect><Stream>`. */
-export function transferTwiml(noun: string, ringSeconds: number): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="${ringSeconds}">${noun}</Dial>` +
-    `<Say language="de-DE">${xml(TRANSFER_NOBODY_TEXT)}</Say></Response>`;
+/**
+ * The TwiML that replaces the call's `<Connect><Stream>`. With `action`, Twilio requests it when the dialled
+ * call ends (and never reaches a verb after `<Dial>`); without, it says {@linkcode TRANSFER_NOBODY_TEXT}.
+ */
+export function transferTwiml(noun: string, ringSeconds: number, action?: string): string {
+  const ring = Math.min(600, Math.max(5, Math.round(ringSeconds)));
+  const head = '<?xml version="1.0" encoding="UTF-8"?><Response>';
+  if (action) {
+    return `${head}<Dial timeout="${ring}" action="${xml(action)}" method="POST">${noun}</Dial></Response>`;
+  }
+  return `${head}<Dial timeout="${ring}">${noun}</Dial><Say language="de-DE">${
+    xml(TRANSFER_NOBODY_TEXT)
+  }</Say></Response>`;
 }
 
 /** Transfer live call `callSid` to `to`; never throws. */
@@ -104,7 +116,7 @@ export async function twilioTransfer(
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/json",
       },
-      body: new URLSearchParams({ Twiml: transferTwiml(noun, opts.ringSeconds) }),
+      body: new URLSearchParams({ Twiml: transferTwiml(noun, opts.ringSeconds, opts.action) }),
       signal,
     });
   } catch (e) {

@@ -61,7 +61,7 @@ export function verifyTwilioSignature(
 }
 
 /** The `<Parameter>`s of TOM's TwiML that the stream trusts, and so the ones its call token covers. */
-export const STREAM_BOUND_PARAMETERS = ["from", "to", "tom_call_id", "tom_account_id"] as const;
+export const STREAM_BOUND_PARAMETERS = ["from", "to", "tom_call_id", "tom_account_id", "tom_return"] as const;
 /** The `<Parameter>` carrying the call token. */
 export const STREAM_TOKEN_PARAMETER = "tom_stream_token";
 

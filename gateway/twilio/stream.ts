@@ -12,7 +12,9 @@
  *   echoed fire at once with `cleared: true` (Twilio's later echoes of them are ignored).
  * - Hang-up from TOM closes the socket: with nothing after `<Connect>` in the TwiML, Twilio ends the call.
  * - Cold transfer: the live call gets `<Dial>` TwiML through the REST API (rest_transfer.ts); Twilio then
- *   stops the stream and the call ends for TOM.
+ *   stops the stream and the call ends for TOM. The `<Dial action>` carries a return id (call/returning.ts):
+ *   when nobody answers, the caller comes back on a new stream whose `start` has `tom_return`
+ *   (dial_result.ts), and that call opens as returned (`meta.returnedFromTransfer`, `previousCallId`).
  *
  * @module
  */
@@ -31,6 +33,8 @@ import {
 } from "./wire.ts";
 import { isSafeId, openTelephonySession } from "../outbound/attach.ts";
 import { twilioTransfer, type TwilioTransferOptions } from "./rest_transfer.ts";
+import type { ReturningCalls } from "../call/returning.ts";
+import { dialActionUrl, RETURN_PARAMETER } from "./dial_result.ts";
 
 const TWILIO_RATE = 8000;
 /** Close code for an unsupported data type (binary on a JSON-only protocol). */
@@ -46,6 +50,8 @@ export interface TwilioStreamOptions {
   ticker?: Ticker;
   /** Test seams of the REST call a transfer makes. */
   transfer?: Pick<TwilioTransferOptions, "fetch" | "netAllowed">;
+  /** The registry of the way back after a transfer (default: one of the transport's own). */
+  returning?: ReturningCalls;
 }
 
 /** What a stream needs from its transport. */
@@ -57,12 +63,16 @@ export interface TwilioStreamEnv {
   live: Map<string, TwilioStreamCall>;
   /** Whether this `start` belongs to a call TOM answered (its call token): the reason to refuse it, if any. */
   admitStart: (start: TwilioStart["start"]) => string | undefined;
+  /** Return ids of transferred calls (the `<Dial action>` brings a caller nobody answered back). */
+  returning: ReturningCalls;
 }
 
 /** One Media Streams WebSocket. */
 export class TwilioStreamCall {
   readonly #socket: WebSocket;
   readonly #env: TwilioStreamEnv;
+  /** TOM's public base URL as Twilio reached this stream (for the `<Dial action>` URL). */
+  readonly #base: string;
   #log: Logger;
   #state: "open" | "call" | "ended" = "open";
   #streamSid = "";
@@ -78,9 +88,10 @@ export class TwilioStreamCall {
   #invalid = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(socket: WebSocket, env: TwilioStreamEnv) {
+  constructor(socket: WebSocket, env: TwilioStreamEnv, publicBase: string) {
     this.#socket = socket;
     this.#env = env;
+    this.#base = publicBase.replace(/\/+$/, "");
     this.#log = env.log;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -180,17 +191,23 @@ export class TwilioStreamCall {
     });
     const callId = str("tom_call_id");
     const accountId = str("tom_account_id");
+    // Back from a transfer nobody answered: the same practice, linked; an unknown or used id is a new call.
+    // Either way the CallSid stays with the first call's record (it is unique there).
+    const returnId = str(RETURN_PARAMETER);
+    const back = returnId ? this.#env.returning.take(returnId) : undefined;
+    const meta = { streamSid: s.streamSid, callSid: this.#callSid, tracks: s.tracks ?? [] };
     try {
       this.#session = openTelephonySession(
         this.#env.deps,
         {
           transport: "twilio",
           direction: "inbound",
-          externalId: this.#callSid || undefined,
+          externalId: returnId ? undefined : this.#callSid || undefined,
           from: str("from"),
           to: str("to"),
           peerRate: TWILIO_RATE,
-          meta: { streamSid: s.streamSid, callSid: this.#callSid, tracks: s.tracks ?? [] },
+          ...(back ? { accountId: back.accountId } : {}),
+          meta: back ? { ...meta, returnedFromTransfer: true, previousCallId: back.callId } : meta,
         },
         this.#makeOutput(),
         { callId: isSafeId(callId) ? callId : undefined, accountId },
@@ -250,14 +267,24 @@ export class TwilioStreamCall {
   async #transfer(to: TransferTo, signal: AbortSignal): Promise<TransferOutcome> {
     if (this.#state !== "call") return { ok: false, reason: "failed", detail: "the call has ended" };
     const tw = this.#env.deps.config.twilio;
+    const session = this.#session;
+    const returnId = session
+      ? this.#env.returning.register({ callId: session.id, accountId: session.accountId })
+      : undefined;
     const outcome = await twilioTransfer(
       { ...tw, accountSid: tw.accountSid || this.#accountSid },
       this.#callSid,
       to,
       signal,
-      { ringSeconds: tw.transferRingSeconds, ...this.#env.opts.transfer },
+      {
+        ringSeconds: tw.transferRingSeconds,
+        ...(returnId ? { action: dialActionUrl(this.#base, returnId) } : {}),
+        ...this.#env.opts.transfer,
+      },
     );
+    // Accepted means handed over; whether the person answers comes to the Dial action later.
     if (outcome.ok) this.#transferred = true;
+    else if (returnId) this.#env.returning.drop(returnId);
     this.#log.info("Twilio transfer outcome", {
       kind: to.kind,
       ok: outcome.ok,

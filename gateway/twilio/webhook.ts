@@ -1,7 +1,8 @@
 /**
  * Twilio: the voice webhook (`POST /twilio/voice`, answers TwiML that connects the call to TOM's media
- * stream), the status callback (`POST /twilio/status`, records how a call ended) and the Media Streams
- * socket (`WS /twilio/stream`, twilio_stream.ts).
+ * stream), the status callback (`POST /twilio/status`, records how a call ended), the transfer's Dial
+ * action (`POST /twilio/dial`, dial_result.ts: a caller nobody answered comes back to TOM) and the Media
+ * Streams socket (`WS /twilio/stream`, stream.ts).
  *
  * The routes exist only when `twilio.authToken` is set (otherwise every one answers 404: unsigned Twilio
  * traffic is never accepted). Every request must come from an allowed telephony peer (the guard; Twilio
@@ -13,10 +14,11 @@
  * The stream's upgrade signature is the same for every call, so the TwiML also hands the stream a call
  * token (`<Parameter name="tom_stream_token">`, bound to the CallSid and the other parameters); a `start`
  * whose token does not fit its CallSid, is older than {@linkcode STREAM_TOKEN_MAX_AGE_MS} or names a
- * CallSid that already had a stream is refused (close 1008, counted with route "stream").
+ * CallSid that already had a stream is refused (close 1008, counted with route "stream"); the one exception
+ * is a caller back from a transfer, whose new TwiML carries a return id: one stream per CallSid and id.
  *
  * Twilio console set-up: the number's voice webhook `POST {publicUrl}/twilio/voice`, status callback
- * `POST {publicUrl}/twilio/status`.
+ * `POST {publicUrl}/twilio/status`. The Dial action URL is built from the same public URL.
  *
  * @module
  */
@@ -44,11 +46,14 @@ import {
 import { TwilioStreamCall, type TwilioStreamOptions } from "./stream.ts";
 import { connectStreamTwiml, type TwilioStart } from "./wire.ts";
 import { isSafeId } from "../outbound/attach.ts";
+import { ReturningCalls } from "../call/returning.ts";
+import { DIAL_ACTION_PATH, dialResult, RETURN_PARAMETER } from "./dial_result.ts";
 
 /** Routes. */
 export const TWILIO_PATHS = {
   voice: "/twilio/voice",
   status: "/twilio/status",
+  dial: DIAL_ACTION_PATH,
   stream: "/twilio/stream",
 } as const;
 /** How long the call token of a TwiML answer is good for: Twilio opens the stream at once. */
@@ -135,17 +140,26 @@ export function mountTwilio(
         now(),
         STREAM_TOKEN_MAX_AGE_MS,
       );
-    const callSid = start.callSid ?? "";
+    // A caller back from a transfer has the same CallSid: one more stream per return id.
+    const back = start.customParameters?.[RETURN_PARAMETER];
+    const key = typeof back === "string" && back !== ""
+      ? `${start.callSid ?? ""} ${back}`
+      : start.callSid ?? "";
     for (const [k, until] of streamed) if (until < now()) streamed.delete(k);
-    if (!reason && streamed.has(callSid)) reason = "replayed";
+    if (!reason && streamed.has(key)) reason = "replayed";
     if (reason) {
       failures.add(1, { route: "stream", reason });
       return reason;
     }
-    if (streamed.size < 100_000) streamed.set(callSid, now() + STREAM_TOKEN_MAX_AGE_MS);
+    if (streamed.size < 100_000) streamed.set(key, now() + STREAM_TOKEN_MAX_AGE_MS);
     return undefined;
   };
-  const env = { deps, log, opts, live, admitStart };
+  // Return ids outlive the longest ring time (twilio.transferRingSeconds) by two minutes.
+  const returning = opts.returning ??
+    new ReturningCalls({
+      ttlMs: Math.max(5 * 60_000, (deps.config.twilio.transferRingSeconds + 120) * 1000),
+    });
+  const env = { deps, log, opts, live, admitStart, returning };
   const resampler = loadResampler();
   resampler.catch((e) => log.error("cannot load the resampler", { error: e }));
 
@@ -180,38 +194,59 @@ export function mountTwilio(
     return params;
   };
 
+  /** The TwiML refusing a call TOM cannot take now, or undefined. */
+  const refusal = (): string | undefined => {
+    const why = deps.calls.draining ? "draining" : deps.calls.full ? "full" : undefined;
+    if (!why) return undefined;
+    // Overflow goes to a person: the practice's fallback number, else busy (the carrier's own handling).
+    g.reject("twilio", why);
+    const fallback = deps.config.twilio.fallbackNumber;
+    return fallback
+      ? `<?xml version="1.0" encoding="UTF-8"?><Response><Dial>${fallback}</Dial></Response>`
+      : '<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>';
+  };
+  /**
+   * The TwiML connecting the call of `form` (a signed Twilio request) to TOM's stream: the caller and the
+   * callee, `extra`, and the call token over them.
+   */
+  const connect = (c: Context, form: URLSearchParams, extra: Record<string, string>): string => {
+    const parameters: Record<string, string> = {};
+    const from = form.get("From");
+    const to = form.get("To");
+    if (from) parameters.from = from.slice(0, 64);
+    if (to) parameters.to = to.slice(0, 64);
+    Object.assign(parameters, extra);
+    const callSid = form.get("CallSid") ?? "";
+    const streamUrl = publicBase(c, deps.config).replace(/^http/, "ws") + TWILIO_PATHS.stream;
+    parameters[STREAM_TOKEN_PARAMETER] = streamToken(token, callSid, parameters, now());
+    return connectStreamTwiml(streamUrl, parameters);
+  };
+  const xml = (c: Context, body: string) => c.body(body, 200, { "Content-Type": "text/xml; charset=utf-8" });
+
   app.post(TWILIO_PATHS.voice, async function twilioVoice(c) {
     const params = await readForm(c, "voice");
     if (params instanceof Response) return params;
-    const xml = (body: string) => c.body(body, 200, { "Content-Type": "text/xml; charset=utf-8" });
-    const refusal = deps.calls.draining ? "draining" : deps.calls.full ? "full" : undefined;
-    if (refusal) {
-      // Overflow goes to a person: the practice's fallback number, else busy (the carrier's own handling).
-      g.reject("twilio", refusal);
-      const fallback = deps.config.twilio.fallbackNumber;
-      return xml(
-        fallback
-          ? `<?xml version="1.0" encoding="UTF-8"?><Response><Dial>${fallback}</Dial></Response>`
-          : '<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>',
-      );
-    }
-    const base = publicBase(c, deps.config);
-    const streamUrl = base.replace(/^http/, "ws") + TWILIO_PATHS.stream;
+    const refused = refusal();
+    if (refused) return xml(c, refused);
     const callSid = params.get("CallSid") ?? "";
     if (!/^CA[0-9a-zA-Z]{1,62}$/.test(callSid)) return c.json({ error: "Missing or invalid CallSid" }, 400);
-    const parameters: Record<string, string> = {};
-    const from = params.get("From");
-    const to = params.get("To");
-    if (from) parameters.from = from.slice(0, 64);
-    if (to) parameters.to = to.slice(0, 64);
     const callId = c.req.query("call");
     const accountId = c.req.query("account");
-    if (isSafeId(callId) && isSafeId(accountId)) {
-      parameters.tom_call_id = callId;
-      parameters.tom_account_id = accountId;
-    }
-    parameters[STREAM_TOKEN_PARAMETER] = streamToken(token, callSid, parameters, now());
-    return xml(connectStreamTwiml(streamUrl, parameters));
+    const placed: Record<string, string> = isSafeId(callId) && isSafeId(accountId)
+      ? { tom_call_id: callId, tom_account_id: accountId }
+      : {};
+    return xml(c, connect(c, params, placed));
+  });
+
+  const results = deps.meter.createCounter("tom_twilio_transfer_results_total", {
+    description: "Twilio transfers by how the person's phone answered (the Dial action's DialCallStatus)",
+  });
+  app.post(TWILIO_PATHS.dial, async function twilioDial(c) {
+    const params = await readForm(c, "dial");
+    if (params instanceof Response) return params;
+    const env = { returning, results, log, refusal, connect: connect.bind(null, c) };
+    const answer = dialResult(env, params, c.req.query("return"));
+    return "error" in answer ? c.json({ error: answer.error }, 400) : xml(c, answer.twiml);
   });
 
   app.post(TWILIO_PATHS.status, async function twilioStatus(c) {
@@ -238,7 +273,7 @@ export function mountTwilio(
     }
     const up = upgradeWebSocket(c, slot, g, "twilio");
     if (up instanceof Response) return up;
-    const call = new TwilioStreamCall(up.socket, env);
+    const call = new TwilioStreamCall(up.socket, env, base);
     open.add(call);
     up.socket.addEventListener("close", () => open.delete(call));
     guardSocket(up.socket, g.socketLimiter("twilio"), (data) => call.receive(data), {

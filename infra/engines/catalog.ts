@@ -25,6 +25,8 @@ export interface EnginePaths {
   whisperCli: string;
   whisperServer: string;
   llamaServer: string;
+  /** The only way `tom serve` starts whisper-server and llama-server (engine_guard.c). */
+  engineGuard: string;
   whisperModel: string;
   llamaModel: string;
   sileroModel: string;
@@ -44,6 +46,7 @@ export function enginePaths(dir: string): EnginePaths {
     whisperCli: join(binDir, "whisper-cli"),
     whisperServer: join(binDir, "whisper-server"),
     llamaServer: join(binDir, "llama-server"),
+    engineGuard: join(binDir, "tom-engine-guard"),
     whisperModel: join(modelsDir, "synthetic-whisper-tiny.bin"),
     llamaModel: join(modelsDir, "synthetic-llama.gguf"),
     sileroModel: join(modelsDir, "silero_vad_16k_op15.onnx"),

@@ -5,6 +5,7 @@
  * @module
  */
 import { cpus } from "node:os";
+import { statfs } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { findBinary } from "./files.ts";
 
@@ -110,15 +111,15 @@ async function existingAncestor(path: string): Promise<string> {
   }
 }
 
+/** Disk space from statfs (in-process: the served process runs no `df`); `bavail` is df's "Available". */
 async function disk(path: string): Promise<DiskFacts | null> {
   const at = await existingAncestor(path);
-  const r = await run("df", ["-Pk", at], 5000);
-  if (!r.ok) return null;
-  const cols = r.out.trim().split("\n").at(-1)?.trim().split(/\s+/) ?? [];
-  const total = Number(cols[1]);
-  const free = Number(cols[3]);
-  if (!Number.isFinite(total) || !Number.isFinite(free)) return null;
-  return { path: resolve(path), totalBytes: total * 1024, freeBytes: free * 1024 };
+  try {
+    const s = await statfs(at);
+    return { path: resolve(path), totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+  } catch {
+    return null;
+  }
 }
 
 /** Parse `nvidia-smi --query-gpu=name,memory.total,memory.used --format=csv,noheader,nounits` (MiB). */

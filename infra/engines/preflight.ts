@@ -33,8 +33,11 @@ async function listening(hostname: string, port: number): Promise<boolean> {
  */
 export async function preflight(spec: EngineSpec): Promise<string | undefined> {
   const what = `${spec.name} (${spec.kind})`;
-  if (!(await findBinary(spec.command ?? ""))) {
-    return `Cannot start engine ${what}: binary not found: ${spec.command}`;
+  for (const bin of new Set([spec.command ?? "", spec.bin ?? spec.command ?? ""])) {
+    if (!(await findBinary(bin))) {
+      const hint = bin.endsWith("tom-engine-guard") ? " (run: deno task engines)" : "";
+      return `Cannot start engine ${what}: binary not found: ${bin}${hint}`;
+    }
   }
   if (spec.model !== undefined && !(await filePresent(spec.model))) {
     return `Cannot start engine ${what}: model file missing: ${spec.model}`;

@@ -68,8 +68,14 @@ export async function spawnEngine(spec: EngineSpec, opts: SpawnOptions): Promise
   const lines: string[] = [];
   let file: Deno.FsFile | undefined;
   if (opts.logDir) {
-    await Deno.mkdir(opts.logDir, { recursive: true });
-    file = await Deno.open(join(opts.logDir, `${spec.name}.log`), { append: true, create: true });
+    // An engine's output can carry what callers said (whisper-server) or the prompt: owner-only.
+    const path = join(opts.logDir, `${(spec.label ?? spec.name).replace("#", "-")}.log`);
+    await Deno.mkdir(opts.logDir, { recursive: true, mode: 0o700 });
+    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    if (Deno.build.os !== "windows") {
+      await Deno.chmod(opts.logDir, 0o700);
+      await Deno.chmod(path, 0o600);
+    }
   }
   const encoder = new TextEncoder();
   const child = (() => {
@@ -85,7 +91,7 @@ export async function spawnEngine(spec: EngineSpec, opts: SpawnOptions): Promise
       throw e;
     }
   })();
-  const log = opts.log.child({ engine: spec.name, pid: child.pid });
+  const log = opts.log.child({ engine: spec.label ?? spec.name, pid: child.pid });
   const onLine = (stream: string) => (line: string) => {
     lines.push(line);
     if (lines.length > keep) lines.shift();

@@ -11,7 +11,16 @@
  */
 import { acquireLock, exists } from "./lock.ts";
 import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
 import { ENGINE_SOURCES, type EnginePaths, enginePaths } from "./catalog.ts";
+import {
+  type BackendChoice,
+  type BuildFacts,
+  builtBackend,
+  chooseBackend,
+  detectBuildFacts,
+  writeBackendStamp,
+} from "./gpu_build.ts";
 
 /** A failed provisioning step. */
 export class ProvisionError extends Error {
@@ -42,6 +51,8 @@ export interface ProvisionOptions {
   only?: StepName[];
   /** Override where sources come from (tests, mirrors). */
   sources?: Partial<{ [K in keyof typeof ENGINE_SOURCES]: { npm: string } }>;
+  /** The GPU and build tools (tests fake them); default: detected on this machine (gpu_build.ts). */
+  buildFacts?: BuildFacts;
 }
 
 /** Names of the provisioning steps, in order. */
@@ -49,6 +60,7 @@ export const STEP_NAMES = [
   "system packages",
   "whisper.cpp",
   "llama.cpp",
+  "engine guard",
   "silero vad",
   "synthetic whisper model",
   "synthetic llama model",
@@ -85,6 +97,7 @@ export async function provisionEngines(opts: ProvisionOptions): Promise<EnginePa
       ["system packages", () => systemPackages(ctx)],
       ["whisper.cpp", () => whisper(ctx)],
       ["llama.cpp", () => llama(ctx)],
+      ["engine guard", () => engineGuard(ctx)],
       ["silero vad", () => silero(ctx)],
       ["synthetic whisper model", () => whisperModel(ctx)],
       ["synthetic llama model", () => llamaModel(ctx)],
@@ -115,7 +128,10 @@ export async function provisionEngines(opts: ProvisionOptions): Promise<EnginePa
 /** Whether every provisioned file is present (no work to do). */
 export async function enginesProvisioned(dir: string): Promise<boolean> {
   const p = enginePaths(dir);
-  const files = [p.whisperCli, p.whisperServer, p.llamaServer, p.sileroModel, p.whisperModel, p.llamaModel];
+  const files = [
+    ...[p.whisperCli, p.whisperServer, p.llamaServer, p.engineGuard],
+    ...[p.sileroModel, p.whisperModel, p.llamaModel],
+  ];
   for (const f of files) if (!(await exists(f))) return false;
   return (await missingSystemPackages()).length === 0;
 }
@@ -124,7 +140,15 @@ class StepContext {
   step: StepName = STEP_NAMES[0];
   index = 0;
   total = 0;
+  #backend?: Promise<BackendChoice>;
   constructor(readonly paths: EnginePaths, readonly opts: ProvisionOptions) {}
+
+  /** CUDA, Vulkan or CPU for whisper.cpp and llama.cpp (gpu_build.ts), decided once per run. */
+  backend(): Promise<BackendChoice> {
+    this.#backend ??= (this.opts.buildFacts ? Promise.resolve(this.opts.buildFacts) : detectBuildFacts())
+      .then(chooseBackend);
+    return this.#backend;
+  }
 
   async python(): Promise<string> {
     return (await pythonWithNumpy()) ??
@@ -299,6 +323,21 @@ async function cmakeBuild(
   });
 }
 
+/** Whether every binary exists and was built for the chosen backend (unstamped binaries count as CPU). */
+async function builtFor(choice: BackendChoice, binaries: string[]): Promise<boolean> {
+  for (const b of binaries) if ((await builtBackend(b)) !== choice.stamp) return false;
+  return true;
+}
+
+/** The build directory: the CPU build keeps its old one (its cmake cache stays valid), others their own. */
+function buildDir(ctx: StepContext, name: string, choice: BackendChoice): string {
+  return join(ctx.paths.srcDir, choice.backend === "cpu" ? name : `${name}-${choice.stamp}`);
+}
+
+function announceBackend(ctx: StepContext, choice: BackendChoice): void {
+  ctx.announce(choice.reason + (choice.warning ? `; WARNING: ${choice.warning}` : ""));
+}
+
 async function install(ctx: StepContext, from: string, to: string): Promise<void> {
   if (!(await exists(from))) ctx.fail(`build finished but ${from} is missing`);
   await Deno.copyFile(from, to + ".part");
@@ -308,11 +347,13 @@ async function install(ctx: StepContext, from: string, to: string): Promise<void
 
 async function whisper(ctx: StepContext): Promise<string | undefined> {
   const p = ctx.paths;
-  if ((await exists(p.whisperCli)) && (await exists(p.whisperServer))) {
-    return "whisper-cli and whisper-server built";
+  const choice = await ctx.backend();
+  if (await builtFor(choice, [p.whisperCli, p.whisperServer])) {
+    return `whisper-cli and whisper-server built${choice.backend === "cpu" ? "" : ` (${choice.stamp})`}`;
   }
   const pkg = await unpackNpm(ctx, ctx.source("whisper"), "nodejs-whisper");
-  const build = join(p.srcDir, "whisper-build");
+  announceBackend(ctx, choice);
+  const build = buildDir(ctx, "whisper-build", choice);
   await cmakeBuild(
     ctx,
     join(pkg, "cpp", "whisper.cpp"),
@@ -322,12 +363,15 @@ async function whisper(ctx: StepContext): Promise<string | undefined> {
       "-DWHISPER_BUILD_TESTS=OFF",
       "-DWHISPER_BUILD_EXAMPLES=ON",
       "-DWHISPER_SDL2=OFF",
+      ...choice.defines,
     ],
     ["whisper-cli", "whisper-server"],
-    "2-3 min",
+    choice.backend === "cuda" ? "8-15 min (CUDA kernels)" : "2-3 min",
   );
-  await install(ctx, join(build, "bin", "whisper-cli"), p.whisperCli);
-  await install(ctx, join(build, "bin", "whisper-server"), p.whisperServer);
+  for (const [from, to] of [["whisper-cli", p.whisperCli], ["whisper-server", p.whisperServer]]) {
+    await install(ctx, join(build, "bin", from), to);
+    await writeBackendStamp(to, choice.stamp);
+  }
   return undefined;
 }
 
@@ -345,9 +389,13 @@ async function llamaSource(ctx: StepContext): Promise<string> {
 
 async function llama(ctx: StepContext): Promise<string | undefined> {
   const p = ctx.paths;
-  if (await exists(p.llamaServer)) return "llama-server built";
+  const choice = await ctx.backend();
+  if (await builtFor(choice, [p.llamaServer])) {
+    return `llama-server built${choice.backend === "cpu" ? "" : ` (${choice.stamp})`}`;
+  }
   const src = await llamaSource(ctx);
-  const build = join(p.srcDir, "llama-build");
+  announceBackend(ctx, choice);
+  const build = buildDir(ctx, "llama-build", choice);
   await cmakeBuild(
     ctx,
     src,
@@ -359,11 +407,29 @@ async function llama(ctx: StepContext): Promise<string | undefined> {
       // The default build downloads a prebuilt web UI, which is not reachable (and not wanted) here.
       "-DLLAMA_USE_PREBUILT_UI=OFF",
       "-DLLAMA_OPENSSL=OFF",
+      ...choice.defines,
     ],
     ["llama-server"],
-    "7 min",
+    choice.backend === "cuda" ? "10-20 min (CUDA kernels)" : "7 min",
   );
   await install(ctx, join(build, "bin", "llama-server"), p.llamaServer);
+  await writeBackendStamp(p.llamaServer, choice.stamp);
+  return undefined;
+}
+
+/** tom-engine-guard (engine_guard.c), how `tom serve` starts whisper-server and llama-server (under a second). */
+async function engineGuard(ctx: StepContext): Promise<string | undefined> {
+  const p = ctx.paths;
+  // Rebuilt when its source changed (a guard that lets through what the new one refuses must not stay).
+  const source = join(HERE, "engine_guard.c");
+  const digest = createHash("sha256").update(await Deno.readFile(source)).digest("hex");
+  const stamp = `${p.engineGuard}.source-sha256`;
+  const built = await Deno.readTextFile(stamp).catch(() => "");
+  if ((await exists(p.engineGuard)) && built.trim() === digest) return "tom-engine-guard built";
+  const out = join(p.srcDir, "tom-engine-guard");
+  await ctx.run(["cc", "-O2", "-Wall", "-o", out, source], { what: "cc engine_guard.c" });
+  await install(ctx, out, p.engineGuard);
+  await Deno.writeTextFile(stamp, digest + "\n");
   return undefined;
 }
 

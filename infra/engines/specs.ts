@@ -5,6 +5,8 @@
  * @module
  */
 import type { Config } from "../config.ts";
+import { enginePaths } from "./catalog.ts";
+import { sttPoolUrls } from "./pool.ts";
 
 /** The role an engine plays in a call. */
 export type EngineName = "stt" | "llm" | "tts" | "vad";
@@ -22,6 +24,8 @@ export type EngineKind =
 /** One configured engine. */
 export interface EngineSpec {
   readonly name: EngineName;
+  /** The member of a pool (`stt#2`, for logs and status); absent for the first or only process. */
+  readonly label?: string;
   readonly kind: EngineKind;
   /** True when TOM starts and supervises the process (whisper-server, llama-server with `manageEngines`). */
   readonly managed: boolean;
@@ -99,27 +103,67 @@ function managedAddress(key: string, url: string): { host: string; port: number;
   return { host, port, base: `http://${u.hostname}:${port}` };
 }
 
-function sttSpec(config: Config): EngineSpec | undefined {
-  const stt = config.stt;
-  if (stt.kind === "none") return undefined;
-  if (!config.manageEngines) {
-    const url = baseUrl(stt.url);
-    return { name: "stt", kind: stt.kind, managed: false, url, healthUrl: `${url}/health` };
+/**
+ * How a managed engine is started: the provisioned whisper-server and llama-server through
+ * tom-engine-guard (engine_guard.c: only the options built here, no download or program-starting options,
+ * none of the engines' own option variables), so `tom serve` needs no right to run the servers themselves.
+ * An engine binary elsewhere (`TOM_STT_BIN`, `TOM_LLM_BIN`) is started as it is.
+ */
+export function managedCommand(
+  config: Pick<Config, "enginesDir">,
+  bin: string,
+  name: "whisper-server" | "llama-server",
+  args: string[],
+): { command: string; args: string[] } {
+  const p = enginePaths(config.enginesDir);
+  const provisioned = name === "llama-server" ? p.llamaServer : p.whisperServer;
+  return bin === provisioned ? { command: p.engineGuard, args: [name, ...args] } : { command: bin, args };
+}
+
+/** One spec per STT pool member (infra/engines/pool.ts), each on its own loopback port. */
+function sttSpecs(config: Config): EngineSpec[] {
+  if (config.stt.kind === "none") return [];
+  const urls = sttPoolUrls(config);
+  const taken = new Map<string, string>([[new URL(config.llm.url).port, "llm.url"], [
+    String(config.http.port),
+    "http.port",
+  ]]);
+  for (const u of urls.slice(1)) {
+    const clash = taken.get(new URL(u).port);
+    if (clash && config.manageEngines) {
+      throw new EngineSpecError(
+        `Cannot start the STT pool: member ${displayUrl(u)} would take the port of ${clash}; ` +
+          `set TOM_STT_POOL_PORT to a free range of ${urls.length - 1} ports`,
+      );
+    }
   }
-  const { host, port, base } = managedAddress("stt (TOM_STT_URL)", stt.url);
+  return urls.map((url, i) => sttSpec(config, url, i));
+}
+
+function sttSpec(config: Config, memberUrl: string, member: number): EngineSpec {
+  const stt = { ...config.stt, kind: "whisper-server" as const };
+  const label = member === 0 ? {} : { label: `stt#${member + 1}` };
+  if (!config.manageEngines) {
+    const url = baseUrl(memberUrl);
+    return { name: "stt", ...label, kind: stt.kind, managed: false, url, healthUrl: `${url}/health` };
+  }
+  const key = member === 0 ? "stt (TOM_STT_URL)" : `stt pool member ${member + 1} (TOM_STT_POOL_PORT)`;
+  const { host, port, base } = managedAddress(key, memberUrl);
   return {
     name: "stt",
+    ...label,
     kind: stt.kind,
     managed: true,
     url: base,
     healthUrl: `${base}/health`,
     bin: stt.bin,
     model: stt.model,
-    command: stt.bin,
-    args: [
+    ...managedCommand(config, stt.bin, "whisper-server", [
       ...["-m", stt.model, "--host", host, "--port", String(port)],
       ...["-l", stt.language, "-t", String(stt.threads)],
-    ],
+      // A CUDA/Vulkan build uses the GPU unless told not to.
+      ...(config.stt.gpu === false ? ["-ng"] : []),
+    ]),
     host,
     port,
   };
@@ -152,6 +196,7 @@ function llmSpec(config: Config): EngineSpec | undefined {
         return { name: "llm", kind: "llama-server", managed: false, url, healthUrl: `${url}/health` };
       }
       const { host, port, base } = managedAddress("llm (TOM_LLM_URL)", llm.url);
+      const slots = Math.max(1, llm.parallel);
       return {
         name: "llm",
         kind: "llama-server",
@@ -161,19 +206,33 @@ function llmSpec(config: Config): EngineSpec | undefined {
         bin: llm.bin,
         model: llm.model,
         modelName: llm.modelName,
-        command: llm.bin,
-        args: [
+        ...managedCommand(config, llm.bin, "llama-server", [
           ...["-m", llm.model, "--host", host, "--port", String(port)],
-          ...["-t", String(llm.threads), "-c", String(llm.contextSize), "--alias", llm.modelName],
+          ...["-t", String(llm.threads), "-c", String(llm.contextSize * slots), "--alias", llm.modelName],
+          // One slot per call the STT pool serves at once; `-c` is shared out among the slots.
+          ...(slots > 1 ? ["--parallel", String(slots)] : []),
+          ...gpuLayerArgs(config),
           // The model's Jinja chat template renders `tools` and parses tool calls (the default in
           // current builds; explicit for older ones).
           "--jinja",
-        ],
+        ]),
         host,
         port,
       };
     }
   }
+}
+
+/**
+ * llama-server's `-ngl`: as configured; `auto` is every layer on the GPU profiles (the catalogue's LLM and
+ * STT fit their VRAM gate; `tom doctor` checks the budget) and llama.cpp's own default on cpu-dev, whose
+ * command line stays as it always was.
+ */
+export function gpuLayerArgs(config: Pick<Config, "profile"> & { llm: { gpuLayers?: string } }): string[] {
+  const layers = config.llm.gpuLayers ?? "auto";
+  // `-lv 4`: llama.cpp's load messages (offloaded layers, buffer sizes) reach the log `tom doctor` reads.
+  if (layers !== "auto") return ["-ngl", layers, "-lv", "4"];
+  return config.profile === "cpu-dev" ? [] : ["-ngl", "all", "-lv", "4"];
 }
 
 function ttsSpec(config: Config): EngineSpec | undefined {
@@ -192,12 +251,12 @@ function ttsSpec(config: Config): EngineSpec | undefined {
  * Describe every configured engine (kinds `none` are left out).
  *
  * @param config A loaded configuration (paths resolved).
- * @returns One spec per engine, in the order stt, llm, tts, vad.
+ * @returns One spec per engine (one per STT pool member), in the order stt, llm, tts, vad.
  * @throws {EngineSpecError} when a managed engine's URL is not plain HTTP on a loopback address.
  */
 export function engineSpecs(config: Config): EngineSpec[] {
   const vad: EngineSpec = { name: "vad", kind: "silero", managed: false, model: config.vad.model };
-  return [sttSpec(config), llmSpec(config), ttsSpec(config), vad].filter((s): s is EngineSpec =>
+  return [...sttSpecs(config), llmSpec(config), ttsSpec(config), vad].filter((s): s is EngineSpec =>
     s !== undefined
   );
 }

@@ -1,6 +1,8 @@
 """Write a llama-architecture GGUF with random weights and a real SentencePiece vocabulary.
 
-Usage: synth_llama.py LLAMA_CPP_SOURCE_DIR OUT.gguf
+Usage: synth_llama.py LLAMA_CPP_SOURCE_DIR OUT.gguf [EMBED,LAYERS,HEADS,KV_HEADS,FFN]
+The shape defaults to a tiny model; 3584,28,28,4,18944 is Qwen2.5-7B's (written as f16: use llama-quantize
+for Q4_K_M). The vocabulary stays llama's 32000 SentencePiece tokens.
 Uses the gguf-py package and the vocab-only GGUF that ship inside the llama.cpp source tree.
 The model runs at real speed for its size but its text is meaningless.
 """
@@ -13,7 +15,9 @@ src, out = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "gguf-py"))
 import gguf  # noqa: E402
 
-EMBED, LAYERS, HEADS, FFN = 64, 2, 4, 128
+shape = [int(x) for x in (sys.argv[3] if len(sys.argv) > 3 else "64,2,4,4,128").split(",")]
+EMBED, LAYERS, HEADS, KV_HEADS, FFN = shape
+HEAD_DIM = EMBED // HEADS
 
 vocab = gguf.GGUFReader(os.path.join(src, "models", "ggml-vocab-llama-spm.gguf")).fields
 
@@ -30,7 +34,7 @@ writer.add_embedding_length(EMBED)
 writer.add_block_count(LAYERS)
 writer.add_feed_forward_length(FFN)
 writer.add_head_count(HEADS)
-writer.add_head_count_kv(HEADS)
+writer.add_head_count_kv(KV_HEADS)
 writer.add_layer_norm_rms_eps(1e-5)
 writer.add_rope_dimension_count(EMBED // HEADS)
 writer.add_tokenizer_model("llama")
@@ -45,7 +49,20 @@ writer.add_chat_template(
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 )
 rng = np.random.default_rng(0)
-rand = lambda *shape: (rng.standard_normal(shape) * 0.5).astype("f4")
+big = EMBED >= 1024
+# Large shapes: f16 from a repeated random block (values do not change the speed; generating gigabytes of
+# normal samples would take minutes).
+block = (rng.standard_normal(1 << 20) * 0.02).astype("f2")
+
+
+def rand(*shape):
+    if not big:
+        return (rng.standard_normal(shape) * 0.5).astype("f4")
+    n = int(np.prod(shape))
+    return np.resize(block, n).reshape(shape)
+
+
+
 ones = lambda n: np.ones(n, "f4")
 writer.add_tensor("token_embd.weight", rand(len(tokens), EMBED))
 writer.add_tensor("output_norm.weight", ones(EMBED))
@@ -54,8 +71,10 @@ for i in range(LAYERS):
     p = f"blk.{i}."
     writer.add_tensor(p + "attn_norm.weight", ones(EMBED))
     writer.add_tensor(p + "ffn_norm.weight", ones(EMBED))
-    for name in ("attn_q", "attn_k", "attn_v", "attn_output"):
-        writer.add_tensor(p + name + ".weight", rand(EMBED, EMBED))
+    writer.add_tensor(p + "attn_q.weight", rand(EMBED, EMBED))
+    writer.add_tensor(p + "attn_k.weight", rand(KV_HEADS * HEAD_DIM, EMBED))
+    writer.add_tensor(p + "attn_v.weight", rand(KV_HEADS * HEAD_DIM, EMBED))
+    writer.add_tensor(p + "attn_output.weight", rand(EMBED, EMBED))
     writer.add_tensor(p + "ffn_gate.weight", rand(FFN, EMBED))
     writer.add_tensor(p + "ffn_up.weight", rand(FFN, EMBED))
     writer.add_tensor(p + "ffn_down.weight", rand(EMBED, FFN))

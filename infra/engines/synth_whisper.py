@@ -1,8 +1,8 @@
 """Write a whisper.cpp ggml model with random weights and the real tensor layout.
 
-Usage: synth_whisper.py OUT.bin [STATE,HEADS,LAYERS]
+Usage: synth_whisper.py OUT.bin [STATE,HEADS,LAYERS[,TEXT_LAYERS[,MELS]]]
 The default shape (64,2,1) is tiny and fast for plumbing tests; 384,6,4 matches
-whisper-tiny exactly (same speed as the real model). The words it produces are
+whisper-tiny exactly (same speed as the real model); 1280,20,32,4,128 is large-v3-turbo. The words it produces are
 meaningless: tests assert on structure and timing, never on content.
 """
 import struct
@@ -19,15 +19,19 @@ N_TOKENS = 50257
 
 def main() -> None:
     out = sys.argv[1]
-    state, heads, layers = (int(x) for x in (sys.argv[2] if len(sys.argv) > 2 else "64,2,1").split(","))
+    shape = [int(x) for x in (sys.argv[2] if len(sys.argv) > 2 else "64,2,1").split(",")]
+    state, heads, layers = shape[:3]
+    text_layers = shape[3] if len(shape) > 3 else layers
+    n_mels = shape[4] if len(shape) > 4 else N_MELS
+    n_vocab = N_VOCAB + 1 if n_mels == 128 else N_VOCAB  # large-v3 vocabulary (51866)
     rng = np.random.default_rng(0)
     with open(out + ".part", "wb") as f:
         put = lambda fmt, *vals: f.write(struct.pack(fmt, *vals))
         put("I", GGML_MAGIC)
         # hparams: vocab, audio ctx/state/head/layer, text ctx/state/head/layer, mels, ftype (1 = f16)
-        put("11i", N_VOCAB, AUDIO_CTX, state, heads, layers, TEXT_CTX, state, heads, layers, N_MELS, 1)
-        put("2i", N_MELS, N_FFT_BINS)
-        f.write((np.abs(rng.standard_normal((N_MELS, N_FFT_BINS))) * 0.01).astype("<f4").tobytes())
+        put("11i", n_vocab, AUDIO_CTX, state, heads, layers, TEXT_CTX, state, heads, text_layers, n_mels, 1)
+        put("2i", n_mels, N_FFT_BINS)
+        f.write((np.abs(rng.standard_normal((n_mels, N_FFT_BINS))) * 0.01).astype("<f4").tobytes())
         put("i", N_TOKENS)
         for i in range(N_TOKENS):
             word = b" " if i == 220 else (" t%d" % i).encode()
@@ -62,7 +66,7 @@ def main() -> None:
             tensor(f"{prefix}.mlp.2.bias", state)
 
         tensor("encoder.positional_embedding", AUDIO_CTX, state)
-        tensor("encoder.conv1.weight", state, N_MELS, 3)
+        tensor("encoder.conv1.weight", state, n_mels, 3)
         tensor("encoder.conv1.bias", state, 1)
         tensor("encoder.conv2.weight", state, state, 3)
         tensor("encoder.conv2.bias", state, 1)
@@ -71,10 +75,10 @@ def main() -> None:
         for i in range(layers):
             block(f"encoder.blocks.{i}", ["attn"])
         tensor("decoder.positional_embedding", TEXT_CTX, state)
-        tensor("decoder.token_embedding.weight", N_VOCAB, state)
+        tensor("decoder.token_embedding.weight", n_vocab, state)
         tensor("decoder.ln.weight", state)
         tensor("decoder.ln.bias", state)
-        for i in range(layers):
+        for i in range(text_layers):
             block(f"decoder.blocks.{i}", ["attn", "cross_attn"])
     import os
 

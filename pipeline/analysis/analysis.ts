@@ -6,7 +6,9 @@
  *
  * Consent: the summary, the reason and the memory update are content of the conversation; they are kept
  * only when the caller is a known person with transcript consent. Otherwise only the sentiment numbers
- * are stored. Health notes are merged only when `allowHealthNotes(person)` says so (default: transcript
+ * are stored. The memory update is merged only for a call whose identity is `placed` or `verified`
+ * (store/caller_identity.ts): a caller ID match alone never changes a person's memory. Health notes are
+ * merged only when `allowHealthNotes(person)` says so (default: transcript
  * consent; a dedicated consent field would be better, see the report).
  *
  * @module
@@ -18,6 +20,7 @@ import { completeAnalysis, failAnalysis, listDueAnalyses } from "../../store/mod
 import { callConsent, getCall } from "../../store/mod.ts";
 import { StoreConflictError } from "../../store/mod.ts";
 import { getMemory, saveMemory } from "../../store/mod.ts";
+import { getCallIdentity, identityTrusted } from "../../store/mod.ts";
 import { getPerson, type Person } from "../../store/mod.ts";
 import { ANALYSIS_JSON_SCHEMA, type AnalysisWire, parseAnalysis, toAnalysisResult } from "./schema.ts";
 import type { JsonChat } from "../engines/json_llm.ts";
@@ -137,11 +140,15 @@ export class AnalysisWorker {
     const person = call?.personId ? getPerson(this.#store, accountId, call.personId) : undefined;
     const keep = person !== undefined && consent?.transcript === true;
     completeAnalysis(this.#store, accountId, callId, toAnalysisResult(answer, keep));
-    if (keep && person) {
+    // Only a call whose caller is proven (TOM placed it, or the caller passed the practice's check) may
+    // change the person's memory: a caller ID alone can be spoofed (the analysis is kept for the call).
+    const identity = getCallIdentity(this.#store, accountId, callId) ?? "unknown";
+    const merge = keep && identityTrusted(identity);
+    if (merge && person) {
       const health = this.#o.allowHealthNotes ? this.#o.allowHealthNotes(person) : true;
       this.#merge(accountId, person.id, answer, health);
     }
-    this.#o.log?.info("rl analysis done", { callId, sentiment: answer.sentiment, memory: keep });
+    this.#o.log?.info("rl analysis done", { callId, sentiment: answer.sentiment, memory: merge, identity });
     return answer;
   }
 

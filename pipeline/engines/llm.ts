@@ -1,6 +1,7 @@
 /**
  * Choose the LLM adapter for the configured kind:
- * - `llama-server`, `openai`: {@linkcode OpenAiChatLlm} (`/v1/chat/completions`, SSE);
+ * - `llama-server`, `openai`: {@linkcode OpenAiChatLlm} (`/v1/chat/completions`, SSE); llama-server's
+ *   requests carry `cache_prompt: true` (reuse the KV cache of the common prefix, tools/server/README.md);
  * - `ollama`: {@linkcode OllamaChatLlm} (native `/api/chat` with `keep_alive`), or with
  *   `ollamaApi: "openai"` Ollama's own OpenAI-compatible `/v1` through {@linkcode OpenAiChatLlm};
  * - `none`: `null`.
@@ -57,6 +58,15 @@ export function createLlm(config: Pick<Config, "llm">, opts: CreateLlmOptions = 
       }
       return new OllamaChatLlm({ ...common, keepAlive: opts.keepAlive });
     case "llama-server":
+      // The system prompt is the stable prefix of every turn (prompt.ts): llama-server evaluates only what
+      // follows the longest prefix it still holds. `cache_prompt` is its default since 2024, sent anyway so
+      // a server started with `--no-cache-prompt` or an older build reuses it too.
+      return new OpenAiChatLlm({
+        ...common,
+        name: llm.kind,
+        apiKey: opts.apiKey,
+        extraBody: { cache_prompt: true, ...opts.extraBody },
+      });
     case "openai":
       return new OpenAiChatLlm({ ...common, name: llm.kind, apiKey: opts.apiKey, extraBody: opts.extraBody });
   }

@@ -1,6 +1,6 @@
 /**
  * A fair, abortable slot queue for an engine that serves a limited number of requests at a time
- * (whisper-server serves exactly one). Waiting requests are grouped by key (the call id) and served
+ * (whisper-server serves exactly one; an STT pool of N servers gives N slots). Waiting requests are grouped by key (the call id) and served
  * round-robin across keys, so a call with many queued utterances cannot starve the others: with calls
  * A (3 waiting), B (2) and C (1) the order is A B C A B A.
  *
@@ -56,7 +56,7 @@ interface Waiter {
 
 /** Round-robin-by-key queue of slots. */
 export class FairQueue {
-  readonly #concurrency: number;
+  #concurrency: number;
   readonly #maxWaiting: number;
   readonly #now: () => number;
   readonly #onEvent: (e: QueueEvent) => void;
@@ -99,6 +99,25 @@ export class FairQueue {
   /** Requests waiting for a slot. */
   get waiting(): number {
     return this.#waiting;
+  }
+
+  /** Slots served at once. */
+  get concurrency(): number {
+    return this.#concurrency;
+  }
+
+  /**
+   * Change the slots served at once (an STT pool member went down or came back): more slots serve the
+   * waiting requests at once; fewer let the requests holding a slot finish and grant no new one until
+   * fewer than `n` are active.
+   */
+  setConcurrency(n: number): void {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`Cannot set FairQueue concurrency: must be an integer >= 1, got ${n}`);
+    }
+    if (n === this.#concurrency) return;
+    this.#concurrency = n;
+    this.#dispatch();
   }
 
   /**

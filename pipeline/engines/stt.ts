@@ -1,11 +1,11 @@
 /**
  * Choose the speech-to-text adapter for the configured kind: `whisper-server` is
- * {@linkcode WhisperServerStt} (one fair queue shared by every call, whisper-cli as fallback when the
- * server is unreachable); `none` is `null`.
+ * {@linkcode WhisperServerStt} (one fair queue shared by every call in front of the STT pool's servers,
+ * whisper-cli as fallback when no server is reachable); `none` is `null`.
  *
  * @module
  */
-import type { Config } from "../../infra/mod.ts";
+import { type Config, sttPoolUrls } from "../../infra/mod.ts";
 import type { SttEngine } from "./types.ts";
 import { FairQueue, type QueueEvent } from "./queue.ts";
 import { STT_DEFAULTS, WhisperServerStt } from "./whisper_server.ts";
@@ -37,14 +37,16 @@ export interface CreateSttOptions {
 export function createStt(config: Pick<Config, "stt">, opts: CreateSttOptions = {}): SttEngine | null {
   const stt = config.stt;
   if (stt.kind === "none") return null;
+  const poolUrls = sttPoolUrls(config);
   const queue = new FairQueue({
-    concurrency: 1,
+    concurrency: poolUrls.length,
     maxWaiting: opts.maxWaiting ?? STT_DEFAULTS.maxWaiting,
     onEvent: opts.onQueueEvent,
   });
   const useCli = (opts.cliFallback ?? true) && stt.cliBin !== "" && stt.model !== "";
   return new WhisperServerStt({
     url: stt.url,
+    poolUrls,
     language: stt.language,
     timeoutMs: opts.timeoutMs,
     queue,

@@ -1,8 +1,9 @@
 /**
  * Speech to text through whisper.cpp's `whisper-server` (model loaded once and kept in memory by the
  * server itself: there is nothing to keep warm). whisper-server serves one request at a time, so every
- * call shares one {@linkcode FairQueue}: one request in flight, waiting requests served round-robin by
- * call id, removed from the queue when aborted.
+ * call shares one {@linkcode FairQueue}: one request in flight per server of the STT pool
+ * ({@linkcode SttPool}), waiting requests served round-robin by call id, removed from the queue when
+ * aborted.
  *
  * Per utterance: wait for the slot (yield `queued` with the wait when there was one), then
  * `POST {url}/inference` multipart (`file` = WAV built in memory, `response_format=json`, `language`,
@@ -30,6 +31,7 @@ import { FairQueue, QueueFullError } from "./queue.ts";
 import { engineError, errorMessageOf, fetchFailure, statusFailure, Watchdog } from "./llm_http.ts";
 import { pcm16ToWav } from "./stt_wav.ts";
 import { runWhisperCli } from "./whisper_cli.ts";
+import { SttPool } from "./stt_pool.ts";
 
 /** Defaults, with the reason for each. */
 export const STT_DEFAULTS = {
@@ -42,10 +44,19 @@ export const STT_DEFAULTS = {
   language: "de",
 } as const;
 
+/** One try on one member: the text, the failure, or `null` when aborted. */
+type Inference = { text: string } | { error: EngineError } | null;
+
 /** Options of {@linkcode WhisperServerStt}. */
 export interface WhisperServerOptions {
   /** Base URL of whisper-server, e.g. `http://127.0.0.1:8178`. */
   url: string;
+  /**
+   * Base URLs of every STT pool member, `url` first (default: `url` alone). The queue serves one request
+   * per member that is up; a request that cannot reach its member or loses it mid-way is tried on another
+   * ({@linkcode SttPool}).
+   */
+  poolUrls?: readonly string[];
   /** Default language (default `de`). */
   language?: string;
   /** Per-request timeout once the request left the queue (default 15 s). */
@@ -66,7 +77,8 @@ export class WhisperServerStt implements SttEngine {
   readonly name = "whisper-server";
   /** The queue every call shares. */
   readonly queue: FairQueue;
-  readonly #url: string;
+  /** The members behind the queue. */
+  readonly pool: SttPool;
   readonly #o: WhisperServerOptions;
   readonly #now: () => number;
   /** Requests sent to the server, and fallbacks run (for tests and metrics). */
@@ -81,9 +93,17 @@ export class WhisperServerStt implements SttEngine {
     const t = opts.timeoutMs ?? STT_DEFAULTS.timeoutMs;
     if (!(t > 0)) throw new RangeError(`Cannot create WhisperServerStt: timeoutMs must be > 0, got ${t}`);
     this.#o = opts;
-    this.#url = `${opts.url.replace(/\/+$/, "")}/inference`;
     this.queue = opts.queue ?? new FairQueue({ concurrency: 1, maxWaiting: STT_DEFAULTS.maxWaiting });
     this.#now = opts.now ?? (() => performance.now());
+    const urls = opts.poolUrls?.length ? opts.poolUrls : [opts.url];
+    for (const u of urls) {
+      if (!/^https?:\/\//.test(u)) {
+        throw new TypeError(
+          `Cannot create WhisperServerStt: pool url must be http(s), got ${JSON.stringify(u)}`,
+        );
+      }
+    }
+    this.pool = new SttPool(urls.map((u) => `${u.replace(/\/+$/, "")}/inference`), this.queue, this.#now);
   }
 
   /** Transcribe one utterance (16 kHz mono PCM16). Never throws; aborting ends quietly. */
@@ -136,11 +156,28 @@ export class WhisperServerStt implements SttEngine {
   async #attempt(pcm: Int16Array, language: string, signal: AbortSignal): Promise<SttFrame | null> {
     if (signal.aborted) return null;
     const started = this.#now();
-    const r = await this.#inference(pcm, language, signal);
-    if (signal.aborted || r === null) return null;
-    if ("text" in r) {
-      return { type: "final", text: r.text, language, processingMs: Math.round(this.#now() - started) };
+    // A member that cannot be reached or breaks the request is marked down and the utterance goes to
+    // another one (its slot stays held); with one member this is the single try it always was.
+    const tried = new Set<number>();
+    let failed: EngineError | undefined;
+    for (let m = this.pool.take(tried); m !== null; m = this.pool.take(tried)) {
+      tried.add(m);
+      let r: Inference = null;
+      try {
+        r = await this.#inference(this.pool.members[m].url, pcm, language, signal);
+      } finally {
+        const lost = r !== null && "error" in r &&
+          (r.error.kind === "unavailable" || r.error.kind === "crashed");
+        this.pool.give(m, r === null ? undefined : !lost);
+      }
+      if (signal.aborted || r === null) return null;
+      if ("text" in r) {
+        return { type: "final", text: r.text, language, processingMs: Math.round(this.#now() - started) };
+      }
+      failed = r.error;
+      if (r.error.kind !== "unavailable" && r.error.kind !== "crashed") break;
     }
+    const r = { error: failed ?? engineError("stt", "unavailable", "No STT pool member left to try", true) };
     if (r.error.kind !== "unavailable" || !this.#o.cli) return { type: "error", error: r.error };
     this.counts.cli++;
     const cli = await runWhisperCli(pcm, { ...this.#o.cli, language, signal });
@@ -160,10 +197,11 @@ export class WhisperServerStt implements SttEngine {
   }
 
   async #inference(
+    url: string,
     pcm: Int16Array,
     language: string,
     signal: AbortSignal,
-  ): Promise<{ text: string } | { error: EngineError } | null> {
+  ): Promise<Inference> {
     const form = new FormData();
     form.append(
       "file",
@@ -179,14 +217,14 @@ export class WhisperServerStt implements SttEngine {
     let connected = false;
     try {
       this.counts.server++;
-      const res = await (this.#o.fetch ?? fetch)(this.#url, {
+      const res = await (this.#o.fetch ?? fetch)(url, {
         method: "POST",
         body: form,
         signal: dog.signal,
       });
       connected = true;
       const body = await res.text();
-      if (!res.ok) return { error: statusFailure("stt", this.#url, res.status, body) };
+      if (!res.ok) return { error: statusFailure("stt", url, res.status, body) };
       const err = errorMessageOf(body);
       if (err !== undefined) {
         return { error: engineError("stt", "bad_response", `whisper-server: ${err}`, true) };
@@ -221,7 +259,7 @@ export class WhisperServerStt implements SttEngine {
       if (dog.fired) {
         return { error: engineError("stt", "timeout", `whisper-server: ${dog.fired.message}`, true) };
       }
-      return { error: fetchFailure("stt", this.#url, err, connected) };
+      return { error: fetchFailure("stt", url, err, connected) };
     } finally {
       dog.dispose();
     }

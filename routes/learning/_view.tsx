@@ -38,7 +38,10 @@ export interface Data {
   baseVariant: string;
   report: { context: string; rows: ReportRow[] }[];
   variants: VariantView[];
+  /** The account's decisions and the box-level ones (store listRlDecisions). */
   decisions: RlDecision[];
+  /** The appliance administrator may act on the strategies (box-wide); others only see them. */
+  appliance: boolean;
   /** Display names of the account's users (decision actors). */
   names: Record<string, string>;
   rewards: CallReward[];
@@ -228,7 +231,7 @@ export function LearningPage({ data: d, csrf }: PageProps<Data>): VNode {
                     <StateBadge state={v.blacklisted ? "blacklisted" : v.enabled ? "enabled" : "disabled"} />
                   </td>
                   <td>
-                    <VariantActions v={v} csrf={csrf} />
+                    {d.appliance ? <VariantActions v={v} csrf={csrf} /> : T.app.none}
                   </td>
                 </tr>
               ))}

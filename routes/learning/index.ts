@@ -9,13 +9,14 @@ import {
   variantsOf,
 } from "../../rl/mod.ts";
 import { getVariant, listRewards, listRlDecisions, listUsers, listVariants } from "../../store/mod.ts";
-import { fill, T } from "../../ui/mod.ts";
+import { fill, isApplianceAdmin, T } from "../../ui/mod.ts";
 import type { Handlers, RouteConfig, RouteContext } from "../../ui/mod.ts";
 import { type Data, MAX_REASON } from "./_view.tsx";
 
-// Admin only, like settings, system and audit: the strategies are global to the box, and the actions
-// change what every account's callers hear.
-export const config: RouteConfig = { auth: "admin" };
+// Account administrators see the figures, their account's rewards and their account's decisions (never
+// another account's reasons). The actions are box-wide (the strategies are shared by every account and
+// change what every account's callers hear): the appliance administrator only, checked by the router.
+export const config: RouteConfig = { auth: "admin", appliance: { methods: ["POST"] } };
 
 /** Page sizes of the account's rewards and of the decision log. */
 const REWARDS_SHOWN = 50;
@@ -39,7 +40,8 @@ async function data(ctx: RouteContext<Data>, error?: string): Promise<Data> {
       enabled: v.enabled,
       blacklisted: v.blacklisted,
     })),
-    decisions: listRlDecisions(store, { limit: DECISIONS_SHOWN }),
+    decisions: listRlDecisions(store, account.id, { limit: DECISIONS_SHOWN }),
+    appliance: isApplianceAdmin(ctx.auth),
     names: Object.fromEntries(
       listUsers(store, account.id, { limit: 1000 }).map((u) => [u.id, u.displayName]),
     ),
@@ -74,7 +76,7 @@ export const handler: Handlers<Data> = {
     return ctx.render(await data(ctx), { title: T.learning.title });
   },
   async POST(ctx) {
-    const { user } = ctx.need();
+    const { account, user } = ctx.need();
     const f = ctx.form;
     const op = f.get("op") ?? "";
     const variantId = (f.get("variant") ?? "").trim();
@@ -93,11 +95,13 @@ export const handler: Handlers<Data> = {
         const decision = kind === "reenable"
           ? reenableVariant(ctx.deps.store, variantId, {
             actor: user.id,
+            accountId: account.id,
             reason: reason || fill(T.learning.reasonReenable, { was: before.blacklistReason ?? "–" }),
             metrics,
           })
           : setVariantActive(ctx.deps.store, variantId, kind === "enable", {
             actor: user.id,
+            accountId: account.id,
             reason: reason || (kind === "enable" ? T.learning.reasonEnable : T.learning.reasonDisable),
           });
         ctx.audit(OPS[kind].audit, "variant", variantId, { decision: decision.id, reason: decision.reason });

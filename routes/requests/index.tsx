@@ -83,6 +83,7 @@ export default function RequestsPage({ data }: PageProps<Data>): VNode {
             failed: R.transferFailed,
             label: R.transfersLabel,
             reasons: T.live.reasons,
+            caller: T.live.caller,
           },
         }}
       />

@@ -10,11 +10,22 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const enc = new TextEncoder();
+
+/**
+ * The additional authenticated data of a sealed value: a label naming what it is (with a format version)
+ * and the parts it is bound to (account, row id, ...), NUL-separated. Every sealed value of the store
+ * (transcripts, requests, personal columns) is bound through this one function.
+ */
+export function aadOf(label: string, ...parts: (string | number)[]): Uint8Array {
+  return enc.encode([label, ...parts].join("\0"));
+}
 
 /** The id of a raw key: stable, short, and useless for recovering the key. */
 export function keyIdOf(raw: Uint8Array): string {
@@ -38,13 +49,6 @@ function writeSecretFile(file: string, raw: Uint8Array): void {
   Deno.renameSync(tmp, file);
 }
 
-async function importKey(raw: Uint8Array): Promise<CryptoKey> {
-  return await crypto.subtle.importKey("raw", raw as Uint8Array<ArrayBuffer>, "AES-GCM", false, [
-    "encrypt",
-    "decrypt",
-  ]);
-}
-
 /** A sealed value: what the transcripts table stores. */
 export interface Sealed {
   ciphertext: Uint8Array;
@@ -52,13 +56,18 @@ export interface Sealed {
   keyId: string;
 }
 
-/** AES-256-GCM keys from a key file: one current key that encrypts, retired keys that only decrypt. */
+/**
+ * AES-256-GCM keys from a key file: one current key that encrypts, retired keys that only decrypt.
+ * Sealing is synchronous (node:crypto), so the store's modules seal and open inside their transactions;
+ * the ciphertext is WebCrypto's layout (ciphertext followed by the 16-byte tag).
+ */
 export class TranscriptKeyring {
+  /** The key file, or ":memory:" for a keyring that lives only in this process. */
   readonly file: string;
-  #current: { id: string; key: CryptoKey };
-  #retired = new Map<string, CryptoKey>();
+  #current: { id: string; key: Uint8Array };
+  #retired = new Map<string, Uint8Array>();
 
-  private constructor(file: string, current: { id: string; key: CryptoKey }) {
+  private constructor(file: string, current: { id: string; key: Uint8Array }) {
     this.file = file;
     this.#current = current;
   }
@@ -74,7 +83,16 @@ export class TranscriptKeyring {
    *
    * @throws {Error} when a key file is not 32 bytes of base64.
    */
-  static async open(file: string): Promise<TranscriptKeyring> {
+  static open(file: string): Promise<TranscriptKeyring> {
+    try {
+      return Promise.resolve(TranscriptKeyring.openSync(file));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** {@linkcode TranscriptKeyring.open}, synchronously. */
+  static openSync(file: string): TranscriptKeyring {
     let raw: Uint8Array;
     try {
       raw = parseKeyFile(Deno.readTextFileSync(file), file);
@@ -83,18 +101,31 @@ export class TranscriptKeyring {
       raw = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
       writeSecretFile(file, raw);
     }
-    const ring = new TranscriptKeyring(file, { id: keyIdOf(raw), key: await importKey(raw) });
+    const ring = new TranscriptKeyring(file, { id: keyIdOf(raw), key: raw });
     try {
       for (const entry of Deno.readDirSync(ring.retiredDir)) {
         if (!entry.isFile || !entry.name.endsWith(".key")) continue;
         const path = join(ring.retiredDir, entry.name);
         const old = parseKeyFile(Deno.readTextFileSync(path), path);
-        ring.#retired.set(keyIdOf(old), await importKey(old));
+        ring.#retired.set(keyIdOf(old), old);
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     return ring;
+  }
+
+  /** A keyring with one random key that is never written anywhere (an in-memory store's). */
+  static ephemeral(): TranscriptKeyring {
+    const raw = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+    return new TranscriptKeyring(":memory:", { id: keyIdOf(raw), key: raw });
+  }
+
+  /** Let this keyring also decrypt what `other` sealed (in memory only; an in-memory store's keys). */
+  adopt(other: TranscriptKeyring): void {
+    for (const [id, key] of [[other.#current.id, other.#current.key] as const, ...other.#retired]) {
+      if (id !== this.#current.id) this.#retired.set(id, key);
+    }
   }
 
   /** The id of the key new values are encrypted with. */
@@ -107,14 +138,26 @@ export class TranscriptKeyring {
     return [...this.#retired.keys()];
   }
 
+  /** {@linkcode TranscriptKeyring.sealSync} as a promise (the transcript and request modules). */
+  seal(plaintext: Uint8Array, aad: Uint8Array): Promise<Sealed> {
+    return Promise.resolve(this.sealSync(plaintext, aad));
+  }
+
+  /** {@linkcode TranscriptKeyring.unsealSync} as a promise (rejects where it throws). */
+  open(sealed: Sealed, aad: Uint8Array): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.unsealSync(sealed, aad));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** Encrypt `plaintext` bound to `aad` with the current key and a fresh random IV. */
-  async seal(plaintext: Uint8Array, aad: Uint8Array): Promise<Sealed> {
+  sealSync(plaintext: Uint8Array, aad: Uint8Array): Sealed {
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-    const ct = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: aad as Uint8Array<ArrayBuffer> },
-      this.#current.key,
-      plaintext as Uint8Array<ArrayBuffer>,
-    );
+    const cipher = createCipheriv("aes-256-gcm", this.#current.key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad);
+    const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     return { ciphertext: new Uint8Array(ct), iv, keyId: this.#current.id };
   }
 
@@ -123,20 +166,18 @@ export class TranscriptKeyring {
    *
    * @throws {Error} when the key is unknown or the value was altered (or bound to other `aad`).
    */
-  async open(sealed: Sealed, aad: Uint8Array): Promise<Uint8Array> {
+  unsealSync(sealed: Sealed, aad: Uint8Array): Uint8Array {
     const key = sealed.keyId === this.#current.id ? this.#current.key : this.#retired.get(sealed.keyId);
     if (!key) throw new Error(`Cannot decrypt: key ${sealed.keyId} is not in the keyring`);
     try {
-      const pt = await crypto.subtle.decrypt(
-        {
-          name: "AES-GCM",
-          iv: sealed.iv as Uint8Array<ArrayBuffer>,
-          additionalData: aad as Uint8Array<ArrayBuffer>,
-        },
-        key,
-        sealed.ciphertext as Uint8Array<ArrayBuffer>,
+      const data = sealed.ciphertext;
+      if (data.byteLength < TAG_BYTES) throw new Error("too short");
+      const decipher = createDecipheriv("aes-256-gcm", key, sealed.iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(aad);
+      decipher.setAuthTag(data.subarray(data.byteLength - TAG_BYTES));
+      return new Uint8Array(
+        Buffer.concat([decipher.update(data.subarray(0, data.byteLength - TAG_BYTES)), decipher.final()]),
       );
-      return new Uint8Array(pt);
     } catch {
       throw new Error(`Cannot decrypt: value sealed with ${sealed.keyId} failed authentication`);
     }
@@ -147,21 +188,28 @@ export class TranscriptKeyring {
    *
    * @returns the new key id.
    */
-  async rotate(): Promise<string> {
+  rotate(): Promise<string> {
+    if (this.file === ":memory:") {
+      this.#retired.set(this.#current.id, this.#current.key);
+      const fresh = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+      this.#current = { id: keyIdOf(fresh), key: fresh };
+      return Promise.resolve(this.#current.id);
+    }
     const oldRaw = parseKeyFile(Deno.readTextFileSync(this.file), this.file);
     const oldId = keyIdOf(oldRaw);
     writeSecretFile(join(this.retiredDir, `${oldId}.key`), oldRaw);
     const raw = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
     writeSecretFile(this.file, raw);
     this.#retired.set(oldId, this.#current.key);
-    this.#current = { id: keyIdOf(raw), key: await importKey(raw) };
-    return this.#current.id;
+    this.#current = { id: keyIdOf(raw), key: raw };
+    return Promise.resolve(this.#current.id);
   }
 
   /** Delete a retired key (call only when no stored value uses it any more). */
   dropRetired(keyId: string): void {
     if (!this.#retired.has(keyId)) return;
     this.#retired.delete(keyId);
+    if (this.file === ":memory:") return;
     try {
       Deno.removeSync(join(this.retiredDir, `${keyId}.key`));
     } catch (e) {

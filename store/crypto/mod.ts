@@ -13,7 +13,16 @@
  *
  * @module
  */
-export { keyIdOf, type Sealed, TranscriptKeyring } from "./keyring.ts";
+export { aadOf, keyIdOf, type Sealed, TranscriptKeyring } from "./keyring.ts";
+export {
+  type FieldBinding,
+  fieldKeyIds,
+  type FieldProgress,
+  openField,
+  rekeyFields,
+  SEALED_COLUMNS,
+  sealField,
+} from "./sealed_fields.ts";
 export {
   type PlainTurn,
   readTranscript,

@@ -22,7 +22,7 @@ import {
   resealRequestRow,
   updateRequestRow,
 } from "../requests.ts";
-import type { TranscriptKeyring } from "./keyring.ts";
+import { aadOf, type TranscriptKeyring } from "./keyring.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -49,7 +49,7 @@ const LIMITS: Record<Exclude<keyof Personal, "callbackNumber">, number> = {
 
 /** The additional authenticated data of one request. */
 export function requestAad(accountId: string, requestId: string): Uint8Array {
-  return enc.encode(`tom-request-v1\0${accountId}\0${requestId}`);
+  return aadOf("tom-request-v1", accountId, requestId);
 }
 
 function personal(p: Personal): Personal {

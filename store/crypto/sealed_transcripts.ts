@@ -8,9 +8,10 @@
 import type { Store } from "../db.ts";
 import { callConsent } from "../calls.ts";
 import { appendTranscriptTurn, listTranscript, type Speaker, type TranscriptTurn } from "../transcripts.ts";
-import type { TranscriptKeyring } from "./keyring.ts";
+import { aadOf, type TranscriptKeyring } from "./keyring.ts";
 import { requestKeyIds } from "../requests.ts";
 import { rekeyRequests } from "./sealed_requests.ts";
+import { fieldKeyIds, type FieldProgress, rekeyFields } from "./sealed_fields.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -35,7 +36,7 @@ export interface PlainTurn {
 
 /** The additional authenticated data of one utterance. */
 export function turnAad(b: TurnBinding): Uint8Array {
-  return enc.encode(`tom-transcript-v1\0${b.accountId}\0${b.callId}\0${b.turnIndex}\0${b.speaker}`);
+  return aadOf("tom-transcript-v1", b.accountId, b.callId, b.turnIndex, b.speaker);
 }
 
 /**
@@ -87,6 +88,8 @@ export interface RekeyResult {
   rewritten: number;
   /** Requests re-encrypted with the current key (they share the keyring). */
   requests: number;
+  /** Personal column values (notes, memory, analysis) sealed anew: plain ones or under a retired key. */
+  fields: number;
   /** Retired keys deleted because no row uses them any more. */
   droppedKeys: string[];
 }
@@ -105,13 +108,14 @@ interface RekeyRow {
 /**
  * Re-encrypt every transcript row that is not under the current key (after {@linkcode
  * TranscriptKeyring.rotate}), in batches, then delete the retired keys nothing uses. Safe to run
- * again after a crash: rows are rewritten one batch per transaction. Requests share the keyring, so
- * they are re-encrypted too, and a retired key is dropped only when neither table uses it.
+ * again after a crash: rows are rewritten one batch per transaction. Requests and the personal columns
+ * (sealed_fields.ts: notes, memory, analysis; plain values from before sealing too) share the keyring,
+ * so they are re-encrypted too, and a retired key is dropped only when nothing uses it.
  */
 export async function rekeyTranscripts(
   store: Store,
   keyring: TranscriptKeyring,
-  opts: { batch?: number } = {},
+  opts: { batch?: number; onProgress?: (p: FieldProgress) => void } = {},
 ): Promise<RekeyResult> {
   const batch = opts.batch ?? 200;
   let rewritten = 0;
@@ -143,7 +147,9 @@ export async function rekeyTranscripts(
     });
   }
   const requests = await rekeyRequests(store, keyring, batch);
+  const fields = rekeyFields(store, keyring, { batch, onProgress: opts.onProgress });
   const used = new Set([
+    ...fieldKeyIds(store),
     ...(store.prepare("SELECT DISTINCT key_id FROM transcripts").all() as { key_id: string }[]).map((r) =>
       r.key_id
     ),
@@ -151,5 +157,5 @@ export async function rekeyTranscripts(
   ]);
   const droppedKeys = keyring.retiredKeyIds.filter((id) => !used.has(id));
   for (const id of droppedKeys) keyring.dropRetired(id);
-  return { rewritten, requests, droppedKeys };
+  return { rewritten, requests, fields, droppedKeys };
 }

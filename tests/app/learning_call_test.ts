@@ -99,7 +99,8 @@ async function runCall(
       summary = s;
       await usage?.(s, owner);
     },
-    options: { minSpeechMs: 60, endOfTurnSilenceMs: 300, tickMs: 10, ratingWaitMs: 500 },
+    // One scripted transcript per utterance: no extra STT of barge-in words (bargeInProbeMs: 0).
+    options: { minSpeechMs: 60, endOfTurnSilenceMs: 300, tickMs: 10, ratingWaitMs: 500, bargeInProbeMs: 0 },
   });
   const out = new FakeOutput();
   out.autoPlay = true;

@@ -80,6 +80,9 @@ try {
 
 const handovers: Record<string, number[]> = {};
 const bargeIns: number[] = [];
+/** Barge-in from the caller's first speech frame to the flush (issue 16), and the baseline's (bargeInMinMs). */
+const onsets: number[] = [];
+const BASELINE = args.includes("--barge-baseline");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function feed(call: PipelineCall, pcm: Int16Array, clock: { at: number }): Promise<void> {
@@ -101,17 +104,19 @@ async function oneCall(seed: number): Promise<boolean> {
     stage: () => {},
     handover: (h, s) => (handovers[h] ??= []).push(s * 1000),
     bargeIn: (s) => bargeIns.push(s * 1000),
+    bargeInOnset: (s) => onsets.push(s * 1000),
     queueWait: () => {},
     engineError: () => {},
     turn: () => {},
   };
   const call = new PipelineCall(fakeContext(out), {
-    stt: new FakeStt(["Ich brauche einen Termin."]),
+    // The interruption's words (scripted: the fake STT answers at once) are no backchannel.
+    stt: new FakeStt(["Ich brauche einen Termin.", ...Array(8).fill("Moment, das stimmt so nicht.")]),
     llm: new FakeLlm(["Gern. Wann passt es Ihnen am besten? Ich schaue gleich nach einem freien Termin."]),
     tts,
     vad: vadFactory,
     phrases,
-    options: resolvePipelineOptions({}),
+    options: resolvePipelineOptions(BASELINE ? { bargeInProbeMs: 0 } : {}),
     metrics,
     systemPrompt: () => "Du bist Tom.",
   });
@@ -164,7 +169,8 @@ for (let r = 0; r < ROUNDS; r++) {
   ok += res.filter(Boolean).length;
 }
 for (const [k, xs] of Object.entries(handovers)) row(`handover ${k}`, xs, 5);
-row("barge-in onset -> clear", bargeIns, 50);
+row("barge-in decision -> clear", bargeIns, 50);
+row(`barge-in speech onset -> clear${BASELINE ? " (baseline)" : ""}`, onsets, 350);
 
 console.log(
   `pipeline: ${CALLS} concurrent calls x ${ROUNDS} rounds, VAD ${vadName}, engines dir ${ENGINES_DIR}`,

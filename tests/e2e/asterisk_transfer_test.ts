@@ -25,7 +25,8 @@ import type { Answerer, CallContext, TransferOutcome, TransferTo } from "../../g
 import { mountAsteriskWebSocket } from "../../gateway/asterisk/websocket.ts";
 import { type AudioSocketServer, startAudioSocketServer } from "../../gateway/asterisk/audiosocket.ts";
 import { AmiClient } from "../../gateway/asterisk/ami.ts";
-import { amiTransferer } from "../../gateway/asterisk/ami_transfer.ts";
+import { amiTransferer, type AsteriskCallRef } from "../../gateway/asterisk/ami_transfer.ts";
+import { amiCallerNumber } from "../../gateway/asterisk/ami_caller.ts";
 import { startGateway } from "../gateway/server_harness.ts";
 import { findTone } from "./asterisk_audio.ts";
 
@@ -70,6 +71,8 @@ Deno.test({
       log,
       onTiming: (x) => timings.push({ route: "", redirectMs: x.redirectMs, outcomeMs: x.outcomeMs }),
     });
+    // The caller ID, asked of the same AMI connection when a call arrives (app/serve.ts wires it so).
+    const callerId = (ref: AsteriskCallRef) => amiCallerNumber(ami, ref);
     const calls: { ctx: CallContext; stopped: Promise<string>; meta: Record<string, unknown> }[] = [];
     const answer: Answerer = (ctx) => {
       let done: (r: string) => void = () => {};
@@ -86,12 +89,12 @@ Deno.test({
     const gw = await startGateway({
       answer,
       transports: [
-        (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard, { transfer }),
+        (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard, { transfer, callerId }),
         async (
           _app,
           deps,
           guard,
-        ) => (audioSocket = await startAudioSocketServer(deps, guard, { port: 0, transfer })),
+        ) => (audioSocket = await startAudioSocketServer(deps, guard, { port: 0, transfer, callerId })),
       ],
     });
     const asterisk = await AsteriskInstance.start({
@@ -106,10 +109,10 @@ Deno.test({
     });
     let key = 3000;
     /** Place a call on `route`, wait until TOM has it, transfer it to `to`; the outcome and its time. */
-    const transferCall = async (route: Route, to: TransferTo, boundMs: number) => {
+    const transferCall = async (route: Route, to: TransferTo, boundMs: number, callerNumber?: string) => {
       const before = calls.length;
       const callKey = String(++key);
-      await asterisk.originate(route, callKey);
+      await asterisk.originate(route, callKey, callerNumber);
       const deadline = Date.now() + 15_000;
       while (calls.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const call = calls[before];
@@ -134,10 +137,18 @@ Deno.test({
         [ROUTES.websocket, "chan_websocket"],
         [ROUTES.websocket16, "chan_websocket, JSON, TOM answers"],
       ];
-      for (const [route, how] of answered) {
+      for (const [i, [route, how]] of answered.entries()) {
         await t.step(`${route} (${how}): the caller is redirected and arrives at the target`, async () => {
-          const r = await transferCall(route, { kind: "extension", target: TEST_PHONES.answers }, 15_000);
+          // The caller's number reaches TOM although neither transport carries it (asked of AMI).
+          const number = `03012345${60 + i}`;
+          const r = await transferCall(
+            route,
+            { kind: "extension", target: TEST_PHONES.answers },
+            15_000,
+            number,
+          );
           timings[timings.length - 1].route = route;
+          assert.equal(r.call.ctx.callerId, number, `${route}: the caller ID TOM got`);
           assert.deepEqual(r.outcome, { ok: true });
           // The caller left TOM: its transport ended the call.
           const reason = await Promise.race([
@@ -165,9 +176,11 @@ Deno.test({
         [ROUTES.audiosocket, TEST_PHONES.unreachable, "unreachable", 10_000],
         [ROUTES.websocket16, TEST_PHONES.noAnswer, "timeout", 1500],
       ];
+      // Without a number (withheld): the call opens without one.
       for (const [route, target, reason, bound] of failing) {
         await t.step(`${route}: target ${target} -> ${reason} within ${bound} ms`, async () => {
           const r = await transferCall(route, { kind: "extension", target }, bound);
+          assert.equal(r.call.ctx.callerId, null, `${route}: a withheld number`);
           assert.equal(r.outcome.ok, false);
           assert.equal(!r.outcome.ok && r.outcome.reason, reason, JSON.stringify(r.outcome));
           console.log(`  ${route} -> ${target}: ${reason} after ${r.ms.toFixed(0)} ms (bound ${bound} ms)`);

@@ -43,6 +43,7 @@ const TEST_CALLER_MODULES = new Set([
   "app_mixmonitor.so",
   "app_record.so",
   "res_clioriginate.so",
+  "func_callerid.so", // test calls with a caller number (tom-cid); real callers bring their own
 ]);
 
 let chroot: AsteriskChroot | undefined;

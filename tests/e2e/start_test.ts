@@ -72,7 +72,11 @@ Deno.test({
       const ready = await poll(`http://127.0.0.1:${http}/readyz`, (r) => r.status === 200, 60_000);
       const body = await ready.json();
       const names = body.checks.map((c: { name: string }) => c.name).sort();
-      assert.deepEqual(names, ["database", "llm", "stt", "tts", "vad"]);
+      assert.deepEqual(names, ["database", "llm", "models", "stt", "tts", "vad"]);
+      // No real models can be fetched here: /readyz says the demo models run (ready, but not understanding).
+      const models = body.checks.find((c: { name: string }) => c.name === "models");
+      assert.deepEqual(models.demo_models, ["stt", "llm"]);
+      assert.match(models.note, /Demo-Modelle aktiv/);
       // /readyz asks the engines itself; the tom_engine_up gauge follows the supervisor's next health
       // poll, so on a loaded machine it may still say 0 for a moment.
       const upDeadline = Date.now() + 30_000;
@@ -91,6 +95,8 @@ Deno.test({
       for (const pid of engines) {
         assert.equal(alive(pid), false, `process ${pid} still running after shutdown`);
       }
+      const said = (await stderr).split("\n").filter((l) => l.startsWith("tom: Demo-Modelle aktiv"));
+      assert.equal(said.length, 1, `the launcher says once that it runs the demo models:\n${await stderr}`);
       const logs = (await stderr).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
       assert.ok(logs.some((l) => l.message === "stopped"), "serve logged its clean stop");
     } finally {

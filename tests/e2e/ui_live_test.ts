@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../infra/config.ts";
 import { startAppliance } from "../../app/serve.ts";
 import { hmacKey, mintCallToken } from "../../gateway/auth/token.ts";
-import { PIPELINE_FRAME_SAMPLES } from "../../gateway/call/contract.ts";
+import { speak } from "../_rigs/caller_speech.ts";
 import { createTts } from "../../pipeline/engines/tts.ts";
 import { synthesizeAll } from "../../pipeline/phrases.ts";
 import { createCall, createPerson, listAccounts, listCalls } from "../../store/mod.ts";
@@ -27,24 +27,6 @@ const ci = Deno.env.get("CI") === "true";
 if (ENGINES_MISSING && !ci) console.error(`skipping the Live page test: ${ENGINES_MISSING}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Send 16 kHz PCM as 20 ms frames at real time, followed by `silenceMs` of silence. */
-async function speak(
-  send: (frame: Int16Array) => unknown,
-  pcm: Int16Array,
-  silenceMs: number,
-): Promise<void> {
-  const all = new Int16Array(pcm.length + silenceMs * 16);
-  all.set(pcm);
-  const t0 = performance.now();
-  for (let i = 0, k = 0; i < all.length; i += PIPELINE_FRAME_SAMPLES, k++) {
-    const frame = new Int16Array(PIPELINE_FRAME_SAMPLES);
-    frame.set(all.subarray(i, i + PIPELINE_FRAME_SAMPLES));
-    await send(frame);
-    const wait = t0 + (k + 1) * 20 - performance.now();
-    if (wait > 0) await sleep(wait);
-  }
-}
 
 Deno.test({
   name: "the Live page shows real browser and AudioSocket calls appearing, their events and their end",

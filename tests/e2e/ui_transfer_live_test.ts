@@ -1,11 +1,14 @@
 // A transfer on the Live page in real headless Chromium, fed by a real call: the real appliance
 // (`startAppliance`, the pipeline on the provisioned engines), staff log in in Chromium and open /live; the
 // practice puts callers through to extension 21 (during and outside the hours). A browser-protocol test
-// call presses 0 after the greeting: TOM says "ich verbinde Sie", the test call's simulated transfer
-// rings (4 s here), and the Live page shows the alert with the German reason while the transfer is still
-// ringing, before the simulated person answers; then the transfer connects and the test call ends. A second
-// page on /requests (the inbox) shows the notice "Anrufer wird verbunden – {reason}" while it rings, too,
-// and drops it when the call ends.
+// call speaks one utterance (espeak-ng German, at real time; the synthetic whisper model transcribes it to
+// gibberish, which is all the summary needs) and presses 0 after TOM's answer: TOM says "ich verbinde Sie",
+// the test call's simulated transfer rings (4 s here), and the Live page shows the alert with the caller
+// ("Anrufer unbekannt": a browser call has no number), the German reason and the summary (what the caller
+// said, as transcribed) while the transfer is still ringing, before the simulated person answers; then the
+// transfer connects and the test call ends. A second page on /requests (the inbox) shows the notice
+// "Anrufer wird verbunden – {caller} – {reason} – „{summary}“" while it rings, too, and drops it when the
+// call ends.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../infra/config.ts";
@@ -14,7 +17,9 @@ import { hmacKey, mintCallToken } from "../../gateway/auth/token.ts";
 import { TRANSFERRED_REASON } from "../../gateway/browser/simulated_transfer.ts";
 import { defaultPractice, listAccounts, putPractice } from "../../store/mod.ts";
 import { freePort } from "../_helpers.ts";
-import { TestClient } from "../gateway/server_harness.ts";
+import { pcmBytes, TestClient } from "../gateway/server_harness.ts";
+import { speak } from "../_rigs/caller_speech.ts";
+import { createTts, synthesizeAll } from "../../pipeline/mod.ts";
 import { ENGINES_DIR } from "../infra/fixtures/engines.ts";
 import { ENGINES_MISSING } from "./pipeline_engines.ts";
 import { assertAccessible, launch, shot, skipBrowser } from "./ui_browser_harness.ts";
@@ -44,7 +49,10 @@ Deno.test({
         TOM_AUDIOSOCKET_PORT: String(freePort()),
         TOM_STT_URL: `http://127.0.0.1:${freePort()}`,
         TOM_LLM_URL: `http://127.0.0.1:${freePort()}`,
+        TOM_PIPELINE_STT_TIMEOUT_MS: "180000",
+        TOM_PIPELINE_LLM_TIMEOUT_MS: "30000",
         TOM_PIPELINE_TTS_TIMEOUT_MS: "30000",
+        TOM_PIPELINE_MAX_TOKENS: "24",
         TOM_RL_ANALYSIS: "false",
         TOM_JWT_SECRET: SECRET,
         TOM_LOG_LEVEL: "error",
@@ -54,6 +62,14 @@ Deno.test({
     });
     const t0 = performance.now();
     const app = await startAppliance(config);
+    const tts = await createTts(config.tts);
+    assert.ok(tts);
+    const utterance = await synthesizeAll(
+      tts,
+      "Ich habe eine Frage zu meinem Befund.",
+      AbortSignal.timeout(60_000),
+    );
+    assert.ok(utterance && utterance.length > 16_000, "espeak-ng spoke the caller's words");
     const base = `http://127.0.0.1:${app.addr.port}`;
     const browser = await launch();
     try {
@@ -126,6 +142,12 @@ Deno.test({
         await ws.event("streaming_started");
         await line(callId, "connected").filter({ hasText: "transport=browser" }).waitFor({ timeout: 20_000 });
         await ws.until(() => ws.events.some((e) => e.type === "mark"), "the greeting played", 60_000);
+        // The caller says something first: that is the summary staff see.
+        await speak((f) => ws.send(pcmBytes(f)), utterance, 1_500);
+        const heard = await ws.event("stt_final", 200_000);
+        const said = String(heard.text ?? "").trim();
+        assert.ok(said !== "", "the synthetic whisper model transcribed something");
+        await ws.until(() => ws.events.some((e) => e.type === "turn_end"), "TOM's answer", 180_000);
         const pressed = performance.now();
         ws.send({ type: "dtmf", digit: "0" });
 
@@ -133,15 +155,20 @@ Deno.test({
         assert.equal(started.outcome, "started");
         assert.equal(started.reason, "dtmf_0");
         assert.equal(started.targetKind, "extension");
+        const summary = String(started.summary ?? "");
+        assert.equal(summary, said.slice(0, 500), "the summary is what the caller said");
+        const snippet = summary.slice(0, 30);
         const alert = page.getByTestId("live-alerts");
-        await alert.filter({ hasText: "Anrufer wird verbunden: hat die Null gedrückt" }).waitFor({
-          timeout: 15_000,
-        });
+        await alert.filter({
+          hasText:
+            "Anrufer wird verbunden: Anrufer unbekannt (keine Rufnummer übermittelt) – hat die Null gedrückt",
+        }).filter({ hasText: `„${snippet}` }).waitFor({ timeout: 15_000 });
         const shown = performance.now();
         const notice = inbox.getByTestId("transfer-notice");
-        await notice.filter({ hasText: "Anrufer wird verbunden – hat die Null gedrückt" }).waitFor({
-          timeout: 15_000,
-        });
+        await notice.filter({
+          hasText:
+            "Anrufer wird verbunden – Anrufer unbekannt (keine Rufnummer übermittelt) – hat die Null gedrückt",
+        }).filter({ hasText: `„${snippet}` }).waitFor({ timeout: 15_000 });
         const noticed = performance.now();
         assert.equal(await inbox.getByTestId("transfer-notices").getAttribute("role"), "status");
         // The alert is up while the simulated person's phone still rings: no `connected`, no call end yet.

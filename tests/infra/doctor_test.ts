@@ -265,3 +265,22 @@ function pidsOf(config: ReturnType<typeof testConfig>): number[] {
   }
   return pids;
 }
+
+Deno.test("tom doctor shows the STT pool and LLM slots it will start and how to set TOM_MAX_CALLS", async () => {
+  const config = testConfig({ TOM_STT_KIND: "none", TOM_LLM_KIND: "none", TOM_STT_THREADS: "2" });
+  const cpu = await runDoctor(config, { probes: probes(64, { present: false, devices: [] }) });
+  assert.deepEqual({ ...cpu.capacity, why: "" }, { sttPool: 4, llmParallel: 1, why: "", maxCalls: 0 });
+  const text = formatDoctor(cpu);
+  assert.match(text, /STT pool 4 whisper-server\(s\), LLM 1 slot\(s\) \(8 CPU cores/);
+  assert.match(text, /TOM_MAX_CALLS 0 \(no limit/);
+  assert.match(text, /capacity_bench\.ts --pool N --search/);
+  const limited = await runDoctor(
+    testConfig({ TOM_STT_KIND: "none", TOM_LLM_KIND: "none", TOM_MAX_CALLS: "6" }),
+    {
+      probes: probes(64, gpu(81559)),
+    },
+  );
+  assert.equal(limited.capacity?.sttPool, 4); // an H100: the GPU decides, at most 4
+  assert.equal(limited.capacity?.llmParallel, 4); // and the LLM batches as many calls
+  assert.match(formatDoctor(limited), /TOM_MAX_CALLS 6/);
+});

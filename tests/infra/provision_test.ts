@@ -19,7 +19,7 @@ Deno.test({
     assert.deepEqual(events.map((e) => e.kind), STEP_NAMES.map(() => "skip"));
     assert.deepEqual(events.map((e) => e.kind === "skip" && e.step), [...STEP_NAMES]);
     assert.equal((await Deno.stat(ENGINES.llamaServer)).mtime?.getTime(), before, "nothing rebuilt");
-    assert.match(formatProgress(events[1]), /^tom engines \[2\/6\] whisper\.cpp: cached/);
+    assert.match(formatProgress(events[1]), /^tom engines \[2\/7\] whisper\.cpp: cached/);
   },
 });
 

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Supervisor, SupervisorError, type SupervisorEvent } from "../../infra/supervisor.ts";
 import { type EngineSpec, EngineSpecError, engineSpecs } from "../../infra/engines/specs.ts";
+import { enginePaths } from "../../infra/engines/catalog.ts";
 import { silentLogger } from "../../infra/log.ts";
+import { spawnEngine } from "../../infra/engines/process.ts";
 import { alive, freePort, LLAMA_MISSING, testConfig, waitFor, WHISPER_MISSING } from "./fixtures/engines.ts";
 
 const FAKE_ENGINE = fileURLToPath(new URL("./fixtures/fake_engine.ts", import.meta.url));
@@ -45,13 +47,16 @@ Deno.test("engine specs carry the command line of each managed engine, bound to 
   const [stt, llm, tts, vad] = engineSpecs(config);
   const sttPort = Number(new URL(config.stt.url).port);
   assert.equal(stt.managed, true);
-  assert.equal(stt.command, config.stt.bin);
+  // The provisioned servers start through tom-engine-guard, which passes exactly these options on.
+  assert.equal(stt.command, enginePaths(config.enginesDir).engineGuard);
+  assert.equal(stt.bin, config.stt.bin);
   assert.deepEqual(stt.args, [
+    "whisper-server",
     ...["-m", config.stt.model, "--host", "127.0.0.1", "--port", String(sttPort), "-l", "de", "-t", "3"],
   ]);
   assert.equal(stt.healthUrl, `http://127.0.0.1:${sttPort}/health`);
   assert.equal(llm.kind, "llama-server");
-  assert.deepEqual(llm.args?.slice(6), ["-t", "2", "-c", "2048", "--alias", "tom-llm", "--jinja"]);
+  assert.deepEqual(llm.args?.slice(7), ["-t", "2", "-c", "2048", "--alias", "tom-llm", "--jinja"]);
   assert.equal(tts.kind, "espeak-ng");
   assert.equal(tts.managed, false);
   assert.equal(vad.kind, "silero");
@@ -351,4 +356,32 @@ Deno.test("stop() before start() and twice is harmless", async () => {
   await sup.stop();
   await sup.stop();
   assert.deepEqual(sup.status(), []);
+});
+
+Deno.test({
+  name: "an engine's log file is owner-only (0600 in a 0700 directory), whatever the umask",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tom-engine-log-" });
+    const logDir = `${dir}/logs`;
+    await Deno.mkdir(logDir, { mode: 0o755 });
+    await Deno.chmod(logDir, 0o755);
+    const oldMask = Deno.umask(0);
+    try {
+      const proc = await spawnEngine({
+        name: "stt",
+        kind: "whisper-server",
+        managed: true,
+        command: Deno.execPath(),
+        args: ["eval", "console.log('a caller said something')"],
+      }, { log: silentLogger, logDir });
+      await proc.status;
+      // Another user on the box cannot read what the engine printed.
+      assert.equal((Deno.statSync(`${logDir}/stt.log`).mode ?? 0) & 0o777, 0o600);
+      assert.equal((Deno.statSync(logDir).mode ?? 0) & 0o777, 0o700);
+    } finally {
+      Deno.umask(oldMask);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

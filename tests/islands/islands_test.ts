@@ -52,6 +52,7 @@ Deno.test("props cannot break out of the marker attribute", () => {
         transfer: "",
         transferFailed: "",
         reasons: {},
+        caller: { unknown: "", number_match: "", placed: "", verified: "" },
       },
     },
   }));

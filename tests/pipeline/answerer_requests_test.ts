@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { silentLogger } from "../../infra/log.ts";
-import { createAccount, createCall, listAudit, openStore } from "../../store/mod.ts";
+import { createAccount, createCall, createPerson, listAudit, openStore } from "../../store/mod.ts";
 import { listRequests, readTranscript, TranscriptKeyring } from "../../store/crypto/mod.ts";
 import {
   type JsonChat,
@@ -18,7 +18,7 @@ import {
   PHRASES,
   pipelineAnswerer,
 } from "../../pipeline/mod.ts";
-import { numberSaid } from "../../pipeline/answerer.ts";
+import { callerForStaff, numberSaid } from "../../pipeline/answerer.ts";
 import {
   Caller,
   FakeLlm,
@@ -195,4 +195,33 @@ Deno.test("numberSaid: the national digits must be in what the caller said (nume
   );
   assert.equal(numberSaid("+491712345678", ["Rufen Sie mich zurück."]), false);
   assert.equal(numberSaid("+491712345678", ["0171 234"]), false);
+});
+
+Deno.test("callerForStaff: who a transfer announces, and how much the name is worth", () => {
+  const store = openStore(":memory:");
+  const a = createAccount(store, { name: "Praxis Weber", kind: "clinical" });
+  const anna = createPerson(store, a.id, {
+    kind: "patient",
+    displayName: "Anna Muster",
+    phoneE164: "+4930123456",
+  });
+  const inbound = (personId: string | null, number: string | null) =>
+    callerForStaff(store, { accountId: a.id, personId }, number, "inbound");
+  assert.deepEqual(inbound(anna.id, "+4930123456"), {
+    number: "+4930123456",
+    name: "Anna Muster",
+    identity: "number_match",
+  }, "the caller ID matched Anna: her name, marked as unproven");
+  assert.deepEqual(inbound(null, "+4940999"), { number: "+4940999", identity: "number_match" });
+  assert.deepEqual(inbound(null, null), { identity: "unknown" }, "withheld number, unknown caller");
+  assert.deepEqual(
+    callerForStaff(store, { accountId: a.id, personId: anna.id }, "+4930123456", "outbound"),
+    { number: "+4930123456", name: "Anna Muster", identity: "placed" },
+  );
+  const b = createAccount(store, { name: "Praxis B", kind: "clinical" });
+  assert.deepEqual(
+    callerForStaff(store, { accountId: b.id, personId: anna.id }, null, "inbound"),
+    { identity: "unknown" },
+    "another account's person is never named",
+  );
 });

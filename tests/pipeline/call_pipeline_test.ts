@@ -82,6 +82,8 @@ function setup(
       minSpeechMs: 60,
       endOfTurnSilenceMs: 300,
       bargeInMinMs: 400,
+      // Barge-in by length (the scripted STT answers one text per utterance); words: speculation_test.ts.
+      bargeInProbeMs: 0,
       tickMs: 10,
       sttTimeoutMs: 300,
       llmFirstTokenTimeoutMs: 300,
@@ -105,6 +107,9 @@ function setup(
       }
       : {}),
     callerId: o.callerId ?? null,
+    ...(o.callerId
+      ? { caller: { number: o.callerId, name: "Anna Muster", identity: "number_match" as const } }
+      : {}),
     ...(o.transfer
       ? { transferTarget: () => o.transfer?.target === undefined ? RECEPTION : o.transfer.target }
       : {}),
@@ -444,16 +449,25 @@ const transferEvents = (t: ReturnType<typeof setup>) =>
   t.out.events().flatMap((e) => (e.type === "transfer" ? [`${e.reason}:${e.outcome}`] : []));
 
 Deno.test("DTMF 0 at any moment: TOM says it connects, then the transport transfers to the reception", async () => {
-  const t = setup({ transfer: { outcome: { ok: true } }, requests: "store" });
+  const t = setup({ transfer: { outcome: { ok: true } }, requests: "store", callerId: "+4930123456" });
   await greetUntil(t);
   t.call.handle({ type: "dtmf", digit: "0" });
   await until(() => marksOf(t).includes("transferring"), "'ich verbinde Sie' said");
   assert.equal(transfersOf(t).length, 0, "the transfer waits for the sentence");
   t.out.play();
   await until(() => transfersOf(t).length === 1, "transferred");
-  assert.deepEqual(transfersOf(t)[0], RECEPTION);
+  const { briefing, ...to } = transfersOf(t)[0];
+  assert.deepEqual(to, RECEPTION);
+  assert.match(briefing?.text ?? "", /Die Rufnummer gehört zu Anna Muster, das ist nicht überprüft/);
   await until(() => transferEvents(t).includes("dtmf_0:connected"), "connected event");
   assert.deepEqual(transferEvents(t), ["dtmf_0:started", "dtmf_0:connected"]);
+  // Staff see who is coming: the caller (name by number only, marked so) is on the transfer event.
+  const started = t.out.events().find((e) => e.type === "transfer" && e.outcome === "started");
+  assert.deepEqual(started?.type === "transfer" && started.caller, {
+    number: "+4930123456",
+    name: "Anna Muster",
+    identity: "number_match",
+  });
   assert.equal(t.call.state.phase, "closing");
   stop(t);
 });

@@ -19,7 +19,7 @@ import {
 } from "../../pipeline/mod.ts";
 import { Caller, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad, until } from "./_fakes.ts";
 
-async function run(consent: boolean) {
+async function run(consent: boolean, identity: "placed" | "number_match" = "placed") {
   const dir = await Deno.makeTempDir({ prefix: "tom-pipeline-" });
   const store = openStore(":memory:");
   const account = createAccount(store, { name: "Praxis", kind: "clinical" });
@@ -60,6 +60,7 @@ async function run(consent: boolean) {
     direction: "inbound",
     accountId: account.id,
     personId: person.id,
+    identity,
     output: out,
     log: silentLogger,
     signal: ac.signal,
@@ -91,7 +92,7 @@ async function run(consent: boolean) {
   return { transcript, metrics, system };
 }
 
-Deno.test("a known, consenting caller: memory in the prompt, transcript and turn metrics stored", async () => {
+Deno.test("a proven (placed), consenting caller: memory in the prompt, transcript and turn metrics stored", async () => {
   const r = await run(true);
   assert.match(r.system, /Erna Schulz/);
   assert.match(r.system, /Paul/);
@@ -102,6 +103,12 @@ Deno.test("a known, consenting caller: memory in the prompt, transcript and turn
   assert.equal(r.metrics.length, 1);
   assert.equal(r.metrics[0].bargeIn, false);
   assert.ok(r.metrics[0].totalMs !== null);
+});
+
+Deno.test("a caller known only by the number: the first name, marked unconfirmed, and no memory", async () => {
+  const r = await run(true, "number_match");
+  assert.match(r.system, /vermutlich Erna \(nur an der Rufnummer erkannt, nicht bestätigt\)/);
+  assert.doesNotMatch(r.system, /Schulz|Paul|langsam/);
 });
 
 Deno.test("without consent: no memory in the prompt and no transcript, metrics still recorded", async () => {

@@ -117,6 +117,8 @@ function setup(texts: string[], rating?: () => RatingDialogue) {
       minSpeechMs: 60,
       endOfTurnSilenceMs: 300,
       bargeInMinMs: 400,
+      // One scripted transcript per utterance: no extra STT of barge-in words (speculation_test.ts).
+      bargeInProbeMs: 0,
       tickMs: 10,
       ratingWaitMs: 600,
     }),

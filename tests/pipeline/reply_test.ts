@@ -3,7 +3,7 @@
  * hears: "Das geht z. B. am Montag." spoken as one sentence, not as "Das geht z." / "B." / "am Montag.".
  */
 import assert from "node:assert/strict";
-import { resolvePipelineOptions } from "../../pipeline/defaults.ts";
+import { type PipelineOptions, resolvePipelineOptions } from "../../pipeline/defaults.ts";
 import type { LlmEngine, LlmFrame } from "../../pipeline/engines/types.ts";
 import { type ReplyWork, runReply } from "../../pipeline/reply.ts";
 import { Trace } from "../../pipeline/trace.ts";
@@ -23,7 +23,7 @@ class TokenLlm implements LlmEngine {
 }
 
 /** Run one reply with these LLM tokens; returns what TTS was asked to speak. */
-async function spoken(tokens: string[]): Promise<string[]> {
+async function spoken(tokens: string[], options: Partial<PipelineOptions> = {}): Promise<string[]> {
   const tts = new FakeTts();
   const out = new FakeOutput();
   const ac = new AbortController();
@@ -42,7 +42,7 @@ async function spoken(tokens: string[]): Promise<string[]> {
     ctx: fakeContext(out, ac),
     llm: new TokenLlm(tokens),
     tts,
-    options: resolvePipelineOptions(),
+    options: resolvePipelineOptions(options),
     now: () => performance.now(),
     isCurrent: () => true,
     onAudible: () => {},
@@ -82,4 +82,21 @@ Deno.test("reply: 'i. d. R.' and a date stay inside their sentence; the next sen
 Deno.test("reply: word-sized tokens with abbreviations give whole sentences, the rest at the end", async () => {
   const tokens = ["Guten ", "Tag. ", "Dr. ", "Weber ", "ist ", "am ", "3. ", "Mai ", "da! ", "Bis ", "bald"];
   assert.deepEqual(await spoken(tokens), ["Guten Tag.", "Dr. Weber ist am 3. Mai da!", "Bis bald"]);
+});
+
+Deno.test("reply: with clauseStart the caller hears the first clause of a long first sentence at once", async () => {
+  const text =
+    "Ich habe für Sie nachgesehen, am Montag hätte Dr. Weber noch einen Termin frei, gegen neun Uhr. " +
+    "Soll ich Sie eintragen, oder passt Ihnen ein anderer Tag besser?";
+  const tokens = text.split(/(?= )/);
+  assert.deepEqual(await spoken(tokens, { clauseStart: true }), [
+    "Ich habe für Sie nachgesehen,",
+    "am Montag hätte Dr. Weber noch einen Termin frei, gegen neun Uhr.",
+    "Soll ich Sie eintragen, oder passt Ihnen ein anderer Tag besser?",
+  ]);
+  // The baseline: the first audio waits for the full stop.
+  assert.deepEqual(await spoken(tokens, { clauseStart: false }), [
+    "Ich habe für Sie nachgesehen, am Montag hätte Dr. Weber noch einen Termin frei, gegen neun Uhr.",
+    "Soll ich Sie eintragen, oder passt Ihnen ein anderer Tag besser?",
+  ]);
 });

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { SentenceSplitter, splitSentences } from "../../pipeline/sentences.ts";
+import {
+  CLAUSE_START,
+  SentenceSplitter,
+  type SentenceSplitterOptions,
+  splitSentences,
+} from "../../pipeline/sentences.ts";
 
 /** [text, expected sentences] with comma splitting off, so only sentence boundaries count. */
 const TABLE: [string, string[]][] = [
@@ -69,7 +74,11 @@ for (const [text, expected] of TABLE) {
 }
 
 /** Feed text in pieces of the given sizes (like LLM tokens). */
-function streamed(text: string, sizes: number[], options = { commaSplitAfter: 0 }): string[][] {
+function streamed(
+  text: string,
+  sizes: number[],
+  options: SentenceSplitterOptions = { commaSplitAfter: 0 },
+): string[][] {
   const s = new SentenceSplitter(options);
   const out: string[][] = [];
   let at = 0;
@@ -173,4 +182,157 @@ Deno.test("sentences: splitting cost (measured, not asserted)", () => {
       (ms * 1000 / text.length).toFixed(2)
     } us/char)`,
   );
+});
+
+/**
+ * Clause start: [text, expected pieces] with `firstClause` on and comma splitting otherwise off. The caller
+ * hears the first piece while the LLM still writes the rest, so only the first piece may end at a clause.
+ */
+const CLAUSES: [string, string[]][] = [
+  // A long first sentence starts at its first comma, semicolon, colon or dash.
+  ["Ich habe für Sie nachgesehen, am Montag ist noch etwas frei.", [
+    "Ich habe für Sie nachgesehen,",
+    "am Montag ist noch etwas frei.",
+  ]],
+  ["Das ist leider nicht möglich, weil die Praxis geschlossen ist.", [
+    "Das ist leider nicht möglich,",
+    "weil die Praxis geschlossen ist.",
+  ]],
+  ["Die Praxis hat heute geschlossen; morgen sind wir ab acht Uhr da.", [
+    "Die Praxis hat heute geschlossen;",
+    "morgen sind wir ab acht Uhr da.",
+  ]],
+  ["Bitte bringen Sie Folgendes mit: Ihre Versichertenkarte und den Überweisungsschein.", [
+    "Bitte bringen Sie Folgendes mit:",
+    "Ihre Versichertenkarte und den Überweisungsschein.",
+  ]],
+  ["Der Arzt ist heute im Haus – er hat aber keinen freien Termin mehr.", [
+    "Der Arzt ist heute im Haus –",
+    "er hat aber keinen freien Termin mehr.",
+  ]],
+  ["Der Arzt ist heute im Haus - er hat aber keinen freien Termin mehr.", [
+    "Der Arzt ist heute im Haus -",
+    "er hat aber keinen freien Termin mehr.",
+  ]],
+  ["Ich notiere Ihren Rückrufwunsch, damit das Team sich meldet, und zwar heute noch.", [
+    "Ich notiere Ihren Rückrufwunsch,",
+    "damit das Team sich meldet, und zwar heute noch.",
+  ]],
+  // Only the first piece: the second sentence keeps its commas.
+  ["Guten Tag. Ich habe für Sie nachgesehen, am Montag ist noch etwas frei.", [
+    "Guten Tag.",
+    "Ich habe für Sie nachgesehen, am Montag ist noch etwas frei.",
+  ]],
+  ["Ich habe das nachgesehen, es ist frei. Wir haben Montag, Dienstag und Mittwoch, jeweils vormittags.", [
+    "Ich habe das nachgesehen,",
+    "es ist frei.",
+    "Wir haben Montag, Dienstag und Mittwoch, jeweils vormittags.",
+  ]],
+  // A short head stays whole (fewer than four words or 20 characters).
+  ["Ja, gerne, das mache ich für Sie.", ["Ja, gerne, das mache ich für Sie."]],
+  ["Also gut, dann notiere ich das.", ["Also gut, dann notiere ich das."]],
+  ["Kein Problem, ich helfe Ihnen gern weiter.", ["Kein Problem, ich helfe Ihnen gern weiter."]],
+  ["Verstehe, Sie möchten einen Termin.", ["Verstehe, Sie möchten einen Termin."]],
+  ["Vielen herzlichen Dank, Frau Müller, bis bald.", ["Vielen herzlichen Dank, Frau Müller,", "bis bald."]],
+  ["Ja, Herr Schmidt, das ist notiert, wir rufen zurück.", [
+    "Ja, Herr Schmidt, das ist notiert,",
+    "wir rufen zurück.",
+  ]],
+  // Not inside numbers.
+  ["Die Wartezeit beträgt etwa 1,5 Stunden, bitte haben Sie Geduld.", [
+    "Die Wartezeit beträgt etwa 1,5 Stunden,",
+    "bitte haben Sie Geduld.",
+  ]],
+  ["Die Sprechstunde ist montags von 8 - 12 Uhr und nachmittags von 14 - 18 Uhr.", [
+    "Die Sprechstunde ist montags von 8 - 12 Uhr und nachmittags von 14 - 18 Uhr.",
+  ]],
+  ["Frei wären noch die Termine um 8, 9 und 10 Uhr am Dienstag.", [
+    "Frei wären noch die Termine um 8, 9 und 10 Uhr am Dienstag.",
+  ]],
+  ["Der Termin ist am Montag um 14:30 Uhr, bitte kommen Sie pünktlich.", [
+    "Der Termin ist am Montag um 14:30 Uhr,",
+    "bitte kommen Sie pünktlich.",
+  ]],
+  ["Das kostet in der Regel 12,50 Euro pro Monat und wird jährlich abgerechnet.", [
+    "Das kostet in der Regel 12,50 Euro pro Monat und wird jährlich abgerechnet.",
+  ]],
+  // Not after an abbreviation.
+  ["Die Praxis ist geöffnet Mo. - Fr. von acht bis zwölf Uhr, außer an Feiertagen.", [
+    "Die Praxis ist geöffnet Mo. - Fr. von acht bis zwölf Uhr,",
+    "außer an Feiertagen.",
+  ]],
+  ["Sie können uns gerne erreichen, z. B.: per Telefon oder per E-Mail.", [
+    "Sie können uns gerne erreichen,",
+    "z. B.: per Telefon oder per E-Mail.",
+  ]],
+  ["Bringen Sie bitte Unterlagen mit wie z. B., falls vorhanden, den Arztbrief.", [
+    "Bringen Sie bitte Unterlagen mit wie z. B., falls vorhanden,",
+    "den Arztbrief.",
+  ]],
+  ["Wir haben Rezepte, Überweisungen usw., die Sie abholen können.", [
+    "Wir haben Rezepte, Überweisungen usw., die Sie abholen können.",
+  ]],
+  ["Bei Dr. Weber ist am Montag etwas frei, am Dienstag leider nicht.", [
+    "Bei Dr. Weber ist am Montag etwas frei,",
+    "am Dienstag leider nicht.",
+  ]],
+  ["Termine gibt es am 3. Mai und am 5. Mai, jeweils am Vormittag.", [
+    "Termine gibt es am 3. Mai und am 5. Mai,",
+    "jeweils am Vormittag.",
+  ]],
+  // A lone last word stays with its sentence.
+  ["Das ist dann am Montag um neun Uhr, oder?", ["Das ist dann am Montag um neun Uhr, oder?"]],
+  ["Sie möchten also einen Termin am Montag, richtig?", [
+    "Sie möchten also einen Termin am Montag, richtig?",
+  ]],
+  ["Einen kleinen Moment noch, bitte.", ["Einen kleinen Moment noch, bitte."]],
+  ["Ich habe Ihren Wunsch an das Team weitergegeben, danke!", [
+    "Ich habe Ihren Wunsch an das Team weitergegeben, danke!",
+  ]],
+  ["Der Arzt sagt, „kommen Sie morgen vorbei“.", ["Der Arzt sagt, „kommen Sie morgen vorbei“."]],
+  ["Die Praxis ruft Sie morgen früh zurück, „versprochen“.", [
+    "Die Praxis ruft Sie morgen früh zurück, „versprochen“.",
+  ]],
+  // Quotes and brackets after the boundary.
+  ["Die Ärztin hat gesagt, „Sie sollen bitte morgen anrufen“.", [
+    "Die Ärztin hat gesagt,",
+    "„Sie sollen bitte morgen anrufen“.",
+  ]],
+  ["Ich trage Sie gern für Montag ein, (wenn das passt) um neun Uhr.", [
+    "Ich trage Sie gern für Montag ein,",
+    "(wenn das passt) um neun Uhr.",
+  ]],
+  // Short answers and answers without any boundary are untouched.
+  ["Gern geschehen.", ["Gern geschehen."]],
+  ["Wir rufen Sie heute Nachmittag zurück.", ["Wir rufen Sie heute Nachmittag zurück."]],
+  ["Das ist leider nicht möglich,", ["Das ist leider nicht möglich,"]],
+];
+
+for (const [text, expected] of CLAUSES) {
+  Deno.test(`sentences: clause start ${JSON.stringify(text)}`, () => {
+    assert.deepEqual(splitSentences(text, { commaSplitAfter: 0, firstClause: CLAUSE_START }), expected);
+  });
+}
+
+Deno.test("sentences: clause start gives the same pieces fed 1, 2, 3 or 7 characters at a time", () => {
+  for (const [text, expected] of CLAUSES) {
+    for (const sizes of [[1], [2], [3], [7], [1, 4, 2]]) {
+      const got = streamed(text, sizes, { commaSplitAfter: 0, firstClause: CLAUSE_START }).flat();
+      assert.deepEqual(got, expected, `${JSON.stringify(text)} by ${sizes}`);
+    }
+  }
+});
+
+Deno.test("sentences: the first clause goes to the TTS once the next word shows it is not the last", () => {
+  const s = new SentenceSplitter({ commaSplitAfter: 0, firstClause: CLAUSE_START });
+  assert.deepEqual(s.push("Ich habe für Sie nachgesehen, "), []);
+  assert.deepEqual(s.push("am"), []); // "am?" would keep it whole
+  assert.deepEqual(s.push(" "), ["Ich habe für Sie nachgesehen,"]);
+  assert.deepEqual(s.push("Montag ist frei, ganz sicher. "), []);
+  assert.deepEqual(s.flush(), ["am Montag ist frei, ganz sicher."]);
+});
+
+Deno.test("sentences: without firstClause the first sentence waits for its full stop", () => {
+  const text = "Ich habe für Sie nachgesehen, am Montag ist noch etwas frei.";
+  assert.deepEqual(splitSentences(text), [text]);
 });

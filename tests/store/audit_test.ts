@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { appendAudit, createAccount, listAudit, StoreNotFoundError } from "../../store/mod.ts";
+import {
+  appendAudit,
+  createAccount,
+  createUser,
+  listAccessLog,
+  listAudit,
+  StoreNotFoundError,
+} from "../../store/mod.ts";
 import { memoryStore, T0 } from "./_helpers.ts";
 
 Deno.test("audit entries are listed newest first, filtered by subject and paged by time", () => {
@@ -52,5 +59,43 @@ Deno.test("appendAudit refuses an unknown account and invalid input", () => {
     () => appendAudit(store, account.id, { actorUserId: null, action: "", subjectType: "y" }),
     /action/,
   );
+  store.close();
+});
+
+Deno.test("a subject's access log is oldest first, paged by cursor, named from this account's users only", () => {
+  const { store, clock } = memoryStore();
+  const a = createAccount(store, { name: "A", kind: "clinical" });
+  const b = createAccount(store, { name: "B", kind: "private" });
+  const sam = createUser(store, a.id, {
+    email: "s@a.test",
+    displayName: "Sam",
+    role: "staff",
+    passwordHash: "x",
+  });
+  const bert = createUser(store, b.id, {
+    email: "b@b.test",
+    displayName: "Bert",
+    role: "admin",
+    passwordHash: "x",
+  });
+  const call = { subjectType: "call", subjectId: "c1" };
+  appendAudit(store, a.id, { actorUserId: sam.id, action: "transcript.view", ...call });
+  appendAudit(store, a.id, { actorUserId: sam.id, action: "recording.play", ...call });
+  clock.advance(5);
+  appendAudit(store, a.id, { actorUserId: bert.id, action: "person.export", ...call });
+  appendAudit(store, a.id, {
+    actorUserId: sam.id,
+    action: "call.view",
+    subjectType: "call",
+    subjectId: "c2",
+  });
+  appendAudit(store, b.id, { actorUserId: bert.id, action: "transcript.view", ...call });
+  const first = listAccessLog(store, a.id, { type: "call", id: "c1" }, { limit: 2 });
+  const rest = listAccessLog(store, a.id, { type: "call", id: "c1" }, { limit: 2, after: first[1] });
+  assert.deepEqual([...first, ...rest].map((e) => [e.action, e.actorName]), [
+    ["transcript.view", "Sam"],
+    ["recording.play", "Sam"],
+    ["person.export", null],
+  ]);
   store.close();
 });

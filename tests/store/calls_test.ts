@@ -135,3 +135,26 @@ Deno.test("listCalls pages newest first and filters by person; callStats aggrega
   });
   store.close();
 });
+
+Deno.test("listCalls pages with a cursor: calls with the same start are neither skipped nor repeated", () => {
+  const { store } = memoryStore();
+  const account = createAccount(store, { name: "A", kind: "clinical" });
+  const ids = ["c", "a", "e", "b", "d"];
+  for (const [i, id] of ids.entries()) {
+    createCall(store, account.id, {
+      id,
+      direction: "inbound",
+      transport: "twilio",
+      startedAt: T0 + (i < 3 ? 0 : 60),
+    });
+  }
+  const seen: string[] = [];
+  let after: { startedAt: number; id: string } | undefined;
+  for (let page = listCalls(store, account.id, { limit: 2 }); page.length > 0;) {
+    seen.push(...page.map((c) => c.id));
+    after = page[page.length - 1];
+    page = listCalls(store, account.id, { limit: 2, after });
+  }
+  assert.deepEqual(seen, ["b", "d", "a", "c", "e"]);
+  store.close();
+});

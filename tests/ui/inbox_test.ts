@@ -100,14 +100,20 @@ Deno.test("a call's transfer reaches its account's inbox, with reason and summar
       targetKind: "extension",
       outcome: "started",
       summary: "Fragt nach dem Befund vom Dienstag",
+      caller: { number: "+4930123456", name: "Anna Muster", identity: "number_match" },
     });
     const started = await sa.until(type("transfer"));
-    assert.deepEqual(started.data, {
-      callId: "call-a1",
-      reason: "caller_asked",
-      outcome: "started",
-      summary: "Fragt nach dem Befund vom Dienstag",
-    }, "what the inbox carries: call, reason, outcome, summary (no target, no transcript)");
+    assert.deepEqual(
+      started.data,
+      {
+        callId: "call-a1",
+        reason: "caller_asked",
+        outcome: "started",
+        summary: "Fragt nach dem Befund vom Dienstag",
+        caller: { number: "+4930123456", name: "Anna Muster", identity: "number_match" },
+      },
+      "what the inbox carries: call, caller (unproven), reason, outcome, summary (no target, no transcript)",
+    );
 
     let n = sa.events.length;
     emitPipelineEvent(watch.output, {

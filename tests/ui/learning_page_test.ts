@@ -41,6 +41,11 @@ import {
 import { assertAccessible, launch, serve, shot, skipBrowser } from "../e2e/ui_browser_harness.ts";
 
 /** The inner text of an element's HTML, whitespace collapsed. */
+/** The decision log as the first account (the appliance administrator's) sees it. */
+function decisionsOf(store: Store, opts: { limit?: number } = {}) {
+  return listRlDecisions(store, listAccounts(store)[0].id, opts);
+}
+
 function text(html: string): string {
   return html.replace(/<[^>]+>/g, " ").replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
     .replace(/\s+/g, " ").trim();
@@ -220,7 +225,7 @@ Deno.test("re-enable: an administrator lifts the blacklist, with a decision and 
     const v = getVariant(t.store, "v2a");
     assert.equal(v?.blacklisted, false);
     assert.equal(v?.enabled, true);
-    const [last] = listRlDecisions(t.store, { limit: 1 });
+    const [last] = decisionsOf(t.store, { limit: 1 });
     const account = listAccounts(t.store)[0];
     assert.equal(last.kind, "reenable");
     assert.equal(last.variantId, "v2a");
@@ -246,7 +251,7 @@ Deno.test("re-enable of a variant that is not blacklisted shows the error and ch
   try {
     const account = listAccounts(t.store)[0];
     const before = {
-      decisions: listRlDecisions(t.store).length,
+      decisions: decisionsOf(t.store).length,
       audit: listAudit(t.store, account.id).length,
     };
     const res = await admin.post("/learning", { op: "reenable", variant: "v1b" });
@@ -261,7 +266,7 @@ Deno.test("re-enable of a variant that is not blacklisted shows the error and ch
     const long = await admin.post("/learning", { op: "reenable", variant: "v2a", reason: "x".repeat(501) });
     assert.equal(long.status, 400);
     assert.match(await long.text(), /höchstens 500 Zeichen/);
-    assert.equal(listRlDecisions(t.store).length, before.decisions);
+    assert.equal(decisionsOf(t.store).length, before.decisions);
     assert.equal(listAudit(t.store, account.id).length, before.audit);
     assert.equal(getVariant(t.store, "v1b")?.blacklisted, false);
     assert.equal(getVariant(t.store, "v2a")?.blacklisted, true);
@@ -283,7 +288,7 @@ Deno.test("disable and enable take a variant out of rotation and back; a repeat 
     assert.match(row(table(html, "variants"), "data-variant", "v1b"), /value="enable"/);
     assert.equal((await admin.post("/learning", { op: "enable", variant: "v1b" })).status, 303);
     assert.equal(getVariant(t.store, "v1b")?.enabled, true);
-    const kinds = listRlDecisions(t.store, { limit: 2 }).map((d) => d.kind);
+    const kinds = decisionsOf(t.store, { limit: 2 }).map((d) => d.kind);
     assert.deepEqual(kinds, ["enable", "disable"]);
     const actions = listAudit(t.store, listAccounts(t.store)[0].id).map((a) => a.action);
     assert.ok(actions.includes("variant.disable") && actions.includes("variant.enable"));
@@ -314,7 +319,7 @@ Deno.test("staff and requests without a CSRF token cannot change variants", asyn
       403,
     );
     assert.equal(getVariant(t.store, "v2a")?.blacklisted, true);
-    assert.equal(listRlDecisions(t.store, { limit: 1 })[0].kind, "blacklist");
+    assert.equal(decisionsOf(t.store, { limit: 1 })[0].kind, "blacklist");
   } finally {
     await t.close();
   }
@@ -371,7 +376,7 @@ Deno.test("with the running learning loop the page shows its metrics and a re-en
     assert.deepEqual(snap.blacklisted, ["v2a"]);
     assert.equal((await admin.post("/learning", { op: "reenable", variant: "v2a" })).status, 303);
     assert.deepEqual(metrics.snapshot().blacklisted, [], "the blacklisted gauge follows the store");
-    const [d] = listRlDecisions(store, { limit: 1 });
+    const [d] = decisionsOf(store, { limit: 1 });
     assert.match(
       d.reason,
       /^Wieder freigegeben \(vorher: Mean reward -1\.000 below -0\.2 after 20 rewards\)$/,
@@ -415,7 +420,7 @@ Deno.test({
       await page.getByText("Die Gesprächsstrategie ist wieder freigegeben.").waitFor();
       await assertAccessible(page, "learning-after-reenable");
       assert.equal(getVariant(srv.t.store, "v2a")?.blacklisted, false);
-      assert.equal(listRlDecisions(srv.t.store, { limit: 1 })[0].reason, "Getestet");
+      assert.equal(decisionsOf(srv.t.store, { limit: 1 })[0].reason, "Getestet");
     } finally {
       await browser.close();
       await srv.close();

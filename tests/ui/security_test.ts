@@ -306,7 +306,7 @@ Deno.test("account A cannot read or change account B through pages or the API", 
     // An API token of A sees only A.
     const tokenPage = await a.post(
       "/settings",
-      { op: "token-create", name: "Test" },
+      { op: "token-create", name: "Test", scope: "full" },
       (await a.page("/settings")).csrf,
     );
     const token = /data-testid="new-token">([^<]+)</.exec(await tokenPage.text())?.[1] ?? "";
@@ -330,7 +330,7 @@ Deno.test("API tokens work without cookies or CSRF; unknown tokens get 401", asy
     const a = await setupAndLogin(t);
     const res = await a.post(
       "/settings",
-      { op: "token-create", name: "Skript" },
+      { op: "token-create", name: "Skript", scope: "full" },
       (await a.page("/settings")).csrf,
     );
     const token = /data-testid="new-token">([^<]+)</.exec(await res.text())?.[1] ?? "";

@@ -20,6 +20,8 @@ export interface InboxEvent {
     reason?: string;
     outcome?: string;
     summary?: string;
+    /** Who is being put through (a transfer's caller: name, number, identity level). */
+    caller?: unknown;
   };
 }
 

@@ -12,6 +12,7 @@ export {
   type MediaStreamLike,
 } from "./browser.ts";
 export { type ChartPoint } from "./chart.ts";
+export { callerText, type CallerTexts, type NoticeCaller, noticeCaller } from "./caller.ts";
 export { dateTime } from "./date_time.ts";
 export { type InboxEvent, onInboxEvent, RequestsNavLink, type RequestsNavLinkProps } from "./inbox_nav.tsx";
 export {

@@ -71,6 +71,14 @@ export default function PersonPage({ data, csrf }: PageProps<Data>): VNode {
         >
           {T.person.export}
         </a>
+        <a
+          class="button secondary"
+          href={`/people/${p.id}/export.zip`}
+          download={`person-${p.id}.zip`}
+          data-testid="export-zip"
+        >
+          {T.person.exportZip}
+        </a>
         {data.isAdmin && <a class="button danger" href={`/people/${p.id}/erase`}>{T.person.erase}</a>}
       </div>
       <section class="card">

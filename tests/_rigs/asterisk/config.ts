@@ -26,6 +26,9 @@ export type Route = typeof ROUTES[keyof typeof ROUTES];
 /** The `tom` extension a transfer nobody answered comes back to TOM by (over AudioSocket, `TOM_RETURN`). */
 export const RETURN_EXTEN = "tom-return";
 
+/** The context a warm transfer's answered staff leg runs (`asterisk.warmContext`, shipped `tom-warm`). */
+export const WARM_CONTEXT = "tom-warm";
+
 /** Where the `tom` context sends a call TOM could not take (the practice's people). */
 export const FALLBACK_CONTEXT = "tom-fallback";
 /** A `Dial(AudioSocket/...)` call TOM ended sooner than this (ms) was refused: it falls back. */
@@ -43,6 +46,7 @@ export const MODULES: readonly string[] = [
   "res_timing_timerfd.so",
   "pbx_config.so",
   "func_uuid.so",
+  "func_callerid.so", // the test callers' numbers (callerIdDialplan)
   "app_dial.so",
   "app_exec.so",
   "bridge_simple.so",
@@ -107,6 +111,21 @@ export function tomDialplan(tom: TomEndpoints): string {
   ].join("\n");
 }
 
+/**
+ * The `tom-warm` context, as infra/deploy/asterisk/extensions.conf ships it: the staff leg TOM originated
+ * (ami_warm.ts) connects to TOM's AudioSocket with its warm id, hears the briefing, and then pulls the
+ * caller into a bridge with itself. A leg TOM could not brief (TOM full or down) still gets the caller.
+ */
+export function warmDialplan(tom: TomEndpoints): string {
+  return [
+    `[${WARM_CONTEXT}]`,
+    `exten => s,1,TryExec(AudioSocket(\${TOM_WARM_ID},${hostPort(tom.audioSocket)}))`,
+    " same => n,Bridge(${TOM_CALLER_CHANNEL})",
+    " same => n,Hangup()",
+    "",
+  ].join("\n");
+}
+
 /** `websocket_client.conf`: the connection chan_websocket opens per call. */
 export function websocketClientConf(tom: TomEndpoints): string {
   return [
@@ -144,6 +163,11 @@ export interface CallerScript {
    */
   cuePause?: string;
   /**
+   * With `cuePause`: a sound file (inside the chroot, without extension) played once after each cued keys,
+   * e.g. the caller's sound again: a caller who says something after keying (the identity check).
+   */
+  afterKeys?: string;
+  /**
    * MixMonitor options besides r() and t() (default "n"). Without `n` MixMonitor keeps the heard and said
    * files in step by inserting silence whenever a frame comes late, which lengthens and splits what TOM
    * sent whenever the box is busy; with it, the heard file is exactly the frames the caller received.
@@ -173,6 +197,7 @@ export function callerDialplan(s: CallerScript): string {
       " same => n,Goto(cue)",
       " same => n(keys),Set(sent=${TOM_CUE_${EXTEN}})",
       " same => n,SendDTMF(${sent})",
+      ...(s.afterKeys === undefined ? [] : [` same => n,Playback(${s.afterKeys})`]),
       " same => n,Set(waited=0)",
       " same => n,Goto(cue)",
     ];
@@ -186,7 +211,27 @@ export function callerDialplan(s: CallerScript): string {
     ...keys,
     ` same => n${s.cuePause === undefined ? "" : "(end)"},Hangup()`,
     "",
+    ...callerIdDialplan(),
   ].join("\n");
+}
+
+/** The context of test calls that present a caller number (`AsteriskInstance.originate(..., number)`). */
+export const CALLER_ID_CONTEXT = "tom-cid";
+
+/**
+ * Test callers are Local channels without a caller number. `Local/<route>*<number>@tom-cid` sets the number
+ * (CALLERID(num), func_callerid) on the channel that goes on to TOM's route in `[tom]`, which stays as
+ * shipped: `${EXTEN:n}` is core substring syntax, Goto keeps the same channel.
+ */
+function callerIdDialplan(): string[] {
+  return [
+    `[${CALLER_ID_CONTEXT}]`,
+    ...Object.values(ROUTES).flatMap((r) => [
+      `exten => _${r}*X.,1,Set(CALLERID(num)=\${EXTEN:${r.length + 1}})`,
+      ` same => n,Goto(tom,${r},1)`,
+    ]),
+    "",
+  ];
 }
 
 /** A manager.conf user for TOM's transfers (AMI, loopback only). */
@@ -198,7 +243,8 @@ export interface ManagerUser {
 
 /**
  * `manager.conf`: AMI on loopback only, one user that may do what TOM's transfers need and nothing else
- * (`Status`, `Getvar`, `Setvar`, `Redirect` and the call events: `read = call`, `write = call`). The shipped
+ * (`Status`, `Getvar`, `Setvar`, `Redirect`, `Hangup` and the call events: `read = call`, `write = call`; a warm
+ * transfer's `Originate`: `write = originate`). The shipped
  * infra/deploy/asterisk/manager.conf holds the same lines.
  */
 export function managerConf(m: ManagerUser): string {
@@ -214,7 +260,7 @@ export function managerConf(m: ManagerUser): string {
     "deny = 0.0.0.0/0.0.0.0",
     "permit = 127.0.0.1/255.255.255.255",
     "read = call",
-    "write = call",
+    "write = call,originate",
     "",
   ].join("\n");
 }
@@ -229,6 +275,11 @@ export const TEST_PHONES = {
   noAnswer: "23",
   /** Congestion(). */
   unreachable: "24",
+  /**
+   * A staff member for warm transfers: answers, records what it hears (`<spool>/staff-heard.wav`), plays the
+   * target's tone over and over (about 10 s) and hangs up.
+   */
+  staff: "25",
 } as const;
 
 /** Seconds the test `tom-transfer` rings a target. */
@@ -239,10 +290,12 @@ export const TEST_DIAL_S = 4;
  * context of calls TOM could not take: the shipped ones dial the practice's phones; these dial the test
  * phones (`tom-phones`) as Local channels.
  */
-export function transferDialplan(sounds: string): string {
+export function transferDialplan(sounds: string, spool = "/tmp"): string {
   return [
     "[tom-transfer]",
     `exten => _X.,1,Dial(Local/\${EXTEN}@tom-phones,${TEST_DIAL_S})`,
+    // A warm transfer's leg (TOM_WARM_ID) whose Dial() failed ends here: the caller is still with TOM.
+    ' same => n,ExecIf($["${TOM_WARM_ID}" != ""]?Hangup())',
     ` same => n,GotoIf($["\${TOM_RETURN}" != ""]?tom,${RETURN_EXTEN},1)`,
     " same => n,Hangup()",
     "",
@@ -258,6 +311,13 @@ export function transferDialplan(sounds: string): string {
     `exten => ${TEST_PHONES.noAnswer},1,Ringing()`,
     " same => n,Wait(30)",
     `exten => ${TEST_PHONES.unreachable},1,Congestion(10)`,
+    `exten => ${TEST_PHONES.staff},1,Answer()`,
+    ` same => n,MixMonitor(${spool}/staff-heard.wav,r(${spool}/staff-heard-r.wav))`,
+    " same => n,Set(i=0)",
+    ` same => n(tone),Playback(${sounds}/target)`,
+    " same => n,Set(i=$[${i} + 1])",
+    " same => n,GotoIf($[${i} < 5]?tone)",
+    " same => n,Hangup()",
     "",
   ].join("\n");
 }
@@ -338,7 +398,8 @@ export function asteriskConfigFiles(c: InstanceConfig): Record<string, string> {
       "",
       tomDialplan(c),
       callerDialplan({ spoolDir: p.spool, sound: `${p.sounds}/caller`, ...c.caller }),
-      transferDialplan(p.sounds),
+      warmDialplan(c),
+      transferDialplan(p.sounds, p.spool),
     ].join("\n"),
     ...(c.manager ? { "manager.conf": managerConf(c.manager) } : {}),
     "websocket_client.conf": websocketClientConf(c),

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import {
   asteriskConfigFiles,
+  CALLER_ID_CONTEXT,
   type CallerScript,
   type InstancePaths,
   instancePaths,
@@ -195,13 +196,18 @@ export class AsteriskInstance {
 
   /**
    * Place a test call: `Local/<route>@tom` (TOM's side) against the `tom-caller` context at extension
-   * `key` (digits), which records what it hears and says under that key.
+   * `key` (digits), which records what it hears and says under that key. With `callerNumber` (digits), TOM's
+   * side presents that number as the caller ID (through `tom-cid`, config.ts).
    */
-  async originate(route: Route, key: string): Promise<void> {
+  async originate(route: Route, key: string, callerNumber?: string): Promise<void> {
     if (!/^\d{1,20}$/.test(key)) {
       throw new RangeError(`Cannot use call key ${JSON.stringify(key)}: digits only`);
     }
-    const out = await this.cli(`channel originate Local/${route}@tom/n extension ${key}@tom-caller`);
+    if (callerNumber !== undefined && !/^\d{3,20}$/.test(callerNumber)) {
+      throw new RangeError(`Cannot present ${JSON.stringify(callerNumber)} as a caller number: digits only`);
+    }
+    const tom = callerNumber === undefined ? `${route}@tom` : `${route}*${callerNumber}@${CALLER_ID_CONTEXT}`;
+    const out = await this.cli(`channel originate Local/${tom}/n extension ${key}@tom-caller`);
     if (/no such|error|fail/i.test(out)) throw new Error(`originate failed: ${out.trim()}`);
   }
 

@@ -8,7 +8,16 @@ import { backupMain, type BackupManifest, restoreMain } from "../../../app/comma
 import { databasePath } from "../../../app/commands/migrate.ts";
 import { loadOrCreateSecret } from "../../../infra/secrets.ts";
 import { readTranscript, storeTranscriptTurn, TranscriptKeyring } from "../../../store/crypto/mod.ts";
-import { createAccount, createCall, createPerson, openStore } from "../../../store/mod.ts";
+import {
+  createAccount,
+  createCall,
+  createPerson,
+  erasePerson,
+  findPersonByPhone,
+  getPerson,
+  openStore,
+  readErasures,
+} from "../../../store/mod.ts";
 import { cleanEnv, freePort, MAIN, ROOT } from "../../_helpers.ts";
 
 const TEXTS = ["Guten Tag, hier ist die Praxis.", "Ich brauche einen Termin.", "Gern, am Dienstag?"];
@@ -368,6 +377,41 @@ Deno.test("a transcript key file outside the data dir (TOM_UI_TRANSCRIPT_KEY_FIL
       assert.deepEqual((await readTranscript(store, keyring, accountId, callId)).map((t) => t.text), TEXTS);
     } finally {
       store.close();
+    }
+  });
+});
+
+Deno.test("backup, erase, restore the old backup: tom restore erases the person again from the erasure log", async () => {
+  await withDirs(async (root, config) => {
+    const { accountId } = await seed(config);
+    const store = openStore(databasePath(config), { keyFile: keyFileOf(config) });
+    const person = createPerson(store, accountId, {
+      kind: "patient",
+      displayName: "Erika Gelöscht",
+      phoneE164: "+4917099999999",
+      notes: "Asthma",
+    });
+    store.close();
+    const out = join(root, "before-erasure");
+    assert.equal((await captured(() => backupMain(config, { output: out }))).code, 0);
+    const live = openStore(databasePath(config), { keyFile: keyFileOf(config) });
+    assert.ok(erasePerson(live, accountId, person.id));
+    live.close();
+
+    const restored = await captured(() => restoreMain(config, [out]));
+    assert.equal(restored.code, 0, restored.err);
+    assert.match(restored.out, /Erased again from the erasure log: 1 person/);
+    const after = openStore(databasePath(config), { keyFile: keyFileOf(config) });
+    try {
+      assert.equal(
+        getPerson(after, accountId, person.id),
+        undefined,
+        "the old backup did not bring her back",
+      );
+      assert.equal(findPersonByPhone(after, accountId, "+4917099999999"), undefined);
+      assert.equal(readErasures(after.path).length, 1, "the log survived the restore");
+    } finally {
+      after.close();
     }
   });
 });

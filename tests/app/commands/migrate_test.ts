@@ -40,7 +40,9 @@ Deno.test("tom migrate --status lists every migration, applied or pending, with 
     const before = await runTom(["migrate", "--status"], { TOM_DATA_DIR: dir });
     for (const m of MIGRATIONS) {
       assert.ok(
-        before.stdout.includes(`pending: ${m.version} ${m.name} (tables: ${migrationTables(m).join(", ")})`),
+        before.stdout.includes(
+          `pending: ${m.version} ${m.name} (tables: ${migrationTables(m).join(", ") || "none"})`,
+        ),
         before.stdout,
       );
     }

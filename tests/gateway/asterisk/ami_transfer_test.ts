@@ -15,7 +15,7 @@ import {
   dialOutcome,
   transferExten,
 } from "../../../gateway/asterisk/ami_transfer.ts";
-import { ReturningCalls } from "../../../gateway/asterisk/returning.ts";
+import { ReturningCalls } from "../../../gateway/call/returning.ts";
 import { createLogger } from "../../../infra/mod.ts";
 
 const log = createLogger({ salt: "s", level: "error", sink: () => {} });

@@ -179,3 +179,42 @@ Deno.test("a refused uuid_broadcast clears the file's marks and is logged once p
     await t.close();
   }
 });
+
+Deno.test("what TOM says on a FreeSWITCH call is written 0600 in a 0700 directory, whatever the umask or an old directory", async () => {
+  const base = await Deno.makeTempDir({ prefix: "tom-fsplay-modes-" });
+  const dir = `${base}/call`;
+  // An old call directory left world-readable (the 0755 of earlier versions) and a permissive umask.
+  await Deno.mkdir(dir, { mode: 0o755 });
+  await Deno.chmod(dir, 0o755);
+  const oldMask = Deno.umask(0);
+  const clock = new FakeClock(1000);
+  const commands: string[] = [];
+  const playback = new FsPlayback({
+    uuid: UUID,
+    dir,
+    esl: { connected: true, api: (c) => (commands.push(c), Promise.resolve("+OK Message queued\n")) },
+    sendJson: () => {},
+    onMark: () => {},
+    log: createLogger({ salt: "s", level: "error", sink: () => {} }),
+    clock,
+    removeDir: () => Promise.resolve(),
+  });
+  try {
+    for (let i = 0; i < 3; i++) playback.push(ms(20));
+    clock.advance(40);
+    await until(() => commands.some((c) => c.startsWith("uuid_broadcast")), "the first file to be queued");
+    const file = commands.find((c) => c.startsWith("uuid_broadcast"))?.split(" ")[2] as string;
+    // Another user on the box (a FreeSWITCH running as someone else, a curious shell user) sees neither
+    // the directory's entries nor the file's content.
+    assert.equal(((await Deno.stat(file)).mode ?? 0) & 0o777, 0o600, "the playback WAV is owner-only");
+    assert.equal(
+      ((await Deno.stat(dir)).mode ?? 0) & 0o777,
+      0o700,
+      "the call's playback directory is owner-only",
+    );
+  } finally {
+    Deno.umask(oldMask);
+    await playback.stop();
+    await Deno.remove(base, { recursive: true });
+  }
+});

@@ -227,7 +227,11 @@ Deno.test("Twilio call output: transfer uses the stream's CallSid (and its Accou
     const o = await timed(ctx.output.transfer(NUMBER, AbortSignal.timeout(5000)));
     assert.deepEqual(o, { ok: true });
     assert.equal(rest.requests[0].path, `/2010-04-01/Accounts/${client0}/Calls/${callSid}.json`);
-    assert.ok(rest.requests[0].form.Twiml.includes('<Dial timeout="20">'));
+    assert.ok(
+      rest.requests[0].form.Twiml.includes(
+        '<Dial timeout="20" action="https://tom.praxis.example/twilio/dial?return=',
+      ),
+    );
     client.stop(); // Twilio ends the stream once the new TwiML runs
     await client.closed;
     const until = Date.now() + 5000;

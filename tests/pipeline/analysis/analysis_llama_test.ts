@@ -7,6 +7,7 @@ import { Supervisor } from "../../../infra/supervisor.ts";
 import { createAccount } from "../../../store/accounts.ts";
 import { enqueueAnalysis, getAnalysis } from "../../../store/call_analysis.ts";
 import { createCall } from "../../../store/calls.ts";
+import { setCallIdentity } from "../../../store/caller_identity.ts";
 import { openStore } from "../../../store/db.ts";
 import { getMemory } from "../../../store/memory.ts";
 import { createPerson } from "../../../store/people.ts";
@@ -64,6 +65,7 @@ Deno.test({
         transport: "browser",
         personId: no.id,
       });
+      setCallIdentity(store, account.id, c1.id, "verified");
       enqueueAnalysis(store, account.id, c1.id);
       enqueueAnalysis(store, account.id, c2.id);
       const worker = new AnalysisWorker(store, { chat, loadTranscript: () => Promise.resolve(lines) });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createAccount } from "../../../store/accounts.ts";
 import { enqueueAnalysis, getAnalysis } from "../../../store/call_analysis.ts";
 import { createCall } from "../../../store/calls.ts";
+import { setCallIdentity } from "../../../store/caller_identity.ts";
 import { openStore } from "../../../store/db.ts";
 import { getMemory } from "../../../store/memory.ts";
 import { createPerson } from "../../../store/people.ts";
@@ -29,7 +30,7 @@ const LINES: TranscriptLine[] = [
   { speaker: "assistant", text: "Gern, am Dienstag um neun?" },
 ];
 
-function setup(consentTranscript: boolean, known = true) {
+function setup(consentTranscript: boolean, known = true, identity: "verified" | "number_match" = "verified") {
   let now = 1_700_000_000_000;
   const store = openStore(":memory:", { clock: () => now });
   const account = createAccount(store, { name: "Praxis", kind: "clinical" });
@@ -44,6 +45,7 @@ function setup(consentTranscript: boolean, known = true) {
     transport: "browser",
     personId: known ? person.id : null,
   });
+  if (known) setCallIdentity(store, account.id, call.id, identity);
   enqueueAnalysis(store, account.id, call.id);
   return { store, account, person, call, advance: (ms: number) => (now += ms) };
 }
@@ -136,4 +138,14 @@ Deno.test("analysis schema: zod refuses out-of-range and extra fields", () => {
   assert.throws(() => parseAnalysis(JSON.stringify({ ...ANSWER, sentiment: "positive" })), /sentiment/);
   assert.throws(() => parseAnalysis(JSON.stringify({ ...ANSWER, extra: 1 })));
   assert.throws(() => parseAnalysis("nicht json"), /not JSON/);
+});
+
+Deno.test("analysis: a call known only by its caller ID is analysed and kept, but never merged into memory", async () => {
+  // Caller ID can be spoofed: the practice sees the analysis of the call, the person's memory stays as it was.
+  const { store, account, person, call } = setup(true, true, "number_match");
+  const worker = new AnalysisWorker(store, { chat: fixed, loadTranscript: () => Promise.resolve(LINES) });
+  assert.deepEqual(await worker.tick([account.id]), { done: 1, retried: 0, failed: 0 });
+  assert.deepEqual(getAnalysis(store, account.id, call.id)?.summary, ANSWER.summary);
+  assert.equal(getMemory(store, account.id, person.id), undefined);
+  store.close();
 });

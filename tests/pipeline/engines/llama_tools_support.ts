@@ -53,10 +53,12 @@ export interface ToolLlama {
  */
 export async function startToolLlama(): Promise<ToolLlama> {
   const config = testConfig();
+  // Run llama-server itself, not through tom-engine-guard (which passes only the options TOM builds).
   const specs = engineSpecs(config).filter((s) => s.name === "llm").map((s) => ({
     ...s,
+    command: s.bin,
     args: [
-      ...(s.args ?? []),
+      ...(s.command !== s.bin ? (s.args ?? []).slice(1) : (s.args ?? [])),
       ...["--chat-template-file", TOOL_TEMPLATE],
       ...["--override-kv", "tokenizer.ggml.add_space_prefix=bool:false"],
     ],

@@ -81,3 +81,26 @@ Deno.test("concurrency 2 serves two at once and reports the wait with an injecte
   lc.release();
   assert.throws(() => new FairQueue({ concurrency: 0 }), RangeError);
 });
+
+Deno.test("setConcurrency: more slots serve the waiting at once, fewer grant nothing until below", async () => {
+  const q = new FairQueue({ concurrency: 1 });
+  const sig = new AbortController().signal;
+  const first = await q.acquire("a", sig);
+  let granted = 0;
+  const waiting = [q.acquire("b", sig), q.acquire("c", sig), q.acquire("d", sig)];
+  waiting.forEach((p) => p.then(() => granted++));
+  q.setConcurrency(3); // two pool members came up: b and c are served now
+  await Promise.resolve();
+  assert.equal(q.active, 3);
+  assert.equal(q.waiting, 1);
+  q.setConcurrency(1); // two went down: d waits until only one slot is held
+  first?.release();
+  (await waiting[0])?.release();
+  assert.equal(q.waiting, 1);
+  (await waiting[1])?.release();
+  assert.equal(q.waiting, 0);
+  assert.equal(q.active, 1);
+  (await waiting[2])?.release();
+  assert.equal(granted, 3);
+  assert.throws(() => q.setConcurrency(0), RangeError);
+});

@@ -1,20 +1,23 @@
-// GET /api/people/:id/export: everything about the person (GDPR Art. 15).
-import { type ApiDoc, found, json } from "../../../../ui/mod.ts";
-import { exportPerson } from "../../../../ui/mod.ts";
+// GET /api/people/:id/export: everything about the person (GDPR Art. 15), streamed; ?format=zip adds the
+// recordings (person.json and recordings/<callId>.wav in a ZIP).
+import { z } from "zod";
+import { type ApiDoc, personExportResponse, query } from "../../../../ui/mod.ts";
 import type { Handlers } from "../../../../ui/mod.ts";
+
+const ExportQuery = z.object({ format: z.enum(["json", "zip"]).default("json") });
 
 export const doc: ApiDoc = {
   GET: {
-    summary: "Alle Daten der Person (Art. 15 DSGVO), Protokolle entschlüsselt",
-    returns: "tom-person-export/1",
+    summary:
+      "Alle Daten der Person (Art. 15 DSGVO), Protokolle entschlüsselt, alle Anrufe mit Zugriffsprotokoll",
+    query: ExportQuery,
+    returns: "tom-person-export/1 (JSON, gestreamt); mit format=zip eine ZIP-Datei mit person.json und " +
+      "recordings/<Anruf-ID>.wav (die Aufnahmen)",
   },
 };
 
 export const handler: Handlers = {
-  async GET(ctx) {
-    const { account } = ctx.need();
-    const data = found(await exportPerson(ctx.deps.store, ctx.deps.keyring, account.id, ctx.params.id));
-    ctx.audit("person.export", "person", ctx.params.id, { calls: data.calls.length, api: true });
-    return json(data, 200, { "Content-Disposition": `attachment; filename="person-${ctx.params.id}.json"` });
+  GET(ctx) {
+    return personExportResponse(ctx, query(ctx, ExportQuery).format, true);
   },
 };

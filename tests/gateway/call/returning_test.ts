@@ -1,11 +1,11 @@
 /**
- * The registry of the way back after a transfer (gateway/asterisk/returning.ts): one use per id, expiry,
+ * The registry of the way back after a transfer (gateway/call/returning.ts): one use per id, expiry,
  * the bound, and ids unknown to it.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { ReturningCalls } from "../../../gateway/asterisk/returning.ts";
+import { ReturningCalls } from "../../../gateway/call/returning.ts";
 
 Deno.test("a return id is taken once, with the transferred call's ids", () => {
   const r = new ReturningCalls();

@@ -1,9 +1,12 @@
 /**
- * Calls on their way back to TOM after a transfer nobody answered. Before TOM redirects an Asterisk
- * caller to the practice's transfer context, it registers a fresh return id here and sets it on the
- * caller's channel (`TOM_RETURN`, AMI `Setvar`); when the `Dial()` there fails, the shipped dialplan
- * connects the caller to TOM's AudioSocket with that id (`tom,tom-return`), and the AudioSocket server
- * takes the entry: the new call knows it continues `callId` and TOM offers a callback at once.
+ * Calls on their way back to TOM after a transfer nobody answered, for every transport that can bring a
+ * caller back. Before a transfer, the transport registers a fresh return id here and hands it to its peer;
+ * when the person does not answer, the peer connects the caller to TOM again with that id, and the
+ * transport takes the entry: the new call knows it continues `callId` and TOM offers a callback at once.
+ * - Asterisk (asterisk/ami_transfer.ts): the id is set on the caller's channel (`TOM_RETURN`, AMI
+ *   `Setvar`); the shipped dialplan's failed `Dial()` connects the caller to TOM's AudioSocket with it.
+ * - Twilio (twilio/dial_result.ts): the id is in the `<Dial action>` URL; the action's TwiML connects the
+ *   caller to a new media stream that carries it as `<Parameter name="tom_return">`.
  *
  * Bounded (oldest dropped first) and expiring: an id is good for one connection within `ttlMs`. Entries
  * carry TOM's ids only, never a phone number.
