@@ -16,6 +16,7 @@ export function readinessChecks(
   specs: readonly EngineSpec[],
   store: Store,
   freeswitch: () => FreeswitchTransport | undefined,
+  ttsDegraded: () => string | undefined = () => undefined,
 ): () => Promise<ReadinessCheck[]> {
   return async () => {
     const engines = await checkEngines(specs);
@@ -27,6 +28,10 @@ export function readinessChecks(
       ...(h.url ? { url: h.url } : {}),
       latency_ms: h.latencyMs,
     }));
+    // Piper that cannot speak: espeak-ng does (ready, degraded), found by the check or by the engine itself.
+    const tts = checks.find((c) => c.name === "tts");
+    const degraded = ttsDegraded() ?? engines.find((h) => h.name === "tts")?.degraded;
+    if (tts && degraded) Object.assign(tts, { ok: true, degraded });
     // Synthetic demo models run (ready, but TOM understands nothing): said, not failed.
     const demo = demoModelRoles(config);
     if (demo.length > 0) {

@@ -15,7 +15,7 @@ import { egressSandboxed } from "../infra/mod.ts";
 import { databasePath, transcriptKeyPath } from "./commands/migrate.ts";
 import { reapplyErasureLog } from "../ui/mod.ts";
 import { VERSION } from "../infra/mod.ts";
-import { autoSizeEnginePools, engineSpecs } from "../infra/mod.ts";
+import { autoSizeEnginePools, engineSpecs, resolveGpuLayers } from "../infra/mod.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { registerApplianceMetrics } from "./appliance_metrics.ts";
 import { type EngineStarter, startEngines } from "./engine_starter.ts";
@@ -33,7 +33,7 @@ import {
 } from "../pipeline/mod.ts";
 import { createLlm } from "../pipeline/mod.ts";
 import { createStt } from "../pipeline/mod.ts";
-import { createTts } from "../pipeline/mod.ts";
+import { createTts, type DegradableTts } from "../pipeline/mod.ts";
 import { openVad } from "../pipeline/mod.ts";
 import { getAccount } from "../store/mod.ts";
 import {
@@ -95,7 +95,7 @@ async function answeringStage(
     /** A request was stored: the staff's live badge and the optional mail notice. */
     onRequest: NonNullable<Parameters<typeof pipelineAnswerer>[0]["onRequest"]>;
   },
-): Promise<{ answer: Answerer; close(): Promise<void> }> {
+): Promise<{ answer: Answerer; ttsDegraded?: () => string | undefined; close(): Promise<void> }> {
   const echo = { answer: echoAnswerer(), close: () => Promise.resolve() };
   if (config.answer === "echo") {
     deps.log.warn("diagnostic answering stage: calls hear a tone and their own echo (TOM_ANSWER=echo)");
@@ -103,7 +103,10 @@ async function answeringStage(
   }
   const stt = createStt(config);
   const llm = createLlm(config);
-  const tts = await createTts(config.tts);
+  // Piper that cannot speak: espeak-ng speaks instead, said once here and on /readyz (tts_fallback.ts).
+  const tts = await createTts(config.tts, {
+    onDegraded: (reason) => deps.log.warn("TTS fallback: espeak-ng speaks instead of Piper", { reason }),
+  });
   if (!stt || !llm || !tts) {
     deps.log.warn("an engine kind is none: calls get the diagnostic echo instead of the pipeline");
     await tts?.close?.();
@@ -141,6 +144,7 @@ async function answeringStage(
   });
   return {
     answer,
+    ttsDegraded: () => (tts as Partial<DegradableTts>).degraded,
     async close() {
       await tts.close?.();
       await vad.then((v) => v.dispose(), () => {});
@@ -203,7 +207,9 @@ function transportMounts(
 /** Start the appliance. Resolves once HTTP is listening; engines come up in the background. */
 export async function startAppliance(loaded: Config): Promise<Appliance> {
   // The STT pool and the LLM's slots, sized from the box when configured as 0 (infra/engines/pool.ts).
-  const { config, sizing } = await autoSizeEnginePools(loaded);
+  const { config: sized, sizing } = await autoSizeEnginePools(loaded);
+  // llama-server's GPU layers from the free VRAM (`auto` on the GPU profiles; infra/engines/gpu_layers.ts).
+  const { config, choice: layers } = await resolveGpuLayers(sized);
   assertGatewayConfig(config);
   const pipelineOptions = pipelineOptionsOf(config); // before the first file is written
   const salt = config.log.hashSalt || loadOrCreateSecret(config.dataDir, "log.salt", 32);
@@ -213,6 +219,8 @@ export async function startAppliance(loaded: Config): Promise<Appliance> {
     llmParallel: sizing.llmParallel,
     why: sizing.why,
   });
+  if (layers?.warning) log.warn("LLM partly or wholly on the CPU", { why: layers.why });
+  else if (layers) log.info("LLM GPU layers chosen", { layers: String(layers.layers), why: layers.why });
   const telemetry = initTelemetry(VERSION);
   const store = openStore(databasePath(config), { keyFile: transcriptKeyPath(config) });
   if (store.appliedMigrations.length > 0) {
@@ -244,11 +252,13 @@ export async function startAppliance(loaded: Config): Promise<Appliance> {
   // deno-lint-ignore prefer-const -- assigned after the HTTP app exists; /metrics reads it lazily
   let learning: Learning | undefined;
   let freeswitch: FreeswitchTransport | undefined;
+  // deno-lint-ignore prefer-const -- assigned once the answering stage exists; /readyz reads it lazily
+  let ttsDegraded: (() => string | undefined) | undefined;
   const app = createHttpApp({
     version: VERSION,
     telemetry,
     log,
-    readiness: readinessChecks(config, specs, store, () => freeswitch),
+    readiness: readinessChecks(config, specs, store, () => freeswitch, () => ttsDegraded?.()),
     draining: () => draining,
     activeCalls: () => calls.size,
     extraMetrics: () => learning?.metrics.toPrometheus() ?? "",
@@ -293,6 +303,7 @@ export async function startAppliance(loaded: Config): Promise<Appliance> {
       requestMail?.notify(accountId, r);
     },
   });
+  ttsDegraded = answering.ttsDegraded;
   const gatewayDeps: GatewayDeps = {
     config,
     store,

@@ -181,8 +181,9 @@ export const ConfigSchema = z.object({
      */
     parallel: int(0, 64).default(0),
     /**
-     * Layers llama-server keeps on the GPU (`-ngl`, `TOM_LLM_GPU_LAYERS`): `auto` (default: every layer on
-     * the GPU profiles, llama.cpp's own choice on cpu-dev), `all`, or a number (0: CPU only).
+     * Layers llama-server keeps on the GPU (`-ngl`, `TOM_LLM_GPU_LAYERS`): `auto` (default: on the GPU
+     * profiles every layer when the LLM fits the free VRAM next to the STT pool, else as many as fit,
+     * infra/engines/gpu_layers.ts; llama.cpp's own choice on cpu-dev), `all`, or a number (0: CPU only).
      */
     gpuLayers: z.string().regex(/^(auto|all|\d{1,3})$/, "expected auto, all or a number of layers")
       .default("auto"),

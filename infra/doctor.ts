@@ -27,6 +27,7 @@ import { Supervisor } from "./supervisor.ts";
 import { sizeEnginePools } from "./engines/pool.ts";
 import { demoModelRoles, realModelsHint } from "./engines/model_selection.ts";
 import { buildWarning, builtBackend } from "./engines/gpu_build.ts";
+import { chooseGpuLayers, gpuLayerFacts } from "./engines/gpu_layers.ts";
 import {
   describeLlama,
   describeWhisper,
@@ -49,6 +50,8 @@ export interface DoctorEngine {
   healthy: boolean;
   reason?: string;
   detail?: string;
+  /** Works, but not as configured (Piper cannot speak: espeak-ng does). */
+  degraded?: string;
   latencyMs: number;
   /**
    * How it was checked: `running` (its port answered), `started-by-doctor` (a managed engine started
@@ -191,7 +194,7 @@ async function checkOne(spec: EngineSpec, opts: DoctorOptions): Promise<DoctorEn
     latencyMs: h.latencyMs,
     checked,
   };
-  for (const k of ["url", "binaryFound", "modelPresent", "reason", "detail"] as const) {
+  for (const k of ["url", "binaryFound", "modelPresent", "reason", "detail", "degraded"] as const) {
     if (h[k] !== undefined) Object.assign(out, { [k]: h[k] });
   }
   return out;
@@ -231,6 +234,7 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
         realModelsHint(config.profile),
     );
   }
+  for (const e of engines) if (e.degraded) warnings.push(`degraded ${e.name}: ${e.degraded}`);
   if (disk && disk.freeBytes < MIN_FREE_DISK_BYTES) {
     warnings.push(`only ${gib(disk.freeBytes)} free on the disk of ${disk.path}`);
   }
@@ -313,6 +317,13 @@ async function gpuReport(config: Config, gpu: GpuFacts, sttPool: number) {
       Math.round(device.memoryTotalBytes / 1024 ** 2),
     );
     if (!budget.holds) warnings.push(`VRAM budget does not hold with every model loaded: ${budget.detail}`);
+    // What `tom serve` chooses for `-ngl auto` (the whole GPU: TOM's own models may be loaded now).
+    if (config.llm.kind === "llama-server") {
+      const layers = chooseGpuLayers(
+        await gpuLayerFacts({ ...config, stt: { ...config.stt, poolSize: sttPool } }, budget.haveMiB),
+      );
+      if (layers.warning) warnings.push(layers.warning);
+    }
   }
   return { builtFor, warnings, placement, budget };
 }

@@ -21,7 +21,8 @@ export { allowedNetHosts, egressSandboxed, servedPrograms, servePermissionFlags 
 export { VERSION } from "./version.ts";
 export { type EngineSpec, engineSpecs } from "./engines/specs.ts";
 export { autoSizeEnginePools, type PoolSizing, sizeEnginePools, sttPoolUrls } from "./engines/pool.ts";
-export { checkEngines } from "./engines/health.ts";
+export { chooseGpuLayers, type GpuLayerChoice, resolveGpuLayers } from "./engines/gpu_layers.ts";
+export { checkEngines, ttsFallbackReason } from "./engines/health.ts";
 export { Supervisor } from "./supervisor.ts";
 export { formatProgress } from "./engines/progress.ts";
 export { enginesProvisioned, provisionEngines, ProvisionError } from "./engines/provision.ts";

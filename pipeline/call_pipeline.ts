@@ -590,10 +590,9 @@ export class PipelineCall implements CallHandler {
     });
   }
 
-  /** STT of `pcm` under the call's deadlines, its frames collected (speculative work, barge-in words). */
-  async #collectStt(pcm: Int16Array, ac: AbortController): Promise<SttFrame[]> {
-    const out: SttFrame[] = [];
-    const frames = guarded(
+  /** STT of `pcm` under the call's deadlines (first frame and gaps bounded by `sttTimeoutMs`). */
+  #sttFrames(pcm: Int16Array, ac: AbortController): AsyncGenerator<SttFrame> {
+    return guarded(
       "stt",
       () =>
         this.#d.stt.transcribe(pcm, {
@@ -608,6 +607,12 @@ export class PipelineCall implements CallHandler {
         gapMs: this.#o.sttTimeoutMs,
       },
     );
+  }
+
+  /** STT of `pcm` under the call's deadlines, its frames collected (speculative work, barge-in words). */
+  async #collectStt(pcm: Int16Array, ac: AbortController): Promise<SttFrame[]> {
+    const out: SttFrame[] = [];
+    const frames = this.#sttFrames(pcm, ac);
     const started = this.#now();
     for await (const f of frames) out.push(f);
     this.#usage.add("stt", this.#now() - started);
@@ -718,21 +723,7 @@ export class PipelineCall implements CallHandler {
     }
     let text: string | null = null;
     let error: EngineError | null = null;
-    const frames = ready ? await ready : guarded(
-      "stt",
-      () =>
-        this.#d.stt.transcribe(pcm, {
-          signal: ac.signal,
-          language: this.#o.language,
-          callId: this.#ctx.callId,
-        }),
-      {
-        signal: ac.signal,
-        abort: (r) => ac.abort(r),
-        firstMs: this.#o.sttTimeoutMs,
-        gapMs: this.#o.sttTimeoutMs,
-      },
-    );
+    const frames = ready ? await ready : this.#sttFrames(pcm, ac);
     trace?.note("stt_queue_wait", 0);
     for await (const f of frames) {
       if (f.type === "queued") {

@@ -86,7 +86,7 @@ export { heardText, type QueuedSentence } from "./heard.ts";
 export { SentenceSplitter, splitSentences } from "./sentences.ts";
 export { createLlm } from "./engines/llm.ts";
 export { createStt } from "./engines/stt.ts";
-export { createTts } from "./engines/tts.ts";
+export { createTts, type DegradableTts } from "./engines/tts.ts";
 export { openVad } from "./engines/vad.ts";
 export { SILERO_MODEL_FILE } from "./engines/silero.ts";
 export { createEspeakTts } from "./engines/espeak.ts";

@@ -9,7 +9,8 @@
  *    The shipped `tom-transfer` hangs up a failed `Dial()` of a warm leg (`TOM_WARM_ID` set) instead of
  *    sending it to TOM.
  * 2. `OriginateResponse` (same `ActionID`): `Failure` -> the caller is still with TOM, the outcome says why
- *    (`Reason` 5 busy, 8 congestion -> unreachable, 1 and 3 -> no_answer). `Success`: the person answered and
+ *    (`Reason` 5 busy, 8 congestion -> unreachable, 1 and 3 -> no_answer; a vague Reason 0 waits up to
+ *    1 s for the staff leg's `Hangup` and takes its cause: unansweredOutcome). `Success`: the person answered and
  *    the leg runs the shipped `tom-warm` context: `AudioSocket(${TOM_WARM_ID},...)` to TOM, then
  *    `Bridge(${TOM_CALLER_CHANNEL})`.
  * 3. TOM's AudioSocket server takes the id ({@linkcode WarmTransfers.take}), plays the briefing (made by the
@@ -75,6 +76,21 @@ export function originateOutcome(reason: string): Exclude<TransferOutcome, { ok:
   }
 }
 
+/**
+ * A staff leg that hung up before anyone answered, by its Q.850 `Cause`: busy (17), unreachable (no route,
+ * congestion, out of order: 1, 3, 27, 34, 38), otherwise nobody took it (19 no answer, 18 no response, 16 a
+ * dial that gave up).
+ */
+export function unansweredOutcome(cause: string | undefined): Exclude<TransferOutcome, { ok: true }> {
+  const detail = `the staff leg hung up before an answer (cause ${cause ?? "unknown"})`;
+  if (cause === "17") return { ok: false, reason: "busy", detail };
+  if (["1", "3", "27", "34", "38"].includes(cause ?? "")) return { ok: false, reason: "unreachable", detail };
+  return { ok: false, reason: "no_answer", detail };
+}
+
+/** How long a vague Originate failure (Reason 0) waits for the staff leg's Hangup and its cause. */
+const CAUSE_WAIT_MS = 1000;
+
 /** Warm transfers over one AMI link (one per appliance). */
 export class WarmTransfers {
   readonly #ami: AmiLink;
@@ -126,11 +142,16 @@ export class WarmTransfers {
       briefed: () => (timing.briefedMs = since()),
     });
     let actionId: string | undefined;
+    let causeWait: ReturnType<typeof setTimeout> | undefined;
     const early: AmiMessage[] = [];
     const bridges = new Map<"staff" | "caller", string>();
     const originated = (e: AmiMessage) => {
-      if (e.Response === "Success") timing.answeredMs = since();
-      else settle(originateOutcome(e.Reason ?? ""));
+      if (e.Response === "Success") return void (timing.answeredMs = since());
+      const o = originateOutcome(e.Reason ?? "");
+      // Reason 0 says only "failed" (a target's Dial that gave up before the Originate's own timeout ends
+      // that way): the staff leg's Hangup, just behind, carries the cause that says what happened.
+      if (o.reason !== "failed") settle(o);
+      else causeWait = setTimeout(() => settle(o), CAUSE_WAIT_MS);
     };
     // Listen before the Originate: its events may come in the same read as its response.
     const off = this.#ami.onEvent((e) => {
@@ -146,11 +167,13 @@ export class WarmTransfers {
           settle({ ok: true });
         }
       } else if (e.Event === "Hangup" && e.Uniqueid === staff) {
-        settle({
-          ok: false,
-          reason: Number.isNaN(timing.answeredMs) ? "no_answer" : "failed",
-          detail: `the staff leg hung up before the bridge (cause ${e.Cause ?? "unknown"})`,
-        });
+        settle(
+          Number.isNaN(timing.answeredMs) ? unansweredOutcome(e.Cause) : {
+            ok: false,
+            reason: "failed",
+            detail: `the staff leg hung up before the bridge (cause ${e.Cause ?? "unknown"})`,
+          },
+        );
       }
     });
     const onAbort = () => settle({ ok: false, reason: "timeout", detail: "no bridge in time" });
@@ -187,6 +210,7 @@ export class WarmTransfers {
       });
       return outcome;
     } finally {
+      clearTimeout(causeWait);
       off();
       signal.removeEventListener("abort", onAbort);
       this.#legs.delete(id);

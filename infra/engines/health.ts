@@ -28,6 +28,13 @@ export interface EngineHealth {
   reachable?: boolean;
   binaryFound?: boolean;
   modelPresent?: boolean;
+  /** Works, but not as configured: Piper cannot speak and espeak-ng does (German, for staff). */
+  degraded?: string;
+}
+
+/** The fallback voice's note for staff: what failed in Piper, and that espeak-ng speaks instead. */
+export function ttsFallbackReason(why: string): string {
+  return `Piper nicht nutzbar (${why}); es spricht die Ersatzstimme espeak-ng`;
 }
 
 /** Options of {@linkcode checkEngine}. */
@@ -42,6 +49,7 @@ interface Probe {
   reason?: string;
   detail?: string;
   reachable?: boolean;
+  degraded?: string;
 }
 
 class Deadline {
@@ -225,7 +233,16 @@ async function probe(spec: EngineSpec, dl: Deadline, facts: Partial<EngineHealth
       if (facts.modelPresent && !(await filePresent(voiceConfig))) {
         missing.push(`voice config missing: ${voiceConfig}`);
       }
-      return withFiles({ ok: missing.length === 0 });
+      if (missing.length === 0) return { ok: true };
+      // TOM speaks with espeak-ng instead (pipeline/engines/tts_fallback.ts): degraded, not down.
+      const fallback = await probeEspeak(
+        { ...spec, voice: "de" },
+        (await findBinary("espeak-ng")) ?? "espeak-ng",
+        dl,
+      );
+      if (!fallback.ok) return withFiles(fallback);
+      const degraded = ttsFallbackReason(missing.join("; "));
+      return { ok: true, degraded, detail: degraded };
     }
     case "silero":
       return withFiles({ ok: missing.length === 0 });
@@ -265,6 +282,7 @@ export async function checkEngine(spec: EngineSpec, opts: CheckOptions = {}): Pr
     if (p.reason) health.reason = p.reason;
     if (p.detail) health.detail = p.detail;
     if (p.reachable !== undefined) health.reachable = p.reachable;
+    if (p.degraded) health.degraded = p.degraded;
     Object.assign(health, facts);
     health.latencyMs = Math.round((performance.now() - started) * 10) / 10;
     return health;

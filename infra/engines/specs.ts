@@ -224,9 +224,9 @@ function llmSpec(config: Config): EngineSpec | undefined {
 }
 
 /**
- * llama-server's `-ngl`: as configured; `auto` is every layer on the GPU profiles (the catalogue's LLM and
- * STT fit their VRAM gate; `tom doctor` checks the budget) and llama.cpp's own default on cpu-dev, whose
- * command line stays as it always was.
+ * llama-server's `-ngl`: as configured; `tom serve` replaces `auto` on the GPU profiles by what fits the
+ * free VRAM (infra/engines/gpu_layers.ts); an `auto` left here is every layer on the GPU profiles and
+ * llama.cpp's own default on cpu-dev, whose command line stays as it always was.
  */
 export function gpuLayerArgs(config: Pick<Config, "profile"> & { llm: { gpuLayers?: string } }): string[] {
   const layers = config.llm.gpuLayers ?? "auto";

@@ -14,8 +14,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
-import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
+import type { AsteriskChroot } from "../../infra/asterisk/provision.ts";
+import { asteriskChroot } from "../_rigs/asterisk/chroot.ts";
 import { AsteriskInstance, TARGET_TONE } from "../_rigs/asterisk/instance.ts";
 import { type Route, ROUTES } from "../_rigs/asterisk/config.ts";
 import type { Answerer, CallContext } from "../../gateway/call/contract.ts";
@@ -28,17 +28,7 @@ const CI = Deno.env.get("CI") === "true";
 /** How long a "goodbye" call lasts before TOM hangs up (TOM greets first; more than the 1.5 s rule). */
 const GOODBYE_AFTER_MS = 2500;
 
-let chroot: AsteriskChroot | undefined;
-let unavailable: string | undefined;
-try {
-  chroot = await provisionAsterisk({
-    dir: asteriskDir(),
-    onProgress: (e) => console.error(formatAsteriskProgress(e)),
-  });
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-  if (!CI) console.error(`skipping the Asterisk fail-open test: ${unavailable}`);
-}
+const { chroot, unavailable } = await asteriskChroot("the Asterisk fail-open test");
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -18,8 +18,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
-import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
+import type { AsteriskChroot } from "../../infra/asterisk/provision.ts";
+import { asteriskChroot } from "../_rigs/asterisk/chroot.ts";
 import { createLogger } from "../../infra/mod.ts";
 import { AsteriskInstance } from "../_rigs/asterisk/instance.ts";
 import { instancePaths, ROUTES } from "../_rigs/asterisk/config.ts";
@@ -52,17 +52,7 @@ const SECRET = "identity-test-secret-0123456789";
 const HEALTH = "Insulin-MARKER-AST-5T";
 const NEW_FACT = "Neuer-Fakt-MARKER-AST-2W";
 
-let chroot: AsteriskChroot | undefined;
-let unavailable: string | undefined;
-try {
-  chroot = await provisionAsterisk({
-    dir: asteriskDir(),
-    onProgress: (e) => console.error(formatAsteriskProgress(e)),
-  });
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-  if (!CI) console.error(`skipping the Asterisk identity test: ${unavailable}`);
-}
+const { chroot, unavailable } = await asteriskChroot("the Asterisk identity test");
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -14,8 +14,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
-import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
+import type { AsteriskChroot } from "../../infra/asterisk/provision.ts";
+import { asteriskChroot } from "../_rigs/asterisk/chroot.ts";
 import { AsteriskInstance, CALLER_TONE } from "../_rigs/asterisk/instance.ts";
 import { type Route, ROUTES } from "../_rigs/asterisk/config.ts";
 import type { Answerer, CallEvent } from "../../gateway/call/contract.ts";
@@ -28,17 +28,7 @@ import { startGateway } from "../gateway/server_harness.ts";
 import { findTone, levelBetween, sineDb, type ToneSegment } from "./asterisk_audio.ts";
 
 const CI = Deno.env.get("CI") === "true";
-let chroot: AsteriskChroot | undefined;
-let unavailable: string | undefined;
-try {
-  chroot = await provisionAsterisk({
-    dir: asteriskDir(),
-    onProgress: (e) => console.error(formatAsteriskProgress(e)),
-  });
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-  if (!CI) console.error(`skipping the Asterisk end-to-end test: ${unavailable}`);
-}
+const { chroot, unavailable } = await asteriskChroot("the Asterisk end-to-end test");
 
 /** One call as the answering stage saw it. */
 interface SeenCall {

@@ -16,8 +16,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
-import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
+import type { AsteriskChroot } from "../../infra/asterisk/provision.ts";
+import { asteriskChroot } from "../_rigs/asterisk/chroot.ts";
 import { createLogger } from "../../infra/mod.ts";
 import { AsteriskInstance, TARGET_TONE } from "../_rigs/asterisk/instance.ts";
 import { type Route, ROUTES, TEST_DIAL_S, TEST_PHONES } from "../_rigs/asterisk/config.ts";
@@ -34,17 +34,7 @@ const CI = Deno.env.get("CI") === "true";
 const USER = "tom";
 const SECRET = "transfer-test-secret-0123456789";
 
-let chroot: AsteriskChroot | undefined;
-let unavailable: string | undefined;
-try {
-  chroot = await provisionAsterisk({
-    dir: asteriskDir(),
-    onProgress: (e) => console.error(formatAsteriskProgress(e)),
-  });
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-  if (!CI) console.error(`skipping the Asterisk transfer test: ${unavailable}`);
-}
+const { chroot, unavailable } = await asteriskChroot("the Asterisk transfer test");
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -18,8 +18,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
-import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
+import type { AsteriskChroot } from "../../infra/asterisk/provision.ts";
+import { asteriskChroot } from "../_rigs/asterisk/chroot.ts";
 import { createLogger } from "../../infra/mod.ts";
 import { AsteriskInstance, callerSound, TARGET_TONE } from "../_rigs/asterisk/instance.ts";
 import { type Route, ROUTES, TEST_PHONES, WARM_CONTEXT } from "../_rigs/asterisk/config.ts";
@@ -42,17 +42,7 @@ const BRIEFING = { hz: 800, amplitude: 8192, ms: 2000, beforeMs: 100, afterMs: 1
 const TOM_AGAIN = { hz: 500, amplitude: 8192, ms: 1000, beforeMs: 0, afterMs: 200 };
 const RING_S = 5;
 
-let chroot: AsteriskChroot | undefined;
-let unavailable: string | undefined;
-try {
-  chroot = await provisionAsterisk({
-    dir: asteriskDir(),
-    onProgress: (e) => console.error(formatAsteriskProgress(e)),
-  });
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-  if (!CI) console.error(`skipping the Asterisk warm transfer test: ${unavailable}`);
-}
+const { chroot, unavailable } = await asteriskChroot("the Asterisk warm transfer test");
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

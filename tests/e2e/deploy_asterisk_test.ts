@@ -15,8 +15,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { asteriskDir, formatAsteriskProgress } from "../../infra/asterisk/cli.ts";
-import { type AsteriskChroot, provisionAsterisk } from "../../infra/asterisk/provision.ts";
+import type { AsteriskChroot } from "../../infra/asterisk/provision.ts";
+import { asteriskChroot } from "../_rigs/asterisk/chroot.ts";
 import { AsteriskInstance } from "../_rigs/asterisk/instance.ts";
 import { callerDialplan, managerConf, MODULES, type Route, ROUTES } from "../_rigs/asterisk/config.ts";
 import { ConfigSchema } from "../../infra/config.ts";
@@ -46,17 +46,7 @@ const TEST_CALLER_MODULES = new Set([
   "func_callerid.so", // test calls with a caller number (tom-cid); real callers bring their own
 ]);
 
-let chroot: AsteriskChroot | undefined;
-let unavailable: string | undefined;
-try {
-  chroot = await provisionAsterisk({
-    dir: asteriskDir(),
-    onProgress: (e) => console.error(formatAsteriskProgress(e)),
-  });
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-  if (!CI) console.error(`skipping the Asterisk deployment files test: ${unavailable}`);
-}
+const { chroot, unavailable } = await asteriskChroot("the Asterisk deployment files test");
 
 /** The shipped files with TOM's default addresses pointed at the test gateway. */
 async function shippedFiles(audioSocket: string, http: string): Promise<Record<string, string>> {

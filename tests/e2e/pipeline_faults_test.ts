@@ -47,6 +47,10 @@ for (const victim of ["stt", "llm"] as const) {
             ttsTimeoutMs: 30_000,
             retryDelayMs: 3_000,
             maxTokens: 24,
+            // The kill must land while the turn's own request runs: with speculation the requests start in
+            // the caller's pauses and may be done before the kill (speculative failures and the retry:
+            // tests/pipeline/speculation_test.ts).
+            speculative: false,
           },
         });
         const h = await startGateway({ answer });

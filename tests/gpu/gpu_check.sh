@@ -12,6 +12,8 @@
 #   --small   tiny shapes (CPU-testable plumbing of the model generation; skips the GPU requirement only
 #             together with --models-only)
 #   --models-only  generate the synthetic models and stop (no build, no measurement)
+# Exit codes: 2 bad arguments, 3 no sources, 4 no GPU, 5 no nvcc, 7 no time left after the build.
+# GPU_CHECK_CALLS (default 20): the concurrent calls of the probe.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -89,12 +91,13 @@ build_s=$(( $(date +%s) - t0 ))
 "$work/llama-build/bin/llama-quantize" "$work/models/llm-f16.gguf" "$work/models/llm.gguf" Q4_K_M >/dev/null 2>&1
 rm -f "$work/models/llm-f16.gguf"
 
-[ -f "$here/tests/gpu/gpu_measure.ts" ] ||
-  die "tests/gpu/gpu_measure.ts (the measurements) is not written yet; engines built in $work" 6
-# The measurements run TOM's own benchmark against these engines (deno, the real pipeline).
+# The measurements (tests/gpu/gpu_measure.ts): TOM's own adapters on these engines, then a real `tom serve`
+# and `tom probe` against it. GPU layers and pool sizes are chosen as `tom serve` chooses them.
+left_s="$(left)"
+[ "$left_s" -gt 60 ] || die "the build used the time budget ($build_s s); nothing measured" 7
 TOM_STT_BIN="$work/whisper-build/bin/whisper-server" TOM_STT_MODEL="$work/models/whisper.bin" \
 TOM_LLM_BIN="$work/llama-build/bin/llama-server" TOM_LLM_MODEL="$work/models/llm.gguf" \
-TOM_PROFILE=realtime TOM_LLM_GPU_LAYERS=all \
-  timeout "$(left)" npx --yes deno@2.9.6 run -A "$here/tests/gpu/gpu_measure.ts" \
-    --gpu "$gpu" --build-seconds "$build_s" --out "$out"
+TOM_PROFILE=realtime \
+  timeout "$left_s" npx --yes deno@2.9.6 run -A "$here/tests/gpu/gpu_measure.ts" \
+    --gpu "$gpu" --build-seconds "$build_s" --out "$out" --budget "$(( left_s - 20 ))" --calls "${GPU_CHECK_CALLS:-20}"
 echo "gpu_check: summary $out ($(( $(date +%s) - started )) s)" >&2

@@ -287,3 +287,29 @@ Deno.test("a tool call of discarded speculative work is never executed: nothing 
   assert.ok(!t.out.events().some((e) => e.type === "tool_call" || e.type === "request_noted"));
   stop(t);
 });
+
+Deno.test("an engine that dies under speculative work: the confirmed turn transcribes again and answers", async () => {
+  // Decision test with a scripted STT (the synthetic whisper model transcribes gibberish): the speculative
+  // request crashes (a killed whisper-server), the turn's own request works (restarted), the caller hears
+  // the answer and nothing of the failed work; the plumbing with real engines is tests/e2e/pipeline_faults_test.ts.
+  const t = setup(["Ich brauche einen Termin."], ["Gern. Wann passt es?"]);
+  t.stt.behaviours = ["error", "ok"];
+  await greet(t);
+  await speak(t, 400, true);
+  await speak(t, 600, false);
+  await until(() => ttsTexts(t).includes("Gern."), "the answer");
+  assert.equal(t.stt.calls.length, 2, "transcribed again after the speculative request failed");
+  assert.ok(!ttsTexts(t).includes(PHRASES.apology), "no apology: the turn's own transcription worked");
+  stop(t);
+});
+
+Deno.test("an STT that fails on every try under speculation: the caller hears the apology, the call goes on", async () => {
+  const t = setup(["Ich brauche einen Termin."], ["Gern."]);
+  t.stt.behaviours = ["error", "error", "error", "error", "error", "error"];
+  await greet(t);
+  await speak(t, 400, true);
+  await speak(t, 600, false);
+  await until(() => ttsTexts(t).includes(PHRASES.apology), "the apology");
+  assert.notEqual(t.call.state.phase, "ended");
+  stop(t);
+});

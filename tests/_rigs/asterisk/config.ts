@@ -295,7 +295,8 @@ export function transferDialplan(sounds: string, spool = "/tmp"): string {
     "[tom-transfer]",
     `exten => _X.,1,Dial(Local/\${EXTEN}@tom-phones,${TEST_DIAL_S})`,
     // A warm transfer's leg (TOM_WARM_ID) whose Dial() failed ends here: the caller is still with TOM.
-    ' same => n,ExecIf($["${TOM_WARM_ID}" != ""]?Hangup())',
+    // With the dial's cause (HANGUPCAUSE: 19 no answer, 17 busy, 34 congestion), which TOM reads from Hangup.
+    ' same => n,ExecIf($["${TOM_WARM_ID}" != ""]?Hangup(${HANGUPCAUSE}))',
     ` same => n,GotoIf($["\${TOM_RETURN}" != ""]?tom,${RETURN_EXTEN},1)`,
     " same => n,Hangup()",
     "",

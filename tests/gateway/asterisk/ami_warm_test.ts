@@ -156,6 +156,31 @@ Deno.test("warm transfer: no answer or busy -> the caller stays with TOM, the le
   assert.equal(originateOutcome("0").reason, "failed");
 });
 
+Deno.test("warm transfer: a vague Reason 0 takes the staff leg's hang-up cause (the target's Dial gave up first)", async () => {
+  // Seen on the real Asterisk under load: the target's Dial() in tom-transfer ends (NOANSWER) before the
+  // Originate's own timeout, the leg hangs up with the dial's cause, and OriginateResponse says Reason 0.
+  for (const [cause, expected] of [["19", "no_answer"], ["17", "busy"], ["34", "unreachable"]] as const) {
+    await withWarm((a, write) => {
+      write(block({ Response: "Success", ActionID: a.ActionID }));
+      setTimeout(() => {
+        write(block({ Event: "OriginateResponse", ActionID: a.ActionID, Response: "Failure", Reason: "0" }));
+        setTimeout(() => write(block({ Event: "Hangup", Uniqueid: a.ChannelId, Cause: cause })), 30);
+      }, 20);
+    }, async (warm) => {
+      const o = await warm.transfer(CALLER, "tom-transfer", "23", to, AbortSignal.timeout(3000));
+      assert.equal(!o.ok && o.reason, expected, JSON.stringify(o));
+    });
+  }
+  // Without a Hangup to refine it, Reason 0 stays "failed" (after the short wait).
+  await withWarm((a, write) => {
+    write(block({ Response: "Success", ActionID: a.ActionID }));
+    write(block({ Event: "OriginateResponse", ActionID: a.ActionID, Response: "Failure", Reason: "0" }));
+  }, async (warm) => {
+    const o = await warm.transfer(CALLER, "tom-transfer", "23", to, AbortSignal.timeout(3000));
+    assert.equal(!o.ok && o.reason, "failed");
+  });
+});
+
 Deno.test("warm transfer: the staff member hangs up during the briefing -> failed, caller still with TOM", async () => {
   await withWarm((a, write) => {
     write(block({ Response: "Success", ActionID: a.ActionID }));

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createEspeakTts } from "../../../pipeline/engines/espeak.ts";
 import { createPiperTts } from "../../../pipeline/engines/piper.ts";
-import { createTts } from "../../../pipeline/engines/tts.ts";
+import { createTts, type DegradableTts } from "../../../pipeline/engines/tts.ts";
 import type { TtsEngine } from "../../../pipeline/engines/types.ts";
 import { collect, skipWithoutEspeak } from "./tts_support.ts";
 
@@ -66,8 +66,11 @@ Deno.test("tts: createTts picks the engine the configuration names", async () =>
   const e = await createTts({ kind: "espeak-ng", bin: "espeak-ng", voice: "de", model: "" });
   assert.equal(e?.name, "espeak-ng:de");
   assert.equal(e?.sampleRate, 22050);
-  await assert.rejects(() => createTts({ kind: "piper", bin: "piper", voice: "de", model: "" }), /tts.model/);
+  // Piper without a voice: espeak-ng speaks instead (tts_fallback_test.ts).
+  const none = await createTts({ kind: "piper", bin: "piper", voice: "de", model: "" });
+  assert.match((none as DegradableTts).degraded ?? "", /tts.model ist leer/);
   const dir = await Deno.makeTempDir();
+  await Deno.writeFile(join(dir, "v.onnx"), new Uint8Array([1]));
   await Deno.writeTextFile(join(dir, "v.onnx.json"), JSON.stringify({ audio: { sample_rate: 16000 } }));
   const p = await createTts({ kind: "piper", bin: "espeak-ng", voice: "de", model: join(dir, "v.onnx") });
   assert.equal(p?.sampleRate, 16000);
