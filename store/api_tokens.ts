@@ -28,6 +28,8 @@ export interface NewApiToken {
   tokenHash: string;
   scope: ApiTokenScope;
   expiresAt: number;
+  /** When it was made (default now): the expiry is counted from it. */
+  createdAt?: number;
 }
 
 /** A presented token's owner and limits; `expired` tokens must be refused (they are not marked used). */
@@ -46,7 +48,7 @@ const COLUMNS = `id, user_id AS userId, name, scope, created_at AS createdAt, ex
 export function insertApiToken(store: Store, accountId: string, input: NewApiToken): ApiToken {
   const scope = requireOneOf("Cannot create API token", "scope", input.scope, API_TOKEN_SCOPES);
   const id = store.newId();
-  const createdAt = store.now();
+  const createdAt = input.createdAt ?? store.now();
   store.prepare(
     `INSERT INTO ui_api_tokens (id, account_id, user_id, name, token_hash, scope, created_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -35,12 +35,14 @@ export function createApiToken(
   }
   const secret = TOKEN_PREFIX + randomToken();
   const trimmed = name.trim().slice(0, 100) || "API";
+  const createdAt = store.now();
   const token = insertApiToken(store, accountId, {
     userId,
     name: trimmed,
     tokenHash: sha256Hex(secret),
     scope: opts.scope ?? "full",
-    expiresAt: store.now() + days * DAY_MS,
+    createdAt,
+    expiresAt: createdAt + days * DAY_MS,
   });
   return { secret, token };
 }
