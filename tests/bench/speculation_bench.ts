@@ -2,8 +2,8 @@
  * Speculative end of turn (issue 16), voice-to-voice with the real engines (whisper-server and llama-server
  * on synthetic models, espeak-ng, Silero): 1 call x 10 turns of German utterances with a 350 ms pause inside
  * the sentence, speculation on and off (the baseline, the fixed silence window) in the same run. Voice-to-
- * voice is measured from outside: from the last utterance frame fed (real time, 20 ms frames) to TOM's first
- * audio on the output. Prints figures; asserts nothing about time.
+ * voice is measured from outside: from the last utterance frame fed (real time, 20 ms frames; espeak-ng's
+ * padding cut, so that is the caller's last sound) to TOM's first audio on the output. Prints figures; asserts nothing about time.
  *
  *   npx --yes deno@2.9.6 run -A tests/bench/speculation_bench.ts [--turns 10]
  *
@@ -18,6 +18,7 @@ import { fakeContext, FakeOutput } from "../pipeline/_fakes.ts";
 import { percentile } from "../../app/probe/percentiles.ts";
 import { ENGINES_MISSING, startEngines } from "../e2e/pipeline_engines.ts";
 import { synthesizeAll } from "../../pipeline/phrases.ts";
+import type { SttEngine, SttFrame } from "../../pipeline/engines/types.ts";
 
 const args = Deno.args;
 const TURNS = Number(args[args.indexOf("--turns") + 1] || 10) || 10;
@@ -51,18 +52,55 @@ if (ENGINES_MISSING) {
 const engines = await startEngines({}, { sttTimeoutMs: 300_000 });
 const signal = new AbortController().signal;
 const utterances: Int16Array[] = [];
+/** Samples of each utterance's first part (up to the pause). */
+const firstParts: number[] = [];
 const pause = new Int16Array(16 * 350);
+/**
+ * espeak-ng pads its audio with silence: cut it, so the pause inside is the 350 ms and the utterance ends
+ * with the last word (voice-to-voice then counts from the caller's last sound, not from padding).
+ */
+const voiced = (pcm: Int16Array): Int16Array => {
+  const loud = (v: number) => Math.abs(v) > 500;
+  const first = pcm.findIndex(loud);
+  const last = pcm.findLastIndex(loud);
+  return first < 0 ? pcm : pcm.subarray(first, last + 1);
+};
 for (const [a, b] of PARTS) {
-  const x = await synthesizeAll(engines.tts, a, signal);
-  const y = await synthesizeAll(engines.tts, b, signal);
-  if (!x || !y) throw new Error(`espeak-ng could not say "${a} ${b}"`);
+  const xs = await synthesizeAll(engines.tts, a, signal);
+  const ys = await synthesizeAll(engines.tts, b, signal);
+  if (!xs || !ys) throw new Error(`espeak-ng could not say "${a} ${b}"`);
+  const [x, y] = [voiced(xs), voiced(ys)];
+  firstParts.push(x.length);
   const u = new Int16Array(x.length + pause.length + y.length);
   u.set(x, 0);
   u.set(y, x.length + pause.length);
   utterances.push(u);
 }
 
-async function run(speculative: boolean, early = 300) {
+/**
+ * The synthetic whisper model transcribes gibberish, so the German cues never see German. In the "spoken
+ * words" runs the real whisper-server still does every transcription (its timing is the one measured), and
+ * its text is replaced by what the caller said so far: the first part while the audio ends in the pause
+ * inside the sentence, the whole sentence after it. The decision is the cue table's (pipeline/turn_cues.ts).
+ */
+class SpokenWords implements SttEngine {
+  readonly name = "whisper-server, words as spoken";
+  turn = 0;
+  constructor(readonly inner: SttEngine) {}
+  async *transcribe(
+    pcm: Int16Array,
+    opts: { signal: AbortSignal; language?: string; callId?: string },
+  ): AsyncIterable<SttFrame> {
+    const [a, b] = PARTS[this.turn % PARTS.length];
+    // TOM's utterance holds some audio before the speech; past the first part and half the pause: all of it.
+    const whole = pcm.length > firstParts[this.turn % PARTS.length] + 16 * 175 + 16 * 300;
+    for await (const f of this.inner.transcribe(pcm, opts)) {
+      yield f.type === "final" ? { ...f, text: whole ? `${a} ${b}` : a } : f;
+    }
+  }
+}
+
+async function run(speculative: boolean, early = 300, words?: SpokenWords) {
   const out = new TimedOutput();
   out.autoPlay = true;
   const phrases = new PhraseCache(engines.tts);
@@ -78,7 +116,7 @@ async function run(speculative: boolean, early = 300) {
     speculation: (engine, outcome) => void spec.push(`${engine}:${outcome}`),
   };
   const call = new PipelineCall(fakeContext(out), {
-    stt: engines.stt,
+    stt: words ?? engines.stt,
     llm: engines.llm,
     tts: engines.tts,
     vad: () => engines.vad.createVad(),
@@ -119,6 +157,7 @@ async function run(speculative: boolean, early = 300) {
   const v2v: number[] = [];
   for (let turn = 0; turn < TURNS; turn++) {
     const u = utterances[turn % utterances.length];
+    if (words) words.turn = turn;
     await feed(u);
     out.firstAudioT = null;
     const lastWordT = performance.now();
@@ -134,35 +173,42 @@ async function run(speculative: boolean, early = 300) {
 }
 
 try {
-  const off = await run(false);
-  const on = await run(true);
-  // Speculation alone: no early confirmation by the words' cues (the turn still ends after 500 ms).
-  const plain = await run(true, 500);
+  const words = () => new SpokenWords(engines.stt);
+  const runs = [
+    ["off (fixed 500 ms silence)", await run(false)],
+    ["on (speculation + cues)", await run(true)],
+    // Speculation alone: no early confirmation by the words' cues (the turn still ends after 500 ms).
+    ["on (speculation, no early cue)", await run(true, 500)],
+    ["off, spoken words", await run(false, 300, words())],
+    ["on (speculation + cues), spoken words", await run(true, 300, words())],
+  ] as const;
   const f = (x: number) => x.toFixed(0).padStart(8);
   console.log(
     `speculative end of turn: 1 call x ${TURNS} turns (350 ms pause inside each sentence), real engines`,
   );
   console.log(
-    "mode".padEnd(34) + "n".padStart(4) + "p50 ms".padStart(8) + "p95 ms".padStart(8) +
+    "mode".padEnd(40) + "n".padStart(4) + "p50 ms".padStart(8) + "p95 ms".padStart(8) +
       "  replies  wasted/turn",
   );
-  const modes = [
-    ["off (fixed 500 ms silence)", off],
-    ["on (speculation + cues)", on],
-    ["on (speculation, no early cue)", plain],
-  ] as const;
-  for (const [name, r] of modes) {
+  for (const [name, r] of runs) {
     console.log(
-      name.padEnd(34) + String(r.v2v.length).padStart(4) + f(percentile(r.v2v, 50)) +
+      name.padEnd(40) + String(r.v2v.length).padStart(4) + f(percentile(r.v2v, 50)) +
         f(percentile(r.v2v, 95)) +
         `  ${String(r.replies).padStart(7)}  ${(r.wasted / TURNS).toFixed(2)} (used ${r.used})`,
     );
   }
-  console.log(
-    `p50 lower by ${(percentile(off.v2v, 50) - percentile(on.v2v, 50)).toFixed(0)} ms, p95 ratio on/off ${
-      (percentile(on.v2v, 95) / percentile(off.v2v, 95)).toFixed(2)
-    }`,
-  );
+  for (
+    const [label, off, on] of [["model's words", runs[0][1], runs[1][1]], [
+      "spoken words",
+      runs[3][1],
+      runs[4][1],
+    ]] as const
+  ) {
+    console.log(
+      `${label}: p50 lower by ${(percentile(off.v2v, 50) - percentile(on.v2v, 50)).toFixed(0)} ms, ` +
+        `p95 ratio on/off ${(percentile(on.v2v, 95) / percentile(off.v2v, 95)).toFixed(2)}`,
+    );
+  }
 } finally {
   await engines.close();
 }
