@@ -36,6 +36,7 @@ export {
   type TransportKind,
 } from "./call/contract.ts";
 export {
+  callIdentity,
   CallSession,
   type CallStartInfo,
   type CallWatch,

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Meter, Tracer } from "@opentelemetry/api";
-import type { Answerer, TransferCaller, TransferTo } from "../gateway/mod.ts";
+import { type Answerer, callIdentity, type TransferCaller, type TransferTo } from "../gateway/mod.ts";
 import type { Config } from "../infra/mod.ts";
 import type { TranscriptKeyring } from "../store/crypto/mod.ts";
 import { createRequest, storeTranscriptTurn } from "../store/crypto/mod.ts";
@@ -143,14 +143,14 @@ export function numberSaid(e164: string, callerTexts: readonly string[]): boolea
 
 /**
  * Who is calling, for the staff who take a transfer: the number the network gave (E.164) and the name of
- * the person the call belongs to. A name found by the number alone is marked `number_match` (caller ID is
- * not proof); a call TOM placed to the person is `placed`.
+ * the person the call belongs to, with the call's identity level (the session's, gateway callIdentity: a
+ * name found by the number alone is `number_match`, caller ID is not proof; a call TOM placed is `placed`).
  */
 export function callerForStaff(
   store: Store | undefined,
   owner: CallOwner,
   callerId: string | null,
-  direction: "inbound" | "outbound",
+  level: CallIdentity,
 ): TransferCaller {
   let name: string | undefined;
   try {
@@ -160,11 +160,7 @@ export function callerForStaff(
   } catch {
     name = undefined; // the notice goes out without the name
   }
-  const identity = direction === "outbound" && name
-    ? "placed"
-    : name || callerId
-    ? "number_match"
-    : "unknown";
+  const identity = name ? level : callerId ? "number_match" : "unknown";
   return { ...(callerId ? { number: callerId } : {}), ...(name ? { name } : {}), identity };
 }
 
@@ -348,9 +344,8 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       }
     }
     // How far the caller is proven: the session's level, raised to "verified" by the identity check.
-    let identity: CallIdentity = ctx.identity ??
-      (!owner.personId ? "unknown" : ctx.direction === "outbound" ? "placed" : "number_match");
-    const caller = callerForStaff(store, owner, callerId, ctx.direction);
+    let identity: CallIdentity = ctx.identity ?? callIdentity(ctx.direction, owner.personId);
+    const caller = callerForStaff(store, owner, callerId, identity);
     let identityCheck: CallDeps["identityCheck"];
     if (identity === "number_match" && store && keyring && owner.personId) {
       try {

@@ -692,13 +692,13 @@ export class PipelineCall implements CallHandler {
   }
 
   /** The caller's words so far while TOM talks: not a backchannel -> interrupt at once. */
-  #probeWords(pcm: Int16Array): void {
+  #probeWords(pcm: () => Int16Array): void {
     const talking = () =>
       this.#state.callerSpeaking && (this.#state.phase === "speaking" || this.#state.phase === "greeting");
     if (this.#o.bargeInProbeMs === 0 || this.#bargeProbe || !talking()) return;
     const ac = new AbortController();
     this.#bargeProbe = ac;
-    this.#collectStt(pcm, ac).then((frames) => {
+    this.#collectStt(pcm(), ac).then((frames) => {
       if (this.#bargeProbe !== ac) return;
       this.#bargeProbe = null;
       const text = PipelineCall.#textOf(frames);

@@ -25,8 +25,11 @@ export type HeardEvent =
   | { type: "speech_pause"; at: number; lastSpeechAt: number; arrived: number; pcm: Int16Array }
   /** Speech again after a `speech_pause`: the turn goes on. */
   | { type: "speech_resume"; arrived: number }
-  /** The caller's speech so far (every `bargeInProbeMs` while speaking), for a barge-in decided on words. */
-  | { type: "speech_probe"; arrived: number; pcm: Int16Array };
+  /**
+   * The caller's speech so far (every `bargeInProbeMs` while speaking), for a barge-in decided on words;
+   * `pcm()` copies the audio out, so only a probe that is transcribed (TOM is talking) pays for it.
+   */
+  | { type: "speech_probe"; arrived: number; pcm: () => Int16Array };
 
 /** Callbacks of {@linkcode CallerAudio}. */
 export interface HearingHooks {
@@ -131,7 +134,7 @@ export class CallerAudio {
       } else if (ev.type === "resume") {
         this.#h.onEvent({ type: "speech_resume", arrived });
       } else if (ev.type === "probe") {
-        this.#h.onEvent({ type: "speech_probe", arrived, pcm: this.#cut(ev.onsetAt, ev.at) });
+        this.#h.onEvent({ type: "speech_probe", arrived, pcm: () => this.#cut(ev.onsetAt, ev.at) });
       } else if (ev.type === "speech_long") {
         this.#h.onEvent({ type: "speech_long", arrived });
       } else if (ev.type === "noise") {

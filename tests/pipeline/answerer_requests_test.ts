@@ -19,6 +19,7 @@ import {
   pipelineAnswerer,
 } from "../../pipeline/mod.ts";
 import { callerForStaff, numberSaid } from "../../pipeline/answerer.ts";
+import { callIdentity } from "../../gateway/call/session.ts";
 import {
   Caller,
   FakeLlm,
@@ -206,7 +207,7 @@ Deno.test("callerForStaff: who a transfer announces, and how much the name is wo
     phoneE164: "+4930123456",
   });
   const inbound = (personId: string | null, number: string | null) =>
-    callerForStaff(store, { accountId: a.id, personId }, number, "inbound");
+    callerForStaff(store, { accountId: a.id, personId }, number, callIdentity("inbound", personId));
   assert.deepEqual(inbound(anna.id, "+4930123456"), {
     number: "+4930123456",
     name: "Anna Muster",
@@ -215,12 +216,17 @@ Deno.test("callerForStaff: who a transfer announces, and how much the name is wo
   assert.deepEqual(inbound(null, "+4940999"), { number: "+4940999", identity: "number_match" });
   assert.deepEqual(inbound(null, null), { identity: "unknown" }, "withheld number, unknown caller");
   assert.deepEqual(
-    callerForStaff(store, { accountId: a.id, personId: anna.id }, "+4930123456", "outbound"),
+    callerForStaff(
+      store,
+      { accountId: a.id, personId: anna.id },
+      "+4930123456",
+      callIdentity("outbound", anna.id),
+    ),
     { number: "+4930123456", name: "Anna Muster", identity: "placed" },
   );
   const b = createAccount(store, { name: "Praxis B", kind: "clinical" });
   assert.deepEqual(
-    callerForStaff(store, { accountId: b.id, personId: anna.id }, null, "inbound"),
+    callerForStaff(store, { accountId: b.id, personId: anna.id }, null, callIdentity("inbound", anna.id)),
     { identity: "unknown" },
     "another account's person is never named",
   );
