@@ -7,21 +7,28 @@
  * entry per `arch`, unpacked into the engines directory: `unpack`) and `build` facts per entry. A practice's
  * own catalogue (`TOM_MODELS_CATALOG`, same schema) replaces entries of the same name and adds new ones.
  *
- * Checksums are taken only from a primary source, named in `checksumSource`:
+ * Checksums: every file of the built-in catalogue carries one; `tom models pull` refuses a file without.
  * - whisper.cpp ggml models: the SHA-1 table of whisper.cpp's own `models/README.md` (whisper.cpp 1.9.1, the
  *   tree provisioning unpacks); files at Hugging Face revision 5359861c739e955e79d9a303bcbc70fb988958b1.
- * - The LLM GGUF and the Piper voice: the hub's file metadata could not be read from this network, so their
- *   entries carry NO checksum (`checksumSource: "unverified: ..."`) and `tom models pull` refuses them until
- *   the practice's catalogue names the SHA-256 the hub's tree API lists for that file at the pinned revision.
+ * - The LLM GGUFs and the Piper voice (Hugging Face LFS files) and the Piper release archives (GitHub
+ *   assets): the hub's tree API and GitHub could not be reached from the network this catalogue was written
+ *   on. Their SHA-256 and exact sizes are the values that several independent projects pin for the same
+ *   file at the same revision (for each file at least three that agree on hash and size; a practice that
+ *   can reach the hub can compare with `lfs.oid` of its tree API). Whatever the source, the checksum
+ *   decides: a file that differs is deleted and the pull fails (model_pull.ts).
  *
- * The LLM: Qwen2.5-7B-Instruct (GGUF Q4_K_M, 4.7 GB). German: Qwen2.5's model card lists German among its
- * 29+ supported languages, and among open 7-8B models it is one of the more fluent in German (not yet measured
- * with TOM's own dialogues: that needs the real weights on a GPU box).
- * Tool calling: its chat template carries Hermes-style `<tool_call>` JSON that llama-server's `--jinja` parses
- * into OpenAI `tool_calls`. Licence: Apache-2.0 (no user cap, no acceptable-use clause to pass on, unlike Llama
- * 3.1's community licence). VRAM at Q4_K_M (estimated: weights plus KV cache): about 5.5 GB with an 8k context,
- * so it fits the single-agent profile's 8 GiB next to whisper large-v3-turbo-q5_0 (about 0.9 GB), and the
- * realtime profile's 12 GiB leaves room for parallel slots. Larger German-strong choices (Mistral-Nemo 12B, 7.5 GB) would not fit 8 GiB.
+ * The LLMs (both Apache-2.0: no user cap and no acceptable-use clause to pass on, unlike Llama 3.1's
+ * community licence; both call tools through the Hermes-style `<tool_call>` JSON of their chat template that
+ * llama-server's `--jinja` parses into OpenAI `tool_calls`; Qwen3's model cards list German among their 119
+ * languages; neither is yet measured with TOM's own German dialogues, which needs the real weights):
+ * - Qwen3-8B (Qwen's own GGUF, Q4_K_M, 4.7 GiB) for the GPU profiles: the stronger German of the two. It is a
+ *   hybrid "thinking" model; TOM turns thinking off on every request (`enable_thinking: false`, llm.ts),
+ *   since a caller cannot wait for a reasoning trace. VRAM: 4.7 GiB weights + 576 MiB KV cache per 4096-token
+ *   slot (36 layers x 8 KV heads x 128 x 2 x f16) + compute buffers: about 5.7 GiB with one slot, so it fits
+ *   the single-agent profile's 8 GiB next to whisper large-v3-turbo-q5_0 (about 0.9 GB).
+ * - Qwen3-4B-Instruct-2507 (Q4_K_M, 2.3 GiB) for cpu-dev and small GPUs: non-thinking by design, half the
+ *   weights, so about twice the tokens per second on a CPU (memory bandwidth bound).
+ * Qwen2.5-7B-Instruct (the earlier choice) has no checksum from any source at hand and left the catalogue.
  *
  * @module
  */
@@ -112,8 +119,10 @@ function whisperFile(file: string, bytes: number, sha1: string): ModelFile {
   };
 }
 
-const UNVERIFIED = "unverified: the hub's file metadata could not be read from the network this " +
-  "catalogue was written on; set the SHA-256 of the hub's tree API in TOM_MODELS_CATALOG";
+/** Where the SHA-256 of a hub or release file comes from (see the module comment). */
+const PINNED_ELSEWHERE =
+  "SHA-256 and size as pinned for this file at this revision by independent projects " +
+  "(at least three agreeing; the hub's own metadata was not reachable when this catalogue was written)";
 
 /** The catalogue shipped with TOM. */
 export const BUILTIN_CATALOGUE: Catalogue = {
@@ -152,22 +161,47 @@ export const BUILTIN_CATALOGUE: Catalogue = {
       files: [whisperFile("ggml-base.bin", 147_951_465, "465707469ff3a37a2b9b8d8f89f2f99de7299dac")],
     },
     {
-      name: "qwen2.5-7b-instruct-q4_k_m",
+      name: "qwen3-8b-q4_k_m",
       kind: "llm",
-      title: "Qwen2.5-7B-Instruct (GGUF Q4_K_M)",
+      title: "Qwen3-8B (GGUF Q4_K_M), Denken abgeschaltet",
       licence: "Apache-2.0",
-      ramMiB: 6000,
-      vramMiB: 5600,
-      notes: "German, tool calling via --jinja; see the comment at the top of models_catalog.ts",
+      ramMiB: 6200,
+      vramMiB: 5700,
+      notes:
+        "GPU profiles: German, tool calling via --jinja; VRAM with one 4096-token slot, +576 MiB per slot",
       files: [{
-        file: "Qwen2.5-7B-Instruct-Q4_K_M.gguf",
+        file: "Qwen3-8B-Q4_K_M.gguf",
         url:
-          "https://huggingface.co/bartowski/Qwen2.5-7B-Instruct-GGUF/resolve/main/Qwen2.5-7B-Instruct-Q4_K_M.gguf",
-        revision: null,
-        bytes: 4_683_074_000,
-        bytesApprox: true,
-        checksum: null,
-        checksumSource: UNVERIFIED,
+          "https://huggingface.co/Qwen/Qwen3-8B-GGUF/resolve/7c41481f57cb95916b40956ab2f0b139b296d974/Qwen3-8B-Q4_K_M.gguf",
+        revision: "7c41481f57cb95916b40956ab2f0b139b296d974",
+        bytes: 5_027_783_488,
+        checksum: {
+          algorithm: "sha256",
+          value: "d98cdcbd03e17ce47681435b5150e34c1417f50b5c0019dd560e4882c5745785",
+        },
+        checksumSource: PINNED_ELSEWHERE,
+      }],
+    },
+    {
+      name: "qwen3-4b-instruct-2507-q4_k_m",
+      kind: "llm",
+      title: "Qwen3-4B-Instruct-2507 (GGUF Q4_K_M)",
+      licence: "Apache-2.0",
+      ramMiB: 3600,
+      vramMiB: 3300,
+      notes:
+        "CPU and small GPUs: non-thinking, twice as fast as the 8B; VRAM with one 4096-token slot, +576 MiB per slot",
+      files: [{
+        file: "Qwen3-4B-Instruct-2507-Q4_K_M.gguf",
+        url:
+          "https://huggingface.co/unsloth/Qwen3-4B-Instruct-2507-GGUF/resolve/a06e946bb6b655725eafa393f4a9745d460374c9/Qwen3-4B-Instruct-2507-Q4_K_M.gguf",
+        revision: "a06e946bb6b655725eafa393f4a9745d460374c9",
+        bytes: 2_497_281_120,
+        checksum: {
+          algorithm: "sha256",
+          value: "3605803b982cb64aead44f6c1b2ae36e3acdb41d8e46c8a94c6533bc4c67e597",
+        },
+        checksumSource: PINNED_ELSEWHERE,
       }],
     },
     {
@@ -184,19 +218,23 @@ export const BUILTIN_CATALOGUE: Catalogue = {
             "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/de/de_DE/thorsten/medium/de_DE-thorsten-medium.onnx",
           revision: "v1.0.0 (tag)",
           bytes: 63_201_294,
-          bytesApprox: true,
-          checksum: null,
-          checksumSource: UNVERIFIED,
+          checksum: {
+            algorithm: "sha256",
+            value: "7e64762d8e5118bb578f2eea6207e1a35a8e0c30595010b666f983fc87bb7819",
+          },
+          checksumSource: PINNED_ELSEWHERE,
         },
         {
           file: "de_DE-thorsten-medium.onnx.json",
           url:
             "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/de/de_DE/thorsten/medium/de_DE-thorsten-medium.onnx.json",
           revision: "v1.0.0 (tag)",
-          bytes: 5_000,
-          bytesApprox: true,
-          checksum: null,
-          checksumSource: UNVERIFIED,
+          bytes: 4_819,
+          checksum: {
+            algorithm: "sha256",
+            value: "974adee790533adb273a1ac88f49027d2a1b8f0f2cf4905954a4791e79264e85",
+          },
+          checksumSource: PINNED_ELSEWHERE,
         },
       ],
     },
@@ -214,18 +252,23 @@ export const BUILTIN_CATALOGUE: Catalogue = {
         file: `piper_linux_${arch}.tar.gz`,
         url: `https://github.com/rhasspy/piper/releases/download/2023.11.14-2/piper_linux_${arch}.tar.gz`,
         revision: "2023.11.14-2 (release tag)",
-        bytes: arch === "x86_64" ? 25_000_000 : 23_000_000,
-        bytesApprox: true,
-        checksum: null,
-        checksumSource: "unverified: GitHub lists no checksum for this release and the file could not be " +
-          "downloaded from the network this catalogue was written on; set its SHA-256 in TOM_MODELS_CATALOG",
+        bytes: arch === "x86_64" ? 26_460_462 : 26_004_717,
+        checksum: {
+          algorithm: "sha256",
+          value: arch === "x86_64"
+            ? "a50cb45f355b7af1f6d758c1b360717877ba0a398cc8cbe6d2a7a3a26e225992"
+            : "fea0fd2d87c54dbc7078d0f878289f404bd4d6eea6e7444a77835d1537ab88eb",
+        },
+        checksumSource:
+          "SHA-256 and size as pinned for this release asset by independent projects (at least " +
+          "three agreeing, one of them a distribution package); GitHub lists no checksum for this release",
       }],
     })),
   ],
   profiles: {
-    "realtime": ["whisper-large-v3-turbo-q5_0", "qwen2.5-7b-instruct-q4_k_m", "piper-de-thorsten-medium"],
-    "single-agent": ["whisper-large-v3-turbo-q5_0", "qwen2.5-7b-instruct-q4_k_m", "piper-de-thorsten-medium"],
-    "cpu-dev": ["whisper-small", "qwen2.5-7b-instruct-q4_k_m", "piper-de-thorsten-medium"],
+    "realtime": ["whisper-large-v3-turbo-q5_0", "qwen3-8b-q4_k_m", "piper-de-thorsten-medium"],
+    "single-agent": ["whisper-large-v3-turbo-q5_0", "qwen3-8b-q4_k_m", "piper-de-thorsten-medium"],
+    "cpu-dev": ["whisper-small", "qwen3-4b-instruct-2507-q4_k_m", "piper-de-thorsten-medium"],
   },
 };
 

@@ -1,8 +1,9 @@
 """Write a llama-architecture GGUF with random weights and a real SentencePiece vocabulary.
 
-Usage: synth_llama.py LLAMA_CPP_SOURCE_DIR OUT.gguf [EMBED,LAYERS,HEADS,KV_HEADS,FFN]
-The shape defaults to a tiny model; 3584,28,28,4,18944 is Qwen2.5-7B's (written as f16: use llama-quantize
-for Q4_K_M). The vocabulary stays llama's 32000 SentencePiece tokens.
+Usage: synth_llama.py LLAMA_CPP_SOURCE_DIR OUT.gguf [EMBED,LAYERS,HEADS,KV_HEADS,FFN[,VOCAB]]
+The shape defaults to a tiny model; 4096,36,32,8,12288,151936 is Qwen3-8B's (written as f16: use
+llama-quantize for Q4_K_M). The vocabulary is llama's 32000 SentencePiece tokens, padded with unused tokens
+up to VOCAB when given (the embedding and output matrices then have the real model's size).
 Uses the gguf-py package and the vocab-only GGUF that ship inside the llama.cpp source tree.
 The model runs at real speed for its size but its text is meaningless.
 """
@@ -16,7 +17,8 @@ sys.path.insert(0, os.path.join(src, "gguf-py"))
 import gguf  # noqa: E402
 
 shape = [int(x) for x in (sys.argv[3] if len(sys.argv) > 3 else "64,2,4,4,128").split(",")]
-EMBED, LAYERS, HEADS, KV_HEADS, FFN = shape
+EMBED, LAYERS, HEADS, KV_HEADS, FFN = shape[:5]
+VOCAB = shape[5] if len(shape) > 5 else 0
 HEAD_DIM = EMBED // HEADS
 
 vocab = gguf.GGUFReader(os.path.join(src, "models", "ggml-vocab-llama-spm.gguf")).fields
@@ -28,6 +30,12 @@ def field(key, convert):
 
 
 tokens = field("tokenizer.ggml.tokens", bytes)
+scores = field("tokenizer.ggml.scores", lambda p: float(p[0]))
+types = field("tokenizer.ggml.token_type", lambda p: int(p[0]))
+pad = max(0, VOCAB - len(tokens))
+tokens += [f"<unused{i}>".encode() for i in range(pad)]
+scores += [-1e4] * pad
+types += [5] * pad  # UNUSED: never produced by the tokenizer
 writer = gguf.GGUFWriter(out + ".part", "llama")
 writer.add_context_length(4096)
 writer.add_embedding_length(EMBED)
@@ -39,8 +47,8 @@ writer.add_layer_norm_rms_eps(1e-5)
 writer.add_rope_dimension_count(EMBED // HEADS)
 writer.add_tokenizer_model("llama")
 writer.add_token_list(tokens)
-writer.add_token_scores(field("tokenizer.ggml.scores", lambda p: float(p[0])))
-writer.add_token_types(field("tokenizer.ggml.token_type", lambda p: int(p[0])))
+writer.add_token_scores(scores)
+writer.add_token_types(types)
 writer.add_bos_token_id(1)
 writer.add_eos_token_id(2)
 writer.add_unk_token_id(0)

@@ -61,11 +61,18 @@ export function createLlm(config: Pick<Config, "llm">, opts: CreateLlmOptions = 
       // The system prompt is the stable prefix of every turn (prompt.ts): llama-server evaluates only what
       // follows the longest prefix it still holds. `cache_prompt` is its default since 2024, sent anyway so
       // a server started with `--no-cache-prompt` or an older build reuses it too.
+      // `enable_thinking: false`: a hybrid reasoning model (the catalogue's Qwen3-8B) answers at once instead
+      // of writing a reasoning trace first, which a caller would hear as seconds of silence; chat templates
+      // without the variable ignore it.
       return new OpenAiChatLlm({
         ...common,
         name: llm.kind,
         apiKey: opts.apiKey,
-        extraBody: { cache_prompt: true, ...opts.extraBody },
+        extraBody: {
+          cache_prompt: true,
+          chat_template_kwargs: { enable_thinking: false },
+          ...opts.extraBody,
+        },
       });
     case "openai":
       return new OpenAiChatLlm({ ...common, name: llm.kind, apiKey: opts.apiKey, extraBody: opts.extraBody });

@@ -4,7 +4,7 @@
 # tarballs under ~/.cache/tom/engines/src: nodejs-whisper/package/cpp/whisper.cpp and llama.cpp; copy that
 # src/ folder, about 300 MB without the build folders, next to the checkout or pass --src), generate synthetic
 # models with the REAL shapes of the catalogue's GPU defaults (whisper large-v3-turbo: 1280,20,32,4,128;
-# Qwen2.5-7B: 3584,28,28,4,18944, quantized to Q4_K_M), and measure STT (3 s and 10 s German utterance),
+# Qwen3-8B: 4096,36,32,8,12288 with its 151936-token vocabulary, quantized to Q4_K_M), and measure STT (3 s and 10 s German utterance),
 # LLM first token and tokens/s, TTS first audio and `tom probe` voice-to-voice for 1 and 20 calls.
 # Writes a JSON summary (--out). Needs: nvidia-smi, nvcc, cmake, g++, python3 with numpy, espeak-ng, sox, deno.
 #
@@ -44,7 +44,7 @@ done
 if [ "$small" = 1 ]; then
   whisper_shape="64,2,1,1,80"; llama_shape="64,2,4,4,128"
 else
-  whisper_shape="1280,20,32,4,128"; llama_shape="3584,28,28,4,18944"
+  whisper_shape="1280,20,32,4,128"; llama_shape="4096,36,32,8,12288,151936"
 fi
 
 whisper_src="$src/nodejs-whisper/package/cpp/whisper.cpp"

@@ -163,12 +163,23 @@ Deno.test("the built-in catalogue is valid and every profile's defaults exist", 
   }
   for (const e of c.entries) {
     for (const f of e.files) {
-      assert.ok(f.checksum !== null || f.checksumSource.startsWith("unverified"), `${e.name}: ${f.file}`);
-      if (f.checksum?.algorithm === "sha1") {
-        assert.match(f.url, /\/resolve\/[0-9a-f]{40}\//, "pinned to a commit");
+      // Every shipped file can be checked: `tom models pull` refuses a file without a checksum.
+      assert.ok(f.checksum !== null, `${e.name}: ${f.file} has no checksum`);
+      assert.ok(!f.bytesApprox, `${e.name}: ${f.file}: the exact size belongs with the checksum`);
+      assert.ok(f.revision !== null, `${e.name}: ${f.file} is not pinned`);
+      // Hub files: the URL names the revision (a commit, or the voices' release tag), never "main".
+      if (f.url.includes("huggingface.co")) {
+        assert.match(f.url, /\/resolve\/([0-9a-f]{40}|v\d+\.\d+\.\d+)\//, `${e.name}: pinned in the URL`);
+        assert.ok(
+          f.url.includes(`/resolve/${(f.revision ?? "").split(" ")[0]}/`),
+          `${e.name}: revision and URL agree`,
+        );
       }
     }
   }
+  // The LLM of each profile is one of the catalogue's; the GPU profiles take the 8B, cpu-dev the 4B.
+  assert.ok(c.profiles.realtime?.includes("qwen3-8b-q4_k_m"));
+  assert.ok(c.profiles["cpu-dev"]?.includes("qwen3-4b-instruct-2507-q4_k_m"));
 });
 
 Deno.test("the progress line on a terminal shows percent, size, speed and ETA", async () => {

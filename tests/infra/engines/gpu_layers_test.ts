@@ -14,14 +14,15 @@ import {
 import { engineSpecs } from "../../../infra/engines/specs.ts";
 import { PATHS, testConfig } from "../fixtures/engines.ts";
 
-// Qwen2.5-7B Q4_K_M (5600 MiB, 28 layers) and whisper large-v3-turbo q5_0 (900 MiB per pool member).
+// Qwen3-8B Q4_K_M (the catalogue's 5700 MiB, 36 layers) and whisper large-v3-turbo q5_0 (900 MiB per pool
+// member).
 const qwen: GpuLayerFacts = {
   configured: "auto",
   profile: "realtime",
-  llmMiB: 5600,
+  llmMiB: 5700,
   sttMiB: 900,
   sttPool: 2,
-  layers: 28,
+  layers: 36,
 };
 
 Deno.test("a 24 GB GPU holds the whole LLM next to two whisper-servers: every layer", () => {
@@ -32,10 +33,10 @@ Deno.test("a 24 GB GPU holds the whole LLM next to two whisper-servers: every la
 });
 
 Deno.test("an 8 GB GPU with four whisper-servers: a proportional share of the layers, and a warning", () => {
-  // 8000 / 1.1 = 7272 MiB, less 4 x 900 = 3672 MiB for the LLM: 28 * 3672 / 5600 = 18 layers.
+  // 8000 / 1.1 = 7272 MiB, less 4 x 900 = 3672 MiB for the LLM: 36 * 3672 / 5700 = 23 layers.
   const c = chooseGpuLayers({ ...qwen, sttPool: 4, gpuFreeMiB: 8_000 });
-  assert.equal(c.layers, 18);
-  assert.match(c.warning ?? "", /18 of 28 layers on the GPU/);
+  assert.equal(c.layers, 23);
+  assert.match(c.warning ?? "", /23 of 36 layers on the GPU/);
 });
 
 Deno.test("a GPU the STT pool fills: no layer, the LLM on the CPU, said as a warning", () => {

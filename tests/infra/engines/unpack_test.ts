@@ -49,7 +49,10 @@ Deno.test("the catalogue carries the Piper release for both architectures, pinne
       e.files[0].url,
       `https://github.com/rhasspy/piper/releases/download/2023.11.14-2/piper_linux_${a}.tar.gz`,
     );
-    assert.match(e.files[0].checksumSource, /^unverified/);
+    // The release lists no checksum; the catalogue pins the SHA-256 and exact size of each asset.
+    assert.equal(e.files[0].checksum?.algorithm, "sha256");
+    assert.equal(e.files[0].bytes, a === "x86_64" ? 26_460_462 : 26_004_717);
+    assert.equal(e.files[0].bytesApprox, undefined);
   }
 });
 

@@ -47,11 +47,14 @@ export interface ToolLlama {
 }
 
 /**
- * Start the managed llm spec with the tool-aware template.
+ * Start the managed llm spec with a chat template of the test's own (`--chat-template-file`).
  *
- * @throws when the managed spec does not run llama-server with `--jinja` (tools would be ignored)
+ * @throws when the managed spec does not run llama-server with `--jinja` (the template would not be used)
  */
-export async function startToolLlama(): Promise<ToolLlama> {
+export async function startLlamaWithTemplate(
+  template: string,
+  extraArgs: string[] = [],
+): Promise<{ config: Config; stop(): Promise<void> }> {
   const config = testConfig();
   // Run llama-server itself, not through tom-engine-guard (which passes only the options TOM builds).
   const specs = engineSpecs(config).filter((s) => s.name === "llm").map((s) => ({
@@ -59,19 +62,27 @@ export async function startToolLlama(): Promise<ToolLlama> {
     command: s.bin,
     args: [
       ...(s.command !== s.bin ? (s.args ?? []).slice(1) : (s.args ?? [])),
-      ...["--chat-template-file", TOOL_TEMPLATE],
-      ...["--override-kv", "tokenizer.ggml.add_space_prefix=bool:false"],
+      ...["--chat-template-file", template],
+      ...extraArgs,
     ],
   }));
   if (!specs[0]?.args.includes("--jinja")) throw new Error("the managed llama-server must run with --jinja");
   const sup = new Supervisor(specs, { log: silentLogger });
   await sup.start();
+  return { config, stop: () => sup.stop() };
+}
+
+/** Start the managed llm spec with the tool-aware template. */
+export async function startToolLlama(): Promise<ToolLlama> {
+  const { config, stop } = await startLlamaWithTemplate(TOOL_TEMPLATE, [
+    ...["--override-kv", "tokenizer.ggml.add_space_prefix=bool:false"],
+  ]);
   const llm = new OpenAiChatLlm({
     url: config.llm.url,
     model: config.llm.modelName,
     extraBody: { parallel_tool_calls: false },
   });
-  return { config, llm, stop: () => sup.stop() };
+  return { config, llm, stop };
 }
 
 /**

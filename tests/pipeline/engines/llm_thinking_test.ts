@@ -1,0 +1,94 @@
+/**
+ * Thinking off for hybrid reasoning models (the catalogue's Qwen3-8B): a caller must not wait in silence
+ * while the model writes a reasoning trace, so every llama-server request TOM sends says
+ * `chat_template_kwargs: {enable_thinking: false}` (pipeline/engines/llm.ts).
+ * - Decision (stand-in llama-server that records the bodies): the field is on every request, next to the
+ *   caller's own extra fields.
+ * - Plumbing (the REAL llama-server, synthetic model, a fixture chat template shaped like Qwen3's: an
+ *   empty `<think></think>` block when thinking is off, an open `<think>` otherwise; the server started with
+ *   `--reasoning on`, so its default is to think): the body TOM sent,
+ *   given to the server's `/apply-template`, renders the prompt with thinking closed; the same body without
+ *   the field opens a reasoning trace. What the caller gets: the model's first token is the answer.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { skipWithoutEngines } from "../../_engines.ts";
+import { createLlm } from "../../../pipeline/engines/llm.ts";
+import type { LlmEngine } from "../../../pipeline/engines/types.ts";
+import { startLlamaWithTemplate } from "./llama_tools_support.ts";
+
+const THINKING_TEMPLATE = fileURLToPath(new URL("./fixtures/thinking_template.jinja", import.meta.url));
+const MSGS = [
+  { role: "system" as const, content: "Du bist TOM, die Telefonassistenz der Praxis." },
+  { role: "user" as const, content: "Haben Sie morgen geöffnet?" },
+];
+
+/** The body createLlm sends to llama-server for MSGS (recorded by a stand-in). */
+async function sentBody(extraBody?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  let body: Record<string, unknown> | undefined;
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    body = await req.json();
+    return new Response("data: [DONE]\n\n", { headers: { "content-type": "text/event-stream" } });
+  });
+  try {
+    const llm = createLlm(
+      {
+        llm: { kind: "llama-server", url: `http://127.0.0.1:${server.addr.port}`, modelName: "tom" },
+      } as Parameters<
+        typeof createLlm
+      >[0],
+      { extraBody },
+    ) as LlmEngine;
+    for await (const _ of llm.chat(MSGS, { signal: new AbortController().signal })) { /* drain */ }
+  } finally {
+    await server.shutdown();
+  }
+  assert.ok(body, "the adapter sent a request");
+  return body;
+}
+
+Deno.test("decision: every llama-server request turns thinking off, next to the caller's extra fields", async () => {
+  const plain = await sentBody();
+  assert.deepEqual(plain.chat_template_kwargs, { enable_thinking: false });
+  assert.equal(plain.cache_prompt, true);
+  const extra = await sentBody({ ignore_eos: true });
+  assert.deepEqual(extra.chat_template_kwargs, { enable_thinking: false });
+  assert.equal(extra.ignore_eos, true);
+});
+
+Deno.test({
+  name: "plumbing: the real llama-server renders TOM's request with the reasoning block closed",
+  ignore: skipWithoutEngines,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const body = await sentBody();
+  // `--reasoning on`: a server whose default is to think (as a Qwen3 template detected by llama.cpp is).
+  const llama = await startLlamaWithTemplate(THINKING_TEMPLATE, ["--reasoning", "on"]);
+  try {
+    const render = async (b: Record<string, unknown>) => {
+      const res = await fetch(`${llama.config.llm.url}/apply-template`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(b),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      return ((await res.json()) as { prompt: string }).prompt;
+    };
+    const off = await render(body);
+    assert.match(
+      off,
+      /<\|assistant\|>\n<think>\n\n<\/think>\n\n$/,
+      `thinking closed: ${JSON.stringify(off)}`,
+    );
+    const { chat_template_kwargs: _, ...without } = body;
+    const on = await render(without);
+    assert.match(
+      on,
+      /<\|assistant\|>\n<think>\n$/,
+      `without the field the trace opens: ${JSON.stringify(on)}`,
+    );
+  } finally {
+    await llama.stop();
+  }
+});
