@@ -582,17 +582,29 @@ function resolvePaths(c: Config, cwd: string, env: Record<string, string>): Conf
       bin: inEngines(c.llm.bin, "bin/llama-server"),
       model: inEngines(c.llm.model, `models/${selected.llm ?? "synthetic-llama.gguf"}`),
     },
-    tts: {
-      ...c.tts,
-      model: c.tts.model || !selected.tts ? c.tts.model : join(enginesDir, "models", selected.tts),
-      // Piper without its own binary: the release `tom models pull piper-linux-ARCH` unpacked, if any.
-      ...(c.tts.kind === "piper" && ["", "espeak-ng", "piper"].includes(c.tts.bin)
-        ? { bin: piperRuntimeBin(enginesDir) ?? "piper" }
-        : {}),
-    },
+    tts: ttsWithSelection(c.tts, selected, enginesDir),
     models: { ...c.models, catalog: c.models.catalog ? resolve(cwd, c.models.catalog) : "" },
     vad: { ...c.vad, model: inEngines(c.vad.model, "models/silero_vad_16k_op15.onnx") },
   };
+}
+
+/**
+ * The TTS settings with the voice chosen by `tom models use` (or the first start): an empty model key takes it;
+ * Piper without its own binary takes the release `tom models pull piper-linux-ARCH` unpacked, if any; and
+ * with espeak-ng's defaults untouched (kind and program), a chosen voice whose Piper program is installed
+ * makes Piper the voice (espeak-ng stays its fallback). An explicit `TOM_TTS_BIN=/usr/bin/espeak-ng` keeps
+ * espeak-ng.
+ */
+function ttsWithSelection(tts: Config["tts"], selected: ModelSelection, enginesDir: string): Config["tts"] {
+  const model = tts.model || !selected.tts ? tts.model : join(enginesDir, "models", selected.tts);
+  const runtime = piperRuntimeBin(enginesDir);
+  if (tts.kind === "espeak-ng" && tts.bin === "espeak-ng" && !tts.model && selected.tts && runtime) {
+    return { ...tts, kind: "piper", bin: runtime, model };
+  }
+  if (tts.kind === "piper" && ["", "espeak-ng", "piper"].includes(tts.bin)) {
+    return { ...tts, model, bin: runtime ?? "piper" };
+  }
+  return { ...tts, model };
 }
 
 /** The configuration with secrets replaced, safe to print or log. */

@@ -208,7 +208,7 @@ async function useModel(config: Config, cat: Catalogue, name: string, reload: ()
     );
     return 1;
   }
-  const file = e.kind === "tts" ? e.files.find((f) => f.file.endsWith(".onnx"))?.file : e.files[0].file;
+  const file = selectedFile(e);
   if (!file) {
     console.error(`tom models: ${name}: keine .onnx-Datei im Eintrag`);
     return 1;
@@ -227,10 +227,17 @@ async function useModel(config: Config, cat: Catalogue, name: string, reload: ()
   }
   if (e.kind === "tts" && now.tts.kind !== "piper") {
     console.log(
-      "tom models: die Stimme spricht, sobald TOM_TTS_KIND=piper und TOM_TTS_BIN (Piper) gesetzt sind",
+      `tom models: die Stimme spricht, sobald das Piper-Programm installiert ist (tom models pull piper-linux-${
+        Deno.build.arch === "aarch64" ? "aarch64" : "x86_64"
+      }) oder TOM_TTS_KIND=piper und TOM_TTS_BIN gesetzt sind`,
     );
   }
   return 0;
+}
+
+/** The file a selection names for an entry: a voice's `.onnx` (its `.onnx.json` lies beside it), else the file. */
+function selectedFile(e: ModelEntry): string | undefined {
+  return e.kind === "tts" ? e.files.find((f) => f.file.endsWith(".onnx"))?.file : e.files[0]?.file;
 }
 
 /** Run `tom models SUBCOMMAND`. */
@@ -310,7 +317,8 @@ export async function autoPullModels(config: Config): Promise<boolean> {
     console.error(`tom: ${e instanceof Error ? e.message : e}`);
     return false;
   }
-  const entries = profileEntries(cat, config.profile).filter((e) => e.kind === "stt" || e.kind === "llm");
+  // The whole default set: whisper, the LLM, the voice and (with it) the Piper program for this machine.
+  const entries = profileEntries(cat, config.profile);
   const pullable = entries.filter((e) => e.files.every((f) => f.checksum !== null));
   const skipped = entries.filter((e) => !pullable.includes(e)).map((e) => e.name);
   const unreachable = await firstUnreachable(config, pullable);
@@ -333,8 +341,10 @@ export async function autoPullModels(config: Config): Promise<boolean> {
   const failures = await pullEntries(config, pullable);
   let changed = false;
   for (const e of pullable) {
-    if (failures.some((f) => f.model === e.name) || (e.kind !== "stt" && e.kind !== "llm")) continue;
-    await writeModelSelection(config.enginesDir, e.kind, e.files[0].file);
+    if (failures.some((f) => f.model === e.name)) continue;
+    const file = selectedFile(e);
+    if (file === undefined || (e.kind !== "stt" && e.kind !== "llm" && e.kind !== "tts")) continue;
+    await writeModelSelection(config.enginesDir, e.kind, file);
     changed = true;
   }
   if (skipped.length) console.error(`tom: ohne geprüfte Prüfsumme nicht geladen: ${skipped.join(", ")}`);

@@ -328,8 +328,14 @@ export function findEntry(catalogue: Catalogue, name: string): ModelEntry | unde
   return catalogue.entries.find((e) => e.name === name);
 }
 
-/** The profile's default entries (names the catalogue does not hold are left out). */
-export function profileEntries(catalogue: Catalogue, profile: Profile): ModelEntry[] {
-  return (catalogue.profiles[profile] ?? []).map((n) => findEntry(catalogue, n))
+/**
+ * The profile's default entries (names the catalogue does not hold are left out); when they include a voice,
+ * the catalogue's Piper program for this machine's architecture follows it (a voice cannot speak without it).
+ */
+export function profileEntries(catalogue: Catalogue, profile: Profile, arch = Deno.build.arch): ModelEntry[] {
+  const out = (catalogue.profiles[profile] ?? []).map((n) => findEntry(catalogue, n))
     .filter((e): e is ModelEntry => e !== undefined);
+  const runtime = catalogue.entries.find((e) => e.kind === "tts-runtime" && e.arch === arch);
+  if (runtime && out.some((e) => e.kind === "tts") && !out.includes(runtime)) out.push(runtime);
+  return out;
 }

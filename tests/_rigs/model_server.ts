@@ -7,6 +7,9 @@
  * @module
  */
 
+import { gzipSync } from "node:zlib";
+import tarStream from "tar-stream";
+
 /** What the server does wrong. */
 export type ModelServerFault = "none" | "drop-once" | "no-range";
 
@@ -131,4 +134,29 @@ export function startModelServer(
     for await (const conn of listener) handle(conn);
   })();
   return state;
+}
+
+/** One member of a generated archive. */
+export type ArchiveItem = {
+  name: string;
+  type?: "file" | "directory" | "symlink" | "link";
+  linkname?: string;
+  body?: string;
+};
+
+/** A .tar.gz of the given members (mode 0755), as a release archive would be. */
+export async function tarGz(items: ArchiveItem[]): Promise<Uint8Array> {
+  const pack = tarStream.pack();
+  const chunks: Uint8Array[] = [];
+  const done = new Promise<void>((r) => pack.on("end", () => r()));
+  pack.on("data", (c: unknown) => chunks.push(c as Uint8Array));
+  for (const i of items) {
+    pack.entry({ name: i.name, type: i.type ?? "file", linkname: i.linkname, mode: 0o755 }, i.body ?? "");
+  }
+  pack.finalize();
+  await done;
+  const all = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
+  let off = 0;
+  for (const c of chunks) (all.set(c, off), off += c.byteLength);
+  return new Uint8Array(gzipSync(all));
 }

@@ -5,37 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
 import { join } from "node:path";
-import tarStream from "tar-stream";
 import { pullEntry, runtimeDir } from "../../../infra/engines/model_pull.ts";
 import { BUILTIN_CATALOGUE, type ModelEntry } from "../../../infra/engines/models_catalog.ts";
 import { piperRuntimeBin } from "../../../infra/engines/model_selection.ts";
 import { unpackTarGz, UnsafeArchiveError } from "../../../infra/engines/unpack.ts";
-import { startModelServer } from "../../_rigs/model_server.ts";
-
-type Item = {
-  name: string;
-  type?: "file" | "directory" | "symlink" | "link";
-  linkname?: string;
-  body?: string;
-};
-
-async function tarGz(items: Item[]): Promise<Uint8Array> {
-  const pack = tarStream.pack();
-  const chunks: Uint8Array[] = [];
-  const done = new Promise<void>((r) => pack.on("end", () => r()));
-  pack.on("data", (c: unknown) => chunks.push(c as Uint8Array));
-  for (const i of items) {
-    pack.entry({ name: i.name, type: i.type ?? "file", linkname: i.linkname, mode: 0o755 }, i.body ?? "");
-  }
-  pack.finalize();
-  await done;
-  const all = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) (all.set(c, off), off += c.byteLength);
-  return new Uint8Array(gzipSync(all));
-}
+import { type ArchiveItem, startModelServer, tarGz } from "../../_rigs/model_server.ts";
 
 const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
 
@@ -105,7 +80,7 @@ for (
     ["a symlink out of the tree", [{ name: "piper/lib", type: "symlink", linkname: "../../../etc/passwd" }]],
     ["an absolute symlink", [{ name: "piper/lib", type: "symlink", linkname: "/etc/passwd" }]],
     ["a hard link to a file outside", [{ name: "piper/lib", type: "link", linkname: "/etc/passwd" }]],
-  ] as [string, Item[]][]
+  ] as [string, ArchiveItem[]][]
 ) {
   Deno.test(`an archive with ${what} is refused and leaves nothing behind`, async () => {
     const dir = await Deno.makeTempDir();
