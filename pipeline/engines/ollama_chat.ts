@@ -1,6 +1,7 @@
 /**
  * LLM adapter for Ollama's native API (documented in ollama/docs/api.md):
- * - `POST /api/chat` `{model, messages, stream: true, keep_alive, options: {num_predict, temperature}}`
+ * - `POST /api/chat` `{model, messages, stream: true, think: false, keep_alive, options: {num_predict,
+ *   temperature}}`
  *   streams NDJSON: `{"message":{"role":"assistant","content":"..."},"done":false}` per token, then
  *   `{"done":true,"done_reason":"stop"|"length","eval_count":N,...}`; a failure is `{"error":"..."}`
  *   (as the body of a non-200 answer, or as a line of the stream).
@@ -137,6 +138,10 @@ export class OllamaChatLlm implements LlmEngine {
         messages: wireMessages(messages, "ollama"),
         ...(opts.tools && opts.tools.length > 0 ? { tools: wireTools(opts.tools) } : {}),
         stream: true,
+        // A model with the thinking capability (qwen3 …) thinks by default before it answers, which a
+        // caller hears as silence; `false` is accepted by models without the capability (only `true` is
+        // refused there).
+        think: false,
         keep_alive: this.#keepAlive,
         options: {
           ...this.#options,

@@ -138,3 +138,36 @@ Deno.test("aborting an Ollama stream ends it quietly and closes the connection",
     await stub.close();
   }
 });
+
+// A thinking model (qwen3 on Ollama) thinks by default: seconds of `message.thinking` lines before the first
+// word, which a caller hears as silence. TOM asks every model not to think (`think: false`); what the caller
+// gets: the answer's first token at once. The stand-in plays Ollama's documented rules (see the stub).
+Deno.test("Ollama: think false on every request, so a thinking model answers at once; others accept it", async () => {
+  const stub = startOllamaStub({ thinkMs: 5_000 });
+  try {
+    const t0 = performance.now();
+    const frames = await collect(
+      llm(stub.url, "thinker").chat(MSGS, { signal: new AbortController().signal, maxTokens: 3 }),
+    );
+    console.log(
+      `thinking model, first answer in ${Math.round(performance.now() - t0)} ms (stub thinks 5000 ms)`,
+    );
+    assert.equal(stub.requests[0].body.think, false);
+    assert.equal(frames.filter((f) => f.type === "token").length, 3, "the answer, not the reasoning");
+    const plain = await collect(llm(stub.url, "tom").chat(MSGS, { signal: new AbortController().signal }));
+    assert.equal(plain.at(-1)?.type, "done", "a model without the capability accepts think: false");
+    // What TOM avoids: without the field the stub's thinker thinks first (the stub's default, as Ollama's).
+    const res = await fetch(`${stub.url}/api/chat`, {
+      method: "POST",
+      body: JSON.stringify({ model: "thinker", messages: MSGS, stream: true }),
+    });
+    assert.ok(res.body);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+    await reader.cancel();
+    assert.equal(JSON.parse(text.split("\n")[0]).message.thinking, " Der Anrufer fragt");
+  } finally {
+    await stub.close();
+  }
+});
