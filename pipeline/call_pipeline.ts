@@ -44,7 +44,15 @@ import {
 import { CallUsage } from "./usage.ts";
 import { type CheckOptions, type CheckStep, identityCheck } from "./identity_check.ts";
 import { utteranceDecision } from "./decisions.ts";
-import { isBackchannel, isFarewell, isRepeat, type PhraseName, PHRASES, wantsPerson } from "./texts.ts";
+import {
+  isBackchannel,
+  isFarewell,
+  isRepeat,
+  type PhraseName,
+  PHRASES,
+  PIN_ANSWER_SHOWN,
+  wantsPerson,
+} from "./texts.ts";
 import { Trace } from "./trace.ts";
 
 /** What one call's pipeline needs. */
@@ -760,11 +768,19 @@ export class PipelineCall implements CallHandler {
       emitPipelineEvent(this.#ctx.output, {
         type: "stt_final",
         turn: this.#state.turn + 1,
-        text: text.slice(0, 10_000),
+        // An answer to the PIN question may be the PIN: the live view and the test call show that an
+        // answer came, never its words (and no transcript turn is stored for it: it is no reply turn).
+        text: this.#answersPin() ? PIN_ANSWER_SHOWN : text.slice(0, 10_000),
         atMs: Math.round(this.#at()),
       });
     }
     this.#input({ type: "transcript", at: this.#at(), utterance: u, text });
+  }
+
+  /** Whether the caller's words now answer the identity check's PIN question. */
+  #answersPin(): boolean {
+    const s = this.#state;
+    return s.phase === "number" && s.numberReason === "verify" && this.#d.identityCheck?.method === "pin";
   }
 
   #engineError(e: EngineError): void {

@@ -2,9 +2,17 @@
  * The identity check of a call whose caller ID matched a person (issue 15): caller ID can be spoofed, so
  * before TOM uses the person's memory (health notes) the caller proves who they are with the check the
  * practice chose: the date of birth, spoken ("erster März neunzehnhundertfünfzig", "01.03.1950") or keyed
- * as eight digits TTMMJJJJ, or a PIN keyed and ended with the Raute-Taste. Limited attempts (a silence is
- * one); every attempt is reported (the answerer audits it, without the digits). After the last failed
- * attempt TOM goes on politely without the person's data.
+ * as eight digits TTMMJJJJ, or a PIN keyed and ended with the Raute-Taste or said (older callers often
+ * cannot use the keypad: "eins zwei drei vier", "1 2 3 4", "zwölf vierunddreißig", see {@linkcode pinSaid}).
+ * Limited attempts (a silence is one); every attempt is reported (the answerer audits it, without the
+ * digits). After the last failed attempt TOM goes on politely without the person's data.
+ *
+ * A spoken answer to the PIN question is an attempt only when it holds a PIN's 4 to 8 digits: words
+ * without digits ("Moment, wie war das?") make TOM ask again (keypad or spoken) without using up an
+ * attempt, and digits said in two breaths ("eins zwei ... drei vier") are joined. So that no caller is asked
+ * forever, {@linkcode MAX_UNCLEAR} such answers in a row end the check unverified, like the last failed
+ * attempt (the call goes on without the person's data). The words are never kept: the pipeline shows them
+ * to nobody and stores no transcript turn for them (call_pipeline.ts).
  *
  * When: right after the greeting, before the first LLM request. So the system prompt is built once, with
  * or without the memory, and stays the stable prefix of every request of the call (llama-server's prompt
@@ -38,6 +46,9 @@ export interface CheckAttempt {
   /** How the caller answered: said, keyed, or nothing within the wait. */
   via: "spoken" | "keyed" | "silence";
 }
+
+/** Answers without a PIN in a row after which the check ends unverified (it asks again before that). */
+export const MAX_UNCLEAR = 3;
 
 /** What the check needs. */
 export interface CheckOptions {
@@ -129,6 +140,28 @@ export function birthDateSaid(text: string): string | null {
 }
 
 /**
+ * The digits of a PIN as a caller says it (as whisper writes it: words or numerals, pauses as commas).
+ * "ein" counts as 1 only before another number ("ein, zwei, drei, vier"), never as an article.
+ *
+ * @param text what STT heard
+ * @returns the digits, or null when the text holds none
+ * @example
+ * ```ts
+ * pinSaid("Ein, zwei, drei, vier."); // "1234"
+ * pinSaid("zwölf vierunddreißig"); // "1234"
+ * pinSaid("Einen Moment bitte"); // null
+ * ```
+ */
+export function pinSaid(text: string): string | null {
+  const tokens = text.toLowerCase().normalize("NFC").split(/[^\p{L}\p{N}]+/u).filter((t) => t !== "");
+  const joined = tokens.map((t, i) =>
+    t === "ein" && i + 1 < tokens.length && spokenDigits(tokens[i + 1]) !== null ? "eins" : t
+  );
+  const digits = spokenDigits(joined.join(" "));
+  return digits === null ? null : digits.replace(/^\+/, "");
+}
+
+/**
  * A fresh identity check for one call.
  *
  * @throws {RangeError} when `maxAttempts` is not 1 to 5
@@ -148,10 +181,15 @@ export function identityCheck(opts: CheckOptions): { step(e: CheckEvent): CheckS
   const keyLength = 8; // a date TTMMJJJJ; a PIN of at most 8 digits
   let attempts = 0;
   let keys = "";
+  /** PIN digits said so far in this answer (fewer than a PIN has: the caller paused). */
+  let said = "";
+  let unclear = 0;
   let end: CheckStep | null = null;
 
   const attempt = (entry: string | null, via: CheckAttempt["via"]): CheckStep => {
     attempts++;
+    unclear = 0;
+    said = "";
     let ok = false;
     try {
       ok = entry !== null && opts.matches(entry);
@@ -162,6 +200,24 @@ export function identityCheck(opts: CheckOptions): { step(e: CheckEvent): CheckS
     if (ok) return (end = { say: "identityConfirmed", done: true, verified: true });
     if (attempts >= opts.maxAttempts) return (end = { say: "identityFailed", done: true, verified: false });
     return { say: "askIdentityAgain", done: false };
+  };
+  /** An answer without a PIN: asked again, no attempt used (the last of {@linkcode MAX_UNCLEAR} ends it). */
+  const noPin = (): CheckStep => {
+    said = "";
+    if (++unclear >= MAX_UNCLEAR) return (end = { say: "identityFailed", done: true, verified: false });
+    return { say: "askPinAgain", done: false };
+  };
+  /** A spoken answer to the PIN question: 4 to 8 digits are an attempt; fewer wait for the rest. */
+  const spokenPin = (text: string): CheckStep => {
+    const heard = pinSaid(text);
+    if (heard === null) return said === "" ? noPin() : { done: false }; // "äh" between the digits
+    const digits = said + heard;
+    if (digits.length > keyLength) return noPin(); // a phone number, a date: no PIN
+    if (digits.length < 4) {
+      said = digits;
+      return { done: false };
+    }
+    return attempt(digits, "spoken");
   };
   const keyed = (): CheckStep => {
     const entry = keys;
@@ -187,11 +243,12 @@ export function identityCheck(opts: CheckOptions): { step(e: CheckEvent): CheckS
           return { done: false };
         }
         case "timeout":
-          return keys !== "" ? keyed() : attempt(null, "silence");
+          if (keys !== "") return keyed();
+          return said !== "" ? noPin() : attempt(null, "silence");
         case "transcript":
           // Keying wins: STT hears the tones as noise.
           if (keys !== "") return { done: false };
-          if (opts.method === "pin") return attempt(null, "spoken"); // a PIN is keyed, never said aloud
+          if (opts.method === "pin") return spokenPin(e.text);
           return attempt(birthDateSaid(e.text), "spoken");
       }
     },

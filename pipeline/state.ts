@@ -580,7 +580,7 @@ function dialogue(s: CallState, input: CallInput, opts: MachineOptions): Transit
       if (
         input.phrase === "ratingQuestion" || input.phrase === "ratingReask" || input.phrase === "askNumber" ||
         input.phrase === "askNumberAgain" || input.phrase === "askBirthDate" || input.phrase === "askPin" ||
-        input.phrase === "askIdentityAgain"
+        input.phrase === "askIdentityAgain" || input.phrase === "askPinAgain"
       ) {
         return { state: { ...s, ratingSpeaking: false, quietSince: input.at }, effects: [] };
       }

@@ -74,7 +74,12 @@ export const PHRASES = {
   askBirthDate: "Zum Schutz Ihrer Daten nennen Sie mir bitte zuerst Ihr Geburtsdatum, " +
     "oder tippen Sie es ein: Tag, Monat und Jahr, acht Ziffern.",
   /** The identity check's question for the PIN. */
-  askPin: "Zum Schutz Ihrer Daten tippen Sie bitte zuerst Ihre PIN ein und drücken Sie dann die Raute-Taste.",
+  askPin:
+    "Zum Schutz Ihrer Daten tippen Sie bitte zuerst Ihre PIN ein und drücken Sie dann die Raute-Taste. " +
+    "Wenn das nicht geht, sagen Sie mir die Ziffern einzeln.",
+  /** Said after an answer to the PIN question without a PIN in it (no attempt is used up). */
+  askPinAgain: "Ich habe keine PIN verstanden. Bitte tippen Sie Ihre PIN ein und drücken Sie die " +
+    "Raute-Taste, oder sagen Sie die Ziffern einzeln.",
   /** Said after an answer that does not match, while attempts are left. */
   askIdentityAgain: "Das passt leider nicht. Bitte versuchen Sie es noch einmal.",
   /** Said when the caller passed the check. */
@@ -83,6 +88,9 @@ export const PHRASES = {
   identityFailed: "Das konnte ich leider nicht bestätigen. Ich helfe Ihnen trotzdem gern, " +
     "nur ohne Ihre gespeicherten Angaben. Wie kann ich Ihnen helfen?",
 } as const;
+
+/** What the live view and the test call show instead of the words of an answer to the PIN question. */
+export const PIN_ANSWER_SHOWN = "(Antwort auf die PIN-Frage, nicht angezeigt)";
 
 /** Names of {@linkcode PHRASES}. */
 export type PhraseName = keyof typeof PHRASES;

@@ -1,13 +1,16 @@
 /**
  * The cost of an erasure that erases (store/erasure.ts) on a ~100 MB database, beside a plain DELETE of
- * a person (secure_delete OFF, no checkpoint) in the same run on the same database.
+ * a person (no checkpoint) under each `secure_delete` setting (OFF, FAST, ON) in the same run on the same
+ * database: FAST was the store's default, ON is (store/db.ts), so FAST vs ON is what every ordinary
+ * delete or update (retention, memory, requests) pays for zeroing the pages it frees.
  *
  *   deno run -A tests/bench/erasure_bench.ts [--quick]
  *
  * The database (WAL, synchronous=FULL) holds people with sealed notes and memory, 3 calls each with 8
- * transcript turns of 500 bytes and an analysis. Erasures alternate: one person by plain DELETE, the next
- * by erasePerson (erasure log line + secure_delete ON + wal_checkpoint(TRUNCATE)), each timed alone.
- * Prints the median and p95 per kind, the WAL bytes the checkpoint folded back, and the file size.
+ * transcript turns of 500 bytes and an analysis. Erasures rotate: one person by plain DELETE with
+ * secure_delete OFF, the next with FAST, the next with ON, the next by erasePerson (erasure log line +
+ * secure_delete ON + wal_checkpoint(TRUNCATE)), each timed alone. Prints the median and p95 per kind, the
+ * WAL bytes the checkpoint folded back, and the file size.
  *
  * @module
  */
@@ -26,6 +29,7 @@ import {
 
 const quick = Deno.args.includes("--quick");
 const PEOPLE = quick ? 800 : 4400;
+const KINDS = 4; // OFF, FAST, ON, erasePerson
 const ERASURES = quick ? 10 : 40; // of each kind
 const dir = Deno.makeTempDirSync({ prefix: "tom-erasure-bench-" });
 const path = join(dir, "tom.db");
@@ -92,19 +96,25 @@ const t0 = performance.now();
 const { accountId, people } = seed();
 const seedS = (performance.now() - t0) / 1000;
 const store = openStore(path);
-store.db.exec("PRAGMA secure_delete = OFF"); // the baseline; erasePerson turns it ON for itself
-const plain: number[] = [];
+const plain: Record<"OFF" | "FAST" | "ON", number[]> = { OFF: [], FAST: [], ON: [] };
 const secure: number[] = [];
 const walBefore: number[] = [];
 for (let i = 0; i < ERASURES; i++) {
-  let t = performance.now();
-  store.transaction(() =>
-    store.prepare("DELETE FROM people WHERE account_id = ? AND id = ?").run(accountId, people[2 * i])
-  );
-  plain.push(performance.now() - t);
+  let t: number;
+  for (const [k, mode] of (["OFF", "FAST", "ON"] as const).entries()) {
+    store.db.exec(`PRAGMA secure_delete = ${mode}`);
+    t = performance.now();
+    store.transaction(() =>
+      store.prepare("DELETE FROM people WHERE account_id = ? AND id = ?").run(
+        accountId,
+        people[KINDS * i + k],
+      )
+    );
+    plain[mode].push(performance.now() - t);
+  }
   walBefore.push(walBytes());
   t = performance.now();
-  erasePerson(store, accountId, people[2 * i + 1]);
+  erasePerson(store, accountId, people[KINDS * i + 3]);
   secure.push(performance.now() - t);
 }
 const mb = Deno.statSync(path).size / 1e6;
@@ -115,7 +125,16 @@ const fmt = (xs: number[]) =>
 console.log(
   `erasure bench: ${mb.toFixed(1)} MB database (${PEOPLE} people, seeded in ${seedS.toFixed(1)} s)`,
 );
-console.log(`  plain DELETE (no secure_delete, no checkpoint): ${fmt(plain)} over ${ERASURES}`);
+for (const mode of ["OFF", "FAST", "ON"] as const) {
+  console.log(
+    `  plain DELETE, secure_delete ${mode.padEnd(4)} (no checkpoint): ${fmt(plain[mode])} over ${ERASURES}`,
+  );
+}
 console.log(`  erasePerson (log + secure_delete ON + WAL TRUNCATE): ${fmt(secure)} over ${ERASURES}`);
 console.log(`  WAL folded back per erasure: median ${(quantile(walBefore, 0.5) / 1024).toFixed(0)} KiB`);
-console.log(`  ratio of medians: ${(quantile(secure, 0.5) / quantile(plain, 0.5)).toFixed(1)}x`);
+const ratio = (a: number[], b: number[]) => (quantile(a, 0.5) / quantile(b, 0.5)).toFixed(1);
+console.log(
+  `  ratio of medians: DELETE ON/FAST ${ratio(plain.ON, plain.FAST)}x, erasePerson/DELETE OFF ${
+    ratio(secure, plain.OFF)
+  }x`,
+);

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { PipelineCall } from "../../pipeline/call_pipeline.ts";
+import { type CallDeps, PipelineCall } from "../../pipeline/call_pipeline.ts";
+import type { CheckAttempt } from "../../pipeline/identity_check.ts";
+import { createLogger } from "../../infra/mod.ts";
 import { resolvePipelineOptions } from "../../pipeline/defaults.ts";
 import { PhraseCache } from "../../pipeline/phrases.ts";
-import { type PhraseName, PHRASES } from "../../pipeline/texts.ts";
+import { type PhraseName, PHRASES, PIN_ANSWER_SHOWN } from "../../pipeline/texts.ts";
 import type { PipelineMetrics } from "../../pipeline/metrics.ts";
 import {
   Caller,
@@ -51,6 +53,10 @@ function setup(
     callerId?: string;
     /** The transport can transfer: each transfer answers this (or the target is missing: `target: null`). */
     transfer?: { outcome: TransferOutcome; target?: TransferTo | null };
+    /** The practice asks this check of the caller right after the greeting. */
+    identityCheck?: CallDeps["identityCheck"];
+    /** Every log line of the call (JSON) goes here. */
+    logLines?: string[];
   } = {},
 ) {
   const noted: NoteRequest[] = [];
@@ -72,7 +78,10 @@ function setup(
     turn: (t) => rec.turns.push(t),
   };
   const turns: { turn: number; callerText: string; assistantText: string; interrupted: boolean }[] = [];
-  const call = new PipelineCall(fakeContext(out, ac), {
+  const ctx = fakeContext(out, ac);
+  const lines = o.logLines;
+  if (lines) ctx.log = createLogger({ salt: "s", level: "debug", sink: (l) => void lines.push(l) });
+  const call = new PipelineCall(ctx, {
     stt,
     llm,
     tts,
@@ -110,6 +119,7 @@ function setup(
     ...(o.callerId
       ? { caller: { number: o.callerId, name: "Anna Muster", identity: "number_match" as const } }
       : {}),
+    ...(o.identityCheck ? { identityCheck: o.identityCheck } : {}),
     ...(o.transfer
       ? { transferTarget: () => o.transfer?.target === undefined ? RECEPTION : o.transfer.target }
       : {}),
@@ -119,7 +129,8 @@ function setup(
   return { out, ac, stt, llm, tts, vad, call, caller, rec, turns, noted };
 }
 
-async function greetAndAsk(t: ReturnType<typeof setup>) {
+/** The call starts (a browser call at 16 kHz): TOM greets. */
+function startCall(t: ReturnType<typeof setup>) {
   t.call.handle({
     type: "start",
     callId: "call-1",
@@ -128,6 +139,10 @@ async function greetAndAsk(t: ReturnType<typeof setup>) {
     peerRate: 16000,
     meta: {},
   });
+}
+
+async function greetAndAsk(t: ReturnType<typeof setup>) {
+  startCall(t);
   await until(() => t.out.pendingMarks.length === 1, "greeting mark");
   t.out.play();
   assert.equal(t.call.state.phase, "listening");
@@ -651,5 +666,51 @@ Deno.test("an interjection over TOM that is answered: that answer is audible, so
   t.caller.say(200);
   await until(() => marksOf(t).includes("emergencyAdvice"), "advice");
   assert.ok(t.out.types().filter((x) => x === "clear").length > clears, "the answer was cut");
+  stop(t);
+});
+
+Deno.test("a PIN said aloud: words without digits ask again (no try used), the digits verify, and the words are shown to nobody and stored nowhere", async () => {
+  // Scripted STT: the synthetic whisper model understands no words, so what the caller says is given as text.
+  const tries: CheckAttempt[] = [];
+  const logLines: string[] = [];
+  let verified = false;
+  const t = setup({
+    texts: ["Moment, wie bitte?", "Ein, zwei, drei, vier.", "Ich brauche ein Rezept."],
+    answers: ["Gern."],
+    identityCheck: {
+      method: "pin",
+      maxAttempts: 1,
+      matches: (pin) => pin === "1234",
+      attempted: (a) => void tries.push(a),
+      verified: () => void (verified = true),
+    },
+    logLines,
+  });
+  const spoken = () => t.out.events().flatMap((e) => (e.type === "tts_audio" ? [e.text] : []));
+  const answer = async (phrase: string) => {
+    t.caller.say(600);
+    await until(() => spoken().includes(phrase), phrase);
+    t.out.play();
+  };
+  startCall(t);
+  await until(() => spoken().includes(PHRASES.askPin), "the PIN question");
+  t.out.play();
+  await answer(PHRASES.askPinAgain); // one try only, and it is still there
+  assert.deepEqual(tries, [], "an answer without digits is no try");
+  await answer(PHRASES.identityConfirmed);
+  assert.ok(verified);
+  assert.deepEqual(tries, [{ attempt: 1, ok: true, via: "spoken" }]);
+  await until(() => t.call.state.phase === "listening", "listening");
+  t.caller.say(600);
+  await until(() => t.out.pendingMarks.some((m) => m.startsWith("tom:r:")), "the reply's end mark");
+  t.out.play();
+  await until(() => t.turns.length === 1, "the first reply turn");
+  // What the live view and the test call show: a placeholder for both answers to the PIN question.
+  const heard = t.out.events().flatMap((e) => (e.type === "stt_final" ? [e.text] : []));
+  assert.deepEqual(heard, [PIN_ANSWER_SHOWN, PIN_ANSWER_SHOWN, "Ich brauche ein Rezept."]);
+  // What is stored as the transcript (the answerer stores each finished turn): only the reply turn.
+  assert.deepEqual(t.turns.map((x) => x.callerText), ["Ich brauche ein Rezept."]);
+  assert.ok(!JSON.stringify(t.llm.requests).includes("zwei"), "the LLM never saw the PIN");
+  assert.ok(!logLines.some((l) => /zwei|1234|wie bitte/.test(l)), "nor the log");
   stop(t);
 });

@@ -1,11 +1,17 @@
 /**
  * The identity check's decisions (pure): the date of birth said in the ways callers say it or keyed as
- * TTMMJJJJ, a PIN keyed and ended with the Raute-Taste, limited attempts (a silence is one), and every
- * attempt reported without the digits. Words are given as text: the synthetic whisper model transcribes
- * gibberish, so spoken answers are scripted here.
+ * TTMMJJJJ, a PIN keyed and ended with the Raute-Taste or said (an answer without a PIN's digits is no
+ * attempt), limited attempts (a silence is one), and every attempt reported without the digits. Words are
+ * given as text: the synthetic whisper model transcribes gibberish, so spoken answers are scripted here.
  */
 import assert from "node:assert/strict";
-import { birthDateSaid, type CheckAttempt, identityCheck } from "../../pipeline/identity_check.ts";
+import {
+  birthDateSaid,
+  type CheckAttempt,
+  identityCheck,
+  MAX_UNCLEAR,
+  pinSaid,
+} from "../../pipeline/identity_check.ts";
 
 Deno.test("a date of birth as callers say or key it", () => {
   assert.equal(birthDateSaid("Am ersten März neunzehnhundertfünfzig"), "1950-03-01");
@@ -58,4 +64,82 @@ Deno.test("spoken date of birth passes; a PIN is keyed and ended with #", () => 
   assert.deepEqual(pin.step({ type: "transcript", text: "äh" }), { done: false }, "keying wins over noise");
   assert.deepEqual(pin.step({ type: "dtmf", digit: "11#" }).verified, true);
   assert.throws(() => identityCheck({ method: "pin", maxAttempts: 0, matches: () => true }), RangeError);
+});
+
+Deno.test("a PIN as whisper writes it when said: words, numerals, pairs; 'ein' only before a number", () => {
+  assert.equal(pinSaid("Eins, zwei, drei, vier."), "1234");
+  assert.equal(pinSaid("Ein, zwei, drei, vier."), "1234");
+  assert.equal(pinSaid("1 2 3 4"), "1234");
+  assert.equal(pinSaid("1234."), "1234");
+  assert.equal(pinSaid("zwölf vierunddreißig"), "1234");
+  assert.equal(pinSaid("Meine PIN ist null sieben, zwo acht."), "0728");
+  assert.equal(pinSaid("Einen Moment bitte, ich suche sie."), null);
+  assert.equal(pinSaid("Ich habe ein Problem"), null);
+  assert.equal(pinSaid("Wie bitte?"), null);
+});
+
+/** A started PIN check (4711, two attempts) that reports its attempts into `tries`. */
+function pinCheck(tries: CheckAttempt[]) {
+  const c = identityCheck({
+    method: "pin",
+    maxAttempts: 2,
+    matches: (p) => p === "4711",
+    attempted: (a) => void tries.push(a),
+  });
+  c.step({ type: "start" });
+  return c;
+}
+
+Deno.test("a spoken PIN is an attempt; words without digits ask again without using one", () => {
+  const tries: CheckAttempt[] = [];
+  const c = pinCheck(tries);
+  assert.deepEqual(c.step({ type: "transcript", text: "Moment, wie war das?" }), {
+    say: "askPinAgain",
+    done: false,
+  });
+  assert.deepEqual(c.step({ type: "transcript", text: "eins zwei drei vier" }), {
+    say: "askIdentityAgain",
+    done: false,
+  });
+  assert.deepEqual(c.step({ type: "transcript", text: "Ach so. Ich weiß nicht." }), {
+    say: "askPinAgain",
+    done: false,
+  });
+  // Said in two breaths: the first part waits silently for the rest.
+  assert.deepEqual(c.step({ type: "transcript", text: "vier sieben" }), { done: false });
+  assert.deepEqual(c.step({ type: "transcript", text: "eins eins" }), {
+    say: "identityConfirmed",
+    done: true,
+    verified: true,
+  });
+  assert.deepEqual(tries, [
+    { attempt: 1, ok: false, via: "spoken" },
+    { attempt: 2, ok: true, via: "spoken" },
+  ]);
+});
+
+Deno.test("spoken wrong PINs still end the check after the attempts; endless unclear answers end it too", () => {
+  const tries: CheckAttempt[] = [];
+  const wrong = pinCheck(tries);
+  wrong.step({ type: "transcript", text: "1 2 3 4" });
+  assert.deepEqual(wrong.step({ type: "transcript", text: "zwölf vierunddreißig" }), {
+    say: "identityFailed",
+    done: true,
+    verified: false,
+  });
+  assert.equal(wrong.step({ type: "transcript", text: "vier sieben eins eins" }).verified, false, "locked");
+  assert.equal(tries.length, 2);
+
+  const vague = identityCheck({ method: "pin", maxAttempts: 3, matches: () => true });
+  vague.step({ type: "start" });
+  // A phone number (more than 8 digits) and a lone "drei" left waiting are no PIN either.
+  assert.equal(vague.step({ type: "transcript", text: "0 1 7 1 2 3 4 5 6 7" }).say, "askPinAgain");
+  assert.deepEqual(vague.step({ type: "transcript", text: "drei" }), { done: false });
+  assert.equal(vague.step({ type: "timeout" }).say, "askPinAgain", "a fragment, then silence");
+  assert.equal(MAX_UNCLEAR, 3);
+  assert.deepEqual(vague.step({ type: "transcript", text: "Hallo?" }), {
+    say: "identityFailed",
+    done: true,
+    verified: false,
+  });
 });

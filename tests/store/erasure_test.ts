@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   appendTranscriptTurn,
   attachRecording,
@@ -14,6 +15,7 @@ import {
   getMemory,
   getPerson,
   listTranscript,
+  openStore,
   recordFeedback,
   saveMemory,
 } from "../../store/mod.ts";
@@ -98,4 +100,44 @@ Deno.test("a raw DELETE of a person erases their call data too (enforced by the 
   assert.equal(count("call_analysis"), 0);
   assert.equal(count("calls"), 1);
   store.close();
+});
+
+Deno.test("an erasure leaves no earlier memory of the person in the free pages of the database file", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "tom-erase-free-" });
+  const path = join(dir, "tom.db");
+  const store = openStore(path);
+  try {
+    const { account, person } = seedTenant(store, "A", "+4917000000001");
+    // About 12 KB of facts: the sealed memory fills overflow pages of its own (pages are 4 KiB).
+    const facts = Array.from({ length: 300 }, (_, i) => `Fakt ${i}: Blutdruck morgens messen`);
+    saveMemory(store, account.id, person.id, { facts }, 0);
+    const sealed = () =>
+      (store.db.prepare("SELECT memory_json AS m FROM memory_state WHERE person_id = ?").get(person.id) as {
+        m: string;
+      }).m;
+    const first = sealed();
+    // The analysis of a later call replaces it: the first version's overflow pages go to the free list
+    // (with secure_delete FAST they kept their bytes until reused; the erasure below never touches them).
+    saveMemory(store, account.id, person.id, { facts: facts.slice(1) }, 1);
+    erasePerson(store, account.id, person.id);
+    // Eight 48-character slices of the first sealed version, spread over it (random ciphertext: a slice
+    // found in the file can only be a leftover of it).
+    const probes = Array.from({ length: 8 }, (_, i) => {
+      const at = Math.floor((first.length - 48) * (i + 1) / 9);
+      return first.slice(at, at + 48);
+    });
+    const latin1 = (p: string) => {
+      try {
+        return new TextDecoder("latin1").decode(Deno.readFileSync(p));
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return "";
+        throw e;
+      }
+    };
+    const onDisk = latin1(path) + latin1(`${path}-wal`);
+    assert.deepEqual(probes.filter((p) => onDisk.includes(p)), [], "no slice of the old memory on disk");
+  } finally {
+    store.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -1,5 +1,6 @@
 /**
- * The Art. 15 export of one person, streamed. The JSON document ("tom-person-export/1": person, memory,
+ * The Art. 15 export of one person, streamed. The JSON document ("tom-person-export/1": person with the
+ * date of birth and whether a PIN is set (never the PIN or its hash), memory,
  * schedules, calls with transcripts, analysis and timings, requests, access log) is written piece by piece
  * while the calls and the access log are read a page at a time (keyset cursors, so calls that arrive meanwhile
  * are neither skipped nor repeated): there is no cap, and a person with thousands of calls needs no more
@@ -18,9 +19,11 @@ import { makeZip } from "client-zip";
 import {
   type Call,
   getAnalysis,
+  getBirthDate,
   getFeedback,
   getMemory,
   getPerson,
+  identityData,
   listAccessLog,
   listCalls,
   listPersonRequests,
@@ -142,7 +145,15 @@ async function* exportJson(deps: ExportDeps, person: Person, inZip: boolean): As
   const head = {
     format: EXPORT_FORMAT,
     exportedAt: iso(store.now()),
-    person: { ...fields, createdAt: iso(person.createdAt), updatedAt: iso(person.updatedAt) },
+    person: {
+      ...fields,
+      createdAt: iso(person.createdAt),
+      updatedAt: iso(person.updatedAt),
+      // What the caller check compares with: the date of birth, and only whether a PIN is set (its hash
+      // is no personal data of theirs to hand out, and would let anyone with the file guess the PIN).
+      birthDate: getBirthDate(store, keyring, accountId, person.id),
+      pinSet: identityData(store, accountId, person.id).pin,
+    },
     memory: getMemory(store, accountId, person.id)?.memory ?? null,
     schedules: listSchedules(store, accountId, person.id).map(({ accountId: _a, personName: _n, ...s }) => s),
   };

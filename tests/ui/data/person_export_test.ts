@@ -20,6 +20,8 @@ import {
   endCall,
   markCallAnswered,
   openStore,
+  setBirthDate,
+  setPin,
   type Store,
 } from "../../../store/mod.ts";
 import { TranscriptKeyring, turnAad } from "../../../store/crypto/mod.ts";
@@ -285,6 +287,26 @@ Deno.test("the ZIP holds person.json and each recording byte for byte, nothing o
     for (const c of data.calls) {
       assert.equal(c.recordingFile, recorded.includes(c.id) ? `recordings/${c.id}.wav` : null);
     }
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("the export names the date of birth and that a PIN is set, never the PIN or its hash", async () => {
+  const f = await fixture();
+  try {
+    const bare = await new Response(exportOf(f, "json").body).json();
+    assert.equal(bare.person.birthDate, null, "no date of birth stored: null");
+    assert.equal(bare.person.pinSet, false);
+    setBirthDate(f.store, f.keyring, f.accountId, f.personId, "1941-05-17");
+    setPin(f.store, f.accountId, f.personId, "730519");
+    const text = await new Response(exportOf(f, "json").body).text();
+    const data = JSON.parse(text);
+    // What the person reads in person.json: "birthDate": "1941-05-17", "pinSet": true.
+    assert.equal(data.person.birthDate, "1941-05-17");
+    assert.equal(data.person.pinSet, true);
+    assert.ok(!text.includes("730519"), "the PIN is not in the export");
+    assert.ok(!text.includes("scrypt$"), "nor its hash");
   } finally {
     await f.close();
   }

@@ -9,7 +9,8 @@ const ExportQuery = z.object({ format: z.enum(["json", "zip"]).default("json") }
 export const doc: ApiDoc = {
   GET: {
     summary:
-      "Alle Daten der Person (Art. 15 DSGVO), Protokolle entschlüsselt, alle Anrufe mit Zugriffsprotokoll",
+      "Alle Daten der Person (Art. 15 DSGVO) mit Geburtsdatum und ob eine PIN gesetzt ist (nie die PIN), " +
+      "Protokolle entschlüsselt, alle Anrufe mit Zugriffsprotokoll",
     query: ExportQuery,
     returns: "tom-person-export/1 (JSON, gestreamt); mit format=zip eine ZIP-Datei mit person.json und " +
       "recordings/<Anruf-ID>.wav (die Aufnahmen)",
