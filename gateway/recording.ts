@@ -16,7 +16,8 @@
  * The file is streamed to disk: header first, then at least 250 ms of audio at a time; the sizes are
  * patched when the call ends. A process that dies mid-call leaves a file with 0xFFFFFFFF sizes ("to the
  * end of the file") that `tom qc` and other readers still read. A write error (full disk, permissions)
- * stops the recording with one warning; the call goes on. If the person's consent is gone when the call
+ * stops the recording with one warning; the call goes on. While the caller answers the PIN question (the
+ * pipeline's `private` event), the caller's channel is silence. If the person's consent is gone when the call
  * ends (erased, or consent withdrawn during the call), the file is deleted.
  *
  * Files: `<dataDir>/recordings/<accountId>/<callId>.wav`, directories 0700, files 0600; the call row
@@ -142,6 +143,8 @@ export class CallRecorder {
   #lateSamples = 0;
   #flushedSamples = 0;
   #stopped = false;
+  /** The caller's words are a secret now (a PIN): their frames are not kept. */
+  #private = false;
 
   /** Use {@linkcode startRecording}. */
   constructor(
@@ -159,8 +162,17 @@ export class CallRecorder {
     return !this.#stopped;
   }
 
+  /**
+   * While on, the caller's frames are not kept (the channel is written as silence): the answer to the PIN
+   * question must not be in a file staff can play.
+   */
+  private(on: boolean): void {
+    this.#private = on;
+  }
+
   /** A 20 ms caller frame at `atMs` of call time. */
   caller(pcm: Int16Array, atMs: number): void {
+    if (this.#private) return;
     this.#safely(() => {
       const start = Math.round(atMs * PER_MS);
       this.#left.push({ start, pcm: pcm.slice() });
@@ -316,7 +328,13 @@ function place(
  * (marks, hangup, `queuedMs`, the browser's event sink) goes straight to the transport.
  */
 export function recordOutput(output: CallOutput, recorder: CallRecorder): CallOutput {
-  return tapOutput(output, { audio: (pcm) => recorder.tom(pcm), clear: () => recorder.clear() });
+  return tapOutput(output, {
+    audio: (pcm) => recorder.tom(pcm),
+    clear: () => recorder.clear(),
+    event: (e) => {
+      if (e.type === "private") recorder.private(e.on);
+    },
+  });
 }
 
 /**

@@ -181,6 +181,8 @@ export class PipelineCall implements CallHandler {
   #history: HistoryTurn[] = [];
   #system: string | null = null;
   #check: ReturnType<typeof identityCheck> | null = null;
+  /** The caller's words are a secret now (the PIN question is open): see the `private` event. */
+  #private = false;
   #markSeq = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #queue: CallInput[] = [];
@@ -498,6 +500,12 @@ export class PipelineCall implements CallHandler {
       } catch (e) {
         this.#ctx.log.error("could not mark the caller verified", { error: e });
       }
+    }
+    // The answer to the PIN question (spoken, or keyed as in-band tones) stays out of the recording.
+    const secret = !step.done && c?.method === "pin";
+    if (secret !== this.#private) {
+      this.#private = secret;
+      emitPipelineEvent(this.#ctx.output, { type: "private", on: secret });
     }
     if (step.say && event.type !== "start") this.#ctx.output.clear();
     if (step.say) this.#say(step.say);

@@ -180,6 +180,15 @@ export const EmergencyEvent = z.strictObject({
   flag: z.string().max(64),
   label: z.string().max(200),
 });
+/**
+ * The caller's next words are a secret (the answer to the identity check's PIN question, spoken or keyed as
+ * in-band tones): while `on`, a recording writes silence for the caller (gateway/recording.ts). No personal
+ * data.
+ */
+export const PrivateEvent = z.strictObject({
+  type: z.literal("private"),
+  on: z.boolean(),
+});
 /** Events the answering stage may send to a browser client. */
 export const PipelineEvent = z.discriminatedUnion("type", [
   VadEvent,
@@ -194,6 +203,7 @@ export const PipelineEvent = z.discriminatedUnion("type", [
   RequestNotedEvent,
   TransferEvent,
   EmergencyEvent,
+  PrivateEvent,
 ]);
 /** Events the answering stage may send to a browser client. */
 export type PipelineEvent = z.infer<typeof PipelineEvent>;
@@ -263,6 +273,7 @@ export const ServerEvent = z.discriminatedUnion("type", [
   RequestNotedEvent,
   TransferEvent,
   EmergencyEvent,
+  PrivateEvent,
 ]);
 /** Every JSON event the server sends on the browser protocol. */
 export type ServerEvent = z.infer<typeof ServerEvent>;

@@ -11,7 +11,7 @@ import { loadConfig } from "../../infra/config.ts";
 import { createLogger } from "../../infra/log.ts";
 import { CallRegistry } from "../../infra/call_registry.ts";
 import { qcMain } from "../../app/commands/qc.ts";
-import { readWav } from "../../gateway/mod.ts";
+import { emitPipelineEvent, readWav } from "../../gateway/mod.ts";
 import {
   createCall,
   createPerson,
@@ -199,6 +199,32 @@ Deno.test("a consented call is recorded sample-exact: caller left, TOM right, fl
     } finally {
       console.log = log;
     }
+  } finally {
+    await r.close();
+  }
+});
+
+// What the practice gets: a recording staff can play back never holds the caller's answer to the PIN
+// question (spoken digits or keypad tones in the audio). The pipeline says when that answer is due (`private`);
+// the caller's channel is silence until it says the check is over, the rest of the call is kept.
+Deno.test("while the PIN question is open the caller's channel is silence; before and after it is kept", async () => {
+  const r = await rig();
+  try {
+    const session = open(r);
+    const caller = bursts(tone(440, 4000));
+    const events = new Map<number, () => void>([
+      [1000, () => emitPipelineEvent(r.ctx().output, { type: "private", on: true })],
+      [3000, () => emitPipelineEvent(r.ctx().output, { type: "private", on: false })],
+    ]);
+    speak(r, session, caller, 0, events);
+    session.end("caller hung up");
+    const [left] = readWav(Deno.readFileSync(recordingPath(r, session.id))).channels.map((c) =>
+      Int16Array.from(c)
+    );
+    const want = caller.slice();
+    want.fill(0, 1 * RATE, 3 * RATE);
+    assert.deepEqual(left, want);
+    assert.ok(caller.subarray(1 * RATE, 3 * RATE).some((x) => x !== 0), "the caller did speak then");
   } finally {
     await r.close();
   }

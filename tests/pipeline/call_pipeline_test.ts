@@ -712,5 +712,20 @@ Deno.test("a PIN said aloud: words without digits ask again (no try used), the d
   assert.deepEqual(t.turns.map((x) => x.callerText), ["Ich brauche ein Rezept."]);
   assert.ok(!JSON.stringify(t.llm.requests).includes("zwei"), "the LLM never saw the PIN");
   assert.ok(!logLines.some((l) => /zwei|1234|wie bitte/.test(l)), "nor the log");
+  // The recording (gateway/recording.ts) keeps silence for the caller while the PIN question is open: the
+  // pipeline says so before the question and again when the check is over, once each.
+  const privacy = t.out.events().flatMap((e) => (e.type === "private" ? [e.on] : []));
+  assert.deepEqual(privacy, [true, false]);
+  const order = t.out.events().map((e) =>
+    e.type === "private" ? `private:${e.on}` : e.type === "tts_audio" || e.type === "stt_final" ? e.text : ""
+  );
+  assert.ok(
+    order.indexOf("private:true") < order.indexOf(PHRASES.askPin),
+    "silence starts before the question",
+  );
+  assert.ok(
+    order.indexOf("private:false") > order.lastIndexOf(PIN_ANSWER_SHOWN),
+    "and ends after the last answer",
+  );
   stop(t);
 });
