@@ -3,6 +3,7 @@
 import type { Store } from "./db.ts";
 import type { Call } from "./calls.ts";
 import { many, one } from "./_util.ts";
+import { openPersonName } from "./people.ts";
 
 /** A call with what its list row shows. */
 export interface CallRow extends Call {
@@ -24,8 +25,13 @@ const CALL_JOINS = `FROM calls c
   LEFT JOIN call_analysis a ON a.call_id = c.id AND a.account_id = c.account_id
   LEFT JOIN feedback f ON f.call_id = c.id AND f.account_id = c.account_id`;
 
-function toRow(r: Record<string, unknown>): CallRow {
-  return { ...(r as unknown as CallRow), recorded: r.recorded === 1 };
+function toRow(store: Store, r: Record<string, unknown>): CallRow {
+  const row = r as unknown as CallRow;
+  // The name is sealed at rest (people.ts): opened here, so the list shows plaintext.
+  const personName = row.personName === null || row.personId === null
+    ? null
+    : openPersonName(store, row.accountId, row.personId, row.personName);
+  return { ...row, personName, recorded: r.recorded === 1 };
 }
 
 /** The account's calls with names, sentiment and rating, newest first. */
@@ -46,7 +52,7 @@ export function listCallRows(
     Math.max(opts.offset ?? 0, 0),
     opts.active ? 1 : 0,
   );
-  return rows.map(toRow);
+  return rows.map((r) => toRow(store, r));
 }
 
 /** One call of the account with names, sentiment and rating. */
@@ -56,7 +62,7 @@ export function getCallRow(store: Store, accountId: string, callId: string): Cal
     accountId,
     callId,
   );
-  return r && toRow(r);
+  return r && toRow(store, r);
 }
 
 /** Number of the account's calls since a time. */

@@ -7,12 +7,19 @@ import { SQL_V4 } from "./schema_v4.ts";
 import { SQL_V5 } from "./schema_v5.ts";
 import { SQL_V6 } from "./schema_v6.ts";
 import { SQL_V7 } from "./schema_v7.ts";
+import { SQL_V8 } from "./schema_v8.ts";
 
 /** One schema step. Versions are 1, 2, 3, ... in order; a released migration is never edited. */
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /**
+   * Run with foreign keys off (SQLite's way to rebuild a table: new table, copy, drop, rename; dropping
+   * the old table must not cascade). PRAGMA foreign_keys cannot change inside a transaction, so it is
+   * switched around the step's transaction; `foreign_key_check` still runs before the commit.
+   */
+  readonly foreignKeysOff?: boolean;
 }
 
 /** Every migration this build knows, oldest first. */
@@ -24,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 5, name: "requests", sql: SQL_V5 },
   { version: 6, name: "admin_levels", sql: SQL_V6 },
   { version: 7, name: "caller_identity", sql: SQL_V7 },
+  { version: 8, name: "people_sealed", sql: SQL_V8, foreignKeysOff: true },
 ]);
 
 const CREATES_TABLE = /\bCREATE\s+(?:VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?["`]?(\w+)/gi;
@@ -109,6 +117,8 @@ export function migrate(db: DatabaseSync, opts: MigrateOptions = {}): number[] {
   const appliedNow: number[] = [];
   for (const m of migrations) {
     if (done.has(m.version)) continue;
+    const fkOn = (db.prepare("PRAGMA foreign_keys").get() as { foreign_keys: number }).foreign_keys === 1;
+    if (m.foreignKeysOff && fkOn) db.exec("PRAGMA foreign_keys = OFF");
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(CREATE_TABLE);
@@ -128,6 +138,8 @@ export function migrate(db: DatabaseSync, opts: MigrateOptions = {}): number[] {
       if (db.isTransaction) db.exec("ROLLBACK");
       const reason = err instanceof Error ? err.message : String(err);
       throw new Error(`Cannot apply migration ${m.version} (${m.name}): ${reason}`, { cause: err });
+    } finally {
+      if (m.foreignKeysOff && fkOn) db.exec("PRAGMA foreign_keys = ON");
     }
   }
   return appliedNow;

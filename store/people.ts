@@ -13,16 +13,37 @@ import {
   requireOneOf,
   requireText,
 } from "./_util.ts";
-import { openNullable, sealField } from "./crypto/sealed_fields.ts";
+import { openField, openNullable, sealField } from "./crypto/sealed_fields.ts";
 import type { TranscriptKeyring } from "./crypto/keyring.ts";
 
-// notes are sealed at rest (crypto/sealed_fields.ts), bound to the account and the person.
-const notesField = (accountId: string, personId: string) => ({
+// Name, number and notes are sealed at rest (crypto/sealed_fields.ts), each bound to the account, the
+// person and its column; callers only ever see plaintext. Lookups by number use phone_hash; sorting and
+// searching by name happen here, after decryption (a practice has at most a few thousand people).
+type SealedPersonColumn = "display_name" | "phone_e164" | "notes";
+const field = (column: SealedPersonColumn, accountId: string, personId: string) => ({
   table: "people",
-  column: "notes",
+  column,
   accountId,
   rowId: personId,
 });
+const seal = (store: Store, column: SealedPersonColumn, p: Person, text: string) =>
+  sealField(store.keyring, field(column, p.accountId, p.id), text);
+/** How names are ordered wherever a list is sorted by name (German collation, after decryption). */
+export const nameOrder: Intl.Collator = new Intl.Collator("de");
+
+/**
+ * The plaintext of a person's stored `display_name` (for other store modules that join `people`).
+ *
+ * @throws {Error} when the sealed value was altered, copied from another row, or its key is gone.
+ */
+export function openPersonName(store: Store, accountId: string, personId: string, stored: string): string {
+  return openField(store.keyring, field("display_name", accountId, personId), stored);
+}
+
+/** Orders by name (German collation), then id; `name` gives a row's plaintext name. */
+export function compareByName<T extends { id: string }>(name: (r: T) => string): (a: T, b: T) => number {
+  return (a, b) => nameOrder.compare(name(a), name(b)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
 
 /** Senior (private account) or patient (clinical account). */
 export type PersonKind = "senior" | "patient";
@@ -97,14 +118,14 @@ function toPerson(keyring: TranscriptKeyring, r: PersonRow): Person {
     id: r.id,
     accountId: r.account_id,
     kind: r.kind,
-    displayName: r.display_name,
-    phoneE164: r.phone_e164,
+    displayName: openField(keyring, field("display_name", r.account_id, r.id), r.display_name),
+    phoneE164: openField(keyring, field("phone_e164", r.account_id, r.id), r.phone_e164),
     phoneHash: r.phone_hash,
     language: r.language,
     consentRecording: r.consent_recording === 1,
     consentTranscript: r.consent_transcript === 1,
     retentionDays: r.retention_days,
-    notes: openNullable(keyring, notesField(r.account_id, r.id), r.notes),
+    notes: openNullable(keyring, field("notes", r.account_id, r.id), r.notes),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -125,14 +146,14 @@ function write(store: Store, what: string, sql: string, p: Person): number {
     return Number(
       store.prepare(sql).run(
         p.kind,
-        p.displayName,
-        p.phoneE164,
+        seal(store, "display_name", p, p.displayName),
+        seal(store, "phone_e164", p, p.phoneE164),
         p.phoneHash,
         p.language,
         bit(p.consentRecording),
         bit(p.consentTranscript),
         p.retentionDays,
-        p.notes === null ? null : sealField(store.keyring, notesField(p.accountId, p.id), p.notes),
+        p.notes === null ? null : seal(store, "notes", p, p.notes),
         p.createdAt,
         p.updatedAt,
         p.accountId,
@@ -197,11 +218,19 @@ export function listPeople(
   opts: PageOptions & { kind?: PersonKind } = {},
 ): Person[] {
   const [limit, offset] = page(opts);
-  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND (?2 IS NULL OR kind = ?2)
-    ORDER BY display_name, id LIMIT ? OFFSET ?`;
-  return many<PersonRow>(store.prepare(sql), accountId, opts.kind ?? null, limit, offset).map((r) =>
+  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND (?2 IS NULL OR kind = ?2)`;
+  // Only the names are opened to sort; number and notes only for the rows of the page.
+  const rows = namedRows(store, many<PersonRow>(store.prepare(sql), accountId, opts.kind ?? null));
+  return rows.sort(compareByName((r) => r.name)).slice(offset, offset + limit).map((r) =>
     toPerson(store.keyring, r)
   );
+}
+
+function namedRows<T extends { id: string; account_id: string; display_name: string }>(
+  store: Store,
+  rows: T[],
+): (T & { name: string })[] {
+  return rows.map((r) => ({ ...r, name: openPersonName(store, r.account_id, r.id, r.display_name) }));
 }
 
 /** Number of the account's people (optionally of one kind). */
@@ -212,10 +241,12 @@ export function countPeople(store: Store, accountId: string, kind?: PersonKind):
 
 /** Ids of the account's people whose name contains `text` (case-insensitive), by name. */
 export function findPeopleIdsByName(store: Store, accountId: string, text: string, limit: number): string[] {
-  const like = "%" + text.toLowerCase().replace(/[\\%_]/g, (m) => "\\" + m) + "%";
-  const sql = `SELECT id FROM people WHERE account_id = ? AND lower(display_name) LIKE ? ESCAPE '\\'
-    ORDER BY display_name, id LIMIT ?`;
-  return many<{ id: string }>(store.prepare(sql), accountId, like, limit).map((r) => r.id);
+  const needle = text.toLocaleLowerCase("de");
+  const sql = "SELECT id, account_id, display_name FROM people WHERE account_id = ?";
+  const rows = many<Pick<PersonRow, "id" | "account_id" | "display_name">>(store.prepare(sql), accountId);
+  return namedRows(store, rows).filter((r) => r.name.toLocaleLowerCase("de").includes(needle))
+    .sort(compareByName((r) => r.name))
+    .slice(0, limit < 0 ? undefined : limit).map((r) => r.id);
 }
 
 /** A person as the dashboard's "recently added" list shows them. */
@@ -228,9 +259,19 @@ export interface RecentPerson {
 
 /** The account's most recently created people. */
 export function recentPeople(store: Store, accountId: string, limit = 5): RecentPerson[] {
-  const sql = `SELECT id, display_name AS displayName, kind, created_at AS createdAt FROM people
+  const sql = `SELECT id, account_id, display_name, kind, created_at FROM people
     WHERE account_id = ? ORDER BY created_at DESC, id LIMIT ?`;
-  return many<RecentPerson>(store.prepare(sql), accountId, limit);
+  const rows = many<Pick<PersonRow, "id" | "account_id" | "display_name" | "kind" | "created_at">>(
+    store.prepare(sql),
+    accountId,
+    limit,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    displayName: openPersonName(store, accountId, r.id, r.display_name),
+    kind: r.kind,
+    createdAt: r.created_at,
+  }));
 }
 
 /** Changes the given fields; undefined if the person is not in this account. */

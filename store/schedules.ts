@@ -1,6 +1,7 @@
 // Scheduled companion calls (ui_schedules): TOM phones a person on some weekdays within a time window.
 import type { Store } from "./db.ts";
 import { many, run } from "./_util.ts";
+import { nameOrder, openPersonName } from "./people.ts";
 
 /** A scheduled call. `weekdays` is a bit mask: Monday = 1, Tuesday = 2, ... Sunday = 64. */
 export interface Schedule {
@@ -57,12 +58,20 @@ export function listSchedules(store: Store, accountId: string, personId?: string
          s.weekdays, s.window_start AS windowStart, s.window_end AS windowEnd, s.enabled,
          s.created_at AS createdAt
        FROM ui_schedules s JOIN people p ON p.id = s.person_id AND p.account_id = s.account_id
-       WHERE s.account_id = ?1 AND (?2 IS NULL OR s.person_id = ?2) ORDER BY p.display_name, s.window_start`,
+       WHERE s.account_id = ?1 AND (?2 IS NULL OR s.person_id = ?2)`,
     ),
     accountId,
     personId ?? null,
   );
-  return rows.map((r) => ({ ...r, enabled: r.enabled === 1 }));
+  // Names are sealed at rest (people.ts): opened, then sorted by name and window here.
+  return rows.map((r) => ({
+    ...r,
+    personName: openPersonName(store, accountId, r.personId, r.personName),
+    enabled: r.enabled === 1,
+  })).sort((a, b) =>
+    nameOrder.compare(a.personName, b.personName) ||
+    (a.windowStart < b.windowStart ? -1 : a.windowStart > b.windowStart ? 1 : 0)
+  );
 }
 
 /** Delete a schedule; false when it is not in this account. */

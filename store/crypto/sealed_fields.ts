@@ -1,5 +1,5 @@
 /**
- * Personal free text in plain columns, sealed at rest: people's notes, a person's memory and a call's
+ * Personal free text in plain columns, sealed at rest: people's names, numbers and notes, a person's memory and a call's
  * analysis (reason, summary, memory update). Each value is sealed with the keyring's one seal/open
  * (keyring.ts, AES-256-GCM) bound to its table, column, account and row id, and stored as a small JSON
  * envelope `{"tomseal":1,"k":key id,"iv":..,"ct":..}` — valid JSON, so the columns' json_valid checks
@@ -28,6 +28,8 @@ export interface SealedColumn {
 
 /** Every column of personal free text outside transcripts and requests (which have their own blobs). */
 export const SEALED_COLUMNS: readonly SealedColumn[] = Object.freeze([
+  { table: "people", column: "display_name", rowId: "id" },
+  { table: "people", column: "phone_e164", rowId: "id" },
   { table: "people", column: "notes", rowId: "id" },
   { table: "memory_state", column: "memory_json", rowId: "person_id" },
   { table: "call_analysis", column: "reason", rowId: "call_id" },

@@ -22,7 +22,7 @@ export interface Planted {
   markers: Record<string, string>;
 }
 
-/** Plant markers for `tag` in every personal column (name and phone stay plain: they are looked up). */
+/** Plant markers for `tag` in every personal column (the name is one; the number is `phone`). */
 export async function plantPerson(
   store: Store,
   tag: string,

@@ -1,17 +1,21 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   countPeople,
   createAccount,
   createPerson,
+  erasePerson,
   findPeopleIdsByName,
   findPersonByPhone,
   getPerson,
   listPeople,
+  openStore,
   recentPeople,
   StoreConflictError,
   updatePerson,
 } from "../../store/mod.ts";
 import { memoryStore, seedTenant, T0 } from "./_helpers.ts";
+import { markersOnDisk } from "./_raw_files.ts";
 
 Deno.test("createPerson rejects numbers that are not E.164, without repeating the number", () => {
   const { store } = memoryStore();
@@ -169,5 +173,97 @@ Deno.test("people are counted, found by part of their name and listed newest fir
     { id: a.person.id, displayName: "Senior of A", kind: "senior", createdAt: T0 },
   ]);
   assert.deepEqual(recentPeople(store, a.account.id, 1).map((r) => r.id), [p.id]);
+  store.close();
+});
+
+Deno.test("a person's name and number are in no file on disk, yet the staff see, find, sort, change and erase them", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "tom-people-sealed-" });
+  const store = openStore(join(dir, "tom.db"));
+  try {
+    const account = createAccount(store, { name: "Praxis", kind: "clinical" });
+    const other = createAccount(store, { name: "Andere Praxis", kind: "clinical" });
+    const name = "ZQXMüllerQXZ";
+    const maria = createPerson(store, account.id, {
+      kind: "patient",
+      displayName: name,
+      phoneE164: "+4917011223344",
+    });
+    createPerson(store, account.id, {
+      kind: "patient",
+      displayName: "Zacharias",
+      phoneE164: "+4917011223345",
+    });
+    createPerson(store, account.id, {
+      kind: "senior",
+      displayName: "Ärzteblatt Anton",
+      phoneE164: "+4917011223346",
+    });
+    const onDisk = ["ZQXMüllerQXZ", "ZQXM", "+4917011223344", "4917011223344", "Zacharias", "Anton"];
+    assert.deepEqual(await markersOnDisk(store, onDisk, dir), [], "neither name nor number in the files");
+
+    assert.equal(
+      findPersonByPhone(store, account.id, "+4917011223344")?.displayName,
+      name,
+      "caller ID finds her",
+    );
+    assert.equal(findPersonByPhone(store, other.id, "+4917011223344"), undefined, "only in her practice");
+    assert.throws(
+      () =>
+        createPerson(store, account.id, { kind: "senior", displayName: "Dup", phoneE164: "+4917011223344" }),
+      StoreConflictError,
+      "one number once per practice",
+    );
+    assert.ok(
+      createPerson(store, other.id, { kind: "senior", displayName: "B", phoneE164: "+4917011223344" }),
+    );
+    assert.deepEqual(
+      listPeople(store, account.id).map((p) => p.displayName),
+      ["Ärzteblatt Anton", "Zacharias", name],
+      "sorted by name as a German reader expects (Ä with A, case aside)",
+    );
+    assert.deepEqual(
+      findPeopleIdsByName(store, account.id, "MÜLLER", 10),
+      [maria.id],
+      "case-insensitive, umlauts too",
+    );
+    assert.equal(recentPeople(store, account.id, 3).find((r) => r.id === maria.id)?.displayName, name);
+
+    const moved = updatePerson(store, account.id, maria.id, {
+      displayName: "ZQXNeuQXZ",
+      phoneE164: "+4917099887766",
+    });
+    assert.equal(moved?.phoneE164, "+4917099887766");
+    assert.equal(findPersonByPhone(store, account.id, "+4917099887766")?.displayName, "ZQXNeuQXZ");
+    assert.equal(findPersonByPhone(store, account.id, "+4917011223344"), undefined, "the old number is free");
+    assert.deepEqual(await markersOnDisk(store, ["ZQXNeuQXZ", "4917099887766"], dir), []);
+
+    erasePerson(store, account.id, maria.id);
+    assert.equal(getPerson(store, account.id, maria.id), undefined);
+    assert.equal(findPersonByPhone(store, account.id, "+4917099887766"), undefined);
+    assert.deepEqual(findPeopleIdsByName(store, account.id, "neu", 10), []);
+  } finally {
+    store.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a sealed name or number copied to another person does not open", () => {
+  const { store } = memoryStore();
+  const account = createAccount(store, { name: "A", kind: "private" });
+  const a = createPerson(store, account.id, {
+    kind: "senior",
+    displayName: "Anna",
+    phoneE164: "+4917000000001",
+  });
+  const b = createPerson(store, account.id, {
+    kind: "senior",
+    displayName: "Bernd",
+    phoneE164: "+4917000000002",
+  });
+  store.db.prepare(
+    "UPDATE people SET display_name = (SELECT display_name FROM people WHERE id = ?) WHERE id = ?",
+  )
+    .run(a.id, b.id);
+  assert.throws(() => getPerson(store, account.id, b.id), /failed authentication/);
   store.close();
 });

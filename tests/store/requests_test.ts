@@ -259,9 +259,11 @@ Deno.test("requests: erasing a person deletes the requests of their calls; a cal
 });
 
 Deno.test("requests: key rotation re-encrypts them and keeps the old key while a request uses it", async () => {
-  const { keyring, dir } = await ring();
+  const { keyring: fileRing, dir } = await ring();
   const store = openStore(":memory:", { clock: testClock(), newId: sequentialIds() });
   try {
+    // One keyring for the store and the requests, as at start (app/admin_ui.ts): people's names are sealed too.
+    const keyring = store.useKeyFile(fileRing.file);
     const { a } = seedTwoTenants(store);
     const r = await createRequest(store, keyring, a.account.id, REQ);
     const old = keyring.currentKeyId;

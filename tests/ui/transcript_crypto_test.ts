@@ -13,6 +13,8 @@ import {
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "tom-keys-" });
   const store = openStore(":memory:");
+  const file = join(dir, "secrets", "transcripts.key");
+  store.useKeyFile(file); // one key file for the store (people's names and numbers) and the transcripts
   const account = createAccount(store, { name: "A", kind: "clinical" });
   const person = createPerson(store, account.id, {
     kind: "patient",
@@ -25,7 +27,7 @@ async function setup() {
     transport: "browser",
     personId: person.id,
   });
-  return { dir, store, account, call, file: join(dir, "secrets", "transcripts.key") };
+  return { dir, store, account, call, file };
 }
 
 Deno.test("the keyring creates a 0600 key file of 32 random bytes and reopens it with the same id", async () => {

@@ -30,7 +30,8 @@ const keyFileOf = (c: Config) => c.ui.transcriptKeyFile || join(c.dataDir, "secr
 
 /** A data dir with a call whose transcript is encrypted under two keys (one retired by a rotation). */
 async function seed(config: Config): Promise<{ accountId: string; callId: string }> {
-  const store = openStore(databasePath(config));
+  // The configured key file, as tom serve opens it: people's names and numbers are sealed with it.
+  const store = openStore(databasePath(config), { keyFile: keyFileOf(config) });
   try {
     const account = createAccount(store, { name: "Praxis Dr. Weber", kind: "clinical" });
     const person = createPerson(store, account.id, {
