@@ -65,7 +65,7 @@ export type { NewUser, User, UserRole } from "./users.ts";
 export {
   countPeople,
   createPerson,
-  findPeopleIdsByName,
+  findPeopleByName,
   findPersonByPhone,
   getPerson,
   listPeople,

@@ -239,14 +239,17 @@ export function countPeople(store: Store, accountId: string, kind?: PersonKind):
   return one<{ n: number }>(store.prepare(sql), accountId, kind ?? null)?.n ?? 0;
 }
 
-/** Ids of the account's people whose name contains `text` (case-insensitive), by name. */
-export function findPeopleIdsByName(store: Store, accountId: string, text: string, limit: number): string[] {
+/**
+ * The account's people whose name contains `text` (case-insensitive, umlauts included), by name: every name
+ * is opened once to match and sort; number and notes only for the people returned.
+ */
+export function findPeopleByName(store: Store, accountId: string, text: string, limit: number): Person[] {
   const needle = text.toLocaleLowerCase("de");
-  const sql = "SELECT id, account_id, display_name FROM people WHERE account_id = ?";
-  const rows = many<Pick<PersonRow, "id" | "account_id" | "display_name">>(store.prepare(sql), accountId);
-  return namedRows(store, rows).filter((r) => r.name.toLocaleLowerCase("de").includes(needle))
+  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ?`;
+  return namedRows(store, many<PersonRow>(store.prepare(sql), accountId))
+    .filter((r) => r.name.toLocaleLowerCase("de").includes(needle))
     .sort(compareByName((r) => r.name))
-    .slice(0, limit < 0 ? undefined : limit).map((r) => r.id);
+    .slice(0, limit < 0 ? undefined : limit).map((r) => toPerson(store.keyring, r));
 }
 
 /** A person as the dashboard's "recently added" list shows them. */

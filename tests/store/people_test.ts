@@ -5,7 +5,7 @@ import {
   createAccount,
   createPerson,
   erasePerson,
-  findPeopleIdsByName,
+  findPeopleByName,
   findPersonByPhone,
   getPerson,
   listPeople,
@@ -16,6 +16,8 @@ import {
 } from "../../store/mod.ts";
 import { memoryStore, seedTenant, T0 } from "./_helpers.ts";
 import { markersOnDisk } from "./_raw_files.ts";
+
+const ids = (people: { id: string }[]) => people.map((p) => p.id);
 
 Deno.test("createPerson rejects numbers that are not E.164, without repeating the number", () => {
   const { store } = memoryStore();
@@ -163,11 +165,15 @@ Deno.test("people are counted, found by part of their name and listed newest fir
   assert.equal(countPeople(store, a.account.id), 2);
   assert.equal(countPeople(store, a.account.id, "patient"), 1);
   assert.equal(countPeople(store, b.account.id, "patient"), 0);
-  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "SENIOR", 10), [a.person.id]);
-  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "100%_", 10), [p.id], "% and _ match literally");
-  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "0%", 10), [p.id]);
-  assert.deepEqual(findPeopleIdsByName(store, a.account.id, "r%", 10), []);
-  assert.deepEqual(findPeopleIdsByName(store, b.account.id, "erna", 10), []);
+  assert.deepEqual(ids(findPeopleByName(store, a.account.id, "SENIOR", 10)), [a.person.id]);
+  assert.deepEqual(
+    ids(findPeopleByName(store, a.account.id, "100%_", 10)),
+    [p.id],
+    "% and _ match literally",
+  );
+  assert.deepEqual(ids(findPeopleByName(store, a.account.id, "0%", 10)), [p.id]);
+  assert.deepEqual(ids(findPeopleByName(store, a.account.id, "r%", 10)), []);
+  assert.deepEqual(ids(findPeopleByName(store, b.account.id, "erna", 10)), []);
   assert.deepEqual(recentPeople(store, a.account.id), [
     { id: p.id, displayName: "Erna 100%_Wahr", kind: "patient", createdAt: T0 + 1000 },
     { id: a.person.id, displayName: "Senior of A", kind: "senior", createdAt: T0 },
@@ -222,7 +228,7 @@ Deno.test("a person's name and number are in no file on disk, yet the staff see,
       "sorted by name as a German reader expects (Ä with A, case aside)",
     );
     assert.deepEqual(
-      findPeopleIdsByName(store, account.id, "MÜLLER", 10),
+      ids(findPeopleByName(store, account.id, "MÜLLER", 10)),
       [maria.id],
       "case-insensitive, umlauts too",
     );
@@ -240,7 +246,7 @@ Deno.test("a person's name and number are in no file on disk, yet the staff see,
     erasePerson(store, account.id, maria.id);
     assert.equal(getPerson(store, account.id, maria.id), undefined);
     assert.equal(findPersonByPhone(store, account.id, "+4917099887766"), undefined);
-    assert.deepEqual(findPeopleIdsByName(store, account.id, "neu", 10), []);
+    assert.deepEqual(ids(findPeopleByName(store, account.id, "neu", 10)), []);
   } finally {
     store.close();
     Deno.removeSync(dir, { recursive: true });

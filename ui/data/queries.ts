@@ -1,7 +1,7 @@
 // The people search of the pages: a phone number finds its person, other text searches names (the SQL is in
 // store/people.ts).
 import type { Person, Store } from "../../store/mod.ts";
-import { findPeopleIdsByName, findPersonByPhone, listPeople } from "../../store/mod.ts";
+import { findPeopleByName, findPersonByPhone, listPeople } from "../../store/mod.ts";
 
 /** The account's people whose name contains `q`, or whose number is `q`; everyone when `q` is empty. */
 export function searchPeople(store: Store, accountId: string, q: string, limit = 200): Person[] {
@@ -12,6 +12,5 @@ export function searchPeople(store: Store, accountId: string, q: string, limit =
     const p = findPersonByPhone(store, accountId, compact);
     return p ? [p] : [];
   }
-  const wanted = new Set(findPeopleIdsByName(store, accountId, query, limit));
-  return listPeople(store, accountId, { limit: 1000 }).filter((p) => wanted.has(p.id));
+  return findPeopleByName(store, accountId, query, limit);
 }
