@@ -129,6 +129,7 @@ export const ConfigSchema = z.object({
    * Most concurrent calls TOM takes (`TOM_MAX_CALLS`; 0: no limit). Beyond it every telephony transport
    * refuses the call the way its peer reads as "not taken", so the PBX's dialplan hands it to a person
    * (infra/deploy/asterisk, infra/deploy/freeswitch) instead of TOM taking a call it would answer badly.
+   * A warm transfer's briefing leg belongs to a call TOM holds and is not refused.
    */
   maxCalls: int(0, 10_000).default(0),
   /** Cache of built engines and models (outside the repository). */
@@ -318,6 +319,14 @@ export const ConfigSchema = z.object({
     /** Prefix that makes a voicemail box a dialplan extension (`*99<box>` leaves a message in FreeSWITCH's default). */
     transferVoicemailPrefix: z.string().regex(/^[0-9A-Za-z*#+_.-]*$/, "expected dialplan digits like *99")
       .default("*99"),
+    /**
+     * Warm transfer: TOM calls the target first (`originate` of `user/<ext>` or `dialPrefix` + number), tells
+     * the person who calls and why, then bridges (`uuid_bridge`); nobody answers within `warmRingSeconds`: the
+     * caller stays with TOM. Voicemail stays cold.
+     */
+    warmTransfer: bool().default(false),
+    /** Seconds the target rings; with the briefing it stays within TOM's 30 s bound of a transfer. */
+    warmRingSeconds: int(5, 20).default(15),
   }).prefault({}),
   twilio: z.object({
     accountSid: z.string().regex(/^(AC[0-9a-fA-F]{32})?$/, "expected an Account SID like AC0123...").default(

@@ -1,7 +1,8 @@
 /**
  * The briefing of a warm transfer: what TOM tells the staff member who answered before it puts the caller
  * through (who is calling, why they want a person, the call's short summary), spoken with the call's own TTS
- * when the transport asks for it (gateway's `TransferTo.briefing`; Asterisk with `asterisk.warmTransfer`).
+ * when the transport asks for it (gateway's `TransferTo.briefing`; Asterisk with `asterisk.warmTransfer`,
+ * FreeSWITCH with `freeswitch.warmTransfer`).
  *
  * @module
  */

@@ -56,6 +56,16 @@ export function localMoment(at: Date, timeZone: string): LocalMoment {
   };
 }
 
+/** The instant local midnight began the day of `at` in `timeZone`, `daysBack` local days earlier. */
+export function localMidnight(at: Date, timeZone: string, daysBack = 0): Date {
+  return localInstant(addDays(localMoment(at, timeZone).date, -daysBack), 0, timeZone);
+}
+
+/** The instant local midnight began the Monday of the week of `at` in `timeZone`. */
+export function startOfLocalWeek(at: Date, timeZone: string): Date {
+  return localMidnight(at, timeZone, localMoment(at, timeZone).weekday);
+}
+
 /** "YYYY-MM-DD" plus `days` (calendar arithmetic, no time zone involved). */
 export function addDays(date: string, days: number): string {
   const [y, m, d] = date.split("-").map(Number);

@@ -51,8 +51,7 @@ export { join, resolve } from "./_path.ts";
 export { Transcript } from "./transcript_view.tsx";
 export { type Endpoint, endpoints, openApi } from "./api_docs.ts";
 export { callJson, personJson } from "./api_views.ts";
-export { startOfWeek } from "./time.ts";
-export { sentimentPoints } from "./trend.ts";
+export { sentimentPoints, startOfWeek } from "./trend.ts";
 export { type ChartPoint, RequestTable, type RequestTableTexts } from "./client/mod.ts";
 export {
   parsePersonForm,

@@ -1,9 +1,16 @@
-// Chart points of sentiment per day (Berlin days), from the calls' analyses.
+// The dashboard's calendar in Berlin days: sentiment per day from the calls' analyses, the week's start.
 import type { Store } from "../store/mod.ts";
 import { sentimentScores } from "../store/mod.ts";
+import { localMidnight, localMoment, startOfLocalWeek } from "../pipeline/mod.ts";
 import type { ChartPoint } from "./client/mod.ts";
-import { berlinDay, berlinMidnight, berlinParts } from "./time.ts";
 import { T } from "./texts_de.ts";
+
+const BERLIN = "Europe/Berlin";
+
+/** Berlin midnight of this week's Monday. */
+export function startOfWeek(ms: number): number {
+  return startOfLocalWeek(new Date(ms), BERLIN).getTime();
+}
 
 /** Sentiment per Berlin day over the last `days` days (today included), one point per day. */
 export function sentimentPoints(
@@ -13,20 +20,20 @@ export function sentimentPoints(
   days: number,
   personId?: string,
 ): ChartPoint[] {
-  const since = berlinMidnight(now, days - 1);
+  const since = localMidnight(new Date(now), BERLIN, days - 1).getTime();
   const rows = sentimentScores(store, accountId, { since, personId });
   const byDay = new Map<string, number[]>();
   for (const r of rows) {
-    const d = berlinDay(r.at);
+    const d = localMoment(new Date(r.at), BERLIN).date;
     byDay.set(d, [...(byDay.get(d) ?? []), r.score]);
   }
   const points: ChartPoint[] = [];
   for (let i = days - 1; i >= 0; i--) {
-    const t = berlinMidnight(now, i) + 12 * 3_600_000;
-    const p = berlinParts(t);
-    const scores = byDay.get(berlinDay(t)) ?? [];
+    const day = localMoment(localMidnight(new Date(now), BERLIN, i), BERLIN);
+    const [, m, d] = day.date.split("-").map(Number);
+    const scores = byDay.get(day.date) ?? [];
     const score = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
-    const label = `${T.schedules.days[p.weekday]} ${p.d}.${p.m}.`;
+    const label = `${T.schedules.days[day.weekday]} ${d}.${m}.`;
     const value = score === null ? "–" : (score > 0 ? "+" : "") + score.toFixed(2).replace(".", ",");
     points.push({
       label,

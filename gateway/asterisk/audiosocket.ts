@@ -12,8 +12,11 @@
  *   with silence frames whenever it has nothing to say (Asterisk hangs up after 2 s without a frame).
  *   `clear` drops the queue; a mark fires when the paced sender passes it; `hangup` sends kind 0x00 and
  *   closes.
+ * - Shutting down or at the maximum of calls (`maxCalls`), a connection is refused (kind 0xff) right after its
+ *   UUID, before any audio, so the dialplan falls back to a person.
  * - A UUID a warm transfer registered (ami_warm.ts) is the staff member's leg, not a call: TOM plays the
- *   briefing and hangs up that connection (the dialplan then bridges the caller to the person).
+ *   briefing and hangs up that connection (the dialplan then bridges the caller to the person). Part of a call
+ *   TOM holds, it is taken also at the maximum of calls and while draining.
  * - A UUID a transfer registered for the way back (call/returning.ts) opens a call of the transferred call's
  *   account with `meta.returnedFromTransfer` and `meta.previousCallId`: TOM offers a callback at once.
  *
@@ -122,15 +125,6 @@ export async function startAudioSocketServer(
         conn.close();
         continue;
       }
-      // Shutting down or at the maximum of calls: refuse at once, before any audio, so the dialplan falls
-      // back to a person (REFUSE_MESSAGE fails AudioSocket(); Dial(AudioSocket/...) sees a call under 1.5 s).
-      const refusal = g.draining() ? "draining" : g.full() ? "full" : undefined;
-      if (refusal) {
-        g.reject("audiosocket", refusal, remote);
-        await conn.write(REFUSE_MESSAGE).catch(() => 0);
-        conn.close();
-        continue;
-      }
       const release = g.connectionSlot(remote, "audiosocket");
       if (!release) {
         conn.close();
@@ -146,6 +140,11 @@ export async function startAudioSocketServer(
         transfer: opts.transfer,
         callerId: opts.callerId,
         onProtocolError: () => errors.add(1),
+        admit: () => {
+          const refusal = g.draining() ? "draining" : g.full() ? "full" : undefined;
+          if (refusal) g.reject("audiosocket", refusal, remote);
+          return refusal === undefined;
+        },
         peer: g.peerLabel(remote),
       });
       open.add(call);
@@ -187,6 +186,8 @@ interface CallOptions {
   transfer: AsteriskTransferer | undefined;
   callerId: ((call: AsteriskCallRef) => Promise<string | undefined>) | undefined;
   onProtocolError: () => void;
+  /** False (counted and logged) while shutting down or at the maximum of calls: a new call is refused. */
+  admit: () => boolean;
   peer: string;
 }
 
@@ -427,8 +428,13 @@ class AudioSocketCall {
       this.#formatTimer = undefined;
       if (!this.#outbound && this.#state === "call") this.#answerIn(KIND.slin, this.#opts.slinRate);
     }, this.#opts.formatWaitMs);
+    // The staff leg of a warm transfer belongs to a call TOM already holds: never refused for capacity. Only
+    // the one-use id TOM gave that transfer's Originate makes a connection one (takeWarm).
     const warm = this.#opts.transfer?.takeWarm?.(uuid);
     if (warm) return void this.#brief(warm);
+    // Shutting down or at the maximum of calls: refuse a new call before any audio, so the dialplan falls back
+    // to a person (REFUSE_MESSAGE fails AudioSocket(); Dial(AudioSocket/...) sees a call under 1.5 s).
+    if (!this.#opts.admit()) return this.#finish("refused", "refuse");
     const lookup = this.#opts.callerId;
     if (!lookup) return this.#open(uuid, undefined);
     // The caller ID is not on the AudioSocket: ask Asterisk (bounded) before TOM answers.

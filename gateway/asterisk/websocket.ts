@@ -26,8 +26,9 @@ import type { CallOutput } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
 import { openAsteriskCall } from "./open_call.ts";
 import type { AsteriskCallRef, AsteriskTransferer } from "./ami_transfer.ts";
-import { admitWebSocket, CLOSE, closeSocket, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
-import { InboundAudio, loadResampler, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
+import { admitWebSocket, CLOSE, closeSocket, type Guard } from "../guard/mod.ts";
+import { InboundAudio, OutboundAudio, Pacer, type Ticker } from "../audio/mod.ts";
+import { MediaSockets } from "../call/media_sockets.ts";
 import { formatByName, KNOWN_FORMATS, type MediaFormat } from "./formats.ts";
 import {
   type Command,
@@ -89,36 +90,18 @@ export function mountAsteriskWebSocket(
   guard?: Guard,
   opts: AsteriskWebSocketOptions = {},
 ): AsteriskWebSocket {
-  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, {
-    draining: () => deps.calls.draining,
-    full: () => deps.calls.full,
-  });
-  const log = deps.log.child({ component: "gateway", transport: "chan_websocket" });
-  const open = new Set<AsteriskWsCall>();
-  const resampler = loadResampler();
-  resampler.catch((e) => log.error("cannot load the resampler", { error: e }));
-
+  const open = new MediaSockets<AsteriskWsCall>(deps, "chan_websocket", guard);
   app.get(ASTERISK_WS_PATH, async function asteriskWebSocket(c) {
-    await resampler;
-    const up = admitWebSocket(c, g, "chan_websocket", { protocol: ASTERISK_WS_PROTOCOL });
+    await open.ready();
+    const up = admitWebSocket(c, open.guard, "chan_websocket", { protocol: ASTERISK_WS_PROTOCOL });
     if (up instanceof Response) return up;
-    const call = new AsteriskWsCall(up.socket, deps, log, opts);
-    open.add(call);
-    up.socket.addEventListener("close", () => open.delete(call));
-    guardSocket(up.socket, g.socketLimiter("chan_websocket"), (data) => call.receive(data), {
-      log,
-      onRefused: () => call.stopSending(),
-    });
-    return up.response;
+    return open.register(up, new AsteriskWsCall(up.socket, deps, open.log, opts));
   });
-
   return {
     get size() {
       return open.size;
     },
-    close() {
-      for (const call of [...open]) call.hangup("shutting down");
-    },
+    close: () => void open.hangupAll(),
   };
 }
 

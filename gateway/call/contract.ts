@@ -75,7 +75,8 @@ export interface TransferTo {
   target: string;
   /**
    * What TOM tells the staff member before it puts the caller through (a warm transfer, where the transport
-   * makes one: Asterisk with `asterisk.warmTransfer`); a cold transfer ignores it.
+   * makes one: Asterisk with `asterisk.warmTransfer`, FreeSWITCH with `freeswitch.warmTransfer`); a cold transfer
+   * ignores it.
    */
   briefing?: TransferBriefing;
 }

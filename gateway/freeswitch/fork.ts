@@ -29,7 +29,8 @@
  *   PLAYBACK_STOP; `clear` sends `killAudio` and `uuid_break <uuid> all`.
  * - Hang-up from TOM: `uuid_kill <uuid>` over ESL plus `{"type":"disconnect"}`, then the socket closes.
  * - Cold transfer: `uuid_transfer` over ESL (esl_transfer.ts); once the target answered, TOM stops its fork
- *   (`uuid_audio_fork <uuid> stop`) and the call ends for TOM (the caller stays with the person).
+ *   (`uuid_audio_fork <uuid> stop`) and the call ends for TOM (the caller stays with the person). Warm
+ *   (`freeswitch.warmTransfer`, esl_warm.ts): TOM calls and briefs the person first, then `uuid_bridge`.
  *   From the caller: CHANNEL_HANGUP_COMPLETE or the socket closing.
  *
  * @module
@@ -39,12 +40,14 @@ import { join } from "node:path";
 import { CallsFullError, type Logger } from "../../infra/mod.ts";
 import type { CallOutput, TransferOutcome, TransferTo } from "../call/contract.ts";
 import type { CallSession, GatewayDeps } from "../call/session.ts";
-import { admitWebSocket, CLOSE, createGuard, type Guard, guardSocket } from "../guard/mod.ts";
-import { type Clock, InboundAudio, loadResampler } from "../audio/mod.ts";
+import { admitWebSocket, CLOSE, type Guard } from "../guard/mod.ts";
+import { type Clock, InboundAudio } from "../audio/mod.ts";
+import { MediaSockets } from "../call/media_sockets.ts";
 import { EslClient, type EslEvent } from "./esl.ts";
 import { type ForkMetadata, parseForkMetadata } from "./meta.ts";
 import { FsPlayback } from "./playback.ts";
 import { fsTransfer } from "./esl_transfer.ts";
+import { fsWarmTransfer } from "./esl_warm.ts";
 import { openTelephonySession } from "../outbound/attach.ts";
 
 /** The path of the WebSocket mod_audio_fork connects to. */
@@ -98,11 +101,8 @@ export function mountFreeswitch(
   guard?: Guard,
   opts: FreeswitchOptions = {},
 ): FreeswitchTransport {
-  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, {
-    draining: () => deps.calls.draining,
-    full: () => deps.calls.full,
-  });
-  const log = deps.log.child({ component: "gateway", transport: "freeswitch" });
+  const open = new MediaSockets<ForkCall>(deps, "freeswitch", guard);
+  const log = open.log;
   const fs = deps.config.freeswitch;
   const ownEsl = opts.esl === undefined;
   const esl = opts.esl ??
@@ -111,23 +111,16 @@ export function mountFreeswitch(
   const dir = opts.playbackDir ?? playbackDirOf(deps);
   removeStaleFiles(dir, log);
   const calls = new Map<string, ForkCall>();
-  const open = new Set<ForkCall>();
   const offEvents = esl.onEvent((e) => {
     if (e.uuid) calls.get(e.uuid)?.onEsl(e);
   });
-  const resampler = loadResampler();
-  resampler.catch((e) => log.error("cannot load the resampler", { error: e }));
   const env = { deps, esl, dir, calls, opts, log };
 
   app.get(FREESWITCH_WS_PATH, async function freeswitchAudioFork(c) {
-    await resampler;
-    const up = admitWebSocket(c, g, "freeswitch", { protocol: FREESWITCH_WS_PROTOCOL });
+    await open.ready();
+    const up = admitWebSocket(c, open.guard, "freeswitch", { protocol: FREESWITCH_WS_PROTOCOL });
     if (up instanceof Response) return up;
-    const call = new ForkCall(up.socket, env, new URL(c.req.url).searchParams);
-    open.add(call);
-    up.socket.addEventListener("close", () => open.delete(call));
-    guardSocket(up.socket, g.socketLimiter("freeswitch"), (data) => call.receive(data), { log });
-    return up.response;
+    return open.register(up, new ForkCall(up.socket, env, new URL(c.req.url).searchParams));
   });
 
   let closing: Promise<void> | undefined;
@@ -138,7 +131,7 @@ export function mountFreeswitch(
     },
     close() {
       closing ??= (async () => {
-        await Promise.allSettled([...open].map((call) => call.hangup("shutting down")));
+        await Promise.allSettled(open.hangupAll());
         offEvents();
         if (ownEsl) await esl.close();
       })();
@@ -328,16 +321,26 @@ class ForkCall {
     };
   }
 
-  /** Cold transfer; on success TOM lets go of the channel (no uuid_kill: the caller is with a person). */
+  /**
+   * Cold transfer, or warm (`freeswitch.warmTransfer`, not to voicemail: esl_warm.ts); on success TOM lets go of
+   * the channel (no uuid_kill: the caller is with a person).
+   */
   async #transfer(to: TransferTo, signal: AbortSignal): Promise<TransferOutcome> {
     const uuid = this.#meta?.uuid;
     if (this.#state !== "call" || !uuid) return { ok: false, reason: "failed", detail: "the call has ended" };
     const fs = this.#env.deps.config.freeswitch;
-    const outcome = await fsTransfer(this.#env.esl, uuid, to, signal, {
-      context: fs.transferContext,
-      voicemailPrefix: fs.transferVoicemailPrefix,
-      log: this.#log,
-    });
+    const outcome = fs.warmTransfer && to.kind !== "voicemail"
+      ? await fsWarmTransfer(this.#env.esl, uuid, to, signal, {
+        ringSeconds: fs.warmRingSeconds,
+        dialPrefix: fs.dialPrefix,
+        playbackDir: this.#env.dir,
+        log: this.#log,
+      })
+      : await fsTransfer(this.#env.esl, uuid, to, signal, {
+        context: fs.transferContext,
+        voicemailPrefix: fs.transferVoicemailPrefix,
+        log: this.#log,
+      });
     if (outcome.ok) this.#letGo();
     return outcome;
   }

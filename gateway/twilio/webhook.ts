@@ -28,15 +28,8 @@ import type { Logger } from "../../infra/mod.ts";
 import { endCall, findCallByExternalId, getCall, listAccounts } from "../../store/mod.ts";
 import type { CallEndStatus } from "../../store/mod.ts";
 import type { GatewayDeps } from "../call/session.ts";
-import {
-  admit,
-  createGuard,
-  type Guard,
-  guardSocket,
-  remoteAddress,
-  upgradeWebSocket,
-} from "../guard/mod.ts";
-import { loadResampler } from "../audio/mod.ts";
+import { admit, type Guard, remoteAddress, upgradeWebSocket } from "../guard/mod.ts";
+import { MediaSockets } from "../call/media_sockets.ts";
 import {
   STREAM_TOKEN_PARAMETER,
   streamToken,
@@ -107,25 +100,22 @@ export function mountTwilio(
 ): TwilioTransport {
   const problems = twilioConfigProblems(deps.config);
   if (problems.length > 0) throw new ConfigError(problems);
-  const g = guard ?? createGuard(deps.config, deps.meter, deps.log, {
-    draining: () => deps.calls.draining,
-    full: () => deps.calls.full,
-  });
-  const log = deps.log.child({ component: "gateway", transport: "twilio" });
   const token = deps.config.twilio.authToken;
   if (token === "") {
     // Only worth a warning when Twilio seems meant to be in use; on a FreeSWITCH/Asterisk box it is normal.
     const inUse = deps.config.twilio.publicUrl !== "" || deps.config.twilio.accountSid !== "";
+    const log = deps.log.child({ component: "gateway", transport: "twilio" });
     (inUse ? log.warn : log.info)(
       "Twilio is off (its routes answer 404): set twilio.authToken (TOM_TWILIO_AUTH_TOKEN) to use it",
     );
     return { size: 0, close() {} };
   }
+  const open = new MediaSockets<TwilioStreamCall>(deps, "twilio", guard);
+  const { guard: g, log } = open;
   const failures = deps.meter.createCounter("tom_twilio_signature_failures_total", {
     description: "Twilio requests refused for a missing or wrong X-Twilio-Signature, by route and reason",
   });
   const live = new Map<string, TwilioStreamCall>();
-  const open = new Set<TwilioStreamCall>();
   const now = deps.now ?? Date.now;
   /** CallSids that had a stream, until their token has expired anyway. */
   const streamed = new Map<string, number>();
@@ -160,8 +150,6 @@ export function mountTwilio(
       ttlMs: Math.max(5 * 60_000, (deps.config.twilio.transferRingSeconds + 120) * 1000),
     });
   const env = { deps, log, opts, live, admitStart, returning };
-  const resampler = loadResampler();
-  resampler.catch((e) => log.error("cannot load the resampler", { error: e }));
 
   /** Signature check; undefined when fine, else the 403 to return. */
   const checkSignature = (c: Context, route: string, urls: string[], params?: URLSearchParams) => {
@@ -257,7 +245,7 @@ export function mountTwilio(
   });
 
   app.get(TWILIO_PATHS.stream, async function twilioStream(c) {
-    await resampler;
+    await open.ready();
     const slot = admit(c, g, "twilio");
     if (slot instanceof Response) return slot;
     const u = new URL(c.req.url);
@@ -272,24 +260,14 @@ export function mountTwilio(
       return refused;
     }
     const up = upgradeWebSocket(c, slot, g, "twilio");
-    if (up instanceof Response) return up;
-    const call = new TwilioStreamCall(up.socket, env, base);
-    open.add(call);
-    up.socket.addEventListener("close", () => open.delete(call));
-    guardSocket(up.socket, g.socketLimiter("twilio"), (data) => call.receive(data), {
-      log,
-      onRefused: () => call.stopSending(),
-    });
-    return up.response;
+    return up instanceof Response ? up : open.register(up, new TwilioStreamCall(up.socket, env, base));
   });
 
   return {
     get size() {
       return open.size;
     },
-    close() {
-      for (const call of [...open]) call.hangup("shutting down");
-    },
+    close: () => void open.hangupAll(),
   };
 }
 

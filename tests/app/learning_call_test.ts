@@ -12,9 +12,6 @@ import {
   CallUsage,
   fillNames,
   greetingNames,
-  PhraseCache,
-  type PhraseName,
-  PHRASES,
   pipelineAnswerer,
   PipelineCall,
 } from "../../pipeline/mod.ts";
@@ -40,7 +37,17 @@ import {
   openStore,
   type Store,
 } from "../../store/mod.ts";
-import { Caller, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad, until } from "../pipeline/_fakes.ts";
+import {
+  Caller,
+  FakeLlm,
+  FakeOutput,
+  FakeStt,
+  FakeTts,
+  FakeVad,
+  greetedCall,
+  silentPhrases,
+  until,
+} from "../pipeline/_fakes.ts";
 
 function learningOf(store: Store, seed = 7): Learning {
   syncVariants(store, DEFAULT_VARIANTS);
@@ -81,8 +88,7 @@ async function runCall(
     personId: person.id,
   });
   const tts = new FakeTts();
-  const phrases = new PhraseCache(tts);
-  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  const phrases = silentPhrases(tts);
   const llm = new FakeLlm(["Gern, am Montag um zehn."]);
   let summary: CallSummary | undefined;
   const usage = o.dataDir ? usageLogger(o.dataDir, silentLogger) : undefined;
@@ -102,32 +108,11 @@ async function runCall(
     // One scripted transcript per utterance: no extra STT of barge-in words (bargeInProbeMs: 0).
     options: { minSpeechMs: 60, endOfTurnSilenceMs: 300, tickMs: 10, ratingWaitMs: 500, bargeInProbeMs: 0 },
   });
-  const out = new FakeOutput();
-  out.autoPlay = true;
-  const ac = new AbortController();
-  const handler = answer({
+  const { out, handler, ac } = await greetedCall(answer, {
     callId: call.id,
-    transport: "browser",
-    direction: "inbound",
     accountId: call.accountId,
     personId: call.personId,
-    output: out,
-    log: silentLogger,
-    signal: ac.signal,
   });
-  out.handler = handler;
-  handler.handle({
-    type: "start",
-    callId: call.id,
-    transport: "browser",
-    direction: "inbound",
-    peerRate: 16000,
-    meta: {},
-  });
-  await until(
-    () => out.log.some((r) => r.kind === "mark" && r.name.startsWith("tom:p:greeting")),
-    "greeting",
-  );
   const caller = new Caller(handler);
   for (let i = 0; i < o.texts.length; i++) {
     const before = out.log.length;

@@ -10,6 +10,10 @@
  * A target that does not answer within the ring time: no_answer, the caller is still with TOM, and hears TOM
  * again (TOM's 500 Hz stand-in for "niemand erreichbar" is in the caller's recording).
  *
+ * TOM runs with `TOM_MAX_CALLS=1`: each transfer starts while TOM holds its one call, so the staff leg's
+ * AudioSocket connection arrives at the limit; the staff member is still briefed (the leg belongs to the call
+ * TOM holds, it opens no call of its own) instead of getting the caller unannounced.
+ *
  * Prints decision -> staff answered -> briefing done -> bridged: measured, never asserted.
  *
  * Skipped, with the reason printed, only when the chroot cannot be built; in CI (`CI=true`) that fails.
@@ -56,7 +60,7 @@ const log = createLogger({ salt: "test-salt", level: "warn", sink: () => {} });
 
 Deno.test({
   name:
-    "a warm transfer on a real Asterisk 22 briefs the staff member, then bridges the caller; no answer keeps it",
+    "a warm transfer on a real Asterisk 22 briefs the staff member (also at TOM_MAX_CALLS), then bridges the caller; no answer keeps it",
   ignore: unavailable !== undefined && !CI,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -80,6 +84,7 @@ Deno.test({
     let audioSocket: AudioSocketServer | undefined;
     const gw = await startGateway({
       answer,
+      env: { TOM_MAX_CALLS: "1" },
       transports: [
         (app, deps, guard) => mountAsteriskWebSocket(app, deps, guard, { transfer }),
         async (
@@ -118,6 +123,7 @@ Deno.test({
       assert.ok(call, `TOM saw no call on ${route}:\n${asterisk.output.slice(-2000)}`);
       await sleep(500); // the call is up (chan_websocket: bridged after ANSWER)
       assert.ok(call.ctx.output.transfer, "the Asterisk output offers transfer");
+      assert.ok(gw.calls.full, "TOM holds its maximum of calls (TOM_MAX_CALLS=1) when the transfer starts");
       const outcome = await call.ctx.output.transfer(
         { kind: "extension", target, briefing },
         AbortSignal.timeout(30_000),
@@ -146,6 +152,7 @@ Deno.test({
           `${route} (${how}): the staff member hears the briefing, then talks to the caller`,
           async () => {
             const made = briefingsMade;
+            const callsBefore = calls.length;
             const r = await warmCall(route, TEST_PHONES.staff);
             assert.deepEqual(
               r.outcome,
@@ -157,6 +164,7 @@ Deno.test({
               made + 1,
               "the briefing was made once, when the staff member answered",
             );
+            assert.equal(calls.length, callsBefore + 1, "the staff leg opened no call of its own");
             // The caller left TOM's leg for the bridge: the transport ended TOM's call.
             const reason = await Promise.race([r.call.stopped, sleep(5000).then(() => "still on TOM")]);
             assert.notEqual(reason, "still on TOM");

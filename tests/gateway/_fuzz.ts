@@ -2,7 +2,8 @@
  * Seeded fuzz messages for WebSocket transports: random bytes, random text, broken JSON, JSON with
  * hostile shapes (prototype keys, deep nesting, huge numbers, lone surrogates), and mutations of a
  * transport's own valid messages (fields removed, retyped, replaced by extremes). Every transport test
- * can pass its own valid messages as `templates`.
+ * can pass its own valid messages as `templates`. And the run itself: connections in rounds with
+ * `/healthz` checked between them, then every call ended.
  *
  * @example
  * ```ts ignore
@@ -13,6 +14,8 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
+import type { GatewayHarness } from "./server_harness.ts";
 
 /** A small seeded random source (mulberry32): the same seed gives the same messages. */
 export function seededRandom(seed: number): () => number {
@@ -146,4 +149,40 @@ export function* fuzzMessages(opts: FuzzOptions): Generator<string | Uint8Array>
     } else if (kind < 0.75) yield JSON.stringify(pick(rand, templates));
     else yield JSON.stringify(mutate(rand, structuredClone(pick(rand, templates))));
   }
+}
+
+/**
+ * Fuzz a transport in rounds: four `connection`s at a time until `done()`, `/healthz` answering 200 after
+ * every round. Returns the number of rounds (health checks).
+ */
+export async function fuzzInRounds(
+  gw: GatewayHarness,
+  done: () => boolean,
+  connection: () => Promise<void>,
+): Promise<number> {
+  let health = 0;
+  while (!done()) {
+    await Promise.all([connection(), connection(), connection(), connection()]);
+    const res = await fetch(`${gw.http}/healthz`);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    health++;
+  }
+  return health;
+}
+
+/**
+ * After a fuzz run: every call that started has ended (waiting up to 5 s), each recorded as completed or
+ * failed. Returns the calls' rows by status.
+ */
+export async function assertCallsSettled(gw: GatewayHarness): Promise<{ status: string; n: number }[]> {
+  const deadline = Date.now() + 5000;
+  while (gw.calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(gw.calls.size, 0, "every call that started has ended");
+  const rows = gw.store.db.prepare("SELECT status, count(*) AS n FROM calls GROUP BY status").all() as {
+    status: string;
+    n: number;
+  }[];
+  assert.ok(rows.every((r) => r.status === "completed" || r.status === "failed"), JSON.stringify(rows));
+  return rows;
 }

@@ -15,7 +15,7 @@ import { createHttpApp } from "../../infra/http.ts";
 import { CallRegistry } from "../../infra/call_registry.ts";
 import { serveNode } from "../../infra/http_server.ts";
 import { getCall, openStore, type Store } from "../../store/mod.ts";
-import type { Answerer, CallContext } from "../../gateway/call/contract.ts";
+import type { Answerer, CallContext, CallEvent } from "../../gateway/call/contract.ts";
 import { echoAnswerer } from "../../gateway/call/echo.ts";
 import type { GatewayDeps } from "../../gateway/call/session.ts";
 import { hmacKey, mintCallToken, type MintOptions } from "../../gateway/auth/token.ts";
@@ -400,6 +400,26 @@ export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 1
     if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** An answerer that records every event and every call's context, and hands both to `react`. */
+export function recorder(react?: (e: CallEvent, ctx: CallContext) => void): {
+  events: CallEvent[];
+  contexts: CallContext[];
+  answer: Answerer;
+} {
+  const events: CallEvent[] = [];
+  const contexts: CallContext[] = [];
+  const answer: Answerer = (ctx) => {
+    contexts.push(ctx);
+    return {
+      handle(e) {
+        events.push(e);
+        react?.(e, ctx);
+      },
+    };
+  };
+  return { events, contexts, answer };
 }
 
 /** Who a call's context says owns the call. */

@@ -1,7 +1,15 @@
 // Deterministic, abortable fakes of the engine adapters and the transport, for the pipeline's tests.
-import type { CallContext, CallEvent, CallOutput } from "../../gateway/call/contract.ts";
+import type {
+  Answerer,
+  CallContext,
+  CallEvent,
+  CallHandler,
+  CallOutput,
+} from "../../gateway/call/contract.ts";
 import type { PipelineEvent } from "../../gateway/call/messages.ts";
 import { silentLogger } from "../../infra/log.ts";
+import { PhraseCache } from "../../pipeline/phrases.ts";
+import { type PhraseName, PHRASES } from "../../pipeline/texts.ts";
 import type {
   ChatMessage,
   LlmEngine,
@@ -210,6 +218,48 @@ export function fakeContext(output: FakeOutput, ac = new AbortController()): Cal
     log: silentLogger,
     signal: ac.signal,
   };
+}
+
+/** A phrase cache holding every fixed phrase as 10 ms of silence, so no call waits for their synthesis. */
+export function silentPhrases(tts: TtsEngine): PhraseCache {
+  const phrases = new PhraseCache(tts);
+  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  return phrases;
+}
+
+/**
+ * An inbound browser call answered by `answer`, started and waited on until the caller has heard the
+ * greeting; the output plays every sound at once (autoPlay). End it with `stop` and `ac.abort()`.
+ */
+export async function greetedCall(
+  answer: Answerer,
+  ctx: Pick<CallContext, "callId" | "accountId" | "personId" | "callerId" | "identity">,
+): Promise<{ out: FakeOutput; handler: CallHandler; ac: AbortController }> {
+  const out = new FakeOutput();
+  out.autoPlay = true;
+  const ac = new AbortController();
+  const handler = answer({
+    ...ctx,
+    transport: "browser",
+    direction: "inbound",
+    output: out,
+    log: silentLogger,
+    signal: ac.signal,
+  });
+  out.handler = handler;
+  handler.handle({
+    type: "start",
+    callId: ctx.callId,
+    transport: "browser",
+    direction: "inbound",
+    peerRate: 16000,
+    meta: {},
+  });
+  await until(
+    () => out.log.some((r) => r.kind === "mark" && r.name.startsWith("tom:p:greeting")),
+    "greeting",
+  );
+  return { out, handler, ac };
 }
 
 /** Feeds 20 ms frames with increasing call time. */

@@ -11,23 +11,18 @@ import { join } from "node:path";
 import { silentLogger } from "../../infra/log.ts";
 import { createAccount, createCall, createPerson, listAudit, openStore } from "../../store/mod.ts";
 import { listRequests, readTranscript, TranscriptKeyring } from "../../store/crypto/mod.ts";
-import {
-  type JsonChat,
-  PhraseCache,
-  type PhraseName,
-  PHRASES,
-  pipelineAnswerer,
-} from "../../pipeline/mod.ts";
+import { type JsonChat, pipelineAnswerer } from "../../pipeline/mod.ts";
 import { callerForStaff, numberSaid } from "../../pipeline/answerer.ts";
 import { callIdentity } from "../../gateway/call/session.ts";
 import {
   Caller,
   FakeLlm,
-  FakeOutput,
   FakeStt,
   FakeTts,
   FakeVad,
+  greetedCall,
   type ScriptedToolAnswer,
+  silentPhrases,
   until,
 } from "./_fakes.ts";
 
@@ -37,8 +32,7 @@ async function setup(o: { answers: (string | ScriptedToolAnswer)[]; texts: strin
   const keyring = await TranscriptKeyring.open(join(dir, "transcripts.key"));
   const account = createAccount(store, { name: "Praxis Weber", kind: "clinical" });
   const tts = new FakeTts();
-  const phrases = new PhraseCache(tts);
-  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  const phrases = silentPhrases(tts);
   const announced: { accountId: string; id: string; kind: string; urgency: string }[] = [];
   const jsonAsked: string[] = [];
   const afterCall: JsonChat | undefined = o.afterCall === undefined ? undefined : (messages) => {
@@ -61,33 +55,12 @@ async function setup(o: { answers: (string | ScriptedToolAnswer)[]; texts: strin
   });
   const run = async (turns: number, callerId: string | null = null) => {
     const row = createCall(store, account.id, { direction: "inbound", transport: "browser" });
-    const out = new FakeOutput();
-    out.autoPlay = true;
-    const ac = new AbortController();
-    const handler = answer({
+    const { out, handler, ac } = await greetedCall(answer, {
       callId: row.id,
-      transport: "browser",
-      direction: "inbound",
       accountId: account.id,
       personId: null,
       callerId,
-      output: out,
-      log: silentLogger,
-      signal: ac.signal,
     });
-    out.handler = handler;
-    handler.handle({
-      type: "start",
-      callId: row.id,
-      transport: "browser",
-      direction: "inbound",
-      peerRate: 16000,
-      meta: {},
-    });
-    await until(
-      () => out.log.some((r) => r.kind === "mark" && r.name.startsWith("tom:p:greeting")),
-      "greeting",
-    );
     for (let i = 1; i <= turns; i++) {
       await new Promise((r) => setTimeout(r, 20));
       new Caller(handler).say(600);

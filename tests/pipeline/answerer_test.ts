@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../../infra/log.ts";
 import { createAccount, createCall, openStore, putPractice, type Store } from "../../store/mod.ts";
-import { PhraseCache, type PhraseName, PHRASES, pipelineAnswerer } from "../../pipeline/mod.ts";
+import { PHRASES, pipelineAnswerer } from "../../pipeline/mod.ts";
 import type { PipelineEvent } from "../../gateway/mod.ts";
 import { disclosesAi, greetingNames } from "../../pipeline/disclosure.ts";
-import { Caller, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad, until } from "./_fakes.ts";
+import { Caller, FakeLlm, FakeStt, FakeTts, FakeVad, greetedCall, silentPhrases, until } from "./_fakes.ts";
 import { berlinPractice } from "./_practice.ts";
 
 const NOW = new Date("2026-03-30T08:15:00Z"); // Monday 10:15 in Berlin
@@ -16,32 +16,7 @@ async function call(
   llm: FakeLlm,
 ) {
   const row = createCall(store, accountId, { direction: "inbound", transport: "browser" });
-  const out = new FakeOutput();
-  out.autoPlay = true;
-  const ac = new AbortController();
-  const handler = answer({
-    callId: row.id,
-    transport: "browser",
-    direction: "inbound",
-    accountId,
-    personId: null,
-    output: out,
-    log: silentLogger,
-    signal: ac.signal,
-  });
-  out.handler = handler;
-  handler.handle({
-    type: "start",
-    callId: row.id,
-    transport: "browser",
-    direction: "inbound",
-    peerRate: 16000,
-    meta: {},
-  });
-  await until(
-    () => out.log.some((r) => r.kind === "mark" && r.name.startsWith("tom:p:greeting")),
-    "greeting",
-  );
+  const { out, handler, ac } = await greetedCall(answer, { callId: row.id, accountId, personId: null });
   await new Promise((r) => setTimeout(r, 10));
   new Caller(handler).say(600);
   await until(() => out.events().some((e) => e.type === "turn_end"), "turn end");
@@ -58,8 +33,7 @@ function setup(withPractice: boolean) {
   const account = createAccount(store, { name: "Praxis Weber", kind: "clinical" });
   if (withPractice) putPractice(store, account.id, berlinPractice(), null);
   const tts = new FakeTts();
-  const phrases = new PhraseCache(tts);
-  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  const phrases = silentPhrases(tts);
   const llm = new FakeLlm(["Gern.", "Gern."]);
   const answer = pipelineAnswerer({
     stt: new FakeStt(["Wann haben Sie auf?", "Wann haben Sie auf?"]),

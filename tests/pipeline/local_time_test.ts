@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { addDays, localInstant, localMoment, weekdayOf } from "../../pipeline/local_time.ts";
+import {
+  addDays,
+  localInstant,
+  localMidnight,
+  localMoment,
+  startOfLocalWeek,
+  weekdayOf,
+} from "../../pipeline/local_time.ts";
 
 const B = "Europe/Berlin";
 
@@ -32,4 +39,16 @@ Deno.test("calendar arithmetic on local dates", () => {
   assert.equal(addDays("2026-03-01", -1), "2026-02-28");
   assert.equal(weekdayOf("2026-03-30"), 0);
   assert.equal(weekdayOf("2026-03-29"), 6);
+});
+
+Deno.test("local midnights and week starts step over both DST switches of 2026", () => {
+  const iso = (d: Date) => d.toISOString();
+  // Sunday 29 March, 10:00 CEST: the day began at 00:00 CET.
+  assert.equal(iso(localMidnight(new Date("2026-03-29T08:00:00Z"), B)), "2026-03-28T23:00:00.000Z");
+  assert.equal(iso(localMidnight(new Date("2026-03-30T08:00:00Z"), B, 2)), "2026-03-27T23:00:00.000Z");
+  // Sunday 25 October, 10:00 CET: the day began at 00:00 CEST; Monday's midnight lies before the switch.
+  assert.equal(iso(localMidnight(new Date("2026-10-25T09:00:00Z"), B)), "2026-10-24T22:00:00.000Z");
+  assert.equal(iso(localMidnight(new Date("2026-10-27T09:00:00Z"), B, 3)), "2026-10-23T22:00:00.000Z");
+  assert.equal(iso(startOfLocalWeek(new Date("2026-10-25T09:00:00Z"), B)), "2026-10-18T22:00:00.000Z");
+  assert.equal(iso(startOfLocalWeek(new Date("2026-10-26T09:00:00Z"), B)), "2026-10-25T23:00:00.000Z");
 });

@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../../infra/log.ts";
 import { createAccount, createCall, openStore, putPractice } from "../../store/mod.ts";
-import { PhraseCache, type PhraseName, PHRASES, pipelineAnswerer } from "../../pipeline/mod.ts";
+import { pipelineAnswerer } from "../../pipeline/mod.ts";
 import { createLlm } from "../../pipeline/engines/llm.ts";
 import type { LlmEngine } from "../../pipeline/engines/types.ts";
-import { Caller, FakeOutput, FakeStt, FakeTts, FakeVad, until } from "./_fakes.ts";
+import { Caller, FakeStt, FakeTts, FakeVad, greetedCall, silentPhrases, until } from "./_fakes.ts";
 import { berlinPractice } from "./_practice.ts";
 
 /** A stand-in llama-server: `/v1/chat/completions` answering one SSE sentence, recording each body. */
@@ -37,8 +37,7 @@ Deno.test("prompt: consecutive turns share the system prompt and history byte fo
     const account = createAccount(store, { name: "Praxis Weber", kind: "clinical" });
     putPractice(store, account.id, berlinPractice(), null);
     const tts = new FakeTts();
-    const phrases = new PhraseCache(tts);
-    for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+    const phrases = silentPhrases(tts);
     let now = new Date("2026-03-30T08:15:00Z"); // Monday 10:15 in Berlin
     const llm = createLlm({
       llm: { kind: "llama-server", url: stand.url, modelName: "tom" } as Parameters<
@@ -57,32 +56,11 @@ Deno.test("prompt: consecutive turns share the system prompt and history byte fo
       options: { minSpeechMs: 60, endOfTurnSilenceMs: 300, tickMs: 10, bargeInProbeMs: 0 },
     });
     const row = createCall(store, account.id, { direction: "inbound", transport: "browser" });
-    const out = new FakeOutput();
-    out.autoPlay = true;
-    const ac = new AbortController();
-    const handler = answer({
+    const { out, handler, ac } = await greetedCall(answer, {
       callId: row.id,
-      transport: "browser",
-      direction: "inbound",
       accountId: account.id,
       personId: null,
-      output: out,
-      log: silentLogger,
-      signal: ac.signal,
     });
-    out.handler = handler;
-    handler.handle({
-      type: "start",
-      callId: row.id,
-      transport: "browser",
-      direction: "inbound",
-      peerRate: 16000,
-      meta: {},
-    });
-    await until(
-      () => out.log.some((r) => r.kind === "mark" && r.name.startsWith("tom:p:greeting")),
-      "greeting",
-    );
     const caller = new Caller(handler);
     /** Answers played to their end: each answer's audio is followed by its mark, which autoPlay acknowledges. */
     const ends = () => {

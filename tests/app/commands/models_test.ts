@@ -235,7 +235,7 @@ async function firstStartSetup(reachable: boolean) {
   };
   const srv = startModelServer(files);
   // Offline: the same catalogue pointing at a port nobody listens on.
-  const base = reachable ? srv.url : `http://127.0.0.1:${await closedPort()}`;
+  const base = reachable ? srv.url : `http://127.0.0.1:${closedPort()}`;
   const file = (name: string) => ({
     file: name,
     url: `${base}/${name}`,
@@ -287,7 +287,7 @@ async function firstStartSetup(reachable: boolean) {
   };
 }
 
-async function closedPort(): Promise<number> {
+function closedPort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();

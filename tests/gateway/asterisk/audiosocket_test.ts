@@ -5,6 +5,11 @@ import { echoAnswerer, GREETING_TONE } from "../../../gateway/call/echo.ts";
 import { rmsDbfs, sineWave, toneDbfs } from "../../_rigs/levels.ts";
 import { FakeAsterisk, msg, startAudioSocketGateway } from "./audiosocket_client.ts";
 import { metricValue, ownerOf } from "../server_harness.ts";
+import { PIPELINE_RATE } from "../../../gateway/call/contract.ts";
+import type { AmiMessage } from "../../../gateway/asterisk/ami_wire.ts";
+import type { AsteriskTransferer } from "../../../gateway/asterisk/ami_transfer.ts";
+import { WarmTransfers } from "../../../gateway/asterisk/ami_warm.ts";
+import { createLogger } from "../../../infra/mod.ts";
 
 const UUID = "d59d3eb9-621c-4490-b23b-a7bc9d48de41";
 
@@ -306,7 +311,7 @@ Deno.test("an AudioSocket call's context carries its owner: the account it is re
   }
 });
 
-Deno.test("at TOM_MAX_CALLS a new AudioSocket connection is refused at once with 0xff, before audio, and counted", async () => {
+Deno.test("at TOM_MAX_CALLS a new AudioSocket call is refused at its UUID with 0xff, before audio, and counted", async () => {
   const gw = await startAudioSocketGateway({
     answer: echoAnswerer({ greeting: false }),
     env: { TOM_MAX_CALLS: "1" },
@@ -316,6 +321,7 @@ Deno.test("at TOM_MAX_CALLS a new AudioSocket connection is refused at once with
     await first.send(msg.uuid(UUID));
     await first.until(() => gw.calls.size === 1, "the first call");
     const next = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await next.send(msg.uuid(crypto.randomUUID()));
     await next.closed;
     assert.deepEqual(next.messages.map((m) => m.kind), ["error"]);
     assert.equal(gw.calls.size, 1);
@@ -335,6 +341,108 @@ Deno.test("at TOM_MAX_CALLS a new AudioSocket connection is refused at once with
     await again.until(() => gw.calls.size === 1, "the call after");
     await again.send(msg.hangup());
     await again.closed;
+  } finally {
+    await gw.close();
+  }
+});
+
+/** An AMI link for warm transfers: every Originate is answered; `bridge` reports both legs in one bridge. */
+function answeringAmi() {
+  const listeners = new Set<(e: AmiMessage) => void>();
+  const originates: AmiMessage[] = [];
+  const emit = (e: AmiMessage) => queueMicrotask(() => listeners.forEach((f) => f(e)));
+  return {
+    originates,
+    onEvent(fn: (e: AmiMessage) => void) {
+      listeners.add(fn);
+      return () => void listeners.delete(fn);
+    },
+    action(a: Record<string, string>) {
+      const ActionID = String(originates.length + 1);
+      if (a.Action === "Originate") {
+        originates.push(a);
+        emit({ Event: "OriginateResponse", ActionID, Response: "Success", Reason: "4" });
+      }
+      return Promise.resolve({ response: { Response: "Success", ActionID }, events: [] });
+    },
+    bridge(caller: string) {
+      const staff = originates.at(-1)?.ChannelId ?? "";
+      emit({
+        Event: "BridgeEnter",
+        Uniqueid: staff,
+        Channel: "Local/21@tom-transfer-1;1",
+        BridgeUniqueid: "b1",
+      });
+      emit({ Event: "BridgeEnter", Uniqueid: "c", Channel: caller, BridgeUniqueid: "b1" });
+    },
+  };
+}
+
+Deno.test("at TOM_MAX_CALLS a warm transfer's staff leg is still briefed; a stranger with a made-up id is refused", async () => {
+  const CALLER = "PJSIP/caller-00000001";
+  const ami = answeringAmi();
+  const warm = new WarmTransfers(
+    ami,
+    { context: "tom-warm", ringSeconds: 5 },
+    createLogger({
+      salt: "s",
+      level: "error",
+      sink: () => {},
+    }),
+  );
+  const transfer: AsteriskTransferer = {
+    transfer: (_call, to, signal) => warm.transfer(CALLER, "tom-transfer", "21", to, signal),
+    takeWarm: (id) => warm.take(id),
+  };
+  const outputs: CallOutput[] = [];
+  const gw = await startAudioSocketGateway({
+    answer: spy([], (out) => outputs.push(out)),
+    env: { TOM_MAX_CALLS: "1" },
+    audioSocket: { transfer },
+  });
+  try {
+    const caller = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await caller.send(msg.uuid(UUID));
+    await caller.until(() => outputs.length === 1 && gw.calls.full, "the one call TOM may hold");
+    const words = sineWave({ freq: 800, rate: PIPELINE_RATE, durationMs: 300, peakDb: -10 });
+    const briefing = {
+      text: "Hier ist TOM. Ich verbinde Sie mit einem Anrufer.",
+      audio: () => Promise.resolve(words),
+    };
+    const outcome = outputs[0].transfer?.(
+      { kind: "extension", target: "21", briefing },
+      AbortSignal.timeout(10_000),
+    );
+    await caller.until(() => ami.originates.length === 1, "TOM calls the staff member");
+    const warmId = /TOM_WARM_ID=([0-9a-f-]{36})/.exec(ami.originates[0].Variable)?.[1] ?? "";
+    // Someone who is not the staff leg TOM originated: refused like any new call (the PBX falls back).
+    const stranger = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await stranger.send(msg.uuid(crypto.randomUUID()));
+    await stranger.closed;
+    assert.deepEqual(stranger.messages.map((m) => m.kind), ["error"], "a stranger is refused (0xff)");
+    // The staff member picks up: they hear TOM say who is calling, then TOM leaves the leg to the bridge.
+    const staff = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await staff.send(msg.uuid(warmId));
+    await staff.closed;
+    assert.ok(staff.hungUp, "TOM hung up its leg after the briefing (the dialplan bridges), no refusal");
+    assert.ok(!staff.messages.some((m) => m.kind === "error"), "the staff leg was not refused");
+    const heard = concat(staff.audio.map((m) => m.pcm));
+    assert.ok(toneDbfs(heard, 8000, 800) > -16, "the staff member heard the briefing");
+    ami.bridge(CALLER);
+    assert.deepEqual(await outcome, { ok: true }, "the caller is put through, announced");
+    assert.equal(gw.calls.started, 1, "the staff leg opened no call of its own");
+    // The id was for one use: replayed, it is a new call again, and refused.
+    const replay = await FakeAsterisk.connect(gw.audioSocket.addr.port);
+    await replay.send(msg.uuid(warmId));
+    await replay.closed;
+    assert.deepEqual(replay.messages.map((m) => m.kind), ["error"], "a replayed warm id is refused");
+    const metrics = await gw.metrics();
+    assert.equal(
+      metricValue(metrics, "tom_calls_refused_total", { transport: "audiosocket", reason: "full" }),
+      2,
+    );
+    await caller.send(msg.hangup());
+    await caller.closed;
   } finally {
     await gw.close();
   }

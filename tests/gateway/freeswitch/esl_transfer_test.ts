@@ -6,13 +6,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Answerer, CallContext, TransferOutcome, TransferTo } from "../../../gateway/call/contract.ts";
+import type { TransferOutcome, TransferTo } from "../../../gateway/call/contract.ts";
 import { EslClient } from "../../../gateway/freeswitch/esl.ts";
 import { fsTransfer, fsTransferTarget } from "../../../gateway/freeswitch/esl_transfer.ts";
-import { type FreeswitchTransport, mountFreeswitch } from "../../../gateway/freeswitch/fork.ts";
 import { type EslStandIn, startEslStandIn } from "../fixtures/fs_esl_server.ts";
-import { AudioForkClient } from "../fixtures/fs_audio_fork_client.ts";
-import { startGateway } from "../server_harness.ts";
+import { startFsCalls } from "../fixtures/fs_calls.ts";
 
 const CFG = { context: "default", voicemailPrefix: "*99" };
 const EXT: TransferTo = { kind: "extension", target: "21" };
@@ -183,68 +181,45 @@ Deno.test("FreeSWITCH transfer targets: numbers lose their separators; anything 
 });
 
 Deno.test("FreeSWITCH call output: transfer, then TOM stops its fork and the call ends for TOM without uuid_kill; a late bridge too", async () => {
-  let ctx: CallContext | undefined;
-  const stops: string[] = [];
-  const answer: Answerer = (c) => {
-    ctx = c;
-    return { handle: (e) => e.type === "stop" && stops.push(e.reason) };
-  };
-  let transport: FreeswitchTransport | undefined;
   let late = false;
-  const fs: EslStandIn = startEslStandIn({
+  const emit: { fs?: EslStandIn } = {};
+  const h = await startFsCalls({
     onApi: (cmd) => {
       const [verb, uuid] = cmd.split(" ");
       if (verb === "uuid_transfer") {
         if (late) return "+OK\n";
-        setTimeout(() => fs.emit({ "Event-Name": "CHANNEL_BRIDGE", "Unique-ID": uuid }), 5);
+        setTimeout(() => emit.fs?.emit({ "Event-Name": "CHANNEL_BRIDGE", "Unique-ID": uuid }), 5);
         return "+OK\n";
       }
       return verb === "uuid_audio_fork" ? "+OK Success\n" : undefined;
     },
-  });
-  const gw = await startGateway({
-    answer,
-    env: { TOM_FREESWITCH_ESL_PORT: String(fs.port), TOM_FREESWITCH_TRANSFER_CONTEXT: "praxis" },
-    transports: [(app, deps, guard) => (transport = mountFreeswitch(app, deps, guard))],
-  });
-  await transport?.esl.ready();
+  }, { TOM_FREESWITCH_TRANSFER_CONTEXT: "praxis" });
+  const fs = emit.fs = h.fs;
   try {
-    const fork = new AudioForkClient(`${gw.ws}/ws/freeswitch`);
-    await fork.opened;
-    const uuid = crypto.randomUUID();
-    fork.metadata({ uuid, caller: "+4930123456", callee: "100", rate: 16000, mix: "mono" });
-    const deadline = Date.now() + 10_000;
-    while (!ctx && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.ok(ctx?.output.transfer, "the FreeSWITCH output can transfer");
+    const { fork, uuid, ctx } = await h.call();
+    assert.ok(ctx.output.transfer, "the FreeSWITCH output can transfer");
     const o = await timed(ctx.output.transfer(EXT, AbortSignal.timeout(5000)));
     assert.deepEqual(o, { ok: true });
     await fork.closed;
     await fs.waitFor((c) => c.command === `uuid_audio_fork ${uuid} stop`);
     assert.ok(fs.commands.some((c) => c.command === `uuid_transfer ${uuid} 21 XML praxis`));
-    assert.deepEqual(stops, ["transferred to a person"]);
+    assert.deepEqual(h.stops, ["transferred to a person"]);
     ctx.output.hangup("late hang-up");
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(!fs.commands.some((c) => c.command.startsWith("uuid_kill")), "the caller is not hung up");
 
     // A transfer whose person answers only after TOM stopped waiting: the bridge still makes TOM let go.
-    ctx = undefined;
-    stops.length = 0;
+    h.stops.length = 0;
     late = true;
-    const fork2 = new AudioForkClient(`${gw.ws}/ws/freeswitch`);
-    await fork2.opened;
-    const uuid2 = crypto.randomUUID();
-    fork2.metadata({ uuid: uuid2, caller: "+4930123456", callee: "100", rate: 16000, mix: "mono" });
-    while (!ctx && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    const ctx2 = ctx as CallContext | undefined;
-    assert.ok(ctx2?.output.transfer);
-    const o2 = await timed(ctx2.output.transfer(EXT, AbortSignal.timeout(200)));
+    const second = await h.call();
+    assert.ok(second.ctx.output.transfer);
+    const o2 = await timed(second.ctx.output.transfer(EXT, AbortSignal.timeout(200)));
     assert.equal(!o2.ok && o2.reason, "timeout");
-    fs.emit({ "Event-Name": "CHANNEL_BRIDGE", "Unique-ID": uuid2 });
-    await fork2.closed;
-    await fs.waitFor((c) => c.command === `uuid_audio_fork ${uuid2} stop`);
-    assert.deepEqual(stops, ["transferred to a person"]);
+    fs.emit({ "Event-Name": "CHANNEL_BRIDGE", "Unique-ID": second.uuid });
+    await second.fork.closed;
+    await fs.waitFor((c) => c.command === `uuid_audio_fork ${second.uuid} stop`);
+    assert.deepEqual(h.stops, ["transferred to a person"]);
   } finally {
-    await gw.close();
-    await fs.close();
+    await h.close();
   }
 });

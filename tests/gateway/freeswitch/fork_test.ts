@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Answerer, CallContext, CallEvent } from "../../../gateway/call/contract.ts";
+import type { Answerer, CallEvent } from "../../../gateway/call/contract.ts";
 import { echoAnswerer, GREETING_TONE, tone } from "../../../gateway/call/echo.ts";
 import {
   type FreeswitchOptions,
@@ -10,7 +10,15 @@ import {
 import { dominantFrequency, toneDbfs } from "../../_rigs/levels.ts";
 import { createAccount, createCall, createPerson, getCall } from "../../../store/mod.ts";
 import { defaultAccountId } from "../../../gateway/call/session.ts";
-import { type GatewayHarness, metricValue, ownerOf, rawHandshake, startGateway } from "../server_harness.ts";
+import {
+  type GatewayHarness,
+  metricValue,
+  ownerOf,
+  rawHandshake,
+  recorder,
+  startGateway,
+  waitUntil,
+} from "../server_harness.ts";
 import { type EslStandIn, type EslStandInOptions, startEslStandIn } from "../fixtures/fs_esl_server.ts";
 import { AudioForkClient, interleave, readWav } from "../fixtures/fs_audio_fork_client.ts";
 
@@ -47,30 +55,6 @@ async function rig(
   };
 }
 
-/** An answerer that records every event and hands its context to `react`. */
-function recorder(react?: (e: CallEvent, ctx: CallContext) => void) {
-  const events: CallEvent[] = [];
-  const contexts: CallContext[] = [];
-  const answer: Answerer = (ctx) => {
-    contexts.push(ctx);
-    return {
-      handle(e) {
-        events.push(e);
-        react?.(e, ctx);
-      },
-    };
-  };
-  return { events, contexts, answer };
-}
-
-async function until(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 function meta(uuid: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { uuid, caller: "+4930123456", callee: "100", rate: 16000, mix: "mono", ...extra };
 }
@@ -103,7 +87,7 @@ Deno.test("mod_audio_fork: the subprotocol is echoed; coalesced and odd-sized L1
     const caller = tone(440, 6000, 1000); // 16000 samples
     // Nominal, coalesced (3 frames), odd sizes that split samples, single bytes.
     fork.pcm(caller, [640, 1920, 333, 1, 1, 7, 640, 1283]);
-    await until(() => audioOf(rec.events).length === 50, "50 audio frames");
+    await waitUntil(() => audioOf(rec.events).length === 50, "50 audio frames");
     const frames = audioOf(rec.events);
     assert.ok(frames.every((f) => f.length === 320), "every frame is 320 samples");
     const ats = rec.events.filter((e) => e.type === "audio").map((e) => (e as { atMs: number }).atMs);
@@ -124,7 +108,7 @@ Deno.test("mod_audio_fork: the subprotocol is echoed; coalesced and odd-sized L1
     assert.equal(row?.direction, "inbound");
     fork.close();
     await fork.closed;
-    await until(() => rec.events.some((e) => e.type === "stop"), "stop");
+    await waitUntil(() => rec.events.some((e) => e.type === "stop"), "stop");
   } finally {
     await r.close();
   }
@@ -147,7 +131,7 @@ Deno.test("mod_audio_fork stereo at 8 kHz: TOM takes the caller's channel and re
     const caller = tone(440, 8000, 1000, 8000);
     const bot = tone(1700, 8000, 1000, 8000);
     fork.pcm(interleave(caller, bot), [640, 640, 2560, 77, 3, 640]);
-    await until(() => audioOf(rec.events).length >= 45, "audio frames");
+    await waitUntil(() => audioOf(rec.events).length >= 45, "audio frames");
     const frames = audioOf(rec.events);
     assert.ok(frames.every((f) => f.length === 320));
     const pcm = concat(frames).subarray(1600); // skip the resampler's start-up
@@ -177,7 +161,7 @@ Deno.test("mod_audio_fork + echo: the greeting plays via uuid_broadcast of a WAV
     await fork.opened;
     const uuid = crypto.randomUUID();
     fork.metadata(meta(uuid));
-    await until(() => r.esl.broadcasts.length >= 1, "the greeting's uuid_broadcast");
+    await waitUntil(() => r.esl.broadcasts.length >= 1, "the greeting's uuid_broadcast");
     const greeting = r.esl.broadcasts[0];
     assert.equal(greeting.uuid, uuid);
     const cmd = r.esl.commands.find((c) => c.command.startsWith("uuid_broadcast"));
@@ -191,14 +175,14 @@ Deno.test("mod_audio_fork + echo: the greeting plays via uuid_broadcast of a WAV
     assert.ok(Math.abs(dominantFrequency(wav.pcm, 16000) - 1000) < 2);
 
     // The stand-in raises PLAYBACK_STOP for the file: the greeting mark fires and echo begins.
-    await until(
+    await waitUntil(
       () => events.some((e) => e.type === "mark" && e.name === "greeting" && !e.cleared),
       "greeting mark",
     );
     const caller = tone(600, 7000, 600);
     fork.pcm(caller, [640]);
-    await until(() => r.esl.broadcasts.length >= 2, "an echo file");
-    await until(
+    await waitUntil(() => r.esl.broadcasts.length >= 2, "an echo file");
+    await waitUntil(
       () =>
         r.esl.broadcasts.slice(1).reduce((n, b) => n + (b.bytes ? readWav(b.bytes).pcm.length : 0), 0) >=
           9600,
@@ -227,12 +211,12 @@ Deno.test("barge-in on FreeSWITCH: clear sends killAudio over the socket and uui
     await fork.opened;
     const uuid = crypto.randomUUID();
     fork.metadata(meta(uuid));
-    await until(() => r.esl.broadcasts.length === 1, "the reply's broadcast");
+    await waitUntil(() => r.esl.broadcasts.length === 1, "the reply's broadcast");
     assert.ok((rec.contexts[0].output.queuedMs ?? 0) > 0, "TOM knows audio is queued");
     r.esl.emit({ "Event-Name": "DTMF", "Unique-ID": uuid, "DTMF-Digit": "5", "DTMF-Duration": "2000" });
     await fork.waitFor((m) => m.type === "killAudio");
     await r.esl.waitFor((c) => c.command === `uuid_break ${uuid} all`);
-    await until(() => rec.events.some((e) => e.type === "mark"), "the mark");
+    await waitUntil(() => rec.events.some((e) => e.type === "mark"), "the mark");
     assert.deepEqual(rec.events.find((e) => e.type === "mark"), {
       type: "mark",
       name: "reply",
@@ -257,14 +241,14 @@ Deno.test("hang-up on FreeSWITCH: TOM sends uuid_kill and disconnect, closes the
     await fork.opened;
     const uuid = crypto.randomUUID();
     fork.metadata(meta(uuid));
-    await until(() => rec.events.length > 0, "start");
+    await waitUntil(() => rec.events.length > 0, "start");
     r.esl.emit({ "Event-Name": "DTMF", "Unique-ID": uuid, "DTMF-Digit": "#" });
     await r.esl.waitFor((c) => c.command === `uuid_kill ${uuid}`);
     const closed = await fork.closed;
     assert.equal(closed.code, 1000);
     assert.ok(fork.received.some((m) => m.type === "disconnect"));
     const callId = rec.contexts[0].callId;
-    await until(
+    await waitUntil(
       () => getCall(r.gw.store, accountOf(r.gw, callId), callId)?.status === "completed",
       "completed",
     );
@@ -303,7 +287,7 @@ Deno.test("CHANNEL_HANGUP_COMPLETE from ESL ends the FreeSWITCH call and closes 
     await fork.opened;
     const uuid = crypto.randomUUID();
     fork.metadata(meta(uuid));
-    await until(() => rec.events.length > 0, "start");
+    await waitUntil(() => rec.events.length > 0, "start");
     r.esl.emit({
       "Event-Name": "CHANNEL_HANGUP_COMPLETE",
       "Unique-ID": uuid,
@@ -364,7 +348,7 @@ Deno.test("a fork for a call TOM placed continues that call's row (tom_call_id i
     const fork = new AudioForkClient(r.url);
     await fork.opened;
     fork.metadata(meta(placed.id, { tom_call_id: placed.id, tom_account_id: account.id, callee: "tom" }));
-    await until(() => rec.events.length > 0, "start");
+    await waitUntil(() => rec.events.length > 0, "start");
     const start = rec.events[0];
     assert.ok(start.type === "start" && start.direction === "outbound");
     // The context names the placed call's account and callee: the pipeline looks nothing up.
@@ -374,13 +358,13 @@ Deno.test("a fork for a call TOM placed continues that call's row (tom_call_id i
       personId: callee.id,
       direction: "outbound",
     });
-    await until(
+    await waitUntil(
       () => getCall(r.gw.store, account.id, placed.id)?.status === "active",
       "placed call answered",
     );
     fork.close();
     await fork.closed;
-    await until(
+    await waitUntil(
       () => getCall(r.gw.store, account.id, placed.id)?.status === "completed",
       "placed call completed",
     );
@@ -406,8 +390,8 @@ Deno.test("without ESL the FreeSWITCH call still runs: audio arrives, marks fire
     await fork.opened;
     fork.metadata(meta(crypto.randomUUID()));
     fork.pcm(tone(440, 3000, 100), [640]);
-    await until(() => audioOf(rec.events).length === 5, "audio");
-    await until(() => rec.events.some((e) => e.type === "mark"), "mark");
+    await waitUntil(() => audioOf(rec.events).length === 5, "audio");
+    await waitUntil(() => rec.events.some((e) => e.type === "mark"), "mark");
     assert.deepEqual(rec.events.find((e) => e.type === "mark"), { type: "mark", name: "m", cleared: true });
     fork.close();
     await fork.closed;
@@ -429,7 +413,7 @@ Deno.test("an inbound fork's context carries the call's owner: the account and t
     const fork = new AudioForkClient(r.url);
     await fork.opened;
     fork.metadata(meta(crypto.randomUUID()));
-    await until(() => rec.contexts.length === 1, "the call");
+    await waitUntil(() => rec.contexts.length === 1, "the call");
     const ctx = rec.contexts[0];
     assert.deepEqual(ownerOf(r.gw.store, ctx), {
       callId: ctx.callId,
@@ -439,7 +423,7 @@ Deno.test("an inbound fork's context carries the call's owner: the account and t
     });
     fork.close();
     await fork.closed;
-    await until(() => rec.events.some((e) => e.type === "stop"), "stop");
+    await waitUntil(() => rec.events.some((e) => e.type === "stop"), "stop");
   } finally {
     await r.close();
   }

@@ -13,7 +13,7 @@ import type { Answerer, CallContext, CallEvent, TransferTo } from "../../../gate
 import { mountTwilio } from "../../../gateway/twilio/webhook.ts";
 import { startTwilioRestStandIn, type TwilioRestStandIn } from "../fixtures/twilio_rest_server.ts";
 import { signLikeTwilio, TwilioStreamClient, twimlParameters } from "../fixtures/twilio_stream_client.ts";
-import { type GatewayHarness, metricValue, startGateway } from "../server_harness.ts";
+import { type GatewayHarness, metricValue, startGateway, waitUntil } from "../server_harness.ts";
 
 const TOKEN = "twilio-test-auth-token-0123456789";
 const PUBLIC = "https://tom.praxis.example";
@@ -71,14 +71,6 @@ async function setup(): Promise<Round> {
       await rest.close();
     },
   };
-}
-
-async function until(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** A signed form POST to `url` (TOM's public URL), sent to the gateway. */
@@ -139,7 +131,7 @@ async function transferred(r: Round): Promise<{ callSid: string; action: string;
   assert.equal(res.status, 200);
   const client = await stream(r.gw, callSid, twimlParameters(await res.text()));
   const n = r.calls.length;
-  await until(() => r.calls.length === n + 1 && r.calls[n].start !== undefined, "the call");
+  await waitUntil(() => r.calls.length === n + 1 && r.calls[n].start !== undefined, "the call");
   const first = r.calls[n];
   assert.ok(first.ctx.output.transfer, "the Twilio output can transfer");
   const t0 = performance.now();
@@ -157,7 +149,7 @@ async function transferred(r: Round): Promise<{ callSid: string; action: string;
   assert.match(action, /^https:\/\/tom\.praxis\.example\/twilio\/dial\?return=[0-9a-f-]{36}$/);
   client.stop(); // Twilio leaves the stream to run the new TwiML
   await client.closed;
-  await until(() => first.stop !== undefined, "the first leg's end");
+  await waitUntil(() => first.stop !== undefined, "the first leg's end");
   assert.equal(first.stop, "transferred to a person");
   return { callSid, action, first };
 }
@@ -179,7 +171,7 @@ Deno.test("Twilio: nobody answers the transfer (no-answer) -> the caller is back
     assert.ok(parameters.tom_stream_token, "with the call token (covering tom_return)");
     // Twilio opens the new stream of the same call.
     const back = await stream(r.gw, callSid, parameters);
-    await until(() => r.calls.length === 2 && r.calls[1].start !== undefined, "the returned call");
+    await waitUntil(() => r.calls.length === 2 && r.calls[1].start !== undefined, "the returned call");
     console.log(`  back at TOM ${(performance.now() - t0).toFixed(1)} ms after the Dial action request`);
     const again = r.calls[1];
     assert.equal(
@@ -208,7 +200,7 @@ Deno.test("Twilio: a busy reception brings the caller back too; a repeated trans
     const res = await postSigned(r.gw, action, dialAction(callSid, "busy"));
     assert.equal(res.status, 200);
     const back = await stream(r.gw, callSid, twimlParameters(await res.text()));
-    await until(() => r.calls[1]?.start !== undefined, "the returned call");
+    await waitUntil(() => r.calls[1]?.start !== undefined, "the returned call");
     const again = r.calls[1];
     assert.equal(again.start?.meta.returnedFromTransfer, true);
     // The caller asks again; this time the reception picks up (the Dial action says completed).
@@ -241,7 +233,7 @@ Deno.test("Twilio: the reception answered (completed) -> <Hangup/>, and the retu
     const parameters = twimlParameters(await late.text());
     assert.ok(parameters.tom_return);
     const client = await stream(r.gw, callSid, parameters);
-    await until(() => r.calls[1]?.start !== undefined, "the call");
+    await waitUntil(() => r.calls[1]?.start !== undefined, "the call");
     assert.equal(r.calls[1].start?.meta.returnedFromTransfer, undefined, "greeted like a new call");
     client.stop();
     await client.closed;
@@ -257,7 +249,7 @@ Deno.test("Twilio: a replayed return start is refused (1008) and opens nothing; 
     const res = await postSigned(r.gw, action, dialAction(callSid, "no-answer"));
     const parameters = twimlParameters(await res.text());
     const back = await stream(r.gw, callSid, parameters);
-    await until(() => r.calls[1]?.start !== undefined, "the returned call");
+    await waitUntil(() => r.calls[1]?.start !== undefined, "the returned call");
     // The same start again on a second socket (a replay): refused like any replayed start.
     const replay = await stream(r.gw, callSid, parameters);
     const code = await Promise.race([
@@ -274,7 +266,7 @@ Deno.test("Twilio: a replayed return start is refused (1008) and opens nothing; 
     const res2 = await postSigned(r.gw, unknown, dialAction(callSid, "no-answer"));
     assert.equal(res2.status, 200);
     const c = await stream(r.gw, callSid, twimlParameters(await res2.text()));
-    await until(() => r.calls[2]?.start !== undefined, "the ordinary call");
+    await waitUntil(() => r.calls[2]?.start !== undefined, "the ordinary call");
     assert.equal(r.calls[2].start?.meta.returnedFromTransfer, undefined);
     c.stop();
     await c.closed;
@@ -319,7 +311,7 @@ Deno.test("Twilio Dial action: a forged, missing or moved signature is 403; a ma
     // The id was not spent by the refused requests: the genuine one still brings the caller back.
     const ok = await postSigned(r.gw, action, params);
     const back = await stream(r.gw, callSid, twimlParameters(await ok.text()));
-    await until(() => r.calls[1]?.start !== undefined, "the returned call");
+    await waitUntil(() => r.calls[1]?.start !== undefined, "the returned call");
     assert.equal(r.calls[1].start?.meta.returnedFromTransfer, true);
     back.stop();
     await back.closed;

@@ -1,12 +1,20 @@
 import assert from "node:assert/strict";
-import type { Answerer, CallContext, CallEvent } from "../../../gateway/call/contract.ts";
+import type { Answerer, CallEvent } from "../../../gateway/call/contract.ts";
 import { echoAnswerer, tone } from "../../../gateway/call/echo.ts";
 import { mountTwilio } from "../../../gateway/twilio/webhook.ts";
 import { decodeMulaw, encodeMulaw } from "../../../gateway/audio/mod.ts";
 import { dominantFrequency } from "../../_rigs/levels.ts";
 import { createAccount, createCall, createPerson, getCall } from "../../../store/mod.ts";
 import { defaultAccountId } from "../../../gateway/call/session.ts";
-import { type GatewayHarness, metricValue, ownerOf, rawHandshake, startGateway } from "../server_harness.ts";
+import {
+  type GatewayHarness,
+  metricValue,
+  ownerOf,
+  rawHandshake,
+  recorder,
+  startGateway,
+  waitUntil,
+} from "../server_harness.ts";
 import {
   signLikeTwilio,
   type TwilioClientOptions,
@@ -23,29 +31,6 @@ async function gateway(answer: Answerer, env: Record<string, string> = {}): Prom
     env: { TOM_TWILIO_PUBLIC_URL: PUBLIC, TOM_TWILIO_AUTH_TOKEN: TOKEN, ...env },
     transports: [(app, deps, guard) => mountTwilio(app, deps, guard)],
   });
-}
-
-function recorder(react?: (e: CallEvent, ctx: CallContext) => void) {
-  const events: CallEvent[] = [];
-  const contexts: CallContext[] = [];
-  const answer: Answerer = (ctx) => {
-    contexts.push(ctx);
-    return {
-      handle(e) {
-        events.push(e);
-        react?.(e, ctx);
-      },
-    };
-  };
-  return { events, contexts, answer };
-}
-
-async function until(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function form(params: Record<string, string>): { body: string; headers: Record<string, string> } {
@@ -265,7 +250,7 @@ Deno.test("Twilio stream: DTMF reaches the call, marks fire on Twilio's echo, cl
   try {
     const { client, parameters } = await answered(gw);
     client.start(parameters);
-    await until(() => rec.events.some((e) => e.type === "mark"), "the first mark");
+    await waitUntil(() => rec.events.some((e) => e.type === "mark"), "the first mark");
     assert.deepEqual(rec.events.find((e) => e.type === "mark"), {
       type: "mark",
       name: "short",
@@ -280,7 +265,7 @@ Deno.test("Twilio stream: DTMF reaches the call, marks fire on Twilio's echo, cl
       event: "clear",
       streamSid: client.streamSid,
     });
-    await until(() => rec.events.filter((e) => e.type === "mark").length === 2, "the second mark");
+    await waitUntil(() => rec.events.filter((e) => e.type === "mark").length === 2, "the second mark");
     assert.deepEqual(rec.events.filter((e) => e.type === "mark")[1], {
       type: "mark",
       name: "long",
@@ -307,7 +292,7 @@ Deno.test("Twilio stream: caller audio arrives as 20 ms 16 kHz frames; stop ends
     const { client, parameters } = await answered(gw);
     client.start(parameters);
     client.mediaMulaw(encodeMulaw(tone(500, 8000, 400, 8000)));
-    await until(() => rec.events.filter((e) => e.type === "audio").length >= 19, "audio frames");
+    await waitUntil(() => rec.events.filter((e) => e.type === "audio").length >= 19, "audio frames");
     const audio = rec.events.filter((e): e is Extract<CallEvent, { type: "audio" }> => e.type === "audio");
     assert.ok(audio.every((a) => a.pcm.length === 320));
     assert.deepEqual(audio.map((a) => a.atMs), audio.map((_, i) => i * 20));
@@ -324,7 +309,7 @@ Deno.test("Twilio stream: caller audio arrives as 20 ms 16 kHz frames; stop ends
 
     const { client: second, parameters: p2 } = await answered(gw);
     second.start(p2);
-    await until(() => rec.contexts.length === 2, "second call");
+    await waitUntil(() => rec.contexts.length === 2, "second call");
     second.dtmf("#");
     assert.equal(
       (await second.closed).code,
@@ -342,7 +327,7 @@ Deno.test("Twilio stream: binary frames close with 1003; media before start is i
   try {
     const { client, parameters } = await answered(gw);
     client.start(parameters);
-    await until(() => rec.contexts.length === 1, "call");
+    await waitUntil(() => rec.contexts.length === 1, "call");
     client.socket.send(new Uint8Array(160));
     assert.equal((await client.closed).code, 1003);
     const early = streamClient(gw);
@@ -406,7 +391,7 @@ Deno.test("a Twilio stream for a call TOM placed continues that call's row", asy
     );
     assert.equal(parameters.tom_call_id, call.id);
     client.start(parameters);
-    await until(() => getCall(gw.store, account.id, call.id)?.status === "active", "answered");
+    await waitUntil(() => getCall(gw.store, account.id, call.id)?.status === "active", "answered");
     const start = rec.events[0];
     assert.ok(start.type === "start" && start.direction === "outbound");
     // The context names the placed call's account and callee: the pipeline looks nothing up.
@@ -418,7 +403,7 @@ Deno.test("a Twilio stream for a call TOM placed continues that call's row", asy
     });
     client.stop();
     await client.closed;
-    await until(() => getCall(gw.store, account.id, call.id)?.status === "completed", "completed");
+    await waitUntil(() => getCall(gw.store, account.id, call.id)?.status === "completed", "completed");
   } finally {
     await gw.close();
   }
@@ -466,7 +451,7 @@ Deno.test("a stream's start must carry the call token of its own call: forged nu
     assert.equal(rec.contexts.length, 0, "no call was opened");
     // The genuine start works once; replaying it on a second socket is refused.
     b.client.start(b.parameters);
-    await until(() => rec.contexts.length === 1, "the genuine call");
+    await waitUntil(() => rec.contexts.length === 1, "the genuine call");
     const start = rec.events[0];
     assert.ok(start.type === "start" && start.from === "+4930123456");
     const replay = streamClient(gw, { callSid: b.client.callSid });
@@ -524,7 +509,7 @@ Deno.test("a Twilio stream's context carries the call's owner: the account and t
     });
     const { client, parameters } = await answered(gw);
     client.start(parameters);
-    await until(() => rec.contexts.length === 1, "the call");
+    await waitUntil(() => rec.contexts.length === 1, "the call");
     const ctx = rec.contexts[0];
     assert.deepEqual(ownerOf(gw.store, ctx), {
       callId: ctx.callId,
