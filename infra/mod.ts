@@ -57,3 +57,12 @@ export {
   realModelsHint,
   writeModelSelection,
 } from "./engines/model_selection.ts";
+export {
+  addDays,
+  localInstant,
+  localMidnight,
+  type LocalMoment,
+  localMoment,
+  startOfLocalWeek,
+  weekdayOf,
+} from "./local_time.ts";

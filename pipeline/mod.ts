@@ -63,7 +63,6 @@ export {
   practiceFacts,
   practiceName,
 } from "./practice_facts.ts";
-export { localMidnight, localMoment, startOfLocalWeek } from "./local_time.ts";
 export {
   type CallInput,
   type CallState,

@@ -8,7 +8,7 @@
  * @module
  */
 import { type Practice, WEEKDAYS } from "../store/mod.ts";
-import { addDays, localInstant, localMoment, weekdayOf } from "./local_time.ts";
+import { addDays, localInstant, localMoment, weekdayOf } from "../infra/mod.ts";
 
 const DAY_NAMES = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"];
 

@@ -1,7 +1,7 @@
 // The dashboard's calendar in Berlin days: sentiment per day from the calls' analyses, the week's start.
 import type { Store } from "../store/mod.ts";
 import { sentimentScores } from "../store/mod.ts";
-import { localMidnight, localMoment, startOfLocalWeek } from "../pipeline/mod.ts";
+import { localMidnight, localMoment, startOfLocalWeek } from "../infra/mod.ts";
 import type { ChartPoint } from "./client/mod.ts";
 import { T } from "./texts_de.ts";
 

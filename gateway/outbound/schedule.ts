@@ -14,7 +14,7 @@
  * @module
  */
 import { listCalls, type Store } from "../../store/mod.ts";
-import type { Logger } from "../../infra/mod.ts";
+import { localMidnight, localMoment, type Logger } from "../../infra/mod.ts";
 import type { OutboundVia, PlaceCallRequest, PlaceCallResult } from "./place.ts";
 
 /** When to call one person. */
@@ -77,33 +77,21 @@ export function scheduleProblems(s: CallSchedule): string[] {
   return p;
 }
 
-/** The local calendar day, ISO weekday and "HH:MM" of `now` in `timeZone`. */
+/** The local calendar day, ISO weekday (Monday 1 ... Sunday 7) and "HH:MM" of `now` in `timeZone`. */
 export function localTime(
   now: number,
   timeZone = "Europe/Berlin",
 ): { day: string; weekday: number; hhmm: string } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      weekday: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    }).formatToParts(new Date(now)).map((x) => [x.type, x.value]),
-  );
-  const weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday) + 1;
-  return { day: `${parts.year}-${parts.month}-${parts.day}`, weekday, hhmm: `${parts.hour}:${parts.minute}` };
+  const m = localMoment(new Date(now), timeZone);
+  const hhmm = `${String(Math.floor(m.minutes / 60)).padStart(2, "0")}:${
+    String(m.minutes % 60).padStart(2, "0")
+  }`;
+  return { day: m.date, weekday: m.weekday + 1, hhmm };
 }
 
-/** Unix ms of the start of the local day containing `now` (to within the zone's offset changes). */
+/** Unix ms of the local midnight that began the day of `now` in `timeZone` (exact on DST switch days). */
 export function startOfLocalDay(now: number, timeZone = "Europe/Berlin"): number {
-  const { hhmm } = localTime(now, timeZone);
-  const [h, m] = hhmm.split(":").map(Number);
-  const seconds = new Date(now).getUTCSeconds() * 1000 + new Date(now).getUTCMilliseconds();
-  return now - ((h * 60 + m) * 60_000 + seconds);
+  return localMidnight(new Date(now), timeZone).getTime();
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   OutboundScheduler,
   type ScheduleHistory,
   scheduleProblems,
+  startOfLocalDay,
 } from "../../../gateway/outbound/schedule.ts";
 import type { PlaceCallRequest, PlaceCallResult } from "../../../gateway/outbound/place.ts";
 
@@ -50,6 +51,16 @@ Deno.test("local time of a schedule is computed in its time zone", () => {
   });
   // Summer time: 08:30 UTC on 2024-07-07 (a Sunday) is 10:30 in Berlin.
   assert.deepEqual(localTime(Date.UTC(2024, 6, 7, 8, 30)), { day: "2024-07-07", weekday: 7, hhmm: "10:30" });
+});
+
+// The day's attempts are counted from local midnight: on the day the clocks change, an hour off would count
+// yesterday's last call as today's (or miss today's first).
+Deno.test("a schedule's day starts at local midnight, also on the days the clocks change", () => {
+  // 2026-03-29: Berlin goes from 02:00 CET to 03:00 CEST; 10:30 CEST is 08:30 UTC, midnight was 23:00 UTC.
+  assert.equal(startOfLocalDay(Date.UTC(2026, 2, 29, 8, 30)), Date.UTC(2026, 2, 28, 23, 0));
+  // 2026-10-25: back from 03:00 CEST to 02:00 CET; 10:30 CET is 09:30 UTC, midnight was 22:00 UTC.
+  assert.equal(startOfLocalDay(Date.UTC(2026, 9, 25, 9, 30)), Date.UTC(2026, 9, 24, 22, 0));
+  assert.equal(startOfLocalDay(MONDAY_1030_BERLIN), MONDAY_1030_BERLIN - 10.5 * 60 * MIN);
 });
 
 Deno.test("a schedule is due on its weekdays inside its window only", () => {

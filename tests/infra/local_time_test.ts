@@ -6,7 +6,7 @@ import {
   localMoment,
   startOfLocalWeek,
   weekdayOf,
-} from "../../pipeline/local_time.ts";
+} from "../../infra/local_time.ts";
 
 const B = "Europe/Berlin";
 
