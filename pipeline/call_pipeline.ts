@@ -42,7 +42,7 @@ import {
   transition,
 } from "./state.ts";
 import { CallUsage } from "./usage.ts";
-import { type CheckOptions, type CheckStep, identityCheck } from "./identity_check.ts";
+import { type CheckOptions, type CheckStep, identityCheck, maskSpokenDigits } from "./identity_check.ts";
 import { utteranceDecision } from "./decisions.ts";
 import {
   isBackchannel,
@@ -763,7 +763,9 @@ export class PipelineCall implements CallHandler {
     const hit = redFlag(text);
     if (hit) {
       this.#ctx.log.warn("red flag in the caller's words", { flag: hit.flag, utterance: u });
-      this.#desk.redFlagText = text;
+      // Said while the PIN question was open, the words may hold the PIN: the emergency note keeps the
+      // words, not the numbers.
+      this.#desk.redFlagText = this.#answersPin() ? maskSpokenDigits(text) : text;
       return this.#input({ type: "red_flag", at: this.#at(), utterance: u, flag: hit.flag });
     }
     const probe = this.#state.probes.includes(u);

@@ -162,6 +162,31 @@ export function pinSaid(text: string): string | null {
 }
 
 /**
+ * The caller's words with every number in them replaced by "…" (digits and German number words; "ein" only
+ * before another number, as in {@linkcode pinSaid}): what may be kept of words said while the PIN question
+ * was open, e.g. an emergency said in the same breath as the PIN.
+ *
+ * @example
+ * ```ts
+ * maskSpokenDigits("Eins zwei drei vier, mein Mann hat Brustschmerzen"); // "… … … …, mein Mann hat Brustschmerzen"
+ * ```
+ */
+export function maskSpokenDigits(text: string): string {
+  const words = [...text.matchAll(/[\p{L}\p{N}]+/gu)];
+  const isNumber = (w: string) => spokenDigits(w.toLowerCase()) !== null;
+  let out = "";
+  let from = 0;
+  words.forEach((m, i) => {
+    const w = m[0];
+    const next = words[i + 1]?.[0];
+    const masked = isNumber(w) || (w.toLowerCase() === "ein" && next !== undefined && isNumber(next));
+    out += text.slice(from, m.index) + (masked ? "…" : w);
+    from = (m.index ?? 0) + w.length;
+  });
+  return out + text.slice(from);
+}
+
+/**
  * A fresh identity check for one call.
  *
  * @throws {RangeError} when `maxAttempts` is not 1 to 5

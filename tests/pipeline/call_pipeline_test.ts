@@ -611,6 +611,27 @@ Deno.test("the caller saying the same thing twice more: TOM did not understand, 
 
 // ---------------------------------------------------------------- emergencies by code (issue 14)
 
+// A caller who says the PIN and the emergency in one breath: the advice and the urgent note come as for any
+// emergency, and the note keeps the caller's words for the team but not the numbers (the PIN). Scripted STT.
+Deno.test("an emergency said with the PIN: noted urgently with the words but without the numbers (scripted STT)", async () => {
+  const t = setup({
+    texts: ["Eins zwei drei vier, mein Mann bekommt keine Luft!"],
+    answers: ["Gern."],
+    requests: "store",
+    identityCheck: { method: "pin", maxAttempts: 3, matches: (pin) => pin === "1234", verified: () => {} },
+  });
+  const spoken = () => t.out.events().flatMap((e) => (e.type === "tts_audio" ? [e.text] : []));
+  startCall(t);
+  await until(() => spoken().includes(PHRASES.askPin), "the PIN question");
+  t.out.play();
+  t.caller.say(600);
+  await until(() => t.noted.length === 1, "emergency noted");
+  assert.equal(t.noted[0].kind, "emergency");
+  assert.match(t.noted[0].summary, /mein Mann bekommt keine Luft/);
+  assert.doesNotMatch(t.noted[0].summary, /eins|zwei|drei|vier|1234/i, t.noted[0].summary);
+  stop(t);
+});
+
 Deno.test("a red flag while TOM speaks: cut at once, the pre-synthesized advice, an emergency noted, no LLM (scripted STT)", async () => {
   const t = setup({
     texts: ["Ich brauche einen Termin.", "Mein Mann bekommt keine Luft!"],

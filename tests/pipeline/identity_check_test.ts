@@ -9,6 +9,7 @@ import {
   birthDateSaid,
   type CheckAttempt,
   identityCheck,
+  maskSpokenDigits,
   MAX_UNCLEAR,
   pinSaid,
 } from "../../pipeline/identity_check.ts";
@@ -142,4 +143,19 @@ Deno.test("spoken wrong PINs still end the check after the attempts; endless unc
     done: true,
     verified: false,
   });
+});
+
+Deno.test("words said during the PIN question keep their sense but lose every number", () => {
+  assert.equal(
+    maskSpokenDigits("Eins zwei drei vier, mein Mann hat Brustschmerzen"),
+    "… … … …, mein Mann hat Brustschmerzen",
+  );
+  assert.equal(
+    maskSpokenDigits("1234 Hilfe, ein Notfall"),
+    "… Hilfe, ein Notfall",
+    "'ein' before a word is an article",
+  );
+  assert.equal(maskSpokenDigits("ein, zwei, drei, vier"), "…, …, …, …");
+  assert.equal(maskSpokenDigits("zwölf vierunddreißig, Atemnot"), "… …, Atemnot");
+  assert.equal(maskSpokenDigits("Er hat einen Schlaganfall"), "Er hat einen Schlaganfall");
 });
