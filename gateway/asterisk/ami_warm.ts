@@ -90,6 +90,8 @@ export function unansweredOutcome(cause: string | undefined): Exclude<TransferOu
 
 /** How long a vague Originate failure (Reason 0) waits for the staff leg's Hangup and its cause. */
 const CAUSE_WAIT_MS = 1000;
+/** How long an abort after the briefing waits for the bridge's events before the transfer counts as failed. */
+const BRIDGE_WAIT_MS = 3000;
 
 /** Warm transfers over one AMI link (one per appliance). */
 export class WarmTransfers {
@@ -176,7 +178,15 @@ export class WarmTransfers {
         );
       }
     });
-    const onAbort = () => settle({ ok: false, reason: "timeout", detail: "no bridge in time" });
+    const timedOut: TransferOutcome = { ok: false, reason: "timeout", detail: "no bridge in time" };
+    // After the briefing the dialplan's Bridge() pulls the caller away from TOM: that ends the call's session,
+    // which aborts this signal, often before Asterisk's BridgeEnter events arrive. Hanging up the staff leg
+    // then would cut the two people TOM just connected: wait for the bridge (or the leg's hang-up) a moment.
+    let bridgeWait: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      if (Number.isNaN(timing.briefedMs)) return settle(timedOut);
+      bridgeWait = setTimeout(() => settle(timedOut), BRIDGE_WAIT_MS);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       const r = await this.#ami.action({
@@ -211,6 +221,7 @@ export class WarmTransfers {
       return outcome;
     } finally {
       clearTimeout(causeWait);
+      clearTimeout(bridgeWait);
       off();
       signal.removeEventListener("abort", onAbort);
       this.#legs.delete(id);

@@ -101,6 +101,11 @@ export async function fsWarmTransfer(
   });
   let answered = false;
   let jobDone = false;
+  /**
+   * The two legs are bridged. Set even when the transfer is already settled: the call's own listener (fork.ts)
+   * sees the same CHANNEL_BRIDGE first and ends the session, which aborts `signal` before this listener runs.
+   */
+  let bridged = false;
   const answer = () => {
     if (answered || settled) return;
     answered = true;
@@ -133,6 +138,7 @@ export async function fsWarmTransfer(
       e.name === "CHANNEL_BRIDGE" && (e.uuid === staff || e.uuid === caller) &&
       (other === staff || other === caller)
     ) {
+      bridged = true;
       timing.bridged_ms = since();
       return settle({ ok: true });
     }
@@ -172,7 +178,10 @@ export async function fsWarmTransfer(
       }),
   );
   try {
-    const outcome = await result;
+    // Bridged is bridged, whatever settled first (an abort from the session that the bridge itself ended).
+    // (`await` resumes after the event's dispatch, so this listener has seen the bridge by then.)
+    const settledFirst = await result;
+    const outcome: TransferOutcome = bridged ? { ok: true } : settledFirst;
     // A leg still ringing or parked (timeout, failed bridge) must not stay on the person's phone.
     if (!outcome.ok && (answered || !jobDone)) await esl.api(`uuid_kill ${staff}`).catch(() => "");
     o.log.info("FreeSWITCH warm transfer", {

@@ -136,6 +136,44 @@ Deno.test("warm transfer: Originate as documented, answered, briefed once, bridg
   });
 });
 
+// In a call the transfer runs under the call's own signal (pipeline/call_desk.ts). Bridge() pulls the caller
+// away from TOM, which ends the session and aborts that signal, and the BridgeEnter events may arrive after
+// it. What the people get: they stay connected (TOM hangs up nothing); the transfer counts as done.
+Deno.test("warm transfer: the call's signal aborted by the bridge itself, events after it -> still answered", async () => {
+  const call = new AbortController();
+  await withWarm((a, write, warm) => {
+    write(
+      block({ Response: "Success", ActionID: a.ActionID, Message: "Originate successfully queued" }) +
+        block({ Event: "OriginateResponse", ActionID: a.ActionID, Response: "Success", Reason: "4" }),
+    );
+    setTimeout(async () => {
+      const leg = warm.take(warmId(a));
+      assert.ok(leg);
+      leg.connected();
+      await leg.audio();
+      leg.briefed();
+      call.abort(); // the caller's AudioSocket closed: Bridge() took the caller
+      setTimeout(() => {
+        write(
+          block({
+            Event: "BridgeEnter",
+            Uniqueid: a.ChannelId,
+            Channel: "Local/21@t-1;1",
+            BridgeUniqueid: "b2",
+          }),
+        );
+        write(block({ Event: "BridgeEnter", Uniqueid: "other", Channel: CALLER, BridgeUniqueid: "b2" }));
+      }, 100);
+    }, 20);
+  }, async (warm, s) => {
+    const briefing = { text: "Hier ist TOM", audio: () => Promise.resolve(new Int16Array(3)) };
+    const signal = AbortSignal.any([call.signal, AbortSignal.timeout(5000)]);
+    const o = await warm.transfer(CALLER, "tom-transfer", "21", { ...to, briefing }, signal);
+    assert.deepEqual(o, { ok: true });
+    assert.ok(!s.actions.some((x) => x.Action === "Hangup"), "the connected people are not cut");
+  });
+});
+
 Deno.test("warm transfer: no answer or busy -> the caller stays with TOM, the leg is gone", async () => {
   for (const [reason, expected] of [["3", "no_answer"], ["5", "busy"], ["8", "unreachable"]] as const) {
     await withWarm((a, write) => {

@@ -178,13 +178,21 @@ Deno.test("FreeSWITCH call output with TOM_FREESWITCH_WARM_TRANSFER: briefed, br
   try {
     const a = await h.call();
     assert.ok(a.ctx.output.transfer, "the FreeSWITCH output can transfer");
-    const o: TransferOutcome = await a.ctx.output.transfer(EXT, AbortSignal.timeout(5000));
+    // The signal the call desk passes (pipeline/call_desk.ts): the call's own, which the bridge itself aborts
+    // (TOM lets the caller go), plus the transfer's bound. The bridged person and caller stay connected.
+    const signal = AbortSignal.any([a.ctx.signal, AbortSignal.timeout(5000)]);
+    const o: TransferOutcome = await a.ctx.output.transfer(EXT, signal);
     assert.deepEqual(o, { ok: true });
     await a.fork.closed;
     await h.fs.waitFor((c) => c.command === `uuid_audio_fork ${a.uuid} stop`);
     assert.deepEqual(h.stops, ["transferred to a person"]);
     assert.ok(h.fs.commands.some((c) => c.command === `uuid_bridge ${a.uuid} ${staffOf(h.fs)}`));
     assert.equal(h.fs.broadcasts.filter((b) => b.uuid === staffOf(h.fs)).length, 1, "the person was briefed");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(
+      !h.fs.commands.some((c) => c.command.startsWith("uuid_kill")),
+      "nobody is hung up after the bridge",
+    );
 
     const b = await h.call();
     await b.ctx.output.transfer?.({ kind: "voicemail", target: "100" }, AbortSignal.timeout(300));
