@@ -412,6 +412,12 @@ export class PipelineCall implements CallHandler {
         const { state, effects } = transition(this.#state, next, this.#machine);
         if (next.type === "transcript" || next.type === "stt_failed") this.#logUtterance(next, effects);
         this.#state = state;
+        // The PIN question closed another way than by the check's end (an emergency, a transfer): the
+        // recording hears the caller again.
+        if (this.#private && !this.#answersPin()) {
+          this.#private = false;
+          emitPipelineEvent(this.#ctx.output, { type: "private", on: false });
+        }
         for (const e of effects) {
           try {
             this.#effect(e);

@@ -236,7 +236,9 @@ export function identityCheck(opts: CheckOptions): { step(e: CheckEvent): CheckS
   const spokenPin = (text: string): CheckStep => {
     const heard = pinSaid(text);
     if (heard === null) return said === "" ? noPin() : { done: false }; // "äh" between the digits
-    const digits = said + heard;
+    // An answer that holds a whole PIN stands on its own: a number said before ("zwei Sekunden bitte")
+    // is not glued to it. Only fragments shorter than a PIN are joined.
+    const digits = heard.length >= 4 ? heard : said + heard;
     if (digits.length > keyLength) return noPin(); // a phone number, a date: no PIN
     if (digits.length < 4) {
       said = digits;

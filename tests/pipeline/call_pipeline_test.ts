@@ -629,6 +629,9 @@ Deno.test("an emergency said with the PIN: noted urgently with the words but wit
   assert.equal(t.noted[0].kind, "emergency");
   assert.match(t.noted[0].summary, /mein Mann bekommt keine Luft/);
   assert.doesNotMatch(t.noted[0].summary, /eins|zwei|drei|vier|1234/i, t.noted[0].summary);
+  // The PIN question is over: the recording hears the caller again (the emergency conversation is kept).
+  const privacy = t.out.events().flatMap((e) => (e.type === "private" ? [e.on] : []));
+  assert.deepEqual(privacy, [true, false]);
   stop(t);
 });
 

@@ -159,3 +159,17 @@ Deno.test("words said during the PIN question keep their sense but lose every nu
   assert.equal(maskSpokenDigits("zwölf vierunddreißig, Atemnot"), "… …, Atemnot");
   assert.equal(maskSpokenDigits("Er hat einen Schlaganfall"), "Er hat einen Schlaganfall");
 });
+
+Deno.test("a number said before the PIN is not glued to it: the whole PIN in one answer stands on its own", () => {
+  // Scripted STT (the synthetic model understands no words). Found in review: "zwei" from "zwei Sekunden"
+  // turned the correct PIN 4711 into 24711, a wrong attempt, and with one attempt a locked-out caller.
+  const tries: CheckAttempt[] = [];
+  const c = pinCheck(tries);
+  assert.deepEqual(c.step({ type: "transcript", text: "Moment, zwei Sekunden bitte." }), { done: false });
+  assert.deepEqual(c.step({ type: "transcript", text: "vier sieben eins eins" }), {
+    say: "identityConfirmed",
+    done: true,
+    verified: true,
+  });
+  assert.deepEqual(tries, [{ attempt: 1, ok: true, via: "spoken" }]);
+});
