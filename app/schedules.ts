@@ -8,7 +8,7 @@
  */
 import type { Config } from "../infra/mod.ts";
 import type { Logger } from "../infra/mod.ts";
-import { listAccounts, listSchedules, type Store } from "../store/mod.ts";
+import { enabledScheduleTimes, listAccounts, type Store } from "../store/mod.ts";
 import type { CallSchedule } from "../gateway/mod.ts";
 import { OutboundScheduler } from "../gateway/mod.ts";
 import { type GatewayDeps, type OutboundVia, placeCall } from "../gateway/mod.ts";
@@ -29,7 +29,7 @@ export function weekdaysFromMask(mask: number): number[] {
 /** Every enabled schedule of every account, in the scheduler's shape. */
 export function allSchedules(store: Store, via: OutboundVia): CallSchedule[] {
   return listAccounts(store).flatMap((a) =>
-    listSchedules(store, a.id).filter((s) => s.enabled).map((s) => ({
+    enabledScheduleTimes(store, a.id).map((s) => ({
       id: s.id,
       accountId: s.accountId,
       personId: s.personId,

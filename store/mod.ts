@@ -184,7 +184,13 @@ export {
   useApiToken,
 } from "./api_tokens.ts";
 export type { ApiToken, ApiTokenScope, ApiTokenUse, NewApiToken } from "./api_tokens.ts";
-export { deleteSchedule, insertSchedule, listSchedules, setScheduleEnabled } from "./schedules.ts";
+export {
+  deleteSchedule,
+  enabledScheduleTimes,
+  insertSchedule,
+  listSchedules,
+  setScheduleEnabled,
+} from "./schedules.ts";
 export type { NewSchedule, Schedule } from "./schedules.ts";
 export { accountAllowsRecording, getStoredSettings, saveSettings } from "./settings.ts";
 export type { StoredSettings } from "./settings.ts";

@@ -74,6 +74,23 @@ export function listSchedules(store: Store, accountId: string, personId?: string
   );
 }
 
+/**
+ * The account's enabled schedules for the outbound scheduler (every 30 s): no names, so no sealed value is
+ * opened on the tick, and no person's sealed row can stop the scheduler.
+ */
+export function enabledScheduleTimes(store: Store, accountId: string): Omit<Schedule, "personName">[] {
+  const rows = many<Omit<Schedule, "enabled" | "personName"> & { enabled: number }>(
+    store.prepare(
+      `SELECT s.id, s.account_id AS accountId, s.person_id AS personId, s.weekdays,
+         s.window_start AS windowStart, s.window_end AS windowEnd, s.enabled, s.created_at AS createdAt
+       FROM ui_schedules s JOIN people p ON p.id = s.person_id AND p.account_id = s.account_id
+       WHERE s.account_id = ? AND s.enabled = 1 ORDER BY s.id`,
+    ),
+    accountId,
+  );
+  return rows.map((r) => ({ ...r, enabled: true }));
+}
+
 /** Delete a schedule; false when it is not in this account. */
 export function deleteSchedule(store: Store, accountId: string, id: string): boolean {
   return run(store.prepare("DELETE FROM ui_schedules WHERE account_id = ? AND id = ?"), accountId, id) === 1;

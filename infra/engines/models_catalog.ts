@@ -330,12 +330,20 @@ export function findEntry(catalogue: Catalogue, name: string): ModelEntry | unde
 
 /**
  * The profile's default entries (names the catalogue does not hold are left out); when they include a voice,
- * the catalogue's Piper program for this machine's architecture follows it (a voice cannot speak without it).
+ * the catalogue's Piper program for this Linux machine's architecture follows it (a voice cannot speak without it).
  */
-export function profileEntries(catalogue: Catalogue, profile: Profile, arch = Deno.build.arch): ModelEntry[] {
+export function profileEntries(
+  catalogue: Catalogue,
+  profile: Profile,
+  machine: { os: string; arch: string } = Deno.build,
+): ModelEntry[] {
   const out = (catalogue.profiles[profile] ?? []).map((n) => findEntry(catalogue, n))
     .filter((e): e is ModelEntry => e !== undefined);
-  const runtime = catalogue.entries.find((e) => e.kind === "tts-runtime" && e.arch === arch);
+  // The catalogue's Piper programs are Linux builds: elsewhere (a developer's Mac) the voice stays unused and
+  // espeak-ng speaks.
+  const runtime = machine.os !== "linux"
+    ? undefined
+    : catalogue.entries.find((e) => e.kind === "tts-runtime" && e.arch === machine.arch);
   if (runtime && out.some((e) => e.kind === "tts") && !out.includes(runtime)) out.push(runtime);
   return out;
 }

@@ -1,7 +1,13 @@
 // Scheduled calls (store/schedules.ts): only for a person of the same account; listed, switched and deleted
 // per account.
 import assert from "node:assert/strict";
-import { deleteSchedule, insertSchedule, listSchedules, setScheduleEnabled } from "../../store/mod.ts";
+import {
+  deleteSchedule,
+  enabledScheduleTimes,
+  insertSchedule,
+  listSchedules,
+  setScheduleEnabled,
+} from "../../store/mod.ts";
 import { memoryStore, seedTwoTenants, T0 } from "./_helpers.ts";
 
 const WINDOW = { weekdays: 5, windowStart: "09:00", windowEnd: "10:30" };
@@ -40,5 +46,21 @@ Deno.test("only the schedule's own account switches or deletes it", () => {
   assert.equal(deleteSchedule(store, b.account.id, s.id), false);
   assert.equal(deleteSchedule(store, a.account.id, s.id), true);
   assert.deepEqual(listSchedules(store, a.account.id), []);
+  store.close();
+});
+
+Deno.test("the scheduler's list opens no sealed name: one damaged name stops no practice's scheduled calls", () => {
+  const { store } = memoryStore();
+  const { a } = seedTwoTenants(store);
+  const s = insertSchedule(store, a.account.id, { personId: a.person.id, ...WINDOW });
+  assert.ok(s);
+  setScheduleEnabled(store, a.account.id, s.id, true);
+  // A name whose envelope no longer opens (a damaged page, a lost key).
+  store.db.prepare("UPDATE people SET display_name = ? WHERE id = ?").run(
+    '{"tomseal":1,"k":"x","n":"AA","c":"AA"}',
+    a.person.id,
+  );
+  assert.throws(() => listSchedules(store, a.account.id), "the staff's list still opens the names");
+  assert.deepEqual(enabledScheduleTimes(store, a.account.id).map((x) => x.id), [s.id]);
   store.close();
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../../infra/config.ts";
-import { BUILTIN_CATALOGUE } from "../../../infra/engines/models_catalog.ts";
+import { BUILTIN_CATALOGUE, profileEntries } from "../../../infra/engines/models_catalog.ts";
 import { modelsMain } from "../../../app/commands/models.ts";
 import { generatedBytes, startModelServer, tarGz } from "../../_rigs/model_server.ts";
 
@@ -356,4 +356,16 @@ Deno.test("first start offline: said once with the host, TOM keeps the demo mode
   } finally {
     await s.close();
   }
+});
+
+Deno.test("a voice brings this machine's Piper program along on Linux only (the catalogue's builds are Linux)", () => {
+  const withRuntime = (os: string, arch: string) =>
+    profileEntries(BUILTIN_CATALOGUE, "realtime", { os, arch }).map((e) => e.name);
+  assert.ok(withRuntime("linux", "x86_64").includes("piper-linux-x86_64"));
+  assert.ok(withRuntime("linux", "aarch64").includes("piper-linux-aarch64"));
+  assert.ok(
+    !withRuntime("darwin", "aarch64").some((n) => n.startsWith("piper-linux")),
+    "no Linux program on a Mac",
+  );
+  assert.ok(withRuntime("darwin", "aarch64").includes("piper-de-thorsten-medium"));
 });
