@@ -124,9 +124,11 @@ Deno.test({
       await sleep(500); // the call is up (chan_websocket: bridged after ANSWER)
       assert.ok(call.ctx.output.transfer, "the Asterisk output offers transfer");
       assert.ok(gw.calls.full, "TOM holds its maximum of calls (TOM_MAX_CALLS=1) when the transfer starts");
+      // The signal the call desk passes (pipeline/call_desk.ts): the call's own, which ends when Bridge()
+      // takes the caller away from TOM, plus the transfer's bound.
       const outcome = await call.ctx.output.transfer(
         { kind: "extension", target, briefing },
-        AbortSignal.timeout(30_000),
+        AbortSignal.any([call.ctx.signal, AbortSignal.timeout(30_000)]),
       );
       timings[timings.length - 1].route = route;
       return { outcome, call, callKey };
