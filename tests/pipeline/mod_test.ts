@@ -10,14 +10,18 @@ import {
   openStore,
   saveMemory,
 } from "../../store/mod.ts";
+import { type CallOwner, pipelineAnswerer } from "../../pipeline/mod.ts";
 import {
-  type CallOwner,
-  PhraseCache,
-  type PhraseName,
-  PHRASES,
-  pipelineAnswerer,
-} from "../../pipeline/mod.ts";
-import { Caller, FakeLlm, FakeOutput, FakeStt, FakeTts, FakeVad, until } from "./_fakes.ts";
+  Caller,
+  FakeLlm,
+  FakeOutput,
+  FakeStt,
+  FakeTts,
+  FakeVad,
+  greetedCall,
+  silentPhrases,
+  until,
+} from "./_fakes.ts";
 
 async function run(consent: boolean, identity: "placed" | "number_match" = "placed") {
   const dir = await Deno.makeTempDir({ prefix: "tom-pipeline-" });
@@ -37,8 +41,7 @@ async function run(consent: boolean, identity: "placed" | "number_match" = "plac
   });
   const keyring = await TranscriptKeyring.open(join(dir, "transcripts.key"));
   const tts = new FakeTts();
-  const phrases = new PhraseCache(tts);
-  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  const phrases = silentPhrases(tts);
   const llm = new FakeLlm(["Hallo Frau Schulz."]);
   const answer = pipelineAnswerer({
     stt: new FakeStt(["Hier ist Erna."]),
@@ -51,33 +54,12 @@ async function run(consent: boolean, identity: "placed" | "number_match" = "plac
     phrases,
     options: { minSpeechMs: 60, endOfTurnSilenceMs: 300, tickMs: 10 },
   });
-  const out = new FakeOutput();
-  out.autoPlay = true;
-  const ac = new AbortController();
-  const handler = answer({
+  const { out, handler, ac } = await greetedCall(answer, {
     callId: call.id,
-    transport: "browser",
-    direction: "inbound",
     accountId: account.id,
     personId: person.id,
     identity,
-    output: out,
-    log: silentLogger,
-    signal: ac.signal,
   });
-  out.handler = handler;
-  handler.handle({
-    type: "start",
-    callId: call.id,
-    transport: "browser",
-    direction: "inbound",
-    peerRate: 16000,
-    meta: {},
-  });
-  await until(
-    () => out.log.some((r) => r.kind === "mark" && r.name.startsWith("tom:p:greeting")),
-    "greeting",
-  );
   await new Promise((r) => setTimeout(r, 10));
   new Caller(handler).say(600);
   await until(() => out.events().some((e) => e.type === "turn_end"), "turn end");
@@ -123,8 +105,7 @@ Deno.test("the call's owner comes from its context: the answerer looks no call u
   const begun: CallOwner[] = [];
   const ended: CallOwner[] = [];
   const tts = new FakeTts();
-  const phrases = new PhraseCache(tts);
-  for (const name of Object.keys(PHRASES) as PhraseName[]) phrases.set(name, new Int16Array(160));
+  const phrases = silentPhrases(tts);
   const answer = pipelineAnswerer({
     stt: new FakeStt([]),
     llm: new FakeLlm([]),
