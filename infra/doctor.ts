@@ -36,8 +36,8 @@ import {
   type VramBudget,
   vramBudget,
 } from "./engines/gpu_offload.ts";
-import { loadCatalogue } from "./engines/models_catalog.ts";
-import { basename, join } from "node:path";
+import { catalogueVramMiB } from "./engines/models_catalog.ts";
+import { join } from "node:path";
 
 /** One engine as the doctor saw it. */
 export interface DoctorEngine {
@@ -302,12 +302,7 @@ async function gpuReport(config: Config, gpu: GpuFacts, sttPool: number) {
   const device = gpu.devices[0];
   let budget: VramBudget | undefined;
   if (device) {
-    let need = (_f: string) => 0;
-    try {
-      const cat = loadCatalogue(config.models.catalog);
-      need = (file: string) =>
-        cat.entries.find((e) => e.files.some((f) => f.file === basename(file)))?.vramMiB ?? 0;
-    } catch { /* an unreadable practice catalogue is reported by tom models */ }
+    const need = catalogueVramMiB(config.models.catalog);
     budget = vramBudget(
       {
         sttMiB: config.stt.kind === "whisper-server" ? need(config.stt.model) : 0,

@@ -23,7 +23,7 @@ import { heardText } from "./heard.ts";
 import type { PipelineMetrics, Stage } from "./metrics.ts";
 import type { PhraseCache } from "./phrases.ts";
 import { buildMessages, type HistoryTurn } from "./prompt.ts";
-import { type ReplyWork, runReply } from "./reply.ts";
+import { newReplyWork, type ReplyWork, runReply } from "./reply.ts";
 import { Speculation } from "./speculation.ts";
 import { endSilenceFor } from "./turn_cues.ts";
 import type { SttFrame } from "./engines/types.ts";
@@ -181,7 +181,7 @@ export class PipelineCall implements CallHandler {
   #history: HistoryTurn[] = [];
   #system: string | null = null;
   #check: ReturnType<typeof identityCheck> | null = null;
-  /** The caller's words are a secret now (the PIN question is open): see the `private` event. */
+  /** What the last `private` event said (the PIN question open: `#answersPin`). */
   #private = false;
   #markSeq = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -412,11 +412,13 @@ export class PipelineCall implements CallHandler {
         const { state, effects } = transition(this.#state, next, this.#machine);
         if (next.type === "transcript" || next.type === "stt_failed") this.#logUtterance(next, effects);
         this.#state = state;
-        // The PIN question closed another way than by the check's end (an emergency, a transfer): the
-        // recording hears the caller again.
-        if (this.#private && !this.#answersPin()) {
-          this.#private = false;
-          emitPipelineEvent(this.#ctx.output, { type: "private", on: false });
+        // While the PIN question is open the caller's answer (spoken, or keyed as in-band tones) stays out of
+        // the recording; derived from the state, so every way the question closes (the check's end, an
+        // emergency, a transfer) ends it. Said before the effects, so before the question is heard.
+        const secret = this.#answersPin();
+        if (secret !== this.#private) {
+          this.#private = secret;
+          emitPipelineEvent(this.#ctx.output, { type: "private", on: secret });
         }
         for (const e of effects) {
           try {
@@ -506,12 +508,6 @@ export class PipelineCall implements CallHandler {
       } catch (e) {
         this.#ctx.log.error("could not mark the caller verified", { error: e });
       }
-    }
-    // The answer to the PIN question (spoken, or keyed as in-band tones) stays out of the recording.
-    const secret = !step.done && c?.method === "pin";
-    if (secret !== this.#private) {
-      this.#private = secret;
-      emitPipelineEvent(this.#ctx.output, { type: "private", on: secret });
     }
     if (step.say && event.type !== "start") this.#ctx.output.clear();
     if (step.say) this.#say(step.say);
@@ -676,17 +672,7 @@ export class PipelineCall implements CallHandler {
   }
 
   #startSpecReply(spec: Speculation, turn: number, text: string): void {
-    const w: ReplyWork = {
-      outcome: { noted: [] },
-      turn,
-      text,
-      ac: new AbortController(),
-      sentences: [],
-      queuedMs: 0,
-      playedAtClear: null,
-      spoken: [],
-      trace: spec.trace,
-    };
+    const w = newReplyWork(turn, text, spec.trace);
     spec.work = w;
     spec.done = this.#produce(w, { ...this.#ctx, output: spec.output }, spec).catch((e) => ({
       engine: "llm" as const,
@@ -824,17 +810,7 @@ export class PipelineCall implements CallHandler {
     // as this answer's and the answer would never be marked audible).
     const last = this.#lastTrace && !this.#lastTrace.has("first_audio_out") ? this.#lastTrace : null;
     const trace = (attempt === 0 ? last : this.#reply?.trace) ?? new Trace(this.#now(), this.#now);
-    const work: ReplyWork = {
-      outcome: { noted: [] },
-      turn,
-      text,
-      ac: new AbortController(),
-      sentences: [],
-      queuedMs: 0,
-      playedAtClear: null,
-      spoken: [],
-      trace,
-    };
+    const work = newReplyWork(turn, text, trace);
     this.#reply = work;
     this.#runReply(work).catch((e) => {
       this.#ctx.log.error("reply stage failed", { error: e });

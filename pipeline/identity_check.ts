@@ -154,11 +154,16 @@ export function birthDateSaid(text: string): string | null {
  */
 export function pinSaid(text: string): string | null {
   const tokens = text.toLowerCase().normalize("NFC").split(/[^\p{L}\p{N}]+/u).filter((t) => t !== "");
-  const joined = tokens.map((t, i) =>
-    t === "ein" && i + 1 < tokens.length && spokenDigits(tokens[i + 1]) !== null ? "eins" : t
-  );
+  const joined = tokens.map((t, i) => (t === "ein" && isNumberWord(t, tokens[i + 1]) ? "eins" : t));
   const digits = spokenDigits(joined.join(" "));
   return digits === null ? null : digits.replace(/^\+/, "");
+}
+
+/** Whether `word` is a number (a word or numerals); "ein" only when a number follows it. */
+function isNumberWord(word: string, next: string | undefined): boolean {
+  const w = word.toLowerCase();
+  if (w !== "ein") return spokenDigits(w) !== null;
+  return next !== undefined && spokenDigits(next.toLowerCase()) !== null;
 }
 
 /**
@@ -173,14 +178,11 @@ export function pinSaid(text: string): string | null {
  */
 export function maskSpokenDigits(text: string): string {
   const words = [...text.matchAll(/[\p{L}\p{N}]+/gu)];
-  const isNumber = (w: string) => spokenDigits(w.toLowerCase()) !== null;
   let out = "";
   let from = 0;
   words.forEach((m, i) => {
     const w = m[0];
-    const next = words[i + 1]?.[0];
-    const masked = isNumber(w) || (w.toLowerCase() === "ein" && next !== undefined && isNumber(next));
-    out += text.slice(from, m.index) + (masked ? "…" : w);
+    out += text.slice(from, m.index) + (isNumberWord(w, words[i + 1]?.[0]) ? "…" : w);
     from = (m.index ?? 0) + w.length;
   });
   return out + text.slice(from);

@@ -379,3 +379,18 @@ class Channel<T> implements AsyncIterable<T> {
     }
   }
 }
+
+/** A reply to produce for `turn`, answering `text`, timed by `trace`. */
+export function newReplyWork(turn: number, text: string, trace: Trace): ReplyWork {
+  return {
+    outcome: { noted: [] },
+    turn,
+    text,
+    ac: new AbortController(),
+    sentences: [],
+    queuedMs: 0,
+    playedAtClear: null,
+    spoken: [],
+    trace,
+  };
+}

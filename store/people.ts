@@ -113,12 +113,13 @@ const PATCHABLE: readonly (keyof PersonPatch)[] = [
   "notes",
 ];
 
-function toPerson(keyring: TranscriptKeyring, r: PersonRow): Person {
+/** A row as a Person; `name`: its name already opened (lists open every name to sort). */
+function toPerson(keyring: TranscriptKeyring, r: PersonRow, name?: string): Person {
   return {
     id: r.id,
     accountId: r.account_id,
     kind: r.kind,
-    displayName: openField(keyring, field("display_name", r.account_id, r.id), r.display_name),
+    displayName: name ?? openField(keyring, field("display_name", r.account_id, r.id), r.display_name),
     phoneE164: openField(keyring, field("phone_e164", r.account_id, r.id), r.phone_e164),
     phoneHash: r.phone_hash,
     language: r.language,
@@ -222,7 +223,7 @@ export function listPeople(
   // Only the names are opened to sort; number and notes only for the rows of the page.
   const rows = namedRows(store, many<PersonRow>(store.prepare(sql), accountId, opts.kind ?? null));
   return rows.sort(compareByName((r) => r.name)).slice(offset, offset + limit).map((r) =>
-    toPerson(store.keyring, r)
+    toPerson(store.keyring, r, r.name)
   );
 }
 
@@ -249,7 +250,7 @@ export function findPeopleByName(store: Store, accountId: string, text: string, 
   return namedRows(store, many<PersonRow>(store.prepare(sql), accountId))
     .filter((r) => r.name.toLocaleLowerCase("de").includes(needle))
     .sort(compareByName((r) => r.name))
-    .slice(0, limit < 0 ? undefined : limit).map((r) => toPerson(store.keyring, r));
+    .slice(0, limit < 0 ? undefined : limit).map((r) => toPerson(store.keyring, r, r.name));
 }
 
 /** A person as the dashboard's "recently added" list shows them. */

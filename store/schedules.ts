@@ -50,21 +50,31 @@ export function insertSchedule(store: Store, accountId: string, s: NewSchedule):
   return changed === 1 ? listSchedules(store, accountId).find((x) => x.id === id) : undefined;
 }
 
-/** The account's schedules (optionally of one person), by person name. */
-export function listSchedules(store: Store, accountId: string, personId?: string): Schedule[] {
-  const rows = many<Omit<Schedule, "enabled"> & { enabled: number }>(
+/** The account's schedule rows (optionally of one person, optionally only enabled), the name still sealed. */
+function scheduleRows(
+  store: Store,
+  accountId: string,
+  opts: { personId?: string; enabledOnly?: boolean },
+): (Omit<Schedule, "enabled"> & { enabled: number })[] {
+  return many<Omit<Schedule, "enabled"> & { enabled: number }>(
     store.prepare(
       `SELECT s.id, s.account_id AS accountId, s.person_id AS personId, p.display_name AS personName,
          s.weekdays, s.window_start AS windowStart, s.window_end AS windowEnd, s.enabled,
          s.created_at AS createdAt
        FROM ui_schedules s JOIN people p ON p.id = s.person_id AND p.account_id = s.account_id
-       WHERE s.account_id = ?1 AND (?2 IS NULL OR s.person_id = ?2)`,
+       WHERE s.account_id = ?1 AND (?2 IS NULL OR s.person_id = ?2) AND (?3 = 0 OR s.enabled = 1)
+       ORDER BY s.id`,
     ),
     accountId,
-    personId ?? null,
+    opts.personId ?? null,
+    opts.enabledOnly ? 1 : 0,
   );
+}
+
+/** The account's schedules (optionally of one person), by person name. */
+export function listSchedules(store: Store, accountId: string, personId?: string): Schedule[] {
   // Names are sealed at rest (people.ts): opened, then sorted by name and window here.
-  return rows.map((r) => ({
+  return scheduleRows(store, accountId, { personId }).map((r) => ({
     ...r,
     personName: openPersonName(store, accountId, r.personId, r.personName),
     enabled: r.enabled === 1,
@@ -75,20 +85,14 @@ export function listSchedules(store: Store, accountId: string, personId?: string
 }
 
 /**
- * The account's enabled schedules for the outbound scheduler (every 30 s): no names, so no sealed value is
- * opened on the tick, and no person's sealed row can stop the scheduler.
+ * The account's enabled schedules for the outbound scheduler (every 30 s): no name is opened, so no AES on
+ * the tick, and no person's damaged sealed row can stop the scheduler.
  */
 export function enabledScheduleTimes(store: Store, accountId: string): Omit<Schedule, "personName">[] {
-  const rows = many<Omit<Schedule, "enabled" | "personName"> & { enabled: number }>(
-    store.prepare(
-      `SELECT s.id, s.account_id AS accountId, s.person_id AS personId, s.weekdays,
-         s.window_start AS windowStart, s.window_end AS windowEnd, s.enabled, s.created_at AS createdAt
-       FROM ui_schedules s JOIN people p ON p.id = s.person_id AND p.account_id = s.account_id
-       WHERE s.account_id = ? AND s.enabled = 1 ORDER BY s.id`,
-    ),
-    accountId,
-  );
-  return rows.map((r) => ({ ...r, enabled: true }));
+  return scheduleRows(store, accountId, { enabledOnly: true }).map(({ personName: _, ...r }) => ({
+    ...r,
+    enabled: true,
+  }));
 }
 
 /** Delete a schedule; false when it is not in this account. */

@@ -7,10 +7,9 @@
  *
  * @module
  */
-import { basename } from "node:path";
 import type { Config } from "../config.ts";
 import { type GpuFacts, systemProbes } from "./hardware.ts";
-import { loadCatalogue } from "./models_catalog.ts";
+import { catalogueVramMiB } from "./models_catalog.ts";
 
 const MIB = 1024 * 1024;
 /** Kept free beyond the models' catalogue needs: the KV cache and compute buffers grow with slots. */
@@ -172,12 +171,7 @@ export async function gpuLayerFacts(
   config: Pick<Config, "profile" | "stt" | "llm" | "models">,
   gpuMiB: number | undefined,
 ): Promise<GpuLayerFacts> {
-  let need = (_f: string) => 0;
-  try {
-    const cat = loadCatalogue(config.models.catalog);
-    need = (file: string) =>
-      cat.entries.find((e) => e.files.some((f) => f.file === basename(file)))?.vramMiB ?? 0;
-  } catch { /* an unreadable practice catalogue is reported by tom models */ }
+  const need = catalogueVramMiB(config.models.catalog);
   const llmMiB = need(config.llm.model) || await fileMiB(config.llm.model);
   return {
     configured: config.llm.gpuLayers ?? "auto",

@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { basename } from "node:path";
 import { z } from "zod";
 
 /** The profiles (TOM_PROFILE). */
@@ -321,6 +322,20 @@ export function loadCatalogue(practiceFile = ""): Catalogue {
     entries: [...BUILTIN_CATALOGUE.entries.filter((e) => !names.has(e.name)), ...own.entries],
     profiles: { ...BUILTIN_CATALOGUE.profiles, ...own.profiles },
   };
+}
+
+/**
+ * The catalogue's VRAM need (MiB) of a model file by its name: 0 for a file no entry names, or when the
+ * practice's catalogue cannot be read (`tom models` reports that).
+ */
+export function catalogueVramMiB(practiceFile: string): (modelPath: string) => number {
+  let cat: Catalogue;
+  try {
+    cat = loadCatalogue(practiceFile);
+  } catch {
+    return () => 0;
+  }
+  return (path) => cat.entries.find((e) => e.files.some((f) => f.file === basename(path)))?.vramMiB ?? 0;
 }
 
 /** The entry called `name`, or undefined. */
