@@ -53,7 +53,7 @@ async function call(
   asterisk: AsteriskInstance,
   route: Route,
   baseline = 0,
-): Promise<{ reached: boolean; ms?: number }> {
+): Promise<{ reached: boolean; ms?: number; saw: string }> {
   const callKey = String(++key);
   const t0 = performance.now();
   await asterisk.originate(route, callKey);
@@ -66,10 +66,17 @@ async function call(
     if (count <= baseline && performance.now() - t0 > 500) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  await new Promise((r) => setTimeout(r, 300)); // MixMonitor closes its file
+  await asterisk.recordingsClosed(callKey);
   const heard = await asterisk.recording(callKey, "heard");
   const tone = findTone(heard.pcm, heard.rate, TARGET_TONE.hz);
-  return { reached: tone !== undefined && tone.endMs - tone.startMs > 1000, ms };
+  const saw = `heard ${((heard.pcm.length * 1000) / heard.rate).toFixed(0)} ms, ` +
+    (tone
+      ? `the tone ${tone.startMs.toFixed(0)}-${tone.endMs.toFixed(0)} ms (${
+        tone.coverageMs.toFixed(0)
+      } ms there)`
+      : "no tone") +
+    `, the fallback phone's channel ${ms === undefined ? "never seen" : `after ${ms.toFixed(0)} ms`}`;
+  return { reached: tone !== undefined && tone.endMs - tone.startMs > 1000, ms, saw };
 }
 
 Deno.test({
@@ -91,7 +98,7 @@ Deno.test({
       try {
         for (const [route, how] of ALL) {
           const r = await call(asterisk, route);
-          assert.ok(r.reached, `${route} (${how}): the caller never reached the fallback`);
+          assert.ok(r.reached, `${route} (${how}): the caller never reached the fallback (${r.saw})`);
           timings.push(
             `  TOM stopped  ${route.padEnd(14)} ${r.ms?.toFixed(0)} ms`,
           );
@@ -148,7 +155,7 @@ Deno.test({
           const baseline = await asterisk.activeChannels();
           for (const [route, how] of ALL) {
             const r = await call(asterisk, route, baseline);
-            assert.ok(r.reached, `${route} (${how}): the caller never reached the fallback`);
+            assert.ok(r.reached, `${route} (${how}): the caller never reached the fallback (${r.saw})`);
             timings.push(
               `  TOM full     ${route.padEnd(14)} ${r.ms?.toFixed(0)} ms`,
             );

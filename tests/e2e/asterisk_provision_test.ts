@@ -59,7 +59,7 @@ Deno.test("the test caller records what it hears and says, plays its sound, send
   assert.match(plan, /exten => _X\.,1,Answer\(\)/);
   assert.match(
     plan,
-    /MixMonitor\(\/spool\/\$\{EXTEN\}-mix\.wav,nr\(\/spool\/\$\{EXTEN\}-heard\.wav\)t\(\/spool\/\$\{EXTEN\}-said\.wav\)\)/,
+    /MixMonitor\(\/spool\/\$\{EXTEN\}-mix\.wav,nr\(\/spool\/\$\{EXTEN\}-heard\.wav\)t\(\/spool\/\$\{EXTEN\}-said\.wav\),\/bin\/touch \/spool\/\$\{EXTEN\}\.closed\)/,
   );
   assert.match(plan, /Playback\(\/snd\/caller\)/);
   assert.match(plan, /SendDTMF\(12#\)/);

@@ -155,7 +155,7 @@ Deno.test({
             throw new Error(`${e.message}\n${asterisk.output.slice(-2000)}`);
           });
           await asterisk.waitIdle(10_000);
-          await new Promise((r) => setTimeout(r, 300)); // MixMonitor closes its files after the hang-up
+          await asterisk.recordingsClosed(key);
           await checkCall(asterisk, key, route, transport, call, gw.store, (m) => {
             measured.push(m);
             console.log(table([m]));

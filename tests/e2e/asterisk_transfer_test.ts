@@ -150,6 +150,7 @@ Deno.test({
           assert.ok(reason.length > 0);
           await asterisk.waitIdle(15_000);
           // The target's tone is in what the caller heard: it was connected to the target.
+          await asterisk.recordingsClosed(r.callKey);
           const heard = await asterisk.recording(r.callKey, "heard");
           const tone = findTone(heard.pcm, heard.rate, TARGET_TONE.hz);
           assert.ok(tone, `the caller never heard the target's ${TARGET_TONE.hz} Hz tone`);

@@ -26,7 +26,7 @@ import type { AsteriskChroot } from "../../infra/asterisk/provision.ts";
 import { asteriskChroot } from "../_rigs/asterisk/chroot.ts";
 import { createLogger } from "../../infra/mod.ts";
 import { AsteriskInstance, callerSound, TARGET_TONE } from "../_rigs/asterisk/instance.ts";
-import { type Route, ROUTES, TEST_PHONES, WARM_CONTEXT } from "../_rigs/asterisk/config.ts";
+import { CLOSED_SUFFIX, type Route, ROUTES, TEST_PHONES, WARM_CONTEXT } from "../_rigs/asterisk/config.ts";
 import type { Answerer, CallContext, TransferBriefing } from "../../gateway/call/contract.ts";
 import { PIPELINE_RATE } from "../../gateway/call/contract.ts";
 import { readWav } from "../../gateway/mod.ts";
@@ -133,7 +133,10 @@ Deno.test({
       timings[timings.length - 1].route = route;
       return { outcome, call, callKey };
     };
+    // The staff phone's recording has one name for every call: its closed-marker is removed once read.
     const staffHeard = async () => {
+      await asterisk.recordingsClosed("staff");
+      await Deno.remove(join(asterisk.chroot, asterisk.paths.spool, `staff${CLOSED_SUFFIX}`));
       const wav = readWav(
         await Deno.readFile(join(asterisk.chroot, asterisk.paths.spool, "staff-heard-r.wav")),
       );
@@ -175,6 +178,7 @@ Deno.test({
             const told = findTone(staff.pcm, staff.rate, BRIEFING.hz);
             assert.ok(told, "the staff member never heard the briefing");
             assert.ok(told.durationMs > 1500, `the briefing lasted ${told.durationMs} ms at the staff phone`);
+            await asterisk.recordingsClosed(r.callKey);
             const heard = await asterisk.recording(r.callKey, "heard");
             const tone = findTone(heard.pcm, heard.rate, TARGET_TONE.hz);
             assert.ok(tone, `the caller never heard the staff phone's ${TARGET_TONE.hz} Hz tone`);
@@ -200,6 +204,7 @@ Deno.test({
         await sleep(2000);
         r.call.ctx.output.hangup("test over");
         await asterisk.waitIdle(20_000);
+        await asterisk.recordingsClosed(r.callKey);
         const heard = await asterisk.recording(r.callKey, "heard");
         const tone = findTone(heard.pcm, heard.rate, TOM_AGAIN.hz);
         assert.ok(

@@ -151,7 +151,7 @@ Deno.test({
           new Promise((_, reject) => setTimeout(() => reject(new Error("call did not end")), 150_000)),
         ]);
         await asterisk.waitIdle(10_000);
-        await new Promise((r) => setTimeout(r, 300));
+        await asterisk.recordingsClosed("2001");
         const types: string[] = seen.map((s) => (s.kind === "event" ? s.e.type : s.kind));
         const compact = types.filter((t, i) => t !== types[i - 1]).join(",");
         let at = 0;

@@ -175,6 +175,9 @@ export interface CallerScript {
   mixMonitorOptions?: string;
 }
 
+/** The file (`<key><suffix>` in the spool directory) MixMonitor's post-process creates once a call's recordings are closed. */
+export const CLOSED_SUFFIX = ".closed";
+
 /** How many seconds a cued caller waits for its cue, and then for the end of the call. */
 export const CUE_LIMIT_S = 240;
 
@@ -204,9 +207,11 @@ export function callerDialplan(s: CallerScript): string {
   return [
     "[tom-caller]",
     "exten => _X.,1,Answer()",
+    // The third argument runs once MixMonitor has closed the files (app_mixmonitor.c: after the file
+    // streams are closed): until then up to 32 KiB of what was recorded sits in Asterisk's write buffer.
     ` same => n,MixMonitor(${file("-mix")},${s.mixMonitorOptions ?? "n"}r(${file("-heard")})t(${
       file("-said")
-    }))`,
+    }),/bin/touch ${s.spoolDir}/\${EXTEN}${CLOSED_SUFFIX})`,
     ` same => n,Playback(${s.sound})`,
     ...keys,
     ` same => n${s.cuePause === undefined ? "" : "(end)"},Hangup()`,
@@ -313,7 +318,7 @@ export function transferDialplan(sounds: string, spool = "/tmp"): string {
     " same => n,Wait(30)",
     `exten => ${TEST_PHONES.unreachable},1,Congestion(10)`,
     `exten => ${TEST_PHONES.staff},1,Answer()`,
-    ` same => n,MixMonitor(${spool}/staff-heard.wav,r(${spool}/staff-heard-r.wav))`,
+    ` same => n,MixMonitor(${spool}/staff-heard.wav,r(${spool}/staff-heard-r.wav),/bin/touch ${spool}/staff${CLOSED_SUFFIX})`,
     " same => n,Set(i=0)",
     ` same => n(tone),Playback(${sounds}/target)`,
     " same => n,Set(i=$[${i} + 1])",

@@ -11,6 +11,7 @@ import {
   asteriskConfigFiles,
   CALLER_ID_CONTEXT,
   type CallerScript,
+  CLOSED_SUFFIX,
   type InstancePaths,
   instancePaths,
   type ManagerUser,
@@ -244,8 +245,28 @@ export class AsteriskInstance {
   }
 
   /**
+   * Wait until MixMonitor has closed the test call's recordings (its post-process marker, config.ts), or
+   * throw after `timeoutMs`. Until then the file on disk lacks what sits in Asterisk's 32 KiB write
+   * buffer: a 2 s call can read as empty. Call it after the call ended, before {@linkcode recording}.
+   */
+  async recordingsClosed(key: string, timeoutMs = 15_000): Promise<void> {
+    const marker = join(this.chroot, this.paths.spool, `${key}${CLOSED_SUFFIX}`);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await Deno.stat(marker).then(() => true, () => false)) return;
+      await delay(50);
+    }
+    throw new Error(
+      `MixMonitor did not close the recordings of call ${key} within ${timeoutMs} ms:\n${
+        this.output.slice(-2000)
+      }`,
+    );
+  }
+
+  /**
    * A test call's recording (format_wav: 16-bit mono): what the caller heard (TOM's audio) or said (the
-   * tone, the silences). A recording Asterisk is still writing is read to the end of the file.
+   * tone, the silences). A recording Asterisk is still writing is read to the end of what reached the
+   * file (see {@linkcode recordingsClosed}).
    */
   async recording(key: string, which: "heard" | "said"): Promise<Wav> {
     const wav = readWav(await Deno.readFile(join(this.chroot, this.paths.spool, `${key}-${which}.wav`)));
