@@ -1,12 +1,13 @@
 /**
  * One non-streaming LLM request whose answer is constrained to a JSON schema. Returns the raw text; the
  * caller validates it (zod).
- * - llama-server: its native API, `POST /apply-template` (the model's own chat template) then
- *   `POST /completion` with `json_schema`. (Its `/v1/chat/completions` with `response_format: json_schema`
- *   answers 400 "Failed to initialize samplers" with the provisioned build and model, while `/completion`
- *   with the same schema works.)
+ * Thinking is off on every path (a hybrid reasoning model such as the catalogue's Qwen3-8B answers at once).
+ * - llama-server: its native API, `POST /apply-template` (the model's own chat template, with
+ *   `enable_thinking: false`) then `POST /completion` with `json_schema`. (Its `/v1/chat/completions` with
+ *   `response_format: json_schema` answers 400 "Failed to initialize samplers" with the provisioned build
+ *   and model, while `/completion` with the same schema works.)
  * - other OpenAI-compatible servers (`openai`): `response_format: {type: "json_schema", json_schema}`.
- * - Ollama: native `/api/chat` with `format: schema`.
+ * - Ollama: native `/api/chat` with `format: schema` and `think: false`.
  *
  * @module
  */
@@ -61,6 +62,9 @@ export function createJsonChat(opts: JsonChatOptions): JsonChat {
           messages,
           stream: false,
           format: schema,
+          // Thinking off, as for the spoken reply (ollama_chat.ts): a hybrid reasoning model would spend the
+          // request's time bound on a trace before the first character of JSON.
+          think: false,
           options: { num_predict: maxTokens, temperature },
         }),
       });
@@ -79,7 +83,9 @@ export function createJsonChat(opts: JsonChatOptions): JsonChat {
         method: "POST",
         headers,
         signal: sig,
-        body: JSON.stringify({ messages }),
+        // The template's thinking switch, as for the spoken reply (llm.ts): a hybrid reasoning model's prompt
+        // ends with the reasoning block closed, so the JSON grammar starts where the model expects an answer.
+        body: JSON.stringify({ messages, chat_template_kwargs: { enable_thinking: false } }),
       });
       if (!tpl.ok) throw new Error(`Cannot analyse: llama-server answered ${tpl.status} to apply-template`);
       const { prompt } = await tpl.json() as { prompt: string };

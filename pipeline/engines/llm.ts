@@ -54,7 +54,13 @@ export function createLlm(config: Pick<Config, "llm">, opts: CreateLlmOptions = 
       return null;
     case "ollama":
       if (opts.ollamaApi === "openai") {
-        return new OpenAiChatLlm({ ...common, name: "ollama-openai", extraBody: opts.extraBody });
+        // Ollama's `/v1` takes no `think`; `reasoning_effort: "none"` is its documented way to turn thinking
+        // off there (openai-compatibility docs; older versions ignore the unknown field).
+        return new OpenAiChatLlm({
+          ...common,
+          name: "ollama-openai",
+          extraBody: { reasoning_effort: "none", ...opts.extraBody },
+        });
       }
       return new OllamaChatLlm({ ...common, keepAlive: opts.keepAlive });
     case "llama-server":

@@ -1,7 +1,9 @@
 /**
  * Thinking off for hybrid reasoning models (the catalogue's Qwen3-8B): a caller must not wait in silence
  * while the model writes a reasoning trace, so every llama-server request TOM sends says
- * `chat_template_kwargs: {enable_thinking: false}` (pipeline/engines/llm.ts).
+ * `chat_template_kwargs: {enable_thinking: false}` (pipeline/engines/llm.ts); the after-call analysis
+ * (json_llm.ts) says the same to `/apply-template`, `think: false` to Ollama's `/api/chat`; a reply through
+ * Ollama's OpenAI-compatible `/v1` says `reasoning_effort: "none"`.
  * - Decision (stand-in llama-server that records the bodies): the field is on every request, next to the
  *   caller's own extra fields.
  * - Plumbing (the REAL llama-server, synthetic model, a fixture chat template shaped like Qwen3's: an
@@ -14,6 +16,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { skipWithoutEngines } from "../../_engines.ts";
 import { createLlm } from "../../../pipeline/engines/llm.ts";
+import { createJsonChat } from "../../../pipeline/engines/json_llm.ts";
 import type { LlmEngine } from "../../../pipeline/engines/types.ts";
 import { startLlamaWithTemplate } from "./llama_tools_support.ts";
 
@@ -89,6 +92,99 @@ Deno.test({
       `without the field the trace opens: ${JSON.stringify(on)}`,
     );
   } finally {
+    await llama.stop();
+  }
+});
+
+/** A stand-in that records each request's path and body and answers what the JSON chat expects. */
+async function recordJsonChat(
+  kind: "llama-server" | "ollama",
+): Promise<Map<string, Record<string, unknown>>> {
+  const seen = new Map<string, Record<string, unknown>>();
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    seen.set(path, await req.json());
+    if (path === "/apply-template") return Response.json({ prompt: "<|user|>\nx" });
+    if (path === "/completion") return Response.json({ content: "{}", stop_type: "eos" });
+    return Response.json({ message: { role: "assistant", content: "{}" }, done: true, done_reason: "stop" });
+  });
+  try {
+    const chat = createJsonChat({ kind, url: `http://127.0.0.1:${server.addr.port}`, model: "tom" });
+    assert.equal(await chat(MSGS, { type: "object" }), "{}");
+  } finally {
+    await server.shutdown();
+  }
+  return seen;
+}
+
+Deno.test("decision: the after-call analysis turns thinking off on llama-server and Ollama", async () => {
+  const llama = await recordJsonChat("llama-server");
+  assert.deepEqual(llama.get("/apply-template")?.chat_template_kwargs, { enable_thinking: false });
+  assert.ok(llama.get("/completion")?.json_schema, "the schema constrains the answer");
+  const ollama = await recordJsonChat("ollama");
+  assert.equal(ollama.get("/api/chat")?.think, false);
+  assert.deepEqual(ollama.get("/api/chat")?.format, { type: "object" });
+});
+
+Deno.test("decision: a reply through Ollama's OpenAI-compatible /v1 says reasoning_effort none", async () => {
+  let body: Record<string, unknown> | undefined;
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    body = await req.json();
+    return new Response("data: [DONE]\n\n", { headers: { "content-type": "text/event-stream" } });
+  });
+  try {
+    const llm = createLlm(
+      {
+        llm: { kind: "ollama", url: `http://127.0.0.1:${server.addr.port}`, modelName: "qwen3:8b" },
+      } as Parameters<
+        typeof createLlm
+      >[0],
+      { ollamaApi: "openai" },
+    ) as LlmEngine;
+    for await (const _ of llm.chat(MSGS, { signal: new AbortController().signal })) { /* drain */ }
+  } finally {
+    await server.shutdown();
+  }
+  assert.equal(body?.reasoning_effort, "none");
+});
+
+Deno.test({
+  name: "plumbing: the real llama-server renders the analysis prompt with the reasoning block closed",
+  ignore: skipWithoutEngines,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const llama = await startLlamaWithTemplate(THINKING_TEMPLATE, ["--reasoning", "on"]);
+  // A pass-through in front of the real server that keeps the prompt TOM sends to /completion.
+  const prompts: string[] = [];
+  const proxy = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    const text = await req.text();
+    if (path === "/completion") prompts.push((JSON.parse(text) as { prompt: string }).prompt);
+    const res = await fetch(`${llama.config.llm.url}${path}`, {
+      method: req.method,
+      headers: { "content-type": "application/json" },
+      body: text,
+    });
+    return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+  });
+  try {
+    const chat = createJsonChat({
+      kind: "llama-server",
+      url: `http://127.0.0.1:${proxy.addr.port}`,
+      model: "tom",
+      maxTokens: 64,
+    });
+    const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] };
+    const answer = await chat(MSGS, schema).catch((e) => String(e));
+    assert.equal(prompts.length, 1, `one completion request (${answer})`);
+    assert.match(
+      prompts[0],
+      /<\|assistant\|>\n<think>\n\n<\/think>\n\n$/,
+      `thinking closed: ${JSON.stringify(prompts[0])}`,
+    );
+  } finally {
+    await proxy.shutdown();
     await llama.stop();
   }
 });
