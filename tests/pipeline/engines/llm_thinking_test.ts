@@ -26,8 +26,11 @@ const MSGS = [
   { role: "user" as const, content: "Haben Sie morgen geöffnet?" },
 ];
 
-/** The body createLlm sends to llama-server for MSGS (recorded by a stand-in). */
-async function sentBody(extraBody?: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** The body createLlm sends for MSGS (recorded by a stand-in): llama-server unless `kind` says otherwise. */
+async function sentBody(
+  opts: Parameters<typeof createLlm>[1] = {},
+  kind: "llama-server" | "ollama" = "llama-server",
+): Promise<Record<string, unknown>> {
   let body: Record<string, unknown> | undefined;
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
     body = await req.json();
@@ -35,12 +38,10 @@ async function sentBody(extraBody?: Record<string, unknown>): Promise<Record<str
   });
   try {
     const llm = createLlm(
-      {
-        llm: { kind: "llama-server", url: `http://127.0.0.1:${server.addr.port}`, modelName: "tom" },
-      } as Parameters<
+      { llm: { kind, url: `http://127.0.0.1:${server.addr.port}`, modelName: "tom" } } as Parameters<
         typeof createLlm
       >[0],
-      { extraBody },
+      opts,
     ) as LlmEngine;
     for await (const _ of llm.chat(MSGS, { signal: new AbortController().signal })) { /* drain */ }
   } finally {
@@ -54,7 +55,7 @@ Deno.test("decision: every llama-server request turns thinking off, next to the 
   const plain = await sentBody();
   assert.deepEqual(plain.chat_template_kwargs, { enable_thinking: false });
   assert.equal(plain.cache_prompt, true);
-  const extra = await sentBody({ ignore_eos: true });
+  const extra = await sentBody({ extraBody: { ignore_eos: true } });
   assert.deepEqual(extra.chat_template_kwargs, { enable_thinking: false });
   assert.equal(extra.ignore_eos, true);
 });
@@ -127,25 +128,8 @@ Deno.test("decision: the after-call analysis turns thinking off on llama-server 
 });
 
 Deno.test("decision: a reply through Ollama's OpenAI-compatible /v1 says reasoning_effort none", async () => {
-  let body: Record<string, unknown> | undefined;
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
-    body = await req.json();
-    return new Response("data: [DONE]\n\n", { headers: { "content-type": "text/event-stream" } });
-  });
-  try {
-    const llm = createLlm(
-      {
-        llm: { kind: "ollama", url: `http://127.0.0.1:${server.addr.port}`, modelName: "qwen3:8b" },
-      } as Parameters<
-        typeof createLlm
-      >[0],
-      { ollamaApi: "openai" },
-    ) as LlmEngine;
-    for await (const _ of llm.chat(MSGS, { signal: new AbortController().signal })) { /* drain */ }
-  } finally {
-    await server.shutdown();
-  }
-  assert.equal(body?.reasoning_effort, "none");
+  const body = await sentBody({ ollamaApi: "openai" }, "ollama");
+  assert.equal(body.reasoning_effort, "none");
 });
 
 Deno.test({
