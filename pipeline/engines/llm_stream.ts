@@ -4,6 +4,11 @@
  * timeout, and hand each line to a protocol parser that returns frames. Aborting by the caller ends the
  * stream quietly and cancels the request, which closes the connection so the server stops generating.
  *
+ * A reasoning trace a model writes into its answer (`<think>…</think>` before the words, as Qwen3 and
+ * DeepSeek-R1 do where the server does not take it apart) is dropped, never spoken: TOM turns thinking off
+ * on every request (llm.ts), but a server of the practice's own (`llm.kind: openai`) may ignore that. Such a
+ * trace is no first token: the first-token timeout still bounds the caller's silence.
+ *
  * @module
  */
 import type { LlmFrame } from "./types.ts";
@@ -49,6 +54,7 @@ export async function* streamChat(o: StreamChatOptions): AsyncGenerator<LlmFrame
   const dog = new Watchdog(o.signal);
   let res: Response | undefined;
   let gotToken = false;
+  const thoughts = new LeadingThoughts();
   const timeoutFrame = (): LlmFrame => {
     const why = dog.fired as TimeoutReason;
     return { type: "error", error: engineError("llm", "timeout", `${why.message} from ${o.url}`, true) };
@@ -83,7 +89,7 @@ export async function* streamChat(o: StreamChatOptions): AsyncGenerator<LlmFrame
         if (o.signal.aborted) return;
         const { frames, end, progress } = o.parser.line(line);
         if (progress) gotToken = true;
-        for (const f of frames) {
+        for (const f of thoughts.frames(frames)) {
           if ((f.type === "token" || f.type === "tool_call") && !gotToken) gotToken = true;
           yield f;
           if (o.signal.aborted) return;
@@ -98,7 +104,7 @@ export async function* streamChat(o: StreamChatOptions): AsyncGenerator<LlmFrame
       return yield { type: "error", error: fetchFailure("llm", o.url, err, true) };
     }
     if (o.signal.aborted) return;
-    const closing = o.parser.finish();
+    const closing = thoughts.frames(o.parser.finish());
     if (closing.length > 0) return yield* closing;
     yield {
       type: "error",
@@ -110,3 +116,69 @@ export async function* streamChat(o: StreamChatOptions): AsyncGenerator<LlmFrame
     if (res?.body && !res.bodyUsed) await res.body.cancel().catch(() => {});
   }
 }
+
+/**
+ * Drops a reasoning trace at the start of an answer: `<think>` (after optional white space) up to and
+ * including `</think>` and the white space after it. Text that only might begin the tag is held back until
+ * it is clear; inside the trace at most the length of the closing tag is kept. Anything else passes as is.
+ */
+export class LeadingThoughts {
+  #state: "start" | "inside" | "after" | "answer" = "start";
+  #held = "";
+
+  /**
+   * `frames` with the trace taken out of their tokens (a token left empty is dropped); before the end
+   * (`done`), text held back as a possible tag that never became one.
+   */
+  frames(frames: LlmFrame[]): LlmFrame[] {
+    const out: LlmFrame[] = [];
+    for (const f of frames) {
+      if (f.type === "done" && this.#state === "start" && this.#held !== "") {
+        out.push({ type: "token", text: this.#answer(this.#held) });
+      }
+      if (f.type !== "token") out.push(f);
+      else {
+        const text = this.push(f.text);
+        if (text !== "") out.push({ ...f, text });
+      }
+    }
+    return out;
+  }
+
+  /** The part of `text` that is answer (possibly ""). */
+  push(text: string): string {
+    if (this.#state === "answer") return text;
+    this.#held += text;
+    if (this.#state === "start") {
+      const t = this.#held.trimStart();
+      if (t.length < OPEN.length && OPEN.startsWith(t)) return "";
+      if (!t.startsWith(OPEN)) return this.#answer(this.#held);
+      this.#state = "inside";
+      this.#held = t.slice(OPEN.length);
+    }
+    if (this.#state === "inside") {
+      const end = this.#held.indexOf(CLOSE);
+      if (end < 0) {
+        this.#held = this.#held.slice(-(CLOSE.length - 1));
+        return "";
+      }
+      this.#state = "after";
+      this.#held = this.#held.slice(end + CLOSE.length);
+    }
+    const rest = this.#held.trimStart();
+    if (rest === "") {
+      this.#held = "";
+      return "";
+    }
+    return this.#answer(rest);
+  }
+
+  #answer(text: string): string {
+    this.#state = "answer";
+    this.#held = "";
+    return text;
+  }
+}
+
+const OPEN = "<think>";
+const CLOSE = "</think>";

@@ -3,7 +3,9 @@
  * while the model writes a reasoning trace, so every llama-server request TOM sends says
  * `chat_template_kwargs: {enable_thinking: false}` (pipeline/engines/llm.ts); the after-call analysis
  * (json_llm.ts) says the same to `/apply-template`, `think: false` to Ollama's `/api/chat`; a reply through
- * Ollama's OpenAI-compatible `/v1` says `reasoning_effort: "none"`.
+ * Ollama's OpenAI-compatible `/v1` says `reasoning_effort: "none"`. A server that writes a trace into the
+ * answer anyway (`<think>…</think>`) has it dropped (pipeline/engines/llm_stream.ts): the caller hears only
+ * the answer, and a long trace ends in the first-token timeout, not in minutes of silence.
  * - Decision (stand-in llama-server that records the bodies): the field is on every request, next to the
  *   caller's own extra fields.
  * - Plumbing (the REAL llama-server, synthetic model, a fixture chat template shaped like Qwen3's: an
@@ -17,6 +19,9 @@ import { fileURLToPath } from "node:url";
 import { skipWithoutEngines } from "../../_engines.ts";
 import { createLlm } from "../../../pipeline/engines/llm.ts";
 import { createJsonChat } from "../../../pipeline/engines/json_llm.ts";
+import { LeadingThoughts } from "../../../pipeline/engines/llm_stream.ts";
+import { OpenAiChatLlm } from "../../../pipeline/engines/openai_chat.ts";
+import type { LlmFrame } from "../../../pipeline/engines/types.ts";
 import type { LlmEngine } from "../../../pipeline/engines/types.ts";
 import { startLlamaWithTemplate } from "./llama_tools_support.ts";
 
@@ -170,5 +175,109 @@ Deno.test({
   } finally {
     await proxy.shutdown();
     await llama.stop();
+  }
+});
+
+Deno.test("decision: a leading <think> trace is dropped however the tokens split it; other text passes", () => {
+  const run = (...tokens: string[]) => {
+    const t = new LeadingThoughts();
+    return t.frames([...tokens.map((text) => ({ type: "token" as const, text })), DONE]);
+  };
+  const text = (frames: LlmFrame[]) =>
+    frames.map((f) => (f.type === "token" ? f.text : `|${f.type}`)).join("");
+  const trace = "<think>\nDer Anrufer fragt nach den Öffnungszeiten.\n</think>\n\nGuten Tag.";
+  for (let cut = 1; cut < trace.length; cut++) {
+    for (const step of [1, 2, 3, 5]) {
+      const tokens = [
+        trace.slice(0, cut),
+        ...(trace.slice(cut).match(new RegExp(`[\\s\\S]{1,${step}}`, "g")) ?? []),
+      ];
+      assert.equal(text(run(...tokens)), "Guten Tag.|done", `cut ${cut}, step ${step}`);
+    }
+  }
+  assert.equal(
+    text(run("\n<think>", "x", "</think>", " ", "Ja.")),
+    "Ja.|done",
+    "white space around the trace",
+  );
+  assert.equal(text(run(" Guten", " Tag")), " Guten Tag|done", "an answer passes as is");
+  assert.equal(text(run("<", "b>", "fett")), "<b>fett|done", "another tag passes");
+  assert.equal(text(run("<th")), "<th|done", "held text that never became the tag comes before the end");
+  assert.equal(text(run("Ich <think> nicht")), "Ich <think> nicht|done", "only a trace before the words");
+  // A trace that never closes: nothing is said.
+  const open = new LeadingThoughts();
+  for (let i = 0; i < 10_000; i++) {
+    assert.equal(open.push("<think>".slice(0, i === 0 ? 7 : 0) + "denke "), "");
+  }
+  assert.equal(text(open.frames([DONE])), "|done");
+});
+
+const DONE: LlmFrame = { type: "done", finishReason: "stop", tokens: 1 };
+
+/** A stand-in OpenAI-compatible server (a practice's own) that writes `content` tokens, `gapMs` apart. */
+function thinkingServer(tokens: string[], gapMs = 0) {
+  const enc = new TextEncoder();
+  return Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, () => {
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        for (const t of tokens) {
+          c.enqueue(
+            enc.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: t } }] })}\n\n`),
+          );
+          if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+        }
+        c.enqueue(
+          enc.encode(
+            `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
+          ),
+        );
+        c.enqueue(enc.encode("data: [DONE]\n\n"));
+        c.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+}
+
+Deno.test("decision: a server that writes its trace into the answer: the caller gets the answer only", async () => {
+  const server = thinkingServer([
+    "<think>",
+    "\nDer Anrufer",
+    " fragt.",
+    "\n</think>",
+    "\n\n",
+    "Guten",
+    " Tag.",
+  ]);
+  try {
+    const llm = new OpenAiChatLlm({ url: `http://127.0.0.1:${server.addr.port}`, model: "tom" });
+    const frames: LlmFrame[] = [];
+    for await (const f of llm.chat(MSGS, { signal: new AbortController().signal })) frames.push(f);
+    assert.deepEqual(frames.filter((f) => f.type === "token").map((f) => f.type === "token" && f.text), [
+      "Guten",
+      " Tag.",
+    ]);
+    assert.equal(frames.at(-1)?.type, "done");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("decision: a trace longer than the first-token bound ends in the timeout, not in silence", async () => {
+  const server = thinkingServer(["<think>", ...Array(40).fill(" denke"), "</think>", "Zu spät."], 25);
+  try {
+    const llm = new OpenAiChatLlm({
+      url: `http://127.0.0.1:${server.addr.port}`,
+      model: "tom",
+      firstTokenMs: 300,
+      stallMs: 5000,
+    });
+    const frames: LlmFrame[] = [];
+    for await (const f of llm.chat(MSGS, { signal: new AbortController().signal })) frames.push(f);
+    assert.equal(frames.length, 1, JSON.stringify(frames));
+    assert.equal(frames[0].type, "error");
+    assert.match(frames[0].type === "error" ? frames[0].error.message : "", /first token/);
+  } finally {
+    await server.shutdown();
   }
 });
