@@ -63,7 +63,8 @@ export function localMidnight(at: Date, timeZone: string, daysBack = 0): Date {
 
 /** The instant local midnight began the Monday of the week of `at` in `timeZone`. */
 export function startOfLocalWeek(at: Date, timeZone: string): Date {
-  return localMidnight(at, timeZone, localMoment(at, timeZone).weekday);
+  const m = localMoment(at, timeZone);
+  return localInstant(addDays(m.date, -m.weekday), 0, timeZone);
 }
 
 /** "YYYY-MM-DD" plus `days` (calendar arithmetic, no time zone involved). */

@@ -53,6 +53,7 @@ export {
 export {
   demoModelRoles,
   isSyntheticModel,
+  piperRuntimeEntry,
   readModelSelection,
   realModelsHint,
   writeModelSelection,

@@ -23,6 +23,7 @@ import {
   getPractice,
   identityData,
   identityTrusted,
+  type Person,
   pinMatches,
   type Practice,
   recordTurnMetrics,
@@ -142,45 +143,50 @@ export function numberSaid(e164: string, callerTexts: readonly string[]): boolea
 }
 
 /**
+ * The person the call belongs to, read once per call (its sealed name and number are opened here): scoped to
+ * the call's account; undefined without a person or when it cannot be read (the call goes on without it).
+ */
+export function callerPerson(store: Store | undefined, owner: CallOwner): Person | undefined {
+  if (!store || !owner.personId) return undefined;
+  try {
+    return getPerson(store, owner.accountId, owner.personId);
+  } catch {
+    return undefined; // a damaged row: no name in the notice, no context in the prompt
+  }
+}
+
+/**
  * Who is calling, for the staff who take a transfer: the number the network gave (E.164) and the name of
- * the person the call belongs to, with the call's identity level (the session's, gateway callIdentity: a
- * name found by the number alone is `number_match`, caller ID is not proof; a call TOM placed is `placed`).
+ * the person the call belongs to ({@linkcode callerPerson}), with the call's identity level (the session's,
+ * gateway callIdentity: a name found by the number alone is `number_match`, caller ID is not proof; a call
+ * TOM placed is `placed`).
  */
 export function callerForStaff(
-  store: Store | undefined,
-  owner: CallOwner,
+  person: Person | undefined,
   callerId: string | null,
   level: CallIdentity,
 ): TransferCaller {
-  let name: string | undefined;
-  try {
-    name = store && owner.personId
-      ? getPerson(store, owner.accountId, owner.personId)?.displayName
-      : undefined;
-  } catch {
-    name = undefined; // the notice goes out without the name
-  }
+  const name = person?.displayName;
   const identity = name ? level : callerId ? "number_match" : "unknown";
   return { ...(callerId ? { number: callerId } : {}), ...(name ? { name } : {}), identity };
 }
 
 /**
- * The caller's context for the prompt, only when the person consented: name and memory for a proven
- * caller (`placed`, `verified`); for a caller ID match alone at most the first name, marked unconfirmed,
- * and nothing else (no memory, no health notes: caller ID can be spoofed).
+ * The caller's context for the prompt, only when the person ({@linkcode callerPerson}) consented: name and
+ * memory for a proven caller (`placed`, `verified`); for a caller ID match alone at most the first name,
+ * marked unconfirmed, and nothing else (no memory, no health notes: caller ID can be spoofed).
  */
 export function callerContext(
   store: Store,
-  owner: CallOwner,
+  person: Person | undefined,
   identity: CallIdentity = "number_match",
 ): CallerContext | undefined {
-  if (!owner.personId || identity === "unknown") return undefined;
-  const person = getPerson(store, owner.accountId, owner.personId);
-  if (!person || !person.consentTranscript) return undefined;
+  if (!person || identity === "unknown") return undefined;
+  if (!person.consentTranscript) return undefined;
   if (!identityTrusted(identity)) {
     return { displayName: person.displayName.trim().split(/\s+/)[0], unconfirmed: true };
   }
-  const memory = getMemory(store, owner.accountId, owner.personId);
+  const memory = getMemory(store, person.accountId, person.id);
   return { displayName: person.displayName, kind: person.kind, memory: memory?.memory };
 }
 
@@ -345,7 +351,8 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
     }
     // How far the caller is proven: the session's level, raised to "verified" by the identity check.
     let identity: CallIdentity = ctx.identity ?? callIdentity(ctx.direction, owner.personId);
-    const caller = callerForStaff(store, owner, callerId, identity);
+    const person = callerPerson(store, owner);
+    const caller = callerForStaff(person, callerId, identity);
     let identityCheck: CallDeps["identityCheck"];
     if (identity === "number_match" && store && keyring && owner.personId) {
       try {
@@ -361,7 +368,7 @@ export function pipelineAnswerer(deps: PipelineAnswererDeps): Answerer {
       const policy = learned.policy?.policy ?? DEFAULT_POLICY;
       return buildSystemPrompt(
         policy,
-        store ? callerContext(store, owner, identity) : undefined,
+        store ? callerContext(store, person, identity) : undefined,
         practiceCtx,
       );
     };

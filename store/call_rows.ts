@@ -3,7 +3,7 @@
 import type { Store } from "./db.ts";
 import type { Call } from "./calls.ts";
 import { many, one } from "./_util.ts";
-import { openPersonName } from "./people.ts";
+import { personNameOpener } from "./people.ts";
 
 /** A call with what its list row shows. */
 export interface CallRow extends Call {
@@ -25,12 +25,12 @@ const CALL_JOINS = `FROM calls c
   LEFT JOIN call_analysis a ON a.call_id = c.id AND a.account_id = c.account_id
   LEFT JOIN feedback f ON f.call_id = c.id AND f.account_id = c.account_id`;
 
-function toRow(store: Store, r: Record<string, unknown>): CallRow {
+function toRow(open: ReturnType<typeof personNameOpener>, r: Record<string, unknown>): CallRow {
   const row = r as unknown as CallRow;
   // The name is sealed at rest (people.ts): opened here, so the list shows plaintext.
   const personName = row.personName === null || row.personId === null
     ? null
-    : openPersonName(store, row.accountId, row.personId, row.personName);
+    : open(row.accountId, row.personId, row.personName);
   return { ...row, personName, recorded: r.recorded === 1 };
 }
 
@@ -52,7 +52,8 @@ export function listCallRows(
     Math.max(opts.offset ?? 0, 0),
     opts.active ? 1 : 0,
   );
-  return rows.map((r) => toRow(store, r));
+  const open = personNameOpener(store);
+  return rows.map((r) => toRow(open, r));
 }
 
 /** One call of the account with names, sentiment and rating. */
@@ -62,7 +63,7 @@ export function getCallRow(store: Store, accountId: string, callId: string): Cal
     accountId,
     callId,
   );
-  return r && toRow(store, r);
+  return r && toRow(personNameOpener(store), r);
 }
 
 /** Number of the account's calls since a time. */

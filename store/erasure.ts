@@ -20,7 +20,8 @@ export interface Erasure {
  * the database never named are swept by age.
  *
  * So that the bytes go too: the erasure is first appended to the erasure log (erasure_log.ts), the
- * deletion runs with `PRAGMA secure_delete = ON` (freed cells and pages are zeroed, index entries too),
+ * deletion runs under `PRAGMA secure_delete = ON`, the store's setting (db.ts: freed cells and pages are
+ * zeroed, index entries too),
  * and afterwards the WAL is checkpointed into the database and truncated (its frames held the rows).
  * Inside an outer transaction the checkpoint is left to the caller ({@linkcode scrubWal}).
  */
@@ -34,27 +35,21 @@ export function erasePerson(
     return undefined;
   }
   if (opts.log !== false) appendErasure(store.path, { accountId, personId, at: store.now() });
-  const before = (store.db.prepare("PRAGMA secure_delete").get() as { secure_delete: number }).secure_delete;
-  store.db.exec("PRAGMA secure_delete = ON");
-  let result: Erasure | undefined;
-  try {
-    result = store.transaction(() => {
-      const calls = many<{ recording_path: string | null }>(
-        store.prepare("SELECT recording_path FROM calls WHERE account_id = ? AND person_id = ?"),
-        accountId,
-        personId,
-      );
-      const sql = "DELETE FROM people WHERE account_id = ? AND id = ?";
-      if (Number(store.prepare(sql).run(accountId, personId).changes) !== 1) return undefined;
-      return {
-        personId,
-        anonymisedCalls: calls.length,
-        recordingPaths: calls.flatMap((c) => (c.recording_path === null ? [] : [c.recording_path])),
-      };
-    });
-  } finally {
-    store.db.exec(`PRAGMA secure_delete = ${before === 1 ? "ON" : before === 2 ? "FAST" : "OFF"}`);
-  }
+  // Freed cells and pages are zeroed: the store always runs with secure_delete ON (db.ts).
+  const result = store.transaction((): Erasure | undefined => {
+    const calls = many<{ recording_path: string | null }>(
+      store.prepare("SELECT recording_path FROM calls WHERE account_id = ? AND person_id = ?"),
+      accountId,
+      personId,
+    );
+    const sql = "DELETE FROM people WHERE account_id = ? AND id = ?";
+    if (Number(store.prepare(sql).run(accountId, personId).changes) !== 1) return undefined;
+    return {
+      personId,
+      anonymisedCalls: calls.length,
+      recordingPaths: calls.flatMap((c) => (c.recording_path === null ? [] : [c.recording_path])),
+    };
+  });
   if (!store.inTransaction) scrubWal(store);
   return result;
 }

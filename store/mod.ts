@@ -67,6 +67,7 @@ export {
   createPerson,
   findPeopleByName,
   findPersonByPhone,
+  findPersonIdByPhone,
   getPerson,
   listPeople,
   recentPeople,

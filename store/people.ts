@@ -40,8 +40,23 @@ export function openPersonName(store: Store, accountId: string, personId: string
   return openField(store.keyring, field("display_name", accountId, personId), stored);
 }
 
+/**
+ * {@linkcode openPersonName} for one listing: each person's name is opened once, however many of the
+ * listing's rows (calls, schedules) name them. Keep it only as long as the listing (no name outlives it).
+ */
+export function personNameOpener(
+  store: Store,
+): (accountId: string, personId: string, stored: string) => string {
+  const names = new Map<string, string>();
+  return (accountId, personId, stored) => {
+    let name = names.get(personId);
+    if (name === undefined) names.set(personId, name = openPersonName(store, accountId, personId, stored));
+    return name;
+  };
+}
+
 /** Orders by name (German collation), then id; `name` gives a row's plaintext name. */
-export function compareByName<T extends { id: string }>(name: (r: T) => string): (a: T, b: T) => number {
+function compareByName<T extends { id: string }>(name: (r: T) => string): (a: T, b: T) => number {
   return (a, b) => nameOrder.compare(name(a), name(b)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
@@ -212,6 +227,12 @@ export function findPersonByPhone(store: Store, accountId: string, phoneE164: st
   return row && toPerson(store.keyring, row);
 }
 
+/** The id of the account's person with this number (nothing opened: the lookup is by the keyed hash). */
+export function findPersonIdByPhone(store: Store, accountId: string, phoneE164: string): string | undefined {
+  const sql = "SELECT id FROM people WHERE account_id = ? AND phone_hash = ?";
+  return one<{ id: string }>(store.prepare(sql), accountId, store.phoneHash(phoneE164))?.id;
+}
+
 /** The account's people, by name; optionally only one kind. */
 export function listPeople(
   store: Store,
@@ -219,19 +240,29 @@ export function listPeople(
   opts: PageOptions & { kind?: PersonKind } = {},
 ): Person[] {
   const [limit, offset] = page(opts);
-  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND (?2 IS NULL OR kind = ?2)`;
-  // Only the names are opened to sort; number and notes only for the rows of the page.
-  const rows = namedRows(store, many<PersonRow>(store.prepare(sql), accountId, opts.kind ?? null));
-  return rows.sort(compareByName((r) => r.name)).slice(offset, offset + limit).map((r) =>
-    toPerson(store.keyring, r, r.name)
-  );
+  return peopleByName(store, accountId, opts.kind ?? null, () => true, offset, limit);
 }
 
-function namedRows<T extends { id: string; account_id: string; display_name: string }>(
+/**
+ * The account's people (of `kind`, or all) whose opened name passes `keep`, by name, `limit` from
+ * `offset` (a negative limit: all). Only the names are opened to match and sort; number and notes only for
+ * the people returned.
+ */
+function peopleByName(
   store: Store,
-  rows: T[],
-): (T & { name: string })[] {
-  return rows.map((r) => ({ ...r, name: openPersonName(store, r.account_id, r.id, r.display_name) }));
+  accountId: string,
+  kind: PersonKind | null,
+  keep: (name: string) => boolean,
+  offset: number,
+  limit: number,
+): Person[] {
+  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ? AND (?2 IS NULL OR kind = ?2)`;
+  return many<PersonRow>(store.prepare(sql), accountId, kind)
+    .map((r) => ({ ...r, name: openPersonName(store, r.account_id, r.id, r.display_name) }))
+    .filter((r) => keep(r.name))
+    .sort(compareByName((r) => r.name))
+    .slice(offset, limit < 0 ? undefined : offset + limit)
+    .map((r) => toPerson(store.keyring, r, r.name));
 }
 
 /** Number of the account's people (optionally of one kind). */
@@ -246,11 +277,14 @@ export function countPeople(store: Store, accountId: string, kind?: PersonKind):
  */
 export function findPeopleByName(store: Store, accountId: string, text: string, limit: number): Person[] {
   const needle = text.toLocaleLowerCase("de");
-  const sql = `SELECT ${COLUMNS} FROM people WHERE account_id = ?`;
-  return namedRows(store, many<PersonRow>(store.prepare(sql), accountId))
-    .filter((r) => r.name.toLocaleLowerCase("de").includes(needle))
-    .sort(compareByName((r) => r.name))
-    .slice(0, limit < 0 ? undefined : limit).map((r) => toPerson(store.keyring, r, r.name));
+  return peopleByName(
+    store,
+    accountId,
+    null,
+    (name) => name.toLocaleLowerCase("de").includes(needle),
+    0,
+    limit,
+  );
 }
 
 /** A person as the dashboard's "recently added" list shows them. */

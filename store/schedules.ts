@@ -1,7 +1,7 @@
 // Scheduled companion calls (ui_schedules): TOM phones a person on some weekdays within a time window.
 import type { Store } from "./db.ts";
 import { many, run } from "./_util.ts";
-import { nameOrder, openPersonName } from "./people.ts";
+import { nameOrder, personNameOpener } from "./people.ts";
 
 /** A scheduled call. `weekdays` is a bit mask: Monday = 1, Tuesday = 2, ... Sunday = 64. */
 export interface Schedule {
@@ -47,7 +47,7 @@ export function insertSchedule(store: Store, accountId: string, s: NewSchedule):
     accountId,
     s.personId,
   );
-  return changed === 1 ? listSchedules(store, accountId).find((x) => x.id === id) : undefined;
+  return changed === 1 ? listSchedules(store, accountId, s.personId).find((x) => x.id === id) : undefined;
 }
 
 /** The account's schedule rows (optionally of one person, optionally only enabled), the name still sealed. */
@@ -74,9 +74,10 @@ function scheduleRows(
 /** The account's schedules (optionally of one person), by person name. */
 export function listSchedules(store: Store, accountId: string, personId?: string): Schedule[] {
   // Names are sealed at rest (people.ts): opened, then sorted by name and window here.
+  const open = personNameOpener(store);
   return scheduleRows(store, accountId, { personId }).map((r) => ({
     ...r,
-    personName: openPersonName(store, accountId, r.personId, r.personName),
+    personName: open(accountId, r.personId, r.personName),
     enabled: r.enabled === 1,
   })).sort((a, b) =>
     nameOrder.compare(a.personName, b.personName) ||

@@ -1,7 +1,7 @@
 // The dashboard's calendar in Berlin days: sentiment per day from the calls' analyses, the week's start.
 import type { Store } from "../store/mod.ts";
 import { sentimentScores } from "../store/mod.ts";
-import { localMidnight, localMoment, startOfLocalWeek } from "../infra/mod.ts";
+import { addDays, localMidnight, localMoment, startOfLocalWeek, weekdayOf } from "../infra/mod.ts";
 import type { ChartPoint } from "./client/mod.ts";
 import { T } from "./texts_de.ts";
 
@@ -28,12 +28,13 @@ export function sentimentPoints(
     byDay.set(d, [...(byDay.get(d) ?? []), r.score]);
   }
   const points: ChartPoint[] = [];
+  const today = localMoment(new Date(now), BERLIN).date;
   for (let i = days - 1; i >= 0; i--) {
-    const day = localMoment(localMidnight(new Date(now), BERLIN, i), BERLIN);
-    const [, m, d] = day.date.split("-").map(Number);
-    const scores = byDay.get(day.date) ?? [];
+    const date = addDays(today, -i);
+    const [, m, d] = date.split("-").map(Number);
+    const scores = byDay.get(date) ?? [];
     const score = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
-    const label = `${T.schedules.days[day.weekday]} ${d}.${m}.`;
+    const label = `${T.schedules.days[weekdayOf(date)]} ${d}.${m}.`;
     const value = score === null ? "–" : (score > 0 ? "+" : "") + score.toFixed(2).replace(".", ",");
     points.push({
       label,

@@ -19,6 +19,7 @@ import {
   type ModelEntry,
   ModelPullError,
   modelsDir,
+  piperRuntimeEntry,
   profileEntries,
   PROFILES,
   pullEntry,
@@ -227,9 +228,7 @@ async function useModel(config: Config, cat: Catalogue, name: string, reload: ()
   }
   if (e.kind === "tts" && now.tts.kind !== "piper") {
     console.log(
-      `tom models: die Stimme spricht, sobald das Piper-Programm installiert ist (tom models pull piper-linux-${
-        Deno.build.arch === "aarch64" ? "aarch64" : "x86_64"
-      }) oder TOM_TTS_KIND=piper und TOM_TTS_BIN gesetzt sind`,
+      `tom models: die Stimme spricht, sobald das Piper-Programm installiert ist (tom models pull ${piperRuntimeEntry()}) oder TOM_TTS_KIND=piper und TOM_TTS_BIN gesetzt sind`,
     );
   }
   return 0;

@@ -15,7 +15,7 @@ import {
   createAccount,
   createCall,
   endCall,
-  findPersonByPhone,
+  findPersonIdByPhone,
   getCall,
   listAccounts,
   markCallAnswered,
@@ -134,7 +134,7 @@ export class CallSession {
     let personId = info.personId ?? null;
     const fromE164 = callerE164(info.from);
     if (!personId && fromE164) {
-      personId = findPersonByPhone(deps.store, this.accountId, fromE164)?.id ?? null;
+      personId = findPersonIdByPhone(deps.store, this.accountId, fromE164) ?? null;
     }
     // A call TOM placed itself already has its (ringing) row: continue it instead of starting another.
     // The transport hands over the row it already read (gateway/outbound/attach.ts); with only the id

@@ -67,10 +67,14 @@ export async function writeModelSelection(
   return next;
 }
 
+/** The catalogue's Piper program entry for this machine (`piper-linux-<arch>`, models_catalog.ts). */
+export function piperRuntimeEntry(): string {
+  return `piper-linux-${Deno.build.arch === "aarch64" ? "aarch64" : "x86_64"}`;
+}
+
 /** The Piper program unpacked by `tom models pull piper-linux-<arch>` for this machine, if installed. */
 export function piperRuntimeBin(enginesDir: string): string | undefined {
-  const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
-  const bin = join(enginesDir, "runtimes", `piper-linux-${arch}`, "piper", "piper");
+  const bin = join(enginesDir, "runtimes", piperRuntimeEntry(), "piper", "piper");
   try {
     return Deno.statSync(bin).isFile ? bin : undefined;
   } catch {

@@ -131,6 +131,7 @@ export class LeadingThoughts {
    * (`done`), text held back as a possible tag that never became one.
    */
   frames(frames: LlmFrame[]): LlmFrame[] {
+    if (this.#state === "answer") return frames; // past the start: every later token passes untouched
     const out: LlmFrame[] = [];
     for (const f of frames) {
       if (f.type === "done" && this.#state === "start" && this.#held !== "") {

@@ -110,17 +110,9 @@ export function rekeyFields(
   keyring: TranscriptKeyring,
   opts: { batch?: number; onProgress?: (p: FieldProgress) => void } = {},
 ): number {
-  const batch = opts.batch ?? 200;
-  let total = 0;
-  // The values replaced may be clear text (rows from before sealing): their cells are zeroed, and the
-  // WAL that held them is checkpointed and truncated afterwards.
-  const before = (store.db.prepare("PRAGMA secure_delete").get() as { secure_delete: number }).secure_delete;
-  store.db.exec("PRAGMA secure_delete = ON");
-  try {
-    total = rekeyColumns(store, keyring, batch, opts.onProgress);
-  } finally {
-    store.db.exec(`PRAGMA secure_delete = ${before === 1 ? "ON" : before === 2 ? "FAST" : "OFF"}`);
-  }
+  // The values replaced may be clear text (rows from before sealing): their cells are zeroed (the store
+  // runs with secure_delete ON, db.ts), and the WAL that held them is checkpointed and truncated afterwards.
+  const total = rekeyColumns(store, keyring, opts.batch ?? 200, opts.onProgress);
   if (total > 0 && !store.inTransaction) scrubWal(store);
   return total;
 }

@@ -7,7 +7,9 @@
  * Cases (median and p95 of the runs, in ms): the first page of the people list (50, by name), a page deep
  * in it (offset 4,000), the whole list as the UI's search reads it (limit 1,000), a name search
  * (findPeopleByName, up to 50 hits, which is also the UI's search, ui/data/queries.ts), a lookup by
- * caller ID (findPersonByPhone). The database is a migrated file (WAL) in a temp dir.
+ * caller ID (findPersonByPhone: the person, name, number and notes opened) beside the lookup a call's start
+ * makes (findPersonIdByPhone: the id only, nothing opened). The database is a migrated file (WAL) in a
+ * temp dir.
  *
  * @module
  */
@@ -17,6 +19,7 @@ import {
   createPerson,
   findPeopleByName,
   findPersonByPhone,
+  findPersonIdByPhone,
   listPeople,
   openStore,
 } from "../../store/mod.ts";
@@ -70,5 +73,9 @@ time(
   () => findPeopleByName(store, accountId, "schmidt", 50).length,
 );
 time("findPersonByPhone", () => (findPersonByPhone(store, accountId, phone(4321)) ? 1 : 0));
+time(
+  "findPersonIdByPhone (a call's start)",
+  () => (findPersonIdByPhone(store, accountId, phone(4321)) ? 1 : 0),
+);
 store.close();
 Deno.removeSync(dir, { recursive: true });

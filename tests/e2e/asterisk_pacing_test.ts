@@ -27,7 +27,7 @@ import { decodeBase64 } from "../../gateway/audio/_base64.ts";
 import { createEspeakTts } from "../../pipeline/engines/espeak.ts";
 import type { LlmEngine, TtsEngine } from "../../pipeline/engines/types.ts";
 import { DEFAULT_PIPELINE_OPTIONS } from "../../pipeline/defaults.ts";
-import { runReply } from "../../pipeline/reply.ts";
+import { newReplyWork, runReply } from "../../pipeline/reply.ts";
 import { Trace } from "../../pipeline/trace.ts";
 import { startGateway } from "../gateway/server_harness.ts";
 
@@ -107,17 +107,7 @@ function longAnswer(answers: Answered[]): Answerer {
     const speak = async (output: CallOutput) => {
       await new Promise((r) => setTimeout(r, SILENT_MS));
       const trace = new Trace(epoch(), epoch);
-      const work = {
-        turn: 1,
-        text: "Termin?",
-        ac: new AbortController(),
-        sentences: [],
-        queuedMs: 0,
-        playedAtClear: null,
-        spoken: [],
-        trace,
-        outcome: { noted: [] },
-      };
+      const work = newReplyWork(1, "Termin?", trace);
       ctx.signal.addEventListener("abort", () => work.ac.abort());
       await runReply(work, [], {
         ctx,

@@ -12,7 +12,7 @@ import { silentLogger } from "../../infra/log.ts";
 import { createAccount, createCall, createPerson, listAudit, openStore } from "../../store/mod.ts";
 import { listRequests, readTranscript, TranscriptKeyring } from "../../store/crypto/mod.ts";
 import { type JsonChat, pipelineAnswerer } from "../../pipeline/mod.ts";
-import { callerForStaff, numberSaid } from "../../pipeline/answerer.ts";
+import { callerForStaff, callerPerson, numberSaid } from "../../pipeline/answerer.ts";
 import { callIdentity } from "../../gateway/call/session.ts";
 import {
   Caller,
@@ -180,7 +180,11 @@ Deno.test("callerForStaff: who a transfer announces, and how much the name is wo
     phoneE164: "+4930123456",
   });
   const inbound = (personId: string | null, number: string | null) =>
-    callerForStaff(store, { accountId: a.id, personId }, number, callIdentity("inbound", personId));
+    callerForStaff(
+      callerPerson(store, { accountId: a.id, personId }),
+      number,
+      callIdentity("inbound", personId),
+    );
   assert.deepEqual(inbound(anna.id, "+4930123456"), {
     number: "+4930123456",
     name: "Anna Muster",
@@ -190,8 +194,7 @@ Deno.test("callerForStaff: who a transfer announces, and how much the name is wo
   assert.deepEqual(inbound(null, null), { identity: "unknown" }, "withheld number, unknown caller");
   assert.deepEqual(
     callerForStaff(
-      store,
-      { accountId: a.id, personId: anna.id },
+      callerPerson(store, { accountId: a.id, personId: anna.id }),
       "+4930123456",
       callIdentity("outbound", anna.id),
     ),
@@ -199,7 +202,11 @@ Deno.test("callerForStaff: who a transfer announces, and how much the name is wo
   );
   const b = createAccount(store, { name: "Praxis B", kind: "clinical" });
   assert.deepEqual(
-    callerForStaff(store, { accountId: b.id, personId: anna.id }, null, callIdentity("inbound", anna.id)),
+    callerForStaff(
+      callerPerson(store, { accountId: b.id, personId: anna.id }),
+      null,
+      callIdentity("inbound", anna.id),
+    ),
     { identity: "unknown" },
     "another account's person is never named",
   );

@@ -1,7 +1,7 @@
 // Scheduled companion calls: TOM phones a person on some weekdays within a time window. The rows live in
-// store/schedules.ts; this checks the input and picks the schedules due now.
+// store/schedules.ts; this checks the input (which schedules are due: gateway/outbound/schedule.ts).
 import type { NewSchedule, Schedule, Store } from "../../store/mod.ts";
-import { insertSchedule, listSchedules } from "../../store/mod.ts";
+import { insertSchedule } from "../../store/mod.ts";
 
 const HHMM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 
@@ -27,16 +27,4 @@ export function createSchedule(store: Store, accountId: string, s: NewSchedule):
     throw new TypeError("Cannot create schedule: invalid input");
   }
   return insertSchedule(store, accountId, s);
-}
-
-/** Schedules due now: enabled, today's weekday in the mask, `hh:mm` (local time) inside the window. */
-export function dueSchedules(
-  store: Store,
-  accountId: string,
-  weekdayIndex: number,
-  hhmm: string,
-): Schedule[] {
-  return listSchedules(store, accountId).filter((s) =>
-    s.enabled && (s.weekdays & (1 << weekdayIndex)) !== 0 && s.windowStart <= hhmm && hhmm < s.windowEnd
-  );
 }

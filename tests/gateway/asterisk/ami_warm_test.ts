@@ -83,15 +83,16 @@ async function withWarm(
 }
 
 const to = { kind: "extension", target: "21" } as const;
+/** Asterisk's answer to the Originate `a` and its OriginateResponse for an answered leg, in one write. */
+const answeredOriginate = (a: AmiMessage) =>
+  block({ Response: "Success", ActionID: a.ActionID, Message: "Originate successfully queued" }) +
+  block({ Event: "OriginateResponse", ActionID: a.ActionID, Response: "Success", Reason: "4" });
 const warmId = (a: AmiMessage) => /TOM_WARM_ID=([0-9a-f-]+)/.exec(a.Variable ?? "")?.[1] ?? "";
 
 Deno.test("warm transfer: Originate as documented, answered, briefed once, bridged -> answered", async () => {
   await withWarm((a, write, warm) => {
     // The response and the OriginateResponse in one write: the correlation must not lose the event.
-    write(
-      block({ Response: "Success", ActionID: a.ActionID, Message: "Originate successfully queued" }) +
-        block({ Event: "OriginateResponse", ActionID: a.ActionID, Response: "Success", Reason: "4" }),
-    );
+    write(answeredOriginate(a));
     setTimeout(async () => {
       const leg = warm.take(warmId(a));
       assert.ok(leg, "the staff leg is known by its warm id");
@@ -142,10 +143,7 @@ Deno.test("warm transfer: Originate as documented, answered, briefed once, bridg
 Deno.test("warm transfer: the call's signal aborted by the bridge itself, events after it -> still answered", async () => {
   const call = new AbortController();
   await withWarm((a, write, warm) => {
-    write(
-      block({ Response: "Success", ActionID: a.ActionID, Message: "Originate successfully queued" }) +
-        block({ Event: "OriginateResponse", ActionID: a.ActionID, Response: "Success", Reason: "4" }),
-    );
+    write(answeredOriginate(a));
     setTimeout(async () => {
       const leg = warm.take(warmId(a));
       assert.ok(leg);
